@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# fewmul top-level Makefile. `make help` lists the targets.
+#
+# The kernel module itself is described by ./Kbuild; the module is built
+# out of a copy of the sources under build/kmod-<target>/ so that the same
+# checkout can hold builds for several kernels at once.
+
+VERSION      := 0.1.0
+O            ?= build
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+BINDIR       ?= $(PREFIX)/bin
+SBINDIR      ?= $(PREFIX)/sbin
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+DESTDIR      ?=
+
+# Kernel to build the module for: the running one when its headers are
+# installed, otherwise the newest Debian 6.1 headers on the machine.
+KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+	 else ls -d /lib/modules/6.1.*/build 2>/dev/null | sort -V | tail -1 | cut -d/ -f4; fi)
+KDIR ?= /lib/modules/$(KVER)/build
+
+CC           ?= gcc
+NL_CFLAGS    := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS      := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null) -lz -lpthread -lm
+WARN         := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+		-Wmissing-prototypes -Wno-missing-field-initializers
+US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
+		-Iuserspace/include -Iuserspace/lib -Ikmod/core $(NL_CFLAGS) $(CFLAGS)
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer
+
+CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c
+LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
+		userspace/lib/cpu.c userspace/lib/trainer.c $(CORE_SRCS)
+CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
+		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
+		userspace/fewmulctl/cmd_count.c
+HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
+		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
+
+LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
+LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o)
+CTL_OBJS     := $(CTL_SRCS:%.c=$(O)/obj/%.o)
+
+SONAME       := libfewmul.so.0
+KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
+		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
+
+.PHONY: all help print-kver module-test module userspace deps deps-bench test-kernel check \
+	unit selftests demo install uninstall checkpatch clean
+.DEFAULT_GOAL := all
+
+all: module userspace
+
+help:
+	@echo "make            module (for $(KVER)) and userspace"
+	@echo "make deps       install every Debian package needed (root)"
+	@echo "make check      all tests: unit, KUnit and selftests in guests"
+	@echo "make demo       the main job, in a virtme-ng guest"
+	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
+	@echo "make unit       native unit tests only (ASan+UBSan)"
+	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
+
+# --- kernel module --------------------------------------------------------
+
+# $(call kmod_build,<name>,<kernel dir>)
+define kmod_build
+	@mkdir -p $(O)/kmod-$(1)
+	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		--exclude '*.mod*' --exclude 'Module.symvers' --exclude 'modules.order' \
+		--include 'Kbuild' --include 'kmod/***' --include 'uapi/***' \
+		--include 'tests/' --include 'tests/kunit/***' --include 'tests/*.h' \
+		--exclude '*' ./ $(O)/kmod-$(1)/
+	$(MAKE) -C $(2) M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror modules
+endef
+
+module: $(O)/kmod-stock/fewmul.ko
+
+$(O)/kmod-stock/fewmul.ko: $(KMOD_SRCS)
+	@test -d $(KDIR) || { echo "no kernel headers in $(KDIR) (run: make deps)"; exit 1; }
+	$(call kmod_build,stock,$(KDIR))
+
+# Module and KUnit module for the test kernel (TEST_KDIR from check.sh).
+module-test:
+	$(call kmod_build,test,$(TEST_KDIR))
+
+# --- userspace ------------------------------------------------------------
+
+userspace: $(O)/lib/libfewmul.so $(O)/lib/libfewmul.a $(O)/fewmulctl \
+	   $(O)/lib/libfewmul.pc
+
+# The core is built as the kernel builds it: no FPU or SIMD registers.
+CORE_FLAGS   := -mgeneral-regs-only
+$(O)/pic/kmod/core/%.o $(O)/obj/kmod/core/%.o: US_CFLAGS += $(CORE_FLAGS)
+
+$(O)/pic/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(O)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(O)/lib/libfewmul.so: $(LIB_PIC_OBJS) userspace/lib/libfewmul.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=userspace/lib/libfewmul.map \
+		-o $@.$(VERSION) $(LIB_PIC_OBJS) $(NL_LIBS)
+	ln -sf libfewmul.so.$(VERSION) $(O)/lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(O)/lib/libfewmul.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/lib/libfewmul.pc: userspace/lib/libfewmul.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+$(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS)
+
+# --- tests ----------------------------------------------------------------
+
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_cli
+
+$(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) -lm
+
+$(O)/asan/test_engine: tests/unit/test_engine.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS)
+
+$(O)/asan/test_lib: tests/unit/test_lib.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+
+$(O)/asan/test_idx: tests/unit/test_idx.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+
+$(O)/asan/test_trainer: tests/unit/test_trainer.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+
+$(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(NL_LIBS)
+
+$(O)/asan/test_cli: tests/unit/test_cli.sh $(O)/asan/fewmulctl
+	install -m 755 $< $@
+
+unit: $(UNIT_TESTS)
+	@tests/run-unit.sh $(O)/asan
+
+# kselftest-harness selftests; the harness header comes from the kernel
+# source tree (KSRC: the test kernel tree, or any linux-source-6.1 tree).
+$(O)/selftests/fewmul_test: tests/selftests/fewmul_test.c uapi/linux/fewmul.h
+	@test -n "$(KSRC)" || { echo "KSRC= (a kernel source tree) is required"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Werror -D_GNU_SOURCE -Iuapi \
+		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
+
+selftests: $(O)/selftests/fewmul_test
+
+check:
+	@scripts/check.sh
+
+print-kver:
+	@echo $(KVER)
+
+demo:
+	@scripts/demo.sh
+
+deps:
+	@scripts/deps.sh
+
+test-kernel:
+	@scripts/build-test-kernel.sh
+
+checkpatch:
+	@scripts/checkpatch.sh
+
+# --- install --------------------------------------------------------------
+
+install: userspace
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)/usr/lib/udev/rules.d \
+		$(DESTDIR)/usr/lib/sysusers.d
+	install -m 755 $(O)/lib/libfewmul.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libfewmul.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libfewmul.so
+	install -m 644 $(O)/lib/libfewmul.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(O)/lib/libfewmul.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(O)/fewmulctl $(DESTDIR)$(BINDIR)/
+	install -m 644 userspace/include/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 uapi/linux/fewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 userspace/fewmulctl/fewmulctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 packaging/60-fewmul.rules $(DESTDIR)/usr/lib/udev/rules.d/
+	install -m 644 packaging/fewmul.sysusers $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
+	@if [ -z "$(DESTDIR)" ]; then scripts/dkms-install.sh $(VERSION); \
+	 else echo "DESTDIR set: skipping DKMS registration"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libfewmul.so* $(DESTDIR)$(LIBDIR)/libfewmul.a \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/libfewmul.pc $(DESTDIR)$(BINDIR)/fewmulctl \
+	      $(DESTDIR)$(INCLUDEDIR)/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/fewmul.h \
+	      $(DESTDIR)$(MANDIR)/man8/fewmulctl.8 \
+	      $(DESTDIR)/usr/lib/udev/rules.d/60-fewmul.rules \
+	      $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
+	-dkms remove fewmul/$(VERSION) --all 2>/dev/null
+
+clean:
+	rm -rf $(O)

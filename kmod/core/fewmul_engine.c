@@ -1,0 +1,914 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * fewmul core: the integer training engine, scalar reference paths.
+ *
+ * A training step is a fixed sequence of phases (fewmul_step_plan()); each
+ * phase is a loop over independent items (weight rows, units, samples)
+ * that callers may split into ranges across workers. Every item is written
+ * by exactly one range and every random draw comes from a stream keyed by
+ * (seed, step, layer, item), so the result is bit-identical whatever the
+ * split. Integer sums are exact, so summation order does not matter either.
+ */
+#include "fewmul_engine.h"
+
+#define FEWMUL_X_MAX	((1 << (FEWMUL_FA + 6)) - 1)	/* activations < 64.0 */
+#define FEWMUL_D_MAX	((1 << 30) - 1)			/* deltas < 2^14 */
+
+/* Random stream tags: which draw a stream serves. */
+#define FEWMUL_STREAM_SAMPLE	1ULL
+#define FEWMUL_STREAM_QB	2ULL
+#define FEWMUL_STREAM_INIT	3ULL
+
+static inline u64 fewmul_stream(u64 tag, u64 step, u32 layer, u32 item)
+{
+	return (tag << 62) | ((step & 0x3ffffffffULL) << 28) |
+	       ((u64)(layer & 0xff) << 20) | (item & 0xfffff);
+}
+
+static inline s32 fewmul_clamp_s32(s64 v, s32 lo, s32 hi)
+{
+	return v < lo ? lo : v > hi ? hi : (s32)v;
+}
+
+/*
+ * Shift by a signed amount: v * 2^k, k in -62..62. Right shifts round to
+ * nearest (half up), so that scaling does not bias small deltas.
+ */
+static inline s64 fewmul_shl_s64(s64 v, int k)
+{
+	return (s64)((u64)v << k);	/* no UB for negative v */
+}
+
+static inline s64 fewmul_shift_s64(s64 v, int k)
+{
+	if (k >= 0)
+		return fewmul_shl_s64(v, k);
+	k = -k;
+	if (k > 62)
+		return 0;
+	return (v + (1LL << (k - 1))) >> k;
+}
+
+/**
+ * fewmul_ap2_exp() - exponent of AP2(x) = 2^round(log2 x)
+ * @x: x >= 1
+ *
+ * round() rounds log2 to nearest: with f = floor(log2 x) the result is
+ * f + 1 exactly when x >= 2^f * sqrt(2). sqrt(2) is taken as 181/128 =
+ * 1.4140625 (binary 1.0110101; sqrt 2 = 1.41421...) and the test is
+ * x * 128 >= 181 * 2^f, two shifts and a compare. Valid for x < 2^56.
+ *
+ * Return: 0..63, or -1 for x == 0.
+ */
+static inline int fewmul_ap2_exp(u64 x)
+{
+	int f;
+
+	if (!x)
+		return -1;
+	f = 63 - __builtin_clzll(x);
+	if (f > 55)
+		return f;	/* never reached with the engine's ranges */
+	return (x << 7) >= (181ULL << f) ? f + 1 : f;
+}
+
+int fewmul_config_check(const struct fewmul_config *cfg)
+{
+	u32 l;
+
+	if (cfg->nr_layers < 1 || cfg->nr_layers > FEWMUL_CORE_MAX_LAYERS)
+		return -EINVAL;
+	for (l = 0; l <= cfg->nr_layers; l++)
+		if (cfg->width[l] < 1 || cfg->width[l] > FEWMUL_CORE_MAX_WIDTH)
+			return -EINVAL;
+	for (; l <= FEWMUL_CORE_MAX_LAYERS; l++)
+		if (cfg->width[l])
+			return -EINVAL;
+	if (cfg->width[cfg->nr_layers] < 2 || cfg->width[cfg->nr_layers] > 256)
+		return -EINVAL;
+	if (cfg->wmode >= FEWMUL_WMODE_COUNT || cfg->qbp > 1 ||
+	    cfg->bn >= FEWMUL_BN_COUNT)
+		return -EINVAL;
+	if (cfg->qb_emin < -16 || cfg->qb_emax > 8 ||
+	    cfg->qb_emin > cfg->qb_emax)
+		return -EINVAL;
+	if (cfg->lr_shift_start > 24 || cfg->lr_shift_end > 24 ||
+	    cfg->lr_shift_end < cfg->lr_shift_start)
+		return -EINVAL;
+	if (cfg->epochs < 1 || cfg->epochs > 100000)
+		return -EINVAL;
+	if (cfg->batch < 1 || cfg->batch > FEWMUL_CORE_MAX_BATCH)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_config_check);
+
+void fewmul_layout(const struct fewmul_config *cfg, struct fewmul_layout *lay)
+{
+	u64 off = 0;
+	u32 l;
+
+	memset(lay, 0, sizeof(*lay));
+	for (l = 1; l <= cfg->nr_layers; l++) {
+		lay->w_off[l] = off;
+		off += (u64)cfg->width[l - 1] * cfg->width[l] * sizeof(s32);
+		lay->beta_off[l] = off;
+		off += (u64)cfg->width[l] * sizeof(s32);
+		lay->mean_off[l] = off;
+		off += (u64)cfg->width[l] * sizeof(s32);
+		lay->shift_off[l] = off;
+		off += (u64)cfg->width[l] * sizeof(s32);
+	}
+	lay->size = off;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_layout);
+
+static u32 fewmul_max_width(const struct fewmul_config *cfg)
+{
+	u32 l, w = 0;
+
+	for (l = 0; l <= cfg->nr_layers; l++)
+		if (cfg->width[l] > w)
+			w = cfg->width[l];
+	return w;
+}
+
+/* Scratch: everything per step that is not a parameter. */
+#define FEWMUL_ALIGN(x) (((x) + 63) & ~(u64)63)
+
+static u64 fewmul_scratch_carve(const struct fewmul_config *cfg,
+				struct fewmul_model *m, u8 *base)
+{
+	u64 off = 0, B = cfg->batch, n;
+	u32 l;
+
+#define CARVE(ptr, bytes) do {					\
+		if (m)						\
+			(ptr) = (void *)(base + off);		\
+		off += FEWMUL_ALIGN(bytes);			\
+	} while (0)
+
+	for (l = 0; l <= cfg->nr_layers; l++) {
+		n = cfg->width[l];
+		CARVE(m->x[l], n * B * sizeof(s32));
+		if (l == 0)
+			continue;
+		CARVE(m->t[l], (u64)cfg->width[l - 1] * n);
+		CARVE(m->y[l], n * B * sizeof(s32));
+		CARVE(m->d[l], n * B * sizeof(s32));
+		CARVE(m->mu[l], n * sizeof(s32));
+		CARVE(m->sh[l], n * sizeof(s32));
+		CARVE(m->calib_mu[l], n * sizeof(s64));
+		CARVE(m->calib_v8[l], n * sizeof(s64));
+	}
+	CARVE(m->dx, (u64)fewmul_max_width(cfg) * B * sizeof(s32));
+	CARVE(m->nobn_shift, (FEWMUL_CORE_MAX_LAYERS + 1) * sizeof(s32));
+	CARVE(m->loss, B * sizeof(s64));
+	CARVE(m->qe, (u64)fewmul_max_width(cfg) * B);
+#undef CARVE
+	return off;
+}
+
+u64 fewmul_scratch_size(const struct fewmul_config *cfg)
+{
+	return fewmul_scratch_carve(cfg, NULL, NULL);
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_scratch_size);
+
+/**
+ * fewmul_w0_shift() - W0 = 2^-k of a layer
+ * @nin: fan-in
+ * @nout: fan-out
+ *
+ * The authors' W0 = sqrt(6 / (nin + nout)) / 2, rounded to the nearest
+ * power of two in the log domain: k - 1 = round(log2(n / 6) / 2) with
+ * n = nin + nout, i.e. the j with 6 * 2^(2j-1) <= n < 6 * 2^(2j+1).
+ * 784-1024: W0 = 0.0288 -> 2^-5; 1024-1024: 0.0271 -> 2^-5.
+ *
+ * Return: k, 1..8.
+ */
+static s32 fewmul_w0_shift(u32 nin, u32 nout)
+{
+	u64 n = (u64)nin + nout;
+	s32 j = 0;
+
+	while (j < 7 && n >= (6ULL << (2 * j + 1)))
+		j++;
+	return j + 1;
+}
+
+int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
+		      void *arena, void *scratch)
+{
+	u32 l;
+	int ret;
+
+	ret = fewmul_config_check(cfg);
+	if (ret)
+		return ret;
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	fewmul_layout(cfg, &m->lay);
+	m->arena = arena;
+	for (l = 1; l <= cfg->nr_layers; l++) {
+		m->w[l] = (s32 *)(m->arena + m->lay.w_off[l]);
+		m->beta[l] = (s32 *)(m->arena + m->lay.beta_off[l]);
+		m->bn_mean[l] = (s32 *)(m->arena + m->lay.mean_off[l]);
+		m->bn_shift[l] = (s32 *)(m->arena + m->lay.shift_off[l]);
+	}
+	fewmul_scratch_carve(cfg, m, scratch);
+	for (l = 1; l <= cfg->nr_layers; l++)
+		m->w0_shift[l] = fewmul_w0_shift(cfg->width[l - 1], cfg->width[l]);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_model_bind);
+
+/*
+ * Initial shadow weights: uniform in [-2 W0, 2 W0], then clipped to
+ * [-W0, W0] (the authors' code), i.e. U uniform in [-2, 2] * 2^FW, clipped.
+ * 25 random bits per weight: U = (r - 2^24) * 2 would need a multiply by 2,
+ * which is a shift: U = (r << 1) - 2^25 over r in [0, 2^25).
+ */
+void fewmul_model_init_params(struct fewmul_model *m)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	struct fewmul_rng rng;
+	u32 l, i, j, nin, nout;
+
+	for (l = 1; l <= cfg->nr_layers; l++) {
+		nin = cfg->width[l - 1];
+		nout = cfg->width[l];
+		for (i = 0; i < nin; i++) {
+			s32 *row = m->w[l] + (u64)i * nout;
+
+			fewmul_rng_seed(&rng, cfg->seed,
+					fewmul_stream(FEWMUL_STREAM_INIT, 0, l, i));
+			for (j = 0; j < nout; j++) {
+				s32 r = (s32)(fewmul_rng_u32(&rng) >> 7);
+				s32 u = (r << 1) - (1 << (FEWMUL_FW + 1));
+
+				row[j] = fewmul_clamp_s32(u, -FEWMUL_ONE_W,
+							  FEWMUL_ONE_W);
+			}
+		}
+		for (j = 0; j < nout; j++) {
+			m->beta[l][j] = 0;
+			m->bn_mean[l][j] = 0;
+			m->bn_shift[l][j] = 0;
+		}
+	}
+	m->step = 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_model_init_params);
+
+u32 fewmul_lr_shift(const struct fewmul_config *cfg, u32 epoch)
+{
+	u32 span = cfg->lr_shift_end - cfg->lr_shift_start;
+
+	if (cfg->epochs <= 1 || epoch >= cfg->epochs - 1)
+		return epoch ? cfg->lr_shift_end : cfg->lr_shift_start;
+	/* geometric decay = linear in the exponent, rounded to nearest */
+	return cfg->lr_shift_start +
+	       (u32)fewmul_div_s64((s64)span * epoch * 2 + (cfg->epochs - 1),
+				   (s32)(2 * (cfg->epochs - 1)));
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_lr_shift);
+
+/* ---- phases -------------------------------------------------------------- */
+
+static inline u32 fewmul_bshift(u32 nb)
+{
+	return (u32)fewmul_ap2_exp(nb);	/* mean over the batch ~ >> round(log2 B) */
+}
+
+/*
+ * Sample the weights of rows [i0, i1) of layer l for this step (train) or
+ * derive the deterministic test-time weights (eval).
+ *   binary:       t = +1 if u >= 0 else -1
+ *   binary-stoch: P(t = +1) = (u + 1) / 2          (25-bit compare)
+ *   ternary:      P(t = sign u) = |u|, else 0      (24-bit compare)
+ *   test time:    ternary: sign(u) where |u| > 1/2, else 0; binary: sign
+ */
+static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
+			     int test, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 nout = cfg->width[l], i, j;
+	struct fewmul_rng rng;
+
+	if (cfg->wmode == FEWMUL_WMODE_FULL)
+		return;
+	for (i = i0; i < i1; i++) {
+		const s32 *u = m->w[l] + (u64)i * nout;
+		s8 *t = m->t[l] + (u64)i * nout;
+
+		fewmul_rng_seed(&rng, cfg->seed,
+				fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step, l, i));
+		for (j = 0; j < nout; j++) {
+			s32 w = u[j];
+			u32 r;
+
+			if (cfg->wmode == FEWMUL_WMODE_BINARY ||
+			    (test && cfg->wmode == FEWMUL_WMODE_BINARY_STOCH)) {
+				t[j] = w >= 0 ? 1 : -1;
+			} else if (test) {
+				t[j] = w > FEWMUL_ONE_W / 2 ? 1 :
+				       w < -FEWMUL_ONE_W / 2 ? -1 : 0;
+			} else if (cfg->wmode == FEWMUL_WMODE_BINARY_STOCH) {
+				r = fewmul_rng_u32(&rng) >> 7;	/* 25 bits */
+				t[j] = (s64)r < (s64)w + FEWMUL_ONE_W ? 1 : -1;
+			} else {
+				r = fewmul_rng_u32(&rng) >> 8;	/* 24 bits */
+				if (w > 0)
+					t[j] = (s32)r < w ? 1 : 0;
+				else
+					t[j] = (s32)r < -w ? -1 : 0;
+			}
+		}
+		ops->adds += nout;	/* one compare per weight */
+	}
+}
+
+/* Input pixels p (u8) become X[0] = p / 256 in Q(FA): p << (FA - 8). */
+static void fewmul_ph_input(struct fewmul_model *m, u32 i0, u32 i1,
+			    struct fewmul_counters *ops)
+{
+	u32 B = m->cfg.batch, nb = m->cur_batch, i, b;
+
+	for (i = i0; i < i1; i++) {
+		s32 *x = m->x[0] + (u64)i * B;
+
+		for (b = 0; b < nb; b++)
+			x[b] = (s32)m->images[b][i] << (FEWMUL_FA - 8);
+		ops->shifts += nb;
+	}
+}
+
+enum { FEWMUL_FWD_TRAIN, FEWMUL_FWD_CALIB, FEWMUL_FWD_EVAL };
+
+/*
+ * Shift-based batch norm of one unit over the batch (in place on y):
+ *   mu = floor(sum y / nb)                       (one division per unit)
+ *   c  = y - mu
+ *   v  = mean(c * AP2(c)) + eps                  (c * AP2(c) is a shift)
+ *   y' = c * AP2(1 / sqrt(v)) = c >> sh,  sh = round(log2(v) / 2)
+ * v is kept in Q8 (eps = 2^-8); see Documentation/numerics.rst.
+ */
+static void fewmul_bn_stats(const s32 *y, u32 nb, s32 *mu_out, s32 *v8_out,
+			    struct fewmul_counters *ops)
+{
+	s64 sum = 0, v = 0;
+	s32 mu;
+	u32 b;
+
+	for (b = 0; b < nb; b++)
+		sum += y[b];
+	mu = (s32)fewmul_div_s64(sum - (sum < 0 ? nb - 1 : 0), (s32)nb);
+	for (b = 0; b < nb; b++) {
+		s64 c = (s64)y[b] - mu;
+		u64 ac = c < 0 ? -c : c;
+		int r = fewmul_ap2_exp(ac);
+
+		if (r > 0)
+			v += (s64)((ac << r) >> 16);
+	}
+	v = fewmul_div_s64(v, (s32)nb) + 1;
+	ops->adds += 3 * (u64)nb;
+	ops->shifts += 2 * (u64)nb;
+	*mu_out = mu;
+	*v8_out = (s32)(v > 0x7fffffff ? 0x7fffffff : v);
+}
+
+static inline s32 fewmul_bn_shift_of(s32 v8)
+{
+	int e2 = fewmul_ap2_exp((u64)v8);
+
+	return (e2 - 8 + 1) >> 1;
+}
+
+static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			      int mode, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = cfg->batch, nb = m->cur_batch, L = cfg->nr_layers;
+	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
+
+	for (j = j0; j < j1; j++) {
+		s32 *y = m->y[l] + (u64)j * B;
+		s32 mu = 0, v8, sh = 0;
+
+		if (cfg->wmode == FEWMUL_WMODE_FULL) {
+			for (b = 0; b < nb; b++) {
+				s64 acc = 0;
+
+				for (i = 0; i < nin; i++)
+					acc += (s64)m->w[l][(u64)i * nout + j] *
+					       m->x[l - 1][(u64)i * B + b];
+				y[b] = fewmul_clamp_s32(fewmul_shift_s64(acc, -FEWMUL_FW),
+							-0x3fffffff, 0x3fffffff);
+			}
+			ops->muls += (u64)nin * nb;
+			ops->adds += (u64)nin * nb;
+		} else {
+			for (b = 0; b < nb; b++)
+				y[b] = 0;
+			for (i = 0; i < nin; i++) {
+				s8 t = m->t[l][(u64)i * nout + j];
+				const s32 *x = m->x[l - 1] + (u64)i * B;
+
+				if (t > 0) {
+					for (b = 0; b < nb; b++)
+						y[b] += x[b];
+				} else if (t < 0) {
+					for (b = 0; b < nb; b++)
+						y[b] -= x[b];
+				} else {
+					continue;
+				}
+				ops->adds += nb;
+			}
+		}
+
+		if (cfg->bn == FEWMUL_BN_SHIFT) {
+			if (mode == FEWMUL_FWD_EVAL) {
+				mu = m->bn_mean[l][j];
+				sh = m->bn_shift[l][j];
+			} else {
+				fewmul_bn_stats(y, nb, &mu, &v8, ops);
+				sh = fewmul_bn_shift_of(v8);
+				if (mode == FEWMUL_FWD_CALIB) {
+					m->calib_mu[l][j] += mu;
+					m->calib_v8[l][j] += v8;
+				}
+			}
+			m->mu[l][j] = mu;
+			m->sh[l][j] = sh;
+		} else {
+			mu = 0;
+			sh = -m->nobn_shift[l];
+			m->mu[l][j] = 0;
+			m->sh[l][j] = sh;
+		}
+
+		for (b = 0; b < nb; b++) {
+			s64 z = fewmul_shift_s64((s64)y[b] - mu, -sh) + m->beta[l][j];
+
+			z = fewmul_clamp_s32(z, -FEWMUL_X_MAX, FEWMUL_X_MAX);
+			y[b] = (s32)z;
+			if (l < L)
+				m->x[l][(u64)j * B + b] = z > 0 ? (s32)z : 0;
+		}
+		ops->adds += 2 * (u64)nb;
+		ops->shifts += nb;
+	}
+}
+
+/*
+ * Squared hinge loss per sample b with targets t = +-1:
+ *   loss_b = sum_k max(0, 1 - t_k y_k)^2
+ *   dLoss/dy_k = -2 t_k max(0, 1 - t_k y_k)          (a shift and a sign)
+ * The loss value itself (for reporting) squares the margin: n[L]
+ * multiplies per sample, counted; the gradient does not use it.
+ */
+static void fewmul_ph_loss(struct fewmul_model *m, u32 b0, u32 b1,
+			   struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 L = cfg->nr_layers, B = cfg->batch, nk = cfg->width[L], b, k;
+	const s32 one = 1 << FEWMUL_FA;
+
+	for (b = b0; b < b1; b++) {
+		s64 loss = 0;
+
+		for (k = 0; k < nk; k++) {
+			s32 y = m->y[L][(u64)k * B + b];
+			int pos = k == m->labels[b];
+			s32 mg = pos ? one - y : one + y;
+			s32 *d = &m->d[L][(u64)k * B + b];
+
+			if (mg <= 0) {
+				*d = 0;
+				continue;
+			}
+			/* Q(FA) margin -> Q(FD) gradient 2 * mg */
+			*d = pos ? -(mg << (FEWMUL_FD - FEWMUL_FA + 1)) :
+				   mg << (FEWMUL_FD - FEWMUL_FA + 1);	/* mg > 0 */
+			loss += (s64)mg * mg;
+		}
+		m->loss[b] = loss;
+		ops->adds += 2 * (u64)nk;
+		ops->shifts += nk;
+		ops->muls += nk;
+	}
+}
+
+/*
+ * Backward through BN (or the no-BN scale) of units [j0, j1), in place on
+ * D[l]; also updates the BN shift beta. The gradient through the batch
+ * variance is not propagated (see Documentation/numerics.rst):
+ *   dbeta = sum_b dz_b
+ *   dy_b  = (dz_b - mean(dz)) >> sh          (BN)   or  dz_b << s (no BN)
+ */
+static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			     u32 lr_shift, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = cfg->batch, nb = m->cur_batch, j, b;
+	int bsh = (int)fewmul_bshift(nb);
+
+	for (j = j0; j < j1; j++) {
+		s32 *d = m->d[l] + (u64)j * B;
+		s64 sum = 0, mean = 0;
+		s32 sh = m->sh[l][j];
+
+		for (b = 0; b < nb; b++)
+			sum += d[b];
+		if (cfg->bn == FEWMUL_BN_SHIFT)
+			mean = fewmul_div_s64(sum, (s32)nb);
+		for (b = 0; b < nb; b++)
+			d[b] = fewmul_clamp_s32(fewmul_shift_s64(d[b] - mean, -sh),
+						-FEWMUL_D_MAX, FEWMUL_D_MAX);
+		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
+		m->beta[l][j] = fewmul_clamp_s32((s64)m->beta[l][j] -
+				fewmul_shift_s64(sum, FEWMUL_FA - FEWMUL_FD -
+						 (int)lr_shift - bsh),
+				-FEWMUL_X_MAX, FEWMUL_X_MAX);
+		ops->adds += 2 * (u64)nb + 1;
+		ops->shifts += (u64)nb + 1;
+	}
+}
+
+/*
+ * Row i of layer l: dX[i][b] = sum_j t[i][j] D[l][j][b] (full: U instead of
+ * t, with multiplies), then D[l-1][i] = dX[i] where X[l-1][i] > 0 (ReLU').
+ */
+static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
+			   struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = cfg->batch, nb = m->cur_batch, nout = cfg->width[l], j, b;
+	const s32 *x = m->x[l - 1] + (u64)i * B;
+	const s32 *u = m->w[l] + (u64)i * nout;
+	const s8 *t = m->t[l] + (u64)i * nout;
+	s32 *dprev = m->d[l - 1] + (u64)i * B;
+	s64 acc;
+
+	for (b = 0; b < nb; b++) {
+		acc = 0;
+		if (cfg->wmode == FEWMUL_WMODE_FULL) {
+			for (j = 0; j < nout; j++)
+				acc += (s64)u[j] * m->d[l][(u64)j * B + b];
+			acc = fewmul_shift_s64(acc, -FEWMUL_FW);
+		} else {
+			for (j = 0; j < nout; j++) {
+				if (t[j] > 0)
+					acc += m->d[l][(u64)j * B + b];
+				else if (t[j] < 0)
+					acc -= m->d[l][(u64)j * B + b];
+			}
+		}
+		acc = fewmul_clamp_s32(acc, -FEWMUL_D_MAX, FEWMUL_D_MAX);
+		dprev[b] = x[b] > 0 ? (s32)acc : 0;
+	}
+	if (cfg->wmode == FEWMUL_WMODE_FULL) {
+		ops->muls += (u64)nout * nb;
+		ops->adds += (u64)nout * nb;
+	} else {
+		for (j = 0; j < nout; j++)
+			if (t[j])
+				ops->adds += nb;
+	}
+}
+
+/*
+ * Rows [i0, i1) of layer l: the delta to the layer below and the update of
+ * the shadow weights U[l][i][:].
+ *   dX[i] = sum_j t[i][j] D[l][j]           (adds/subs; full: multiplies)
+ *   D[l-1][i] = dX[i] where X[l-1][i] > 0    (ReLU')
+ *   dU[i][j] = sum_b D[l][j][b] * q(X[l-1][i][b])
+ * With quantized backprop q(x) = s 2^e and the product is a shift:
+ *   acc = sum_b s_b * (D[l][j][b] << (e_b - emin)),  dU = acc * 2^emin.
+ *   U[i][j] -= lr * dU / B, then clipped to [-1, 1] (i.e. [-W0, W0]).
+ */
+static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
+			   u32 lr_shift, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = cfg->batch, nb = m->cur_batch;
+	u32 nout = cfg->width[l], i, j, b;
+	int bsh = (int)fewmul_bshift(nb) - 2 * m->w0_shift[l];
+	int emin = cfg->qb_emin, upd;
+	struct fewmul_rng rng;
+
+	for (i = i0; i < i1; i++) {
+		const s32 *x = m->x[l - 1] + (u64)i * B;
+		s32 *u = m->w[l] + (u64)i * nout;
+		s8 *qe = m->qe + (u64)i * B;
+
+		if (l > 1)
+			fewmul_back_dx(m, l, i, ops);
+
+		if (cfg->qbp) {
+			fewmul_rng_seed(&rng, cfg->seed,
+					fewmul_stream(FEWMUL_STREAM_QB, m->step, l, i));
+			for (b = 0; b < nb; b++) {
+				int e = 0, s;
+
+				s = fewmul_qpow2(x[b], FEWMUL_FA, cfg->qb_emin,
+						 cfg->qb_emax, fewmul_rng_u32(&rng), &e);
+				qe[b] = (s8)(s * (e - emin + 1));
+			}
+			upd = emin + (FEWMUL_FW - FEWMUL_FD) - (int)lr_shift - bsh;
+		} else {
+			upd = (FEWMUL_FW - FEWMUL_FD - FEWMUL_FA) - (int)lr_shift - bsh;
+		}
+
+		for (j = 0; j < nout; j++) {
+			const s32 *d = m->d[l] + (u64)j * B;
+			s64 acc = 0;
+
+			if (cfg->qbp) {
+				for (b = 0; b < nb; b++) {
+					s8 c = qe[b];
+
+					if (c > 0)
+						acc += fewmul_shl_s64(d[b], c - 1);
+					else if (c < 0)
+						acc -= fewmul_shl_s64(d[b], -c - 1);
+				}
+			} else {
+				for (b = 0; b < nb; b++)
+					acc += (s64)d[b] * x[b];
+			}
+			u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(acc, upd),
+						-FEWMUL_ONE_W, FEWMUL_ONE_W);
+		}
+		if (cfg->qbp) {
+			for (b = 0; b < nb; b++)
+				if (qe[b])
+					ops->adds += nout, ops->shifts += nout;
+		} else {
+			ops->muls += (u64)nout * nb;
+			ops->adds += (u64)nout * nb;
+		}
+		ops->adds += nout;
+		ops->shifts += nout;
+	}
+}
+
+/* log2|x| histogram of the hidden representations of layer l (serial). */
+static void fewmul_ph_hist(struct fewmul_model *m, u32 l)
+{
+	u32 B = m->cfg.batch, nb = m->cur_batch, n = m->cfg.width[l], j, b;
+
+	for (j = 0; j < n; j++) {
+		const s32 *x = m->x[l] + (u64)j * B;
+
+		for (b = 0; b < nb; b++) {
+			int e;
+
+			if (!x[b])
+				continue;
+			e = fewmul_ilog2_u32(fewmul_abs_u32(x[b])) - FEWMUL_FA;
+			e -= FEWMUL_HIST_MIN;
+			if (e < 0)
+				e = 0;
+			if (e >= FEWMUL_HIST_BINS)
+				e = FEWMUL_HIST_BINS - 1;
+			m->hist[l][e]++;
+		}
+	}
+}
+
+/* ---- plans ---------------------------------------------------------------- */
+
+static int fewmul_plan_add(struct fewmul_phase *ph, int *n, int max,
+			   u32 kind, u32 layer, u32 count)
+{
+	if (*n >= max)
+		return -ENOSPC;
+	ph[*n].kind = kind;
+	ph[*n].layer = layer;
+	ph[*n].count = count;
+	(*n)++;
+	return 0;
+}
+
+int fewmul_step_plan(const struct fewmul_model *m, int kind,
+		     struct fewmul_phase *ph, int max)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 L = cfg->nr_layers, l;
+	int n = 0, err = 0;
+	u32 fwd = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_PH_FWD :
+		  kind == FEWMUL_PLAN_CALIB ? FEWMUL_PH_FWD_CALIB :
+		  FEWMUL_PH_FWD_EVAL;
+
+	for (l = 1; l <= L; l++)
+		err |= fewmul_plan_add(ph, &n, max, kind == FEWMUL_PLAN_TRAIN ?
+				       FEWMUL_PH_SAMPLE : FEWMUL_PH_SAMPLE_TEST,
+				       l, cfg->width[l - 1]);
+	err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_INPUT, 0, cfg->width[0]);
+	for (l = 1; l <= L; l++)
+		err |= fewmul_plan_add(ph, &n, max, fwd, l, cfg->width[l]);
+	if (kind != FEWMUL_PLAN_CALIB)
+		err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_LOSS, L,
+				       m->cur_batch);
+	if (kind == FEWMUL_PLAN_TRAIN) {
+		for (l = L; l >= 1; l--) {
+			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_BNBACK, l,
+					       cfg->width[l]);
+			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_BACK, l,
+					       cfg->width[l - 1]);
+		}
+		for (l = 1; l < L; l++)
+			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_HIST, l, 1);
+	}
+	return err ? -ENOSPC : n;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_step_plan);
+
+void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
+		      u32 begin, u32 end, struct fewmul_counters *ops)
+{
+	u32 l = ph->layer;
+
+	if (end > ph->count)
+		end = ph->count;
+	if (begin >= end)
+		return;
+	switch (ph->kind) {
+	case FEWMUL_PH_SAMPLE:
+		fewmul_ph_sample(m, l, begin, end, 0, ops);
+		break;
+	case FEWMUL_PH_SAMPLE_TEST:
+		fewmul_ph_sample(m, l, begin, end, 1, ops);
+		break;
+	case FEWMUL_PH_INPUT:
+		fewmul_ph_input(m, begin, end, ops);
+		break;
+	case FEWMUL_PH_FWD:
+		fewmul_ph_forward(m, l, begin, end, FEWMUL_FWD_TRAIN, ops);
+		break;
+	case FEWMUL_PH_FWD_CALIB:
+		fewmul_ph_forward(m, l, begin, end, FEWMUL_FWD_CALIB, ops);
+		break;
+	case FEWMUL_PH_FWD_EVAL:
+		fewmul_ph_forward(m, l, begin, end, FEWMUL_FWD_EVAL, ops);
+		break;
+	case FEWMUL_PH_LOSS:
+		fewmul_ph_loss(m, begin, end, ops);
+		break;
+	case FEWMUL_PH_BNBACK:
+		fewmul_ph_bnback(m, l, begin, end, m->lr_shift, ops);
+		break;
+	case FEWMUL_PH_BACK:
+		fewmul_ph_back(m, l, begin, end, m->lr_shift, ops);
+		break;
+	case FEWMUL_PH_HIST:
+		fewmul_ph_hist(m, l);
+		break;
+	}
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_phase_run);
+
+/* ---- steps ---------------------------------------------------------------- */
+
+int fewmul_batch_begin(struct fewmul_model *m, const u8 *const *images,
+		       const u8 *labels, u32 nb, u32 epoch)
+{
+	u32 b, nk = m->cfg.width[m->cfg.nr_layers];
+
+	if (nb < 1 || nb > m->cfg.batch)
+		return -EINVAL;
+	if (labels)
+		for (b = 0; b < nb; b++)
+			if (labels[b] >= nk)
+				return -EINVAL;
+	m->images = images;
+	m->labels = labels;
+	m->cur_batch = nb;
+	m->lr_shift = fewmul_lr_shift(&m->cfg, epoch);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_begin);
+
+s64 fewmul_batch_loss(const struct fewmul_model *m)
+{
+	s64 sum = 0;
+	u32 b;
+
+	for (b = 0; b < m->cur_batch; b++)
+		sum += m->loss[b];
+	return sum;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_loss);
+
+u32 fewmul_batch_errors(const struct fewmul_model *m, u8 *pred)
+{
+	u32 L = m->cfg.nr_layers, B = m->cfg.batch, nk = m->cfg.width[L];
+	u32 b, k, best, errors = 0;
+
+	for (b = 0; b < m->cur_batch; b++) {
+		best = 0;
+		for (k = 1; k < nk; k++)
+			if (m->y[L][(u64)k * B + b] > m->y[L][(u64)best * B + b])
+				best = k;
+		if (pred)
+			pred[b] = (u8)best;
+		if (m->labels && best != m->labels[b])
+			errors++;
+	}
+	return errors;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_errors);
+
+void fewmul_calib_begin(struct fewmul_model *m)
+{
+	u32 l;
+
+	m->calib_batches = 0;
+	for (l = 1; l <= m->cfg.nr_layers; l++) {
+		memset(m->calib_mu[l], 0, m->cfg.width[l] * sizeof(s64));
+		memset(m->calib_v8[l], 0, m->cfg.width[l] * sizeof(s64));
+	}
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_calib_begin);
+
+void fewmul_calib_end(struct fewmul_model *m)
+{
+	u32 l, j, n = m->calib_batches;
+
+	if (!n)
+		return;
+	for (l = 1; l <= m->cfg.nr_layers; l++) {
+		for (j = 0; j < m->cfg.width[l]; j++) {
+			s64 mu = m->calib_mu[l][j], v8 = m->calib_v8[l][j];
+
+			mu = fewmul_div_s64(mu - (mu < 0 ? n - 1 : 0), (s32)n);
+			v8 = fewmul_div_s64(v8, (s32)n);
+			m->bn_mean[l][j] = (s32)mu;
+			m->bn_shift[l][j] = fewmul_bn_shift_of(v8 > 0 ? (s32)v8 : 1);
+		}
+	}
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_calib_end);
+
+int fewmul_run_serial(struct fewmul_model *m, int kind,
+		      struct fewmul_counters *ops)
+{
+	struct fewmul_phase ph[4 * FEWMUL_CORE_MAX_LAYERS + 8];
+	int n, k;
+
+	n = fewmul_step_plan(m, kind, ph, 4 * FEWMUL_CORE_MAX_LAYERS + 8);
+	if (n < 0)
+		return n;
+	for (k = 0; k < n; k++)
+		fewmul_phase_run(m, &ph[k], 0, ph[k].count, ops);
+	fewmul_plan_done(m, kind);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_run_serial);
+
+void fewmul_plan_done(struct fewmul_model *m, int kind)
+{
+	if (kind == FEWMUL_PLAN_TRAIN)
+		m->step++;
+	else if (kind == FEWMUL_PLAN_CALIB)
+		m->calib_batches++;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_plan_done);
+
+/* ---- the paper's analytic counts ----------------------------------------- */
+
+/*
+ * Multiplications per minibatch of the paper's Table (section 4.2):
+ * full precision 3 * (sum N*M + sum M) per sample (forward, backward,
+ * weight gradient; the sum M term is BN's scale or the bias);
+ * binary/ternary connect with quantized backprop 3 * sum M per sample.
+ * With bn, standard batch norm adds 2 multiplies per unit forward and 4
+ * backward per sample in both cases (shift-based BN adds none).
+ */
+u64 fewmul_count_mults_full(const struct fewmul_config *cfg, u32 batch, int bn)
+{
+	u64 nm = 0, sm = 0;
+	u32 l;
+
+	for (l = 1; l <= cfg->nr_layers; l++) {
+		nm += (u64)cfg->width[l - 1] * cfg->width[l];
+		sm += cfg->width[l];
+	}
+	return (u64)batch * (3 * (nm + sm) + (bn ? 6 * sm : 0));
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_count_mults_full);
+
+u64 fewmul_count_mults_qb(const struct fewmul_config *cfg, u32 batch, int bn)
+{
+	u64 sm = 0;
+	u32 l;
+
+	for (l = 1; l <= cfg->nr_layers; l++)
+		sm += cfg->width[l];
+	return (u64)batch * (3 * sm + (bn ? 6 * sm : 0));
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_count_mults_qb);

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * fewmul core: the integer training engine.
+ *
+ * Shape legend (llm.c style):
+ *   L        number of weight layers (1..FEWMUL_CORE_MAX_LAYERS)
+ *   n[l]     width of activation l; n[0] is the input (784 for MNIST),
+ *            n[L] the number of classes
+ *   B        minibatch size
+ *   U[l]     shadow weights of layer l, [n[l-1]][n[l]] (input-major), s32
+ *            in units of W0: real weight = W0 * U / 2^FEWMUL_FW
+ *   X[l]     activations, [n[l]][B] (feature-major), Q(FEWMUL_FA)
+ *   Y[l]     pre-activations of layer l, [n[l]][B], Q(FEWMUL_FA), in units
+ *            of W0 (the forward pass never multiplies by W0: with BN it
+ *            cancels, without BN it is part of the per-layer scale)
+ *   D[l]     deltas dLoss/dY, [n[l]][B], Q(FEWMUL_FD)
+ *
+ * Fixed-point formats (Documentation/numerics.rst has the range analysis):
+ *   FEWMUL_FA = 12  activations; input pixel p (0..255) is p << 4 = p/256
+ *   FEWMUL_FD = 16  deltas
+ *   FEWMUL_FW = 24  shadow weights, |U| <= 2^24 (the clip to [-W0, W0])
+ */
+#ifndef _FEWMUL_ENGINE_H
+#define _FEWMUL_ENGINE_H
+
+#include "fewmul_core.h"
+
+#define FEWMUL_CORE_MAX_LAYERS	16
+#define FEWMUL_CORE_MAX_WIDTH	4096
+#define FEWMUL_CORE_MAX_BATCH	4096
+
+#define FEWMUL_FA	12
+#define FEWMUL_FD	16
+#define FEWMUL_FW	24
+#define FEWMUL_ONE_W	0x1000000	/* 1.0 in Q(FW) */
+
+enum fewmul_wmode {
+	FEWMUL_WMODE_FULL = 0,		/* integer multiplies: the baseline */
+	FEWMUL_WMODE_BINARY = 1,	/* W0 * sign(w), deterministic */
+	FEWMUL_WMODE_BINARY_STOCH = 2,	/* P(+W0) = clip((w/W0 + 1)/2, 0, 1) */
+	FEWMUL_WMODE_TERNARY = 3,	/* stochastic ternary connect */
+	FEWMUL_WMODE_COUNT
+};
+
+enum fewmul_bn_mode {
+	FEWMUL_BN_NONE = 0,		/* power-of-two pre-activation scale */
+	FEWMUL_BN_SHIFT = 1,		/* shift-based batch norm (AP2) */
+	FEWMUL_BN_COUNT
+};
+
+/**
+ * struct fewmul_config - everything that defines a model and its training
+ * @nr_layers: L, number of weight layers
+ * @width: n[0..L]
+ * @wmode: enum fewmul_wmode
+ * @qbp: quantized backprop on (1) or off (0)
+ * @bn: enum fewmul_bn_mode
+ * @qb_emin: lowest exponent of q(x) (real exponent, e.g. -4)
+ * @qb_emax: highest exponent of q(x) (e.g. 3)
+ * @lr_shift_start: learning rate 2^-lr_shift at the first epoch
+ * @lr_shift_end: learning rate 2^-lr_shift at the last epoch
+ * @epochs: number of epochs the schedule spans (>= 1)
+ * @batch: B
+ * @seed: the user's seed; everything random derives from it
+ */
+struct fewmul_config {
+	u32 nr_layers;
+	u32 width[FEWMUL_CORE_MAX_LAYERS + 1];
+	u32 wmode;
+	u32 qbp;
+	u32 bn;
+	s32 qb_emin;
+	s32 qb_emax;
+	u32 lr_shift_start;
+	u32 lr_shift_end;
+	u32 epochs;
+	u32 batch;
+	u64 seed;
+};
+
+/**
+ * fewmul_config_check() - validate a configuration
+ * @cfg: configuration from an untrusted source
+ *
+ * Return: 0, or -EINVAL-style negative code (-22) for any field out of
+ * range. Checks every bound the engine relies on, so that sizes computed
+ * from a valid config cannot overflow.
+ */
+int fewmul_config_check(const struct fewmul_config *cfg);
+
+/**
+ * struct fewmul_layout - where each parameter lives in the arena
+ * @w_off: byte offset of U[l] (l = 1..L), [n[l-1]][n[l]] s32
+ * @beta_off: byte offset of the BN shift / bias of layer l, [n[l]] s32, Q(FA)
+ * @mean_off: byte offset of the BN test-time mean of layer l, [n[l]] s32
+ * @shift_off: byte offset of the BN test-time shift of layer l, [n[l]] s32
+ * @size: total arena size in bytes
+ *
+ * Index 0 is unused. All parameters are little-endian s32 (the arena is
+ * the user's memory and the model file payload).
+ */
+struct fewmul_layout {
+	u64 w_off[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 beta_off[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 mean_off[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 shift_off[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 size;
+};
+
+void fewmul_layout(const struct fewmul_config *cfg, struct fewmul_layout *lay);
+
+/**
+ * struct fewmul_counters - operations actually executed
+ * @adds: additions and subtractions of data values
+ * @shifts: shifts of data values
+ * @muls: multiplications of data values
+ */
+struct fewmul_counters {
+	u64 adds;
+	u64 shifts;
+	u64 muls;
+};
+
+#define FEWMUL_HIST_BINS	32	/* log2|x| from -16 (bin 0) to 15 */
+#define FEWMUL_HIST_MIN		(-16)
+
+/**
+ * struct fewmul_model - a model bound to its arena and scratch memory
+ *
+ * Built by fewmul_model_init(); all pointers point into memory the caller
+ * owns (arena: parameters; scratch: fewmul_scratch_size() bytes).
+ */
+struct fewmul_model {
+	struct fewmul_config cfg;
+	struct fewmul_layout lay;
+	u8 *arena;
+	s32 *w[FEWMUL_CORE_MAX_LAYERS + 1];	/* U[l] */
+	s32 *beta[FEWMUL_CORE_MAX_LAYERS + 1];
+	s32 *bn_mean[FEWMUL_CORE_MAX_LAYERS + 1];
+	s32 *bn_shift[FEWMUL_CORE_MAX_LAYERS + 1];
+	/* scratch */
+	s8 *t[FEWMUL_CORE_MAX_LAYERS + 1];	/* sampled weights, [n[l-1]][n[l]] */
+	s32 *x[FEWMUL_CORE_MAX_LAYERS + 1];	/* X[l], [n[l]][B] */
+	s32 *y[FEWMUL_CORE_MAX_LAYERS + 1];	/* Y[l] (after BN), [n[l]][B] */
+	s32 *d[FEWMUL_CORE_MAX_LAYERS + 1];	/* D[l], [n[l]][B] */
+	s32 *dx;				/* dLoss/dX, [max n][B] */
+	s32 *mu[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch mean, [n[l]] */
+	s32 *sh[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch BN shift, [n[l]] */
+	s32 *nobn_shift;			/* [L+1], no-BN scale */
+	s32 w0_shift[FEWMUL_CORE_MAX_LAYERS + 1];	/* W0 = 2^-k */
+	s64 *loss;				/* per-sample loss, [B] */
+	s8 *qe;					/* q(x) codes, [max n][B] */
+	s64 *calib_mu[FEWMUL_CORE_MAX_LAYERS + 1];	/* [n[l]] */
+	s64 *calib_v8[FEWMUL_CORE_MAX_LAYERS + 1];	/* [n[l]] */
+	u32 calib_batches;
+	/* the current batch */
+	const u8 *const *images;		/* [nb] pointers to n[0] pixels */
+	const u8 *labels;			/* [nb], NULL when unknown */
+	u32 cur_batch;				/* nb */
+	u32 lr_shift;
+	u64 step;				/* minibatches trained */
+	u64 hist[FEWMUL_CORE_MAX_LAYERS + 1][FEWMUL_HIST_BINS];
+};
+
+/* Phase kinds of a plan; see fewmul_step_plan(). */
+enum fewmul_phase_kind {
+	FEWMUL_PH_SAMPLE,	/* items: rows of U[l] */
+	FEWMUL_PH_SAMPLE_TEST,	/* items: rows of U[l] */
+	FEWMUL_PH_INPUT,	/* items: input pixels */
+	FEWMUL_PH_FWD,		/* items: units of layer l */
+	FEWMUL_PH_FWD_CALIB,
+	FEWMUL_PH_FWD_EVAL,
+	FEWMUL_PH_LOSS,		/* items: samples */
+	FEWMUL_PH_BNBACK,	/* items: units of layer l */
+	FEWMUL_PH_BACK,		/* items: rows of U[l] */
+	FEWMUL_PH_HIST,		/* one item */
+};
+
+enum fewmul_plan_kind {
+	FEWMUL_PLAN_TRAIN,	/* sample, forward, loss, backward, update */
+	FEWMUL_PLAN_CALIB,	/* test weights, forward with batch BN stats */
+	FEWMUL_PLAN_EVAL,	/* test weights, forward with stored BN stats */
+};
+
+/**
+ * struct fewmul_phase - one phase of a plan
+ * @kind: enum fewmul_phase_kind
+ * @layer: layer the phase works on
+ * @count: number of independent items; any split of [0, count) into
+ *	ranges run in any order or concurrently gives the same result
+ */
+struct fewmul_phase {
+	u32 kind;
+	u32 layer;
+	u32 count;
+};
+
+#define FEWMUL_MAX_PHASES (4 * FEWMUL_CORE_MAX_LAYERS + 8)
+
+u64 fewmul_scratch_size(const struct fewmul_config *cfg);
+
+/*
+ * Bind a model to its arena (fewmul_layout().size bytes, the parameters)
+ * and scratch (fewmul_scratch_size() bytes, 64-byte aligned). Validates
+ * cfg first. Does not touch the arena.
+ */
+int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
+		      void *arena, void *scratch);
+
+/* Initialise the parameters in the arena from cfg->seed; step = 0. */
+void fewmul_model_init_params(struct fewmul_model *m);
+
+/*
+ * Set up a minibatch: nb (1..B) images of n[0] u8 pixels, labels (< n[L],
+ * checked; NULL for prediction), epoch (for the LR schedule).
+ */
+int fewmul_batch_begin(struct fewmul_model *m, const u8 *const *images,
+		       const u8 *labels, u32 nb, u32 epoch);
+
+/* Build the phase list of a plan into ph[max]; returns its length. */
+int fewmul_step_plan(const struct fewmul_model *m, int kind,
+		     struct fewmul_phase *ph, int max);
+
+/* Run items [begin, end) of one phase; adds executed operations to ops. */
+void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
+		      u32 begin, u32 end, struct fewmul_counters *ops);
+
+/* After all phases of a plan ran: step (train) or batch count (calib). */
+void fewmul_plan_done(struct fewmul_model *m, int kind);
+
+/* Run a whole plan on the calling thread. */
+int fewmul_run_serial(struct fewmul_model *m, int kind,
+		      struct fewmul_counters *ops);
+
+/* Summed squared-hinge loss of the batch, Q(2*FA) (after train/eval). */
+s64 fewmul_batch_loss(const struct fewmul_model *m);
+
+/* Arg-max predictions into pred (may be NULL); returns label mismatches. */
+u32 fewmul_batch_errors(const struct fewmul_model *m, u8 *pred);
+
+/*
+ * Test-time BN statistics, re-estimated with the test-time weights:
+ * calib_begin, then a FEWMUL_PLAN_CALIB run per batch, then calib_end
+ * stores the averaged mean and shift in the arena.
+ */
+void fewmul_calib_begin(struct fewmul_model *m);
+void fewmul_calib_end(struct fewmul_model *m);
+
+u32 fewmul_lr_shift(const struct fewmul_config *cfg, u32 epoch);
+
+/* The paper's analytic multiplication counts per minibatch. */
+u64 fewmul_count_mults_full(const struct fewmul_config *cfg, u32 batch, int bn);
+u64 fewmul_count_mults_qb(const struct fewmul_config *cfg, u32 batch, int bn);
+
+#endif /* _FEWMUL_ENGINE_H */

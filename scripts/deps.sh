@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install every Debian package fewmul needs to build, test and run its
+# guest. Idempotent: safe to run again. Must run as root on Debian 12.
+#
+# virtme-ng is not in bookworm; trixie's package is Architecture: all and its
+# dependencies are met from bookworm, so the trixie suite is added with an
+# apt pin of 100: nothing else is ever upgraded from it.
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS=(
+	build-essential flex bison bc libelf-dev libssl-dev dwarves rsync cpio
+	ccache kmod pkg-config xz-utils python3 perl
+	linux-source-6.1 linux-image-amd64 linux-headers-amd64
+	qemu-system-x86 busybox-static
+	libnl-3-dev libnl-genl-3-dev zlib1g-dev libcairo2-dev
+	clang llvm libclang-rt-14-dev binutils dkms udev
+	dataset-fashion-mnist
+)
+
+missing=()
+for p in "${PKGS[@]}" virtme-ng; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; must run as root to install (try: sudo make deps)" >&2
+	exit 1
+fi
+
+SRC=/etc/apt/sources.list.d/fewmul-trixie.sources
+PIN=/etc/apt/preferences.d/fewmul-trixie
+
+if [ ! -f "$SRC" ]; then
+	uri=$(awk '/^URIs:/ && /debian\/?$/ {print $2; exit}' \
+		/etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+	[ -n "$uri" ] || uri=http://deb.debian.org/debian
+	cat >"$SRC" <<EOT
+Types: deb
+URIs: $uri
+Suites: trixie bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOT
+fi
+if [ ! -f "$PIN" ]; then
+	cat >"$PIN" <<EOT
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+
+Package: *
+Pin: release n=bookworm-backports
+Pin-Priority: 100
+EOT
+fi
+
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${PKGS[@]}"
+apt-get install -y -q --no-install-recommends virtme-ng/trixie
+echo "deps: installed ${missing[*]}"

@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the native unit tests in DIR (built with ASan+UBSan), print their TAP
+# and a summary line "unit: N passed, N failed".
+dir=$1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+pass=0
+fail=0
+for t in test_core test_engine test_lib test_idx test_trainer test_cli; do
+	out=$(timeout 900 "$dir/$t" 2>&1)
+	rc=$?
+	echo "# $t"
+	echo "$out"
+	p=$(grep -c '^ok ' <<<"$out")
+	f=$(grep -c '^not ok ' <<<"$out")
+	# A crash or sanitizer report after the last ok still fails the binary.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $t exited with $rc"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+done
+echo "unit: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Native unit tests of libfewmul that need no module: argument checking,
+ * error reporting for a missing device or family, feature names.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/fewmul.h>
+
+#include "libfewmul.h"
+#include "unit/tap.h"
+
+static void test_open_missing(void)
+{
+	struct fewmul_dev *dev = (struct fewmul_dev *)0x1;
+
+	tap_begin();
+	CHECK_EQ(fewmul_dev_open("/nonexistent/fewmul", &dev), -ENOENT);
+	CHECK(dev == NULL);
+	tap_end("dev_open: missing node gives -ENOENT and NULL handle");
+}
+
+static void test_open_not_a_device(void)
+{
+	struct fewmul_dev *dev = NULL;
+	struct fewmul_device_info info;
+
+	tap_begin();
+	/* /dev/null opens, but is not fewmul: the ioctl must fail cleanly. */
+	CHECK_EQ(fewmul_dev_open("/dev/null", &dev), 0);
+	CHECK(dev != NULL);
+	CHECK(strcmp(fewmul_dev_path(dev), "/dev/null") == 0);
+	CHECK_EQ(fewmul_dev_info(dev, &info), -ENOTTY);
+	fewmul_dev_close(dev);
+	tap_end("dev_info: on a non-fewmul device gives -ENOTTY");
+}
+
+static void test_null_args(void)
+{
+	struct fewmul_device_info info;
+
+	tap_begin();
+	CHECK_EQ(fewmul_dev_open(NULL, NULL), -EINVAL);
+	CHECK_EQ(fewmul_dev_info(NULL, &info), -EINVAL);
+	CHECK_EQ(fewmul_genl_info(NULL), -EINVAL);
+	CHECK(fewmul_dev_path(NULL) == NULL);
+	fewmul_dev_close(NULL);
+	tap_end("NULL arguments give -EINVAL, close(NULL) is a no-op");
+}
+
+static void test_feature_names(void)
+{
+	tap_begin();
+	CHECK(strcmp(fewmul_feature_name(0), "info") == 0);
+	CHECK(strcmp(fewmul_feature_name(1), "genl-info") == 0);
+	CHECK(fewmul_feature_name(2) == NULL);
+	CHECK(fewmul_feature_name(63) == NULL);
+	CHECK(fewmul_feature_name(1000) == NULL);
+	CHECK((1ULL << 0) == FEWMUL_FEATURE_INFO);
+	CHECK((1ULL << 1) == FEWMUL_FEATURE_GENL_INFO);
+	tap_end("feature names match the uapi bits");
+}
+
+/* Without the module, the genetlink query reports a missing family. */
+static void test_genl_no_family(void)
+{
+	struct fewmul_device_info info;
+	int err;
+
+	tap_begin();
+	err = fewmul_genl_info(&info);
+	if (access("/dev/fewmul", F_OK) == 0)
+		CHECK_EQ(err, 0);
+	else
+		CHECK_EQ(err, -ENOENT);
+	tap_end("genl_info: -ENOENT without the module, 0 with it");
+}
+
+static void test_uapi_layout(void)
+{
+	tap_begin();
+	/* ABI: these never change. */
+	CHECK_EQ(sizeof(struct fewmul_info), 48);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_info, features), 16);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_info, max_scratch_bytes), 40);
+	CHECK_EQ(FEWMUL_IOC_INFO, 0xF700);
+	tap_end("uapi: struct fewmul_info layout and ioctl number are stable");
+}
+
+int main(void)
+{
+	test_open_missing();
+	test_open_not_a_device();
+	test_null_args();
+	test_feature_names();
+	test_genl_no_family();
+	test_uapi_layout();
+	return tap_done();
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl train: train a model on an IDX dataset and report, per epoch,
+ * the training loss and error, the test error, time, rate and the
+ * operations executed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A learning rate given as a number is rounded to a power of two. */
+int parse_lr_shift(const char *s, uint32_t *shift)
+{
+	char *end;
+	double v;
+	long k;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1)
+		return -EINVAL;
+	k = lround(-log2(v));
+	if (k < 0 || k > 24)
+		return -EINVAL;
+	*shift = (uint32_t)k;
+	return 0;
+}
+
+int parse_weights(const char *s, uint32_t *w)
+{
+	static const char *const names[] = { "full", "binary", "binary-stoch",
+					     "ternary" };
+	uint32_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			*w = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *weights_name(uint32_t w)
+{
+	static const char *const names[] = { "full", "binary", "binary-stoch",
+					     "ternary" };
+
+	return w < 4 ? names[w] : "?";
+}
+
+static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi || s[0] == '-')
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Deterministic shuffle (xorshift64, seeded from the seed and epoch). */
+static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + epoch + 1;
+	uint32_t i, j, t;
+
+	for (i = n; i > 1; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (uint32_t)(x % i);
+		t = a[i - 1];
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+static void usage_options(void)
+{
+	fprintf(stderr,
+		"Options:\n"
+		"  --data DIR           IDX dataset directory (default %s)\n"
+		"  --arch A-B-...-K     layer widths (default 784-1024-1024-1024-10)\n"
+		"  --weights MODE       full, binary, binary-stoch, ternary (default)\n"
+		"  --qbp / --no-qbp     quantized backprop (default on)\n"
+		"  --exp-range MIN:MAX  exponent range of quantized backprop (-4:3)\n"
+		"  --bn shift|none      batch norm (default shift)\n"
+		"  --epochs N           (default 10)\n"
+		"  --batch N            (default 200)\n"
+		"  --lr START[:END]     learning rate, rounded to powers of two\n"
+		"  --seed N             (default 0)\n"
+		"  --threads N          worker threads (default: online CPUs)\n"
+		"  --backend cpu        where to train\n"
+		"  --train-limit N      use the first N training samples\n"
+		"  --test-limit N       use the first N test samples\n"
+		"  --log FILE.csv       append one line per epoch\n"
+		"  --json               one JSON object per epoch\n",
+		FEWMUL_DEFAULT_DATA_DIR);
+}
+
+int cmd_train(int argc, char **argv)
+{
+	enum { O_DATA = 256, O_ARCH, O_WEIGHTS, O_QBP, O_NOQBP, O_ERANGE, O_BN,
+	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_THREADS, O_BACKEND,
+	       O_TRAINLIM, O_TESTLIM, O_LOG, O_JSON };
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, O_DATA },
+		{ "arch", required_argument, NULL, O_ARCH },
+		{ "weights", required_argument, NULL, O_WEIGHTS },
+		{ "qbp", no_argument, NULL, O_QBP },
+		{ "no-qbp", no_argument, NULL, O_NOQBP },
+		{ "exp-range", required_argument, NULL, O_ERANGE },
+		{ "bn", required_argument, NULL, O_BN },
+		{ "epochs", required_argument, NULL, O_EPOCHS },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "lr", required_argument, NULL, O_LR },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "train-limit", required_argument, NULL, O_TRAINLIM },
+		{ "test-limit", required_argument, NULL, O_TESTLIM },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "json", no_argument, NULL, O_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fewmul_train_config cfg;
+	struct fewmul_dataset train = { 0 }, test = { 0 };
+	struct fewmul_trainer *t = NULL;
+	const char *data = NULL, *backend = "cpu", *logpath = NULL;
+	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t trainlim = 0, testlim = 0, *tri = NULL, *tei = NULL, i, ep;
+	int c, err, json = 0, ret = -1;
+	FILE *logf = NULL;
+	char *colon;
+
+	fewmul_train_config_default(&cfg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_ARCH:
+			if (fewmul_parse_arch(optarg, &cfg)) {
+				fewmulctl_errx("--arch %s: want widths like 784-1024-10 (1..4096 each, 2..17 of them)", optarg);
+				return -1;
+			}
+			break;
+		case O_WEIGHTS:
+			if (parse_weights(optarg, &cfg.weights)) {
+				fewmulctl_errx("--weights %s: want full, binary, binary-stoch or ternary", optarg);
+				return -1;
+			}
+			break;
+		case O_QBP:
+			cfg.qbp = 1;
+			break;
+		case O_NOQBP:
+			cfg.qbp = 0;
+			break;
+		case O_ERANGE:
+			if (sscanf(optarg, "%d:%d", &cfg.exp_min, &cfg.exp_max) != 2 ||
+			    cfg.exp_min > cfg.exp_max || cfg.exp_min < -16 || cfg.exp_max > 8) {
+				fewmulctl_errx("--exp-range %s: want EMIN:EMAX with -16 <= EMIN <= EMAX <= 8", optarg);
+				return -1;
+			}
+			break;
+		case O_BN:
+			if (!strcmp(optarg, "shift"))
+				cfg.bn = FEWMUL_BN_SHIFTBASED;
+			else if (!strcmp(optarg, "none"))
+				cfg.bn = FEWMUL_BN_OFF;
+			else {
+				fewmulctl_errx("--bn %s: want shift or none", optarg);
+				return -1;
+			}
+			break;
+		case O_EPOCHS:
+			if (parse_u32(optarg, 1, 100000, &cfg.epochs)) {
+				fewmulctl_errx("--epochs %s: want 1..100000", optarg);
+				return -1;
+			}
+			break;
+		case O_BATCH:
+			if (parse_u32(optarg, 1, 4096, &cfg.batch)) {
+				fewmulctl_errx("--batch %s: want 1..4096", optarg);
+				return -1;
+			}
+			break;
+		case O_LR:
+			colon = strchr(optarg, ':');
+			if (colon)
+				*colon = '\0';
+			if (parse_lr_shift(optarg, &cfg.lr_shift_start) ||
+			    (colon && parse_lr_shift(colon + 1, &cfg.lr_shift_end))) {
+				fewmulctl_errx("--lr: want START[:END], each in (0, 1]");
+				return -1;
+			}
+			if (!colon)
+				cfg.lr_shift_end = cfg.lr_shift_start;
+			if (cfg.lr_shift_end < cfg.lr_shift_start) {
+				fewmulctl_errx("--lr: the end rate must not exceed the start rate");
+				return -1;
+			}
+			break;
+		case O_SEED:
+			cfg.seed = strtoull(optarg, NULL, 0);
+			break;
+		case O_THREADS:
+			if (parse_u32(optarg, 1, 256, &threads)) {
+				fewmulctl_errx("--threads %s: want 1..256", optarg);
+				return -1;
+			}
+			break;
+		case O_BACKEND:
+			backend = optarg;
+			break;
+		case O_TRAINLIM:
+			if (parse_u32(optarg, 1, 1u << 30, &trainlim)) {
+				fewmulctl_errx("--train-limit %s: want a positive count", optarg);
+				return -1;
+			}
+			break;
+		case O_TESTLIM:
+			if (parse_u32(optarg, 1, 1u << 30, &testlim)) {
+				fewmulctl_errx("--test-limit %s: want a positive count", optarg);
+				return -1;
+			}
+			break;
+		case O_LOG:
+			logpath = optarg;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		default:
+			usage_options();
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage_options();
+		return 1;
+	}
+
+	err = fewmul_dataset_load_dir(data, 0, &train);
+	if (err) {
+		fewmulctl_errx("training data: %s", train.error);
+		return -1;
+	}
+	err = fewmul_dataset_load_dir(data, 1, &test);
+	if (err) {
+		fewmulctl_errx("test data: %s", test.error);
+		goto out;
+	}
+	if (train.rows * train.cols != cfg.width[0]) {
+		fewmulctl_errx("--arch: input width %u does not match the %ux%u images",
+			       cfg.width[0], train.rows, train.cols);
+		goto out;
+	}
+	if (!trainlim || trainlim > train.count)
+		trainlim = train.count;
+	if (!testlim || testlim > test.count)
+		testlim = test.count;
+
+	err = fewmul_trainer_new(&cfg, backend, threads, &t);
+	if (err) {
+		fewmulctl_err(err == -ENODEV ? "--backend (only 'cpu' exists yet)" :
+			      "creating the model", err);
+		goto out;
+	}
+	tri = malloc(sizeof(*tri) * trainlim);
+	tei = malloc(sizeof(*tei) * testlim);
+	if (!tri || !tei) {
+		fewmulctl_err("allocating index lists", -ENOMEM);
+		goto out;
+	}
+	for (i = 0; i < testlim; i++)
+		tei[i] = i;
+	if (logpath) {
+		logf = fopen(logpath, "a");
+		if (!logf) {
+			fewmulctl_err(logpath, -errno);
+			goto out;
+		}
+		if (ftell(logf) == 0)
+			fprintf(logf, "epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls\n");
+	}
+	if (!json)
+		printf("backend %s, %u threads; %s%s, bn %s, batch %u, lr 2^-%u..2^-%u, seed %" PRIu64 "; test error uses deterministic test-time weights\n",
+		       backend, threads, weights_name(cfg.weights),
+		       cfg.qbp ? "+QB" : "", cfg.bn ? "shift" : "none", cfg.batch,
+		       cfg.lr_shift_start, cfg.lr_shift_end, cfg.seed);
+
+	for (ep = 0; ep < cfg.epochs; ep++) {
+		struct fewmul_result tr = { 0 }, te = { 0 };
+		uint32_t calib, lr;
+		double t0, dt;
+
+		for (i = 0; i < trainlim; i++)
+			tri[i] = i;
+		shuffle(tri, trainlim, cfg.seed, ep);
+		t0 = now_s();
+		err = fewmul_trainer_train(t, &train, tri, trainlim, ep, &tr);
+		dt = now_s() - t0;
+		if (err) {
+			fewmulctl_err("training", err);
+			goto out;
+		}
+		calib = trainlim < 10000 ? trainlim : 10000;
+		err = fewmul_trainer_calibrate(t, &train, tri, calib);
+		if (!err)
+			err = fewmul_trainer_eval(t, &test, tei, testlim, &te, NULL);
+		if (err) {
+			fewmulctl_err("evaluating", err);
+			goto out;
+		}
+		lr = fewmul_lr_shift_at(&cfg, ep);
+		if (json) {
+			struct json j;
+
+			json_begin(&j, stdout);
+			json_u64(&j, "epoch", ep + 1);
+			json_u64(&j, "epochs", cfg.epochs);
+			json_u64(&j, "lr_shift", lr);
+			json_double(&j, "train_loss", tr.loss / (double)tr.samples);
+			json_double(&j, "train_error", (double)tr.errors / (double)tr.samples);
+			json_double(&j, "test_error", (double)te.errors / (double)te.samples);
+			json_str(&j, "test_weights", "deterministic");
+			json_double(&j, "seconds", dt);
+			json_double(&j, "samples_per_s", (double)tr.samples / dt);
+			json_u64(&j, "adds", tr.ops.adds);
+			json_u64(&j, "shifts", tr.ops.shifts);
+			json_u64(&j, "muls", tr.ops.muls);
+			json_end(&j);
+		} else {
+			printf("epoch %u/%u  lr 2^-%u  train loss %.4f err %.2f%%  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",
+			       ep + 1, cfg.epochs, lr, tr.loss / (double)tr.samples,
+			       100.0 * (double)tr.errors / (double)tr.samples,
+			       100.0 * (double)te.errors / (double)te.samples, dt,
+			       (double)tr.samples / dt, (double)tr.ops.adds,
+			       (double)tr.ops.shifts, (double)tr.ops.muls);
+		}
+		fflush(stdout);
+		if (logf) {
+			fprintf(logf, "%u,%u,%.6f,%.6f,%.6f,%.3f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+				ep + 1, lr, tr.loss / (double)tr.samples,
+				(double)tr.errors / (double)tr.samples,
+				(double)te.errors / (double)te.samples, dt,
+				(double)tr.samples / dt, tr.ops.adds,
+				tr.ops.shifts, tr.ops.muls);
+			fflush(logf);
+		}
+	}
+	if (!json)
+		printf("weights checksum %016" PRIx64 "\n", fewmul_trainer_checksum(t));
+	ret = 0;
+out:
+	if (logf)
+		fclose(logf);
+	free(tri);
+	free(tei);
+	fewmul_trainer_free(t);
+	fewmul_dataset_free(&train);
+	fewmul_dataset_free(&test);
+	return ret;
+}

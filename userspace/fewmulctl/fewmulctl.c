@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl: command-line front end of fewmul.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+
+const struct fewmulctl_cmd fewmulctl_cmds[] = {
+	{ "info", cmd_info, "[--json] [--device PATH]",
+	  "show module version, ABI, features and limits (ioctl and genetlink)" },
+	{ "train", cmd_train, "[--data DIR] [--arch A-B-..-K] [--weights MODE] [--qbp|--no-qbp] [--epochs N] [--lr S[:E]] [--seed N] [--threads N] [--json] ...",
+	  "train a model on an IDX dataset, report loss, errors, rate and operations per epoch" },
+	{ "count", cmd_count, "[--arch A-B-..-K] [--batch N] [--bn] [--json]",
+	  "the paper's multiplication count: full precision vs binary/ternary + QB" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+void fewmulctl_err(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", PROG_NAME, what, strerror(err < 0 ? -err : err));
+}
+
+void fewmulctl_errx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", PROG_NAME);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	const struct fewmulctl_cmd *c;
+
+	fprintf(f, "Usage: %s <command> [options]\n"
+		   "       %s <command> --help\n"
+		   "       %s --version\n\nCommands:\n",
+		PROG_NAME, PROG_NAME, PROG_NAME);
+	for (c = fewmulctl_cmds; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->help);
+}
+
+int main(int argc, char **argv)
+{
+	const struct fewmulctl_cmd *c;
+	int ret;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("%s %s\n", PROG_NAME, fewmul_lib_version());
+		return 0;
+	}
+
+	for (c = fewmulctl_cmds; c->name; c++) {
+		if (strcmp(argv[1], c->name))
+			continue;
+		if (argc > 2 && (!strcmp(argv[2], "--help") ||
+				 !strcmp(argv[2], "-h"))) {
+			printf("Usage: %s %s %s\n\n%s\n", PROG_NAME, c->name,
+			       c->args, c->help);
+			return 0;
+		}
+		ret = c->fn(argc - 1, argv + 1);
+		if (ret == 1) {
+			fprintf(stderr, "Usage: %s %s %s\n", PROG_NAME,
+				c->name, c->args);
+			return 1;
+		}
+		return ret < 0 ? 1 : 0;
+	}
+
+	fewmulctl_errx("unknown command '%s' (see '%s --help')", argv[1],
+		       PROG_NAME);
+	return 1;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libfewmul: /dev/fewmul handles and ioctls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/fewmul.h>
+
+#include "internal.h"
+
+FEWMUL_API const char *fewmul_lib_version(void)
+{
+	return LIBFEWMUL_VERSION;
+}
+
+FEWMUL_API int fewmul_dev_open(const char *path, struct fewmul_dev **devp)
+{
+	struct fewmul_dev *dev;
+	int err;
+
+	if (!devp)
+		return -EINVAL;
+	*devp = NULL;
+	if (!path)
+		path = FEWMUL_DEFAULT_DEVICE;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->path = strdup(path);
+	if (!dev->path) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	dev->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0) {
+		err = -errno;
+		goto err_path;
+	}
+	*devp = dev;
+	return 0;
+
+err_path:
+	free(dev->path);
+err_free:
+	free(dev);
+	return err;
+}
+
+FEWMUL_API void fewmul_dev_close(struct fewmul_dev *dev)
+{
+	if (!dev)
+		return;
+	close(dev->fd);
+	free(dev->path);
+	free(dev);
+}
+
+FEWMUL_API const char *fewmul_dev_path(const struct fewmul_dev *dev)
+{
+	return dev ? dev->path : NULL;
+}
+
+FEWMUL_API int fewmul_dev_info(struct fewmul_dev *dev,
+			       struct fewmul_device_info *info)
+{
+	struct fewmul_info arg;
+
+	if (!dev || !info)
+		return -EINVAL;
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	if (ioctl(dev->fd, FEWMUL_IOC_INFO, &arg) < 0)
+		return -errno;
+
+	memset(info, 0, sizeof(*info));
+	info->abi_version = arg.abi_version;
+	info->nr_workers = arg.nr_workers;
+	info->features = arg.features;
+	info->max_layers = arg.max_layers;
+	info->max_width = arg.max_width;
+	info->max_batch = arg.max_batch;
+	info->max_scratch_bytes = arg.max_scratch_bytes;
+	return 0;
+}
+
+static const char *const fewmul_feature_names[] = {
+	[0] = "info",
+	[1] = "genl-info",
+};
+
+FEWMUL_API const char *fewmul_feature_name(unsigned int bit)
+{
+	if (bit >= sizeof(fewmul_feature_names) / sizeof(fewmul_feature_names[0]))
+		return NULL;
+	return fewmul_feature_names[bit];
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libfewmul: trainers, the backend-independent training API.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct fewmul_trainer {
+	struct fewmul_config cfg;
+	struct fewmul_cpu *cpu;
+	const u8 **ptr;		/* [batch] image pointers */
+	u8 *lab;		/* [batch] labels */
+	u8 *pred;		/* [batch] predictions */
+};
+
+_Static_assert(FEWMUL_MAX_LAYERS == FEWMUL_CORE_MAX_LAYERS, "layer limit");
+_Static_assert((int)FEWMUL_WEIGHTS_TERNARY == (int)FEWMUL_WMODE_TERNARY, "modes");
+_Static_assert((int)FEWMUL_BN_SHIFTBASED == (int)FEWMUL_BN_SHIFT, "bn modes");
+
+FEWMUL_API void fewmul_train_config_default(struct fewmul_train_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_layers = 4;
+	cfg->width[0] = 784;
+	cfg->width[1] = 1024;
+	cfg->width[2] = 1024;
+	cfg->width[3] = 1024;
+	cfg->width[4] = 10;
+	cfg->weights = FEWMUL_WEIGHTS_TERNARY;
+	cfg->qbp = 1;
+	cfg->bn = FEWMUL_BN_SHIFTBASED;
+	cfg->exp_min = -4;
+	cfg->exp_max = 3;
+	cfg->lr_shift_start = FEWMUL_DEFAULT_LR_START;
+	cfg->lr_shift_end = FEWMUL_DEFAULT_LR_END;
+	cfg->epochs = 10;
+	cfg->batch = 200;
+	cfg->seed = 0;
+}
+
+FEWMUL_API int fewmul_parse_arch(const char *s, struct fewmul_train_config *cfg)
+{
+	uint32_t w[FEWMUL_MAX_LAYERS + 2];
+	unsigned int n = 0, i;
+	const char *p = s;
+
+	if (!s || !cfg)
+		return -EINVAL;
+	for (;;) {
+		unsigned long v = 0;
+		int digits = 0;
+
+		while (*p >= '0' && *p <= '9') {
+			v = v * 10 + (unsigned long)(*p - '0');
+			if (v > FEWMUL_CORE_MAX_WIDTH)
+				return -EINVAL;
+			p++;
+			digits++;
+		}
+		if (!digits || !v || n >= FEWMUL_MAX_LAYERS + 1)
+			return -EINVAL;
+		w[n++] = (uint32_t)v;
+		if (*p == '\0')
+			break;
+		if (*p != '-')
+			return -EINVAL;
+		p++;
+	}
+	if (n < 2)
+		return -EINVAL;
+	memset(cfg->width, 0, sizeof(cfg->width));
+	for (i = 0; i < n; i++)
+		cfg->width[i] = w[i];
+	cfg->nr_layers = n - 1;
+	return 0;
+}
+
+static void to_core(const struct fewmul_train_config *in, struct fewmul_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nr_layers = in->nr_layers;
+	memcpy(c->width, in->width, sizeof(c->width));
+	c->wmode = in->weights;
+	c->qbp = in->qbp;
+	c->bn = in->bn;
+	c->qb_emin = in->exp_min;
+	c->qb_emax = in->exp_max;
+	c->lr_shift_start = in->lr_shift_start;
+	c->lr_shift_end = in->lr_shift_end;
+	c->epochs = in->epochs;
+	c->batch = in->batch;
+	c->seed = in->seed;
+}
+
+FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
+				  const char *backend, unsigned int threads,
+				  struct fewmul_trainer **out)
+{
+	struct fewmul_trainer *t;
+	int err;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (!backend)
+		backend = "cpu";
+	if (strcmp(backend, "cpu"))
+		return -ENODEV;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	to_core(cfg, &t->cfg);
+	err = fewmul_config_check(&t->cfg);
+	if (err)
+		goto err_free;
+	t->ptr = calloc(t->cfg.batch, sizeof(*t->ptr));
+	t->lab = calloc(t->cfg.batch, 1);
+	t->pred = calloc(t->cfg.batch, 1);
+	if (!t->ptr || !t->lab || !t->pred) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = fewmul_cpu_new(&t->cfg, threads ? threads : 1, &t->cpu);
+	if (err)
+		goto err_free;
+	*out = t;
+	return 0;
+
+err_free:
+	fewmul_trainer_free(t);
+	return err;
+}
+
+FEWMUL_API void fewmul_trainer_free(struct fewmul_trainer *t)
+{
+	if (!t)
+		return;
+	fewmul_cpu_free(t->cpu);
+	free(t->ptr);
+	free(t->lab);
+	free(t->pred);
+	free(t);
+}
+
+static int check_data(const struct fewmul_trainer *t,
+		      const struct fewmul_dataset *ds, const uint32_t *idx,
+		      uint32_t n)
+{
+	uint32_t i;
+
+	if (!ds || (!idx && n))
+		return -EINVAL;
+	if ((uint64_t)ds->rows * ds->cols != t->cfg.width[0])
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (idx[i] >= ds->count ||
+		    ds->labels[idx[i]] >= t->cfg.width[t->cfg.nr_layers])
+			return -EINVAL;
+	return 0;
+}
+
+static void add_ops(struct fewmul_result *res, const struct fewmul_counters *o)
+{
+	res->ops.adds += o->adds;
+	res->ops.shifts += o->shifts;
+	res->ops.muls += o->muls;
+}
+
+/* Run plan `kind` over idx[0..n) in batches. */
+static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds,
+		       const uint32_t *idx, uint32_t n, uint32_t epoch, int kind,
+		       struct fewmul_result *res, uint64_t *confusion)
+{
+	struct fewmul_model *m = fewmul_cpu_model(t->cpu);
+	size_t px = (size_t)ds->rows * ds->cols;
+	u32 nk = t->cfg.width[t->cfg.nr_layers];
+	uint32_t s, b, nb;
+	int err;
+
+	err = check_data(t, ds, idx, n);
+	if (err)
+		return err;
+	for (s = 0; s < n; s += nb) {
+		struct fewmul_counters o = { 0 };
+
+		nb = n - s < t->cfg.batch ? n - s : t->cfg.batch;
+		for (b = 0; b < nb; b++) {
+			t->ptr[b] = ds->images + (size_t)idx[s + b] * px;
+			t->lab[b] = ds->labels[idx[s + b]];
+		}
+		err = fewmul_batch_begin(m, t->ptr, t->lab, nb, epoch);
+		if (err)
+			return err;
+		err = fewmul_cpu_run(t->cpu, kind, &o);
+		if (err)
+			return err;
+		if (!res)
+			continue;
+		add_ops(res, &o);
+		res->samples += nb;
+		if (kind == FEWMUL_PLAN_CALIB)
+			continue;
+		res->errors += fewmul_batch_errors(m, t->pred);
+		res->loss += (double)fewmul_batch_loss(m) /
+			     (double)(1u << (2 * FEWMUL_FA));
+		if (confusion)
+			for (b = 0; b < nb; b++)
+				confusion[t->lab[b] * nk + t->pred[b]]++;
+	}
+	return 0;
+}
+
+FEWMUL_API int fewmul_trainer_train(struct fewmul_trainer *t,
+				    const struct fewmul_dataset *ds,
+				    const uint32_t *idx, uint32_t n,
+				    uint32_t epoch, struct fewmul_result *res)
+{
+	if (!t)
+		return -EINVAL;
+	return run_batches(t, ds, idx, n, epoch, FEWMUL_PLAN_TRAIN, res, NULL);
+}
+
+FEWMUL_API int fewmul_trainer_calibrate(struct fewmul_trainer *t,
+					const struct fewmul_dataset *ds,
+					const uint32_t *idx, uint32_t n)
+{
+	struct fewmul_model *m;
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	m = fewmul_cpu_model(t->cpu);
+	fewmul_calib_begin(m);
+	err = run_batches(t, ds, idx, n, 0, FEWMUL_PLAN_CALIB, NULL, NULL);
+	if (err)
+		return err;
+	fewmul_calib_end(m);
+	return 0;
+}
+
+FEWMUL_API int fewmul_trainer_eval(struct fewmul_trainer *t,
+				   const struct fewmul_dataset *ds,
+				   const uint32_t *idx, uint32_t n,
+				   struct fewmul_result *res, uint64_t *confusion)
+{
+	if (!t)
+		return -EINVAL;
+	return run_batches(t, ds, idx, n, 0, FEWMUL_PLAN_EVAL, res, confusion);
+}
+
+FEWMUL_API uint64_t fewmul_trainer_step(const struct fewmul_trainer *t)
+{
+	return t ? fewmul_cpu_model(t->cpu)->step : 0;
+}
+
+FEWMUL_API const void *fewmul_trainer_params(const struct fewmul_trainer *t,
+					     size_t *size)
+{
+	struct fewmul_model *m;
+
+	if (!t)
+		return NULL;
+	m = fewmul_cpu_model(t->cpu);
+	if (size)
+		*size = m->lay.size;
+	return m->arena;
+}
+
+FEWMUL_API uint64_t fewmul_trainer_checksum(const struct fewmul_trainer *t)
+{
+	const unsigned char *p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t n, i;
+
+	p = fewmul_trainer_params(t, &n);
+	for (i = 0; p && i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+FEWMUL_API int fewmul_trainer_hist(const struct fewmul_trainer *t,
+				   unsigned int layer, uint64_t bins[32])
+{
+	struct fewmul_model *m;
+
+	if (!t || !bins)
+		return -EINVAL;
+	m = fewmul_cpu_model(t->cpu);
+	if (layer < 1 || layer >= m->cfg.nr_layers)
+		return -EINVAL;
+	memcpy(bins, m->hist[layer], 32 * sizeof(uint64_t));
+	return 0;
+}
+
+FEWMUL_API uint64_t fewmul_count_full(const struct fewmul_train_config *cfg,
+				      uint32_t batch, int bn)
+{
+	struct fewmul_config c;
+
+	to_core(cfg, &c);
+	return fewmul_count_mults_full(&c, batch, bn);
+}
+
+FEWMUL_API uint64_t fewmul_count_qb(const struct fewmul_train_config *cfg,
+				    uint32_t batch, int bn)
+{
+	struct fewmul_config c;
+
+	to_core(cfg, &c);
+	return fewmul_count_mults_qb(&c, batch, bn);
+}
+
+FEWMUL_API uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
+				       uint32_t epoch)
+{
+	struct fewmul_config c;
+
+	to_core(cfg, &c);
+	return fewmul_lr_shift(&c, epoch);
+}
