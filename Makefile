@@ -32,12 +32,13 @@ US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
 
-CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c
+CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
 		userspace/lib/cpu.c userspace/lib/trainer.c $(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
-		userspace/fewmulctl/cmd_count.c
+		userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_bench.c \
+		userspace/fewmulctl/float_ref.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
@@ -49,7 +50,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver module-test module userspace deps deps-bench test-kernel check \
+.PHONY: all help print-kver module-test module userspace deps deps-bench bench test-kernel check \
 	unit selftests demo install uninstall checkpatch clean
 .DEFAULT_GOAL := all
 
@@ -180,6 +181,16 @@ demo:
 
 deps:
 	@scripts/deps.sh
+
+# PyTorch (Debian's python3-torch) on OpenBLAS for the float32 reference
+# of `make bench`; not needed by anything else.
+deps-bench: deps
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		python3-torch libopenblas0-openmp
+
+# Training throughput on the seed's MNIST net, batch 200, 1 and 2 threads.
+bench: userspace
+	$(O)/fewmulctl bench --threads 1,2
 
 test-kernel:
 	@scripts/build-test-kernel.sh

@@ -153,6 +153,11 @@ rc=$?
 rec "module builds warning-free against the $(make -s --no-print-directory print-kver) headers" $rc
 [ "$rc" -eq 0 ] || tail -20 "$res/kmod-stock.log"
 
+say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects)"
+tests/check-nomul.sh "$O/kmod-stock/kmod/core/fewmul_fast.o" \
+	"$O/obj/kmod/core/fewmul_fast.o" >"$res/nomul.tap" 2>&1
+count_tap "no-multiply" "$res/nomul.tap"
+
 say "test kernel (cached by config hash)"
 tkdir=$(scripts/build-test-kernel.sh | tail -1)
 rc=$?

@@ -9,68 +9,7 @@
  * (seed, step, layer, item), so the result is bit-identical whatever the
  * split. Integer sums are exact, so summation order does not matter either.
  */
-#include "fewmul_engine.h"
-
-#define FEWMUL_X_MAX	((1 << (FEWMUL_FA + 6)) - 1)	/* activations < 64.0 */
-#define FEWMUL_D_MAX	((1 << 30) - 1)			/* deltas < 2^14 */
-
-/* Random stream tags: which draw a stream serves. */
-#define FEWMUL_STREAM_SAMPLE	1ULL
-#define FEWMUL_STREAM_QB	2ULL
-#define FEWMUL_STREAM_INIT	3ULL
-
-static inline u64 fewmul_stream(u64 tag, u64 step, u32 layer, u32 item)
-{
-	return (tag << 62) | ((step & 0x3ffffffffULL) << 28) |
-	       ((u64)(layer & 0xff) << 20) | (item & 0xfffff);
-}
-
-static inline s32 fewmul_clamp_s32(s64 v, s32 lo, s32 hi)
-{
-	return v < lo ? lo : v > hi ? hi : (s32)v;
-}
-
-/*
- * Shift by a signed amount: v * 2^k, k in -62..62. Right shifts round to
- * nearest (half up), so that scaling does not bias small deltas.
- */
-static inline s64 fewmul_shl_s64(s64 v, int k)
-{
-	return (s64)((u64)v << k);	/* no UB for negative v */
-}
-
-static inline s64 fewmul_shift_s64(s64 v, int k)
-{
-	if (k >= 0)
-		return fewmul_shl_s64(v, k);
-	k = -k;
-	if (k > 62)
-		return 0;
-	return (v + (1LL << (k - 1))) >> k;
-}
-
-/**
- * fewmul_ap2_exp() - exponent of AP2(x) = 2^round(log2 x)
- * @x: x >= 1
- *
- * round() rounds log2 to nearest: with f = floor(log2 x) the result is
- * f + 1 exactly when x >= 2^f * sqrt(2). sqrt(2) is taken as 181/128 =
- * 1.4140625 (binary 1.0110101; sqrt 2 = 1.41421...) and the test is
- * x * 128 >= 181 * 2^f, two shifts and a compare. Valid for x < 2^56.
- *
- * Return: 0..63, or -1 for x == 0.
- */
-static inline int fewmul_ap2_exp(u64 x)
-{
-	int f;
-
-	if (!x)
-		return -1;
-	f = 63 - __builtin_clzll(x);
-	if (f > 55)
-		return f;	/* never reached with the engine's ranges */
-	return (x << 7) >= (181ULL << f) ? f + 1 : f;
-}
+#include "fewmul_internal.h"
 
 int fewmul_config_check(const struct fewmul_config *cfg)
 {
@@ -139,7 +78,7 @@ static u32 fewmul_max_width(const struct fewmul_config *cfg)
 static u64 fewmul_scratch_carve(const struct fewmul_config *cfg,
 				struct fewmul_model *m, u8 *base)
 {
-	u64 off = 0, B = cfg->batch, n;
+	u64 off = 0, B = fewmul_batch_stride(cfg), n;
 	u32 l;
 
 #define CARVE(ptr, bytes) do {					\
@@ -160,11 +99,22 @@ static u64 fewmul_scratch_carve(const struct fewmul_config *cfg,
 		CARVE(m->sh[l], n * sizeof(s32));
 		CARVE(m->calib_mu[l], n * sizeof(s64));
 		CARVE(m->calib_v8[l], n * sizeof(s64));
+		CARVE(m->rl[l], ((u64)cfg->width[l - 1] <<
+				 fewmul_log2_ceil(n)) * sizeof(u32));
+		CARVE(m->rn[l], (u64)cfg->width[l - 1] * 2 * sizeof(u16));
+		CARVE(m->cl[l], (n << fewmul_log2_ceil(cfg->width[l - 1])) *
+				sizeof(u32));
+		CARVE(m->cn[l], n * 2 * sizeof(u16));
+		CARVE(m->dpk[l], n * B * sizeof(s32));
+		CARVE(m->maxd[l], n * sizeof(s32));
 	}
 	CARVE(m->dx, (u64)fewmul_max_width(cfg) * B * sizeof(s32));
 	CARVE(m->nobn_shift, (FEWMUL_CORE_MAX_LAYERS + 1) * sizeof(s32));
 	CARVE(m->loss, B * sizeof(s64));
 	CARVE(m->qe, (u64)fewmul_max_width(cfg) * B);
+	CARVE(m->zb, (u64)fewmul_max_width(cfg) * B * sizeof(u16));
+	CARVE(m->dtpk, (B << fewmul_log2_ceil((fewmul_max_width(cfg) + 1) / 2)) *
+		       sizeof(u64));
 #undef CARVE
 	return off;
 }
@@ -217,6 +167,13 @@ int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
 		m->bn_shift[l] = (s32 *)(m->arena + m->lay.shift_off[l]);
 	}
 	fewmul_scratch_carve(cfg, m, scratch);
+	m->bs = fewmul_batch_stride(cfg);
+	m->bshift = fewmul_log2_ceil(m->bs);
+	m->dt_shift = fewmul_log2_ceil((fewmul_max_width(cfg) + 1) / 2);
+	for (l = 1; l <= cfg->nr_layers; l++) {
+		m->rl_shift[l] = fewmul_log2_ceil(cfg->width[l]);
+		m->cl_shift[l] = fewmul_log2_ceil(cfg->width[l - 1]);
+	}
 	for (l = 1; l <= cfg->nr_layers; l++)
 		m->w0_shift[l] = fewmul_w0_shift(cfg->width[l - 1], cfg->width[l]);
 	return 0;
@@ -283,63 +240,70 @@ static inline u32 fewmul_bshift(u32 nb)
 
 /*
  * Sample the weights of rows [i0, i1) of layer l for this step (train) or
- * derive the deterministic test-time weights (eval).
- *   binary:       t = +1 if u >= 0 else -1
- *   binary-stoch: P(t = +1) = (u + 1) / 2          (25-bit compare)
- *   ternary:      P(t = sign u) = |u|, else 0      (24-bit compare)
- *   test time:    ternary: sign(u) where |u| > 1/2, else 0; binary: sign
+ * derive the deterministic test-time weights (eval), see
+ * fewmul_k_sample(); then list each row's non-zero weights for the fast
+ * backward pass.
  */
 static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			     int test, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 nout = cfg->width[l], i, j;
+	u32 nout = cfg->width[l], i;
 	struct fewmul_rng rng;
 
 	if (cfg->wmode == FEWMUL_WMODE_FULL)
 		return;
 	for (i = i0; i < i1; i++) {
-		const s32 *u = m->w[l] + (u64)i * nout;
-		s8 *t = m->t[l] + (u64)i * nout;
-
 		fewmul_rng_seed(&rng, cfg->seed,
 				fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step, l, i));
-		for (j = 0; j < nout; j++) {
-			s32 w = u[j];
-			u32 r;
-
-			if (cfg->wmode == FEWMUL_WMODE_BINARY ||
-			    (test && cfg->wmode == FEWMUL_WMODE_BINARY_STOCH)) {
-				t[j] = w >= 0 ? 1 : -1;
-			} else if (test) {
-				t[j] = w > FEWMUL_ONE_W / 2 ? 1 :
-				       w < -FEWMUL_ONE_W / 2 ? -1 : 0;
-			} else if (cfg->wmode == FEWMUL_WMODE_BINARY_STOCH) {
-				r = fewmul_rng_u32(&rng) >> 7;	/* 25 bits */
-				t[j] = (s64)r < (s64)w + FEWMUL_ONE_W ? 1 : -1;
-			} else {
-				r = fewmul_rng_u32(&rng) >> 8;	/* 24 bits */
-				if (w > 0)
-					t[j] = (s32)r < w ? 1 : 0;
-				else
-					t[j] = (s32)r < -w ? -1 : 0;
-			}
-		}
+		fewmul_k_sample(m->w[l] + (u64)i * nout, m->t[l] + (u64)i * nout,
+				nout, cfg->wmode, test, &rng);
 		ops->adds += nout;	/* one compare per weight */
+		if (!m->reference)
+			fewmul_k_row_list(m->t[l] + (u64)i * nout, nout,
+					  m->bs / 2,
+					  m->rl[l] + ((u64)i << m->rl_shift[l]),
+					  m->rn[l] + 2 * i);
 	}
+}
+
+/* Column lists of 64-unit blocks [k0, k1) of layer l (forward). */
+static void fewmul_ph_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
+{
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
+
+	for (k = k0; k < k1; k++) {
+		j0 = k * 64;
+		fewmul_k_col_lists(m->t[l] + j0, nin, nout,
+				   nout - j0 < 64 ? nout - j0 : 64, m->bs / 2,
+				   m->cl[l] + ((u64)j0 << m->cl_shift[l]),
+				   m->cl_shift[l], m->cn[l] + 2 * j0);
+	}
+}
+
+/* Packed transposed deltas of layer l, samples [b0, b1). */
+static void fewmul_ph_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
+{
+	u32 b;
+
+	for (b = b0; b < b1; b++)
+		fewmul_k_dt(m->d[l] + b, m->bshift, m->cfg.width[l],
+			    m->dtpk + ((u64)b << m->dt_shift));
 }
 
 /* Input pixels p (u8) become X[0] = p / 256 in Q(FA): p << (FA - 8). */
 static void fewmul_ph_input(struct fewmul_model *m, u32 i0, u32 i1,
 			    struct fewmul_counters *ops)
 {
-	u32 B = m->cfg.batch, nb = m->cur_batch, i, b;
+	u32 B = m->bs, nb = m->cur_batch, i, b;
 
 	for (i = i0; i < i1; i++) {
 		s32 *x = m->x[0] + (u64)i * B;
 
 		for (b = 0; b < nb; b++)
 			x[b] = (s32)m->images[b][i] << (FEWMUL_FA - 8);
+		for (; b < B; b++)
+			x[b] = 0;	/* padding lanes of the fast paths */
 		ops->shifts += nb;
 	}
 }
@@ -386,18 +350,102 @@ static inline s32 fewmul_bn_shift_of(s32 v8)
 	return (e2 - 8 + 1) >> 1;
 }
 
+/*
+ * Full-precision baseline, blocked: Y[j][b] = round(sum_i U[i][j] X[i][b]
+ * / 2^FW) for units [j0, j1), 8 samples at a time so that the 8-sample
+ * slab of X stays in the L1 cache across units. U^T (built by the UT
+ * phase in the column-list buffer) gives each unit's weights contiguous.
+ */
+static void fewmul_full_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+				struct fewmul_counters *ops)
+{
+	u32 nin = m->cfg.width[l - 1], nb = m->cur_batch, B = m->bs;
+	const s32 *ut = (const s32 *)m->cl[l];
+	u32 c, j, i, k;
+
+	for (c = 0; c < nb; c += 8) {
+		for (j = j0; j < j1; j++) {
+			const s32 *w = ut + ((u64)j << m->cl_shift[l]);
+			const s32 *x = m->x[l - 1] + c;
+			s64 a[8] = { 0 };
+			s32 *y = m->y[l] + (u64)j * B + c;
+
+			for (i = 0; i < nin; i++, x += B)
+				for (k = 0; k < 8; k++)
+					a[k] += (s64)w[i] * x[k];
+			for (k = 0; k < 8; k++)
+				y[k] = fewmul_clamp_s32(fewmul_shift_s64(a[k], -FEWMUL_FW),
+							-0x3fffffff, 0x3fffffff);
+		}
+	}
+	ops->muls += (u64)nin * nb * (j1 - j0);
+	ops->adds += (u64)nin * nb * (j1 - j0);
+}
+
+/* U^T of layer l for 64-unit blocks [k0, k1), into the column-list buffer. */
+static void fewmul_ph_ut(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
+{
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, i, j, j1;
+	s32 *ut = (s32 *)m->cl[l];
+
+	for (k = k0; k < k1; k++) {
+		j1 = k * 64 + 64 < nout ? k * 64 + 64 : nout;
+		for (i = 0; i < nin; i++) {
+			const s32 *u = m->w[l] + (u64)i * nout;
+
+			for (j = k * 64; j < j1; j++)
+				ut[((u64)j << m->cl_shift[l]) + i] = u[j];
+		}
+	}
+}
+
+/*
+ * Full-precision delta of row i, blocked like the forward pass:
+ * dX[i][b] = round(sum_j U[i][j] D[j][b] / 2^FW), then ReLU'.
+ */
+static void fewmul_full_dx(struct fewmul_model *m, u32 l, u32 i,
+			   struct fewmul_counters *ops)
+{
+	u32 nout = m->cfg.width[l], nb = m->cur_batch, B = m->bs, c, j, k;
+	const s32 *u = m->w[l] + (u64)i * nout;
+	const s32 *x = m->x[l - 1] + (u64)i * B;
+	s32 *dprev = m->d[l - 1] + (u64)i * B;
+
+	for (c = 0; c < nb; c += 8) {
+		const s32 *d = m->d[l] + c;
+		s64 a[8] = { 0 };
+
+		for (j = 0; j < nout; j++, d += B)
+			for (k = 0; k < 8; k++)
+				a[k] += (s64)u[j] * d[k];
+		for (k = 0; k < 8 && c + k < nb; k++) {
+			s64 v = fewmul_shift_s64(a[k], -FEWMUL_FW);
+
+			v = fewmul_clamp_s32(v, -FEWMUL_D_MAX, FEWMUL_D_MAX);
+			dprev[c + k] = x[c + k] > 0 ? (s32)v : 0;
+		}
+	}
+	ops->muls += (u64)nout * nb;
+	ops->adds += (u64)nout * nb;
+}
+
 static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			      int mode, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = cfg->batch, nb = m->cur_batch, L = cfg->nr_layers;
+	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers;
 	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
+	int full_fast = cfg->wmode == FEWMUL_WMODE_FULL && !m->reference;
 
+	if (full_fast)
+		fewmul_full_forward(m, l, j0, j1, ops);
 	for (j = j0; j < j1; j++) {
 		s32 *y = m->y[l] + (u64)j * B;
 		s32 mu = 0, v8, sh = 0;
 
-		if (cfg->wmode == FEWMUL_WMODE_FULL) {
+		if (full_fast) {
+			ops->adds += 0;	/* computed above, blocked over units */
+		} else if (cfg->wmode == FEWMUL_WMODE_FULL) {
 			for (b = 0; b < nb; b++) {
 				s64 acc = 0;
 
@@ -409,6 +457,16 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			}
 			ops->muls += (u64)nin * nb;
 			ops->adds += (u64)nin * nb;
+		} else if (!m->reference) {
+			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
+			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
+
+			fewmul_k_sum_lists((const u64 *)m->x[l - 1], cl, np,
+					   cl + nin - nn, nn, (u64 *)y,
+					   (nb + 15) / 16);
+			fewmul_k_unpack((const u64 *)y, y, NULL,
+					(nb + 15) & ~15u);
+			ops->adds += (u64)(np + nn) * nb;
 		} else {
 			for (b = 0; b < nb; b++)
 				y[b] = 0;
@@ -458,6 +516,9 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			if (l < L)
 				m->x[l][(u64)j * B + b] = z > 0 ? (s32)z : 0;
 		}
+		if (l < L)
+			for (b = nb; b < B; b++)
+				m->x[l][(u64)j * B + b] = 0;
 		ops->adds += 2 * (u64)nb;
 		ops->shifts += nb;
 	}
@@ -474,7 +535,7 @@ static void fewmul_ph_loss(struct fewmul_model *m, u32 b0, u32 b1,
 			   struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 L = cfg->nr_layers, B = cfg->batch, nk = cfg->width[L], b, k;
+	u32 L = cfg->nr_layers, B = m->bs, nk = cfg->width[L], b, k;
 	const s32 one = 1 << FEWMUL_FA;
 
 	for (b = b0; b < b1; b++) {
@@ -513,21 +574,30 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			     u32 lr_shift, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = cfg->batch, nb = m->cur_batch, j, b;
+	u32 B = m->bs, nb = m->cur_batch, j, b;
 	int bsh = (int)fewmul_bshift(nb);
 
 	for (j = j0; j < j1; j++) {
 		s32 *d = m->d[l] + (u64)j * B;
 		s64 sum = 0, mean = 0;
-		s32 sh = m->sh[l][j];
+		s32 sh = m->sh[l][j], mx = 0;
 
 		for (b = 0; b < nb; b++)
 			sum += d[b];
 		if (cfg->bn == FEWMUL_BN_SHIFT)
 			mean = fewmul_div_s64(sum, (s32)nb);
-		for (b = 0; b < nb; b++)
+		for (b = 0; b < nb; b++) {
 			d[b] = fewmul_clamp_s32(fewmul_shift_s64(d[b] - mean, -sh),
 						-FEWMUL_D_MAX, FEWMUL_D_MAX);
+			if (d[b] > mx || -d[b] > mx)
+				mx = d[b] > 0 ? d[b] : -d[b];
+		}
+		for (; b < B; b++)
+			d[b] = 0;
+		m->maxd[l][j] = mx;
+		if (!m->reference)
+			fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
+				      (nb + 15) & ~15u);
 		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
 		m->beta[l][j] = fewmul_clamp_s32((s64)m->beta[l][j] -
 				fewmul_shift_s64(sum, FEWMUL_FA - FEWMUL_FD -
@@ -546,7 +616,7 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 			   struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = cfg->batch, nb = m->cur_batch, nout = cfg->width[l], j, b;
+	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], j, b;
 	const s32 *x = m->x[l - 1] + (u64)i * B;
 	const s32 *u = m->w[l] + (u64)i * nout;
 	const s8 *t = m->t[l] + (u64)i * nout;
@@ -580,86 +650,151 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 	}
 }
 
+/* Reference weight update of row i (scalar, s64 accumulators). */
+static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
+			  int upd, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], j, b;
+	const s32 *x = m->x[l - 1] + (u64)i * B;
+	s32 *u = m->w[l] + (u64)i * nout;
+
+	for (j = 0; j < nout; j++) {
+		const s32 *d = m->d[l] + (u64)j * B;
+		s64 acc = 0;
+
+		if (cfg->qbp) {
+			for (b = 0; b < nb; b++) {
+				s8 c = qe[b];
+
+				if (c > 0)
+					acc += fewmul_shl_s64(d[b], c - 1);
+				else if (c < 0)
+					acc -= fewmul_shl_s64(d[b], -c - 1);
+			}
+		} else {
+			for (b = 0; b < nb; b++)
+				acc += (s64)d[b] * x[b];
+		}
+		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(acc, upd),
+					-FEWMUL_ONE_W, FEWMUL_ONE_W);
+	}
+	if (cfg->qbp) {
+		for (b = 0; b < nb; b++)
+			if (qe[b])
+				ops->adds += nout, ops->shifts += nout;
+	} else {
+		ops->muls += (u64)nout * nb;
+		ops->adds += (u64)nout * nb;
+	}
+	ops->adds += nout;
+	ops->shifts += nout;
+}
+
+/*
+ * Fast delta of row i to the layer below through the row's list: exact in
+ * SWAR when maxd * (#non-zeros) < 2^31, else -1 (take the reference).
+ */
+static int fewmul_fast_dx(struct fewmul_model *m, u32 l, u32 i, s32 maxd,
+			  struct fewmul_counters *ops)
+{
+	u32 nout = m->cfg.width[l], nb = m->cur_batch, B = m->bs;
+	const u32 *rl = m->rl[l] + ((u64)i << m->rl_shift[l]);
+	u32 np = m->rn[l][2 * i], nn = m->rn[l][2 * i + 1];
+	u64 *tmp = (u64 *)(m->dx + (u64)i * B);
+
+	if ((u64)maxd * (np + nn) >= (1ULL << 31))
+		return -1;
+	fewmul_k_sum_lists(m->dpk[l], rl, np, rl + nout - nn, nn, tmp,
+			   (nb + 15) / 16);
+	fewmul_k_unpack(tmp, m->d[l - 1] + (u64)i * B, m->x[l - 1] + (u64)i * B,
+			(nb + 15) & ~15u);
+	ops->adds += (u64)(np + nn) * nb;
+	return 0;
+}
+
+#define FEWMUL_DW_BLOCK 128	/* pairs per accumulator block (1 KiB) */
+
+/*
+ * Fast quantized-backprop update of row i, SWAR over pairs of units, in
+ * blocks of 256 units. Exact when (maxd << (emax - emin)) * nz < 2^31,
+ * else -1 (take the reference).
+ */
+static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
+			  const u16 *zb, u32 nz, s32 maxd, int upd,
+			  struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 nout = cfg->width[l], np = (nout + 1) / 2, k0, k1;
+	u32 span = (u32)(cfg->qb_emax - cfg->qb_emin);
+	s32 *u = m->w[l] + (u64)i * nout;
+	u64 acc[FEWMUL_DW_BLOCK];
+
+	if (((u64)maxd << span) * nz >= (1ULL << 31))
+		return -1;
+	for (k0 = 0; k0 < np; k0 += FEWMUL_DW_BLOCK) {
+		k1 = k0 + FEWMUL_DW_BLOCK < np ? k0 + FEWMUL_DW_BLOCK : np;
+		fewmul_k_dw_acc(m->dtpk + k0, m->dt_shift, zb, qe, nz, acc,
+				k1 - k0);
+		fewmul_k_update(u + 2 * k0, acc,
+				nout - 2 * k0 < 2 * FEWMUL_DW_BLOCK ?
+				nout - 2 * k0 : 2 * FEWMUL_DW_BLOCK, upd);
+	}
+	ops->adds += (u64)nz * nout + nout;
+	ops->shifts += (u64)nz * nout + nout;
+	return 0;
+}
+
 /*
  * Rows [i0, i1) of layer l: the delta to the layer below and the update of
- * the shadow weights U[l][i][:].
- *   dX[i] = sum_j t[i][j] D[l][j]           (adds/subs; full: multiplies)
- *   D[l-1][i] = dX[i] where X[l-1][i] > 0    (ReLU')
- *   dU[i][j] = sum_b D[l][j][b] * q(X[l-1][i][b])
- * With quantized backprop q(x) = s 2^e and the product is a shift:
- *   acc = sum_b s_b * (D[l][j][b] << (e_b - emin)),  dU = acc * 2^emin.
- *   U[i][j] -= lr * dU / B, then clipped to [-1, 1] (i.e. [-W0, W0]).
+ * the shadow weights U[l][i][:]. Fast paths are taken where they apply and
+ * their exactness bound holds; they give the reference's result.
  */
 static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			   u32 lr_shift, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = cfg->batch, nb = m->cur_batch;
-	u32 nout = cfg->width[l], i, j, b;
+	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], i, j;
 	int bsh = (int)fewmul_bshift(nb) - 2 * m->w0_shift[l];
-	int emin = cfg->qb_emin, upd;
+	int emin = cfg->qb_emin, upd, fast = !m->reference;
 	struct fewmul_rng rng;
+	s32 maxd = 0;
+
+	for (j = 0; j < nout; j++)
+		if (m->maxd[l][j] > maxd)
+			maxd = m->maxd[l][j];
+	if (cfg->qbp)
+		upd = emin + (FEWMUL_FW - FEWMUL_FD) - (int)lr_shift - bsh;
+	else
+		upd = (FEWMUL_FW - FEWMUL_FD - FEWMUL_FA) - (int)lr_shift - bsh;
 
 	for (i = i0; i < i1; i++) {
 		const s32 *x = m->x[l - 1] + (u64)i * B;
-		s32 *u = m->w[l] + (u64)i * nout;
 		s8 *qe = m->qe + (u64)i * B;
+		u16 *zb = m->zb + (u64)i * B;
+		u32 nz = 0;
 
-		if (l > 1)
+		if (l > 1 && fast && cfg->wmode == FEWMUL_WMODE_FULL)
+			fewmul_full_dx(m, l, i, ops);
+		else if (l > 1 && (!fast || fewmul_fast_dx(m, l, i, maxd, ops)))
 			fewmul_back_dx(m, l, i, ops);
 
 		if (cfg->qbp) {
 			fewmul_rng_seed(&rng, cfg->seed,
 					fewmul_stream(FEWMUL_STREAM_QB, m->step, l, i));
-			for (b = 0; b < nb; b++) {
-				int e = 0, s;
-
-				s = fewmul_qpow2(x[b], FEWMUL_FA, cfg->qb_emin,
-						 cfg->qb_emax, fewmul_rng_u32(&rng), &e);
-				qe[b] = (s8)(s * (e - emin + 1));
-			}
-			upd = emin + (FEWMUL_FW - FEWMUL_FD) - (int)lr_shift - bsh;
-		} else {
-			upd = (FEWMUL_FW - FEWMUL_FD - FEWMUL_FA) - (int)lr_shift - bsh;
+			nz = fewmul_k_qcodes(x, nb, cfg->qb_emin, cfg->qb_emax,
+					     &rng, qe, zb);
 		}
-
-		for (j = 0; j < nout; j++) {
-			const s32 *d = m->d[l] + (u64)j * B;
-			s64 acc = 0;
-
-			if (cfg->qbp) {
-				for (b = 0; b < nb; b++) {
-					s8 c = qe[b];
-
-					if (c > 0)
-						acc += fewmul_shl_s64(d[b], c - 1);
-					else if (c < 0)
-						acc -= fewmul_shl_s64(d[b], -c - 1);
-				}
-			} else {
-				for (b = 0; b < nb; b++)
-					acc += (s64)d[b] * x[b];
-			}
-			u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(acc, upd),
-						-FEWMUL_ONE_W, FEWMUL_ONE_W);
-		}
-		if (cfg->qbp) {
-			for (b = 0; b < nb; b++)
-				if (qe[b])
-					ops->adds += nout, ops->shifts += nout;
-		} else {
-			ops->muls += (u64)nout * nb;
-			ops->adds += (u64)nout * nb;
-		}
-		ops->adds += nout;
-		ops->shifts += nout;
+		if (!fast || !cfg->qbp ||
+		    fewmul_fast_dw(m, l, i, qe, zb, nz, maxd, upd, ops))
+			fewmul_dw_ref(m, l, i, qe, upd, ops);
 	}
 }
 
 /* log2|x| histogram of the hidden representations of layer l (serial). */
 static void fewmul_ph_hist(struct fewmul_model *m, u32 l)
 {
-	u32 B = m->cfg.batch, nb = m->cur_batch, n = m->cfg.width[l], j, b;
+	u32 B = m->bs, nb = m->cur_batch, n = m->cfg.width[l], j, b;
 
 	for (j = 0; j < n; j++) {
 		const s32 *x = m->x[l] + (u64)j * B;
@@ -708,6 +843,12 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 		err |= fewmul_plan_add(ph, &n, max, kind == FEWMUL_PLAN_TRAIN ?
 				       FEWMUL_PH_SAMPLE : FEWMUL_PH_SAMPLE_TEST,
 				       l, cfg->width[l - 1]);
+	if (!m->reference)
+		for (l = 1; l <= L; l++)
+			err |= fewmul_plan_add(ph, &n, max,
+					       cfg->wmode == FEWMUL_WMODE_FULL ?
+					       FEWMUL_PH_UT : FEWMUL_PH_COLS, l,
+					       (cfg->width[l] + 63) / 64);
 	err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_INPUT, 0, cfg->width[0]);
 	for (l = 1; l <= L; l++)
 		err |= fewmul_plan_add(ph, &n, max, fwd, l, cfg->width[l]);
@@ -718,6 +859,9 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 		for (l = L; l >= 1; l--) {
 			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_BNBACK, l,
 					       cfg->width[l]);
+			if (cfg->qbp && !m->reference)
+				err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_DT,
+						       l, m->cur_batch);
 			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_BACK, l,
 					       cfg->width[l - 1]);
 		}
@@ -768,6 +912,15 @@ void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
 	case FEWMUL_PH_HIST:
 		fewmul_ph_hist(m, l);
 		break;
+	case FEWMUL_PH_COLS:
+		fewmul_ph_cols(m, l, begin, end);
+		break;
+	case FEWMUL_PH_DT:
+		fewmul_ph_dt(m, l, begin, end);
+		break;
+	case FEWMUL_PH_UT:
+		fewmul_ph_ut(m, l, begin, end);
+		break;
 	}
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_phase_run);
@@ -806,7 +959,7 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_loss);
 
 u32 fewmul_batch_errors(const struct fewmul_model *m, u8 *pred)
 {
-	u32 L = m->cfg.nr_layers, B = m->cfg.batch, nk = m->cfg.width[L];
+	u32 L = m->cfg.nr_layers, B = m->bs, nk = m->cfg.width[L];
 	u32 b, k, best, errors = 0;
 
 	for (b = 0; b < m->cur_batch; b++) {
@@ -857,10 +1010,10 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_calib_end);
 int fewmul_run_serial(struct fewmul_model *m, int kind,
 		      struct fewmul_counters *ops)
 {
-	struct fewmul_phase ph[4 * FEWMUL_CORE_MAX_LAYERS + 8];
+	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
 	int n, k;
 
-	n = fewmul_step_plan(m, kind, ph, 4 * FEWMUL_CORE_MAX_LAYERS + 8);
+	n = fewmul_step_plan(m, kind, ph, FEWMUL_MAX_PHASES);
 	if (n < 0)
 		return n;
 	for (k = 0; k < n; k++)

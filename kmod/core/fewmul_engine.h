@@ -148,6 +148,21 @@ struct fewmul_model {
 	s32 *sh[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch BN shift, [n[l]] */
 	s32 *nobn_shift;			/* [L+1], no-BN scale */
 	s32 w0_shift[FEWMUL_CORE_MAX_LAYERS + 1];	/* W0 = 2^-k */
+	u32 bs;					/* row stride of [n][B] arrays */
+	u32 reference;				/* 1: scalar reference paths only */
+	/* fast-path scratch (fewmul_fast.c) */
+	u32 bshift;				/* bs = 1 << bshift */
+	u32 *rl[FEWMUL_CORE_MAX_LAYERS + 1];	/* row lists, rows << rl_shift */
+	u16 *rn[FEWMUL_CORE_MAX_LAYERS + 1];	/* row list sizes, [n[l-1]][2] */
+	u32 *cl[FEWMUL_CORE_MAX_LAYERS + 1];	/* column lists, cols << cl_shift */
+	u16 *cn[FEWMUL_CORE_MAX_LAYERS + 1];	/* column list sizes, [n[l]][2] */
+	u32 rl_shift[FEWMUL_CORE_MAX_LAYERS + 1];
+	u32 cl_shift[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 *dpk[FEWMUL_CORE_MAX_LAYERS + 1];	/* packed D[l], [n[l]][bs/2] */
+	s32 *maxd[FEWMUL_CORE_MAX_LAYERS + 1];	/* max |D[l][j]|, [n[l]] */
+	u64 *dtpk;				/* packed D^T, bs << dt_shift */
+	u32 dt_shift;
+	u16 *zb;				/* per-row sample lists, [max n][bs] */
 	s64 *loss;				/* per-sample loss, [B] */
 	s8 *qe;					/* q(x) codes, [max n][B] */
 	s64 *calib_mu[FEWMUL_CORE_MAX_LAYERS + 1];	/* [n[l]] */
@@ -174,6 +189,9 @@ enum fewmul_phase_kind {
 	FEWMUL_PH_BNBACK,	/* items: units of layer l */
 	FEWMUL_PH_BACK,		/* items: rows of U[l] */
 	FEWMUL_PH_HIST,		/* one item */
+	FEWMUL_PH_COLS,		/* items: 64-unit blocks of layer l */
+	FEWMUL_PH_DT,		/* items: samples */
+	FEWMUL_PH_UT,		/* items: 64-unit blocks of layer l */
 };
 
 enum fewmul_plan_kind {
@@ -195,7 +213,7 @@ struct fewmul_phase {
 	u32 count;
 };
 
-#define FEWMUL_MAX_PHASES (4 * FEWMUL_CORE_MAX_LAYERS + 8)
+#define FEWMUL_MAX_PHASES (6 * FEWMUL_CORE_MAX_LAYERS + 8)
 
 u64 fewmul_scratch_size(const struct fewmul_config *cfg);
 

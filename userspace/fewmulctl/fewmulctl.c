@@ -18,6 +18,8 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "train a model on an IDX dataset, report loss, errors, rate and operations per epoch" },
 	{ "count", cmd_count, "[--arch A-B-..-K] [--batch N] [--bn] [--json]",
 	  "the paper's multiplication count: full precision vs binary/ternary + QB" },
+	{ "bench", cmd_bench, "[--arch A-B-..-K] [--batch N] [--steps N] [--threads 1,2] [--no-torch] [--json]",
+	  "training throughput: full-precision integer vs ternary+QB vs float32, same run" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -49,6 +49,8 @@ int cmd_count(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 int parse_lr_shift(const char *s, uint32_t *shift);
+int float_ref_train(const unsigned int *width, unsigned int L, unsigned int B,
+		    unsigned int steps, unsigned int threads);
 int parse_weights(const char *s, uint32_t *w);
 const char *weights_name(uint32_t w);
 

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl bench: training throughput of the engine's full-precision
+ * integer baseline and of ternary + quantized backprop, against a float32
+ * reference measured in the same run (PyTorch on OpenBLAS when installed,
+ * the project's plain-C float32 loop otherwise), for each thread count.
+ * All numbers are whole training steps (forward, backward, update) on
+ * minibatches of the given size; ratios compare numbers of this run only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* samples/s of the engine for one mode; < 0 on error */
+static double bench_engine(const struct fewmul_train_config *base,
+			   uint32_t weights, uint32_t qbp, unsigned int threads,
+			   unsigned int steps, const struct fewmul_dataset *ds)
+{
+	struct fewmul_train_config cfg = *base;
+	struct fewmul_result r = { 0 };
+	struct fewmul_trainer *t;
+	uint32_t *idx, n = steps * cfg.batch, i;
+	double t0, dt;
+	int err;
+
+	cfg.weights = weights;
+	cfg.qbp = qbp;
+	idx = malloc(sizeof(*idx) * (n + cfg.batch));
+	if (!idx)
+		return -1;
+	for (i = 0; i < n + cfg.batch; i++)
+		idx[i] = i % ds->count;
+	err = fewmul_trainer_new(&cfg, "cpu", threads, &t);
+	if (err) {
+		free(idx);
+		return -1;
+	}
+	/* one warm-up step, then the timed ones */
+	err = fewmul_trainer_train(t, ds, idx + n, cfg.batch, 0, &r);
+	t0 = now_s();
+	if (!err)
+		err = fewmul_trainer_train(t, ds, idx, n, 0, &r);
+	dt = now_s() - t0;
+	fewmul_trainer_free(t);
+	free(idx);
+	return err ? -1 : (double)n / dt;
+}
+
+/* PyTorch through tests/bench/torch_mlp.py; < 0 when unavailable. */
+static double bench_torch(const char *arch, unsigned int batch,
+			  unsigned int steps, unsigned int threads, char *what,
+			  size_t len)
+{
+	static const char *const scripts[] = {
+		"tests/bench/torch_mlp.py",
+		"/usr/share/fewmul/torch_mlp.py",
+		"/usr/local/share/fewmul/torch_mlp.py",
+	};
+	const char *script = getenv("FEWMUL_TORCH_SCRIPT");
+	char cmd[1024], line[512], *p;
+	double v = -1;
+	size_t k;
+	FILE *f;
+
+	for (k = 0; !script && k < sizeof(scripts) / sizeof(scripts[0]); k++)
+		if (access(scripts[k], R_OK) == 0)
+			script = scripts[k];
+	if (!script)
+		return -1;
+	/* Debian's torch uses the system BLAS: point it at OpenBLAS. */
+	snprintf(cmd, sizeof(cmd),
+		 "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp "
+		 "OMP_NUM_THREADS=%u python3 %s %s %u %u %u 2>/dev/null",
+		 threads, script, arch, batch, steps, threads);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "\"samples_per_s\": ");
+		if (p)
+			v = strtod(p + 17, NULL);
+		p = strstr(line, "\"torch\": \"");
+		if (p)
+			snprintf(what, len, "PyTorch %.*s, OpenBLAS",
+				 (int)strcspn(p + 10, "\""), p + 10);
+	}
+	if (pclose(f) != 0)
+		v = -1;
+	return v;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	enum { O_ARCH = 256, O_BATCH, O_STEPS, O_THREADS, O_NOTORCH, O_JSON };
+	static const struct option opts[] = {
+		{ "arch", required_argument, NULL, O_ARCH },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "steps", required_argument, NULL, O_STEPS },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "no-torch", no_argument, NULL, O_NOTORCH },
+		{ "json", no_argument, NULL, O_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fewmul_train_config cfg;
+	struct fewmul_dataset ds = { 0 };
+	unsigned int steps = 10, tlist[8] = { 1, 2 }, nt = 2, k;
+	int c, json = 0, notorch = 0;
+	char arch[256] = "784-1024-1024-1024-10", *tok, *save;
+	size_t off;
+
+	fewmul_train_config_default(&cfg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_ARCH:
+			if (fewmul_parse_arch(optarg, &cfg)) {
+				fewmulctl_errx("--arch %s: want widths like 784-1024-10", optarg);
+				return -1;
+			}
+			snprintf(arch, sizeof(arch), "%s", optarg);
+			break;
+		case O_BATCH:
+			cfg.batch = (uint32_t)strtoul(optarg, NULL, 10);
+			if (cfg.batch < 1 || cfg.batch > 4096) {
+				fewmulctl_errx("--batch %s: want 1..4096", optarg);
+				return -1;
+			}
+			break;
+		case O_STEPS:
+			steps = (unsigned int)strtoul(optarg, NULL, 10);
+			if (steps < 1 || steps > 100000) {
+				fewmulctl_errx("--steps %s: want 1..100000", optarg);
+				return -1;
+			}
+			break;
+		case O_THREADS:
+			nt = 0;
+			for (tok = strtok_r(optarg, ",", &save); tok && nt < 8;
+			     tok = strtok_r(NULL, ",", &save)) {
+				tlist[nt] = (unsigned int)strtoul(tok, NULL, 10);
+				if (tlist[nt] < 1 || tlist[nt] > 256) {
+					fewmulctl_errx("--threads: want a list like 1,2");
+					return -1;
+				}
+				nt++;
+			}
+			if (!nt)
+				return 1;
+			break;
+		case O_NOTORCH:
+			notorch = 1;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		default:
+			return 1;
+		}
+	}
+	if (optind != argc)
+		return 1;
+
+	/* synthetic images: throughput does not depend on pixel values */
+	ds.count = 4096;
+	ds.rows = 1;
+	ds.cols = cfg.width[0];
+	ds.classes = 10;
+	ds.images = malloc((size_t)ds.count * ds.cols);
+	ds.labels = malloc(ds.count);
+	if (!ds.images || !ds.labels) {
+		fewmulctl_err("allocating images", -ENOMEM);
+		free(ds.images);
+		free(ds.labels);
+		return -1;
+	}
+	for (off = 0; off < (size_t)ds.count * ds.cols; off++)
+		ds.images[off] = (uint8_t)((off * 2654435761u) >> 24) & 0x7f;
+	for (k = 0; k < ds.count; k++)
+		ds.labels[k] = (uint8_t)(k % cfg.width[cfg.nr_layers]);
+
+	if (!json)
+		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)\n",
+		       arch, cfg.batch, steps);
+	for (k = 0; k < nt; k++) {
+		unsigned int th = tlist[k];
+		double full = bench_engine(&cfg, FEWMUL_WEIGHTS_FULL, 0, th, steps, &ds);
+		double tern = bench_engine(&cfg, FEWMUL_WEIGHTS_TERNARY, 1, th, steps, &ds);
+		char what[128] = "plain C float32 loop";
+		double ref = -1, t0;
+
+		if (!notorch)
+			ref = bench_torch(arch, cfg.batch, steps, th, what, sizeof(what));
+		if (ref < 0) {
+			snprintf(what, sizeof(what), "plain C float32 loop");
+			t0 = now_s();
+			if (float_ref_train(cfg.width, cfg.nr_layers, cfg.batch, steps, th) == 0)
+				ref = (double)steps * cfg.batch / (now_s() - t0);
+		}
+		if (full < 0 || tern < 0) {
+			fewmulctl_errx("bench: the engine failed to train");
+			free(ds.images);
+			free(ds.labels);
+			return -1;
+		}
+		if (json) {
+			struct json j;
+
+			json_begin(&j, stdout);
+			json_str(&j, "arch", arch);
+			json_u64(&j, "batch", cfg.batch);
+			json_u64(&j, "threads", th);
+			json_double(&j, "full_int", full);
+			json_double(&j, "ternary_qb", tern);
+			json_str(&j, "float32_reference", what);
+			json_double(&j, "float32", ref);
+			json_double(&j, "ternary_qb_over_full", tern / full);
+			json_double(&j, "ternary_qb_over_float32", ref > 0 ? tern / ref : 0);
+			json_end(&j);
+		} else {
+			printf("threads %u: full(int) %8.1f  ternary+QB %8.1f  float32 (%s) %8.1f  | ternary+QB/full %.2fx  ternary+QB/float32 %.2fx\n",
+			       th, full, tern, what, ref, tern / full,
+			       ref > 0 ? tern / ref : 0.0);
+		}
+		fflush(stdout);
+	}
+	free(ds.images);
+	free(ds.labels);
+	return 0;
+}
