@@ -136,7 +136,7 @@ $(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests
 
 $(O)/asan/test_engine: tests/unit/test_engine.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) -lm
 
 $(O)/asan/test_lib: tests/unit/test_lib.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
 	@mkdir -p $(dir $@)

@@ -49,5 +49,4 @@ print(json.dumps({
     "samples_per_s": steps * batch / dt,
     "threads": torch.get_num_threads(),
     "torch": torch.__version__,
-    "blas": torch.__config__.show().count("BLAS") and "see torch.__config__",
 }))

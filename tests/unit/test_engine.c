@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core_engine_cases.h"
+#include "fewmul_internal.h"
+#include <math.h>
 #include "unit/tap.h"
 
 struct model_buf {
@@ -236,8 +238,164 @@ static void test_fast_vs_reference(u32 wmode, u32 qbp, const char *name)
 	tap_end(name);
 }
 
+/*
+ * Stochastic ternarization: P(t = sign u) = |u|; binary-stoch: P(+1) =
+ * (u + 1) / 2. 2^15 draws per value (each a fresh row stream); the count
+ * must be within 6 standard deviations of its expectation, and the
+ * impossible outcomes must never occur.
+ */
+static void test_sampling_stats(void)
+{
+	static const double us[] = { 0.0, 0.1, 0.25, 0.5, 0.9, 1.0, -0.3, -1.0 };
+	const u32 n = 1u << 15, nu = sizeof(us) / sizeof(us[0]);
+	s32 u[8];
+	s8 t[8];
+	u32 cnt_t[8] = { 0 }, cnt_b[8] = { 0 }, neg_t[8] = { 0 }, k, r;
+	struct fewmul_rng rng;
+
+	tap_begin();
+	for (k = 0; k < nu; k++)
+		u[k] = (s32)lround(us[k] * FEWMUL_ONE_W);
+	for (r = 0; r < n; r++) {
+		fewmul_rng_seed(&rng, 99, r);
+		fewmul_k_sample(u, t, nu, FEWMUL_WMODE_TERNARY, 0, &rng);
+		for (k = 0; k < nu; k++) {
+			cnt_t[k] += t[k] != 0;
+			/* never the opposite sign */
+			neg_t[k] += (u[k] > 0 && t[k] < 0) || (u[k] <= 0 && t[k] > 0);
+		}
+		fewmul_rng_seed(&rng, 98, r);
+		fewmul_k_sample(u, t, nu, FEWMUL_WMODE_BINARY_STOCH, 0, &rng);
+		for (k = 0; k < nu; k++)
+			cnt_b[k] += t[k] > 0;
+	}
+	for (k = 0; k < nu; k++) {
+		double p = fabs(us[k]), pb = (us[k] + 1) / 2;
+		double sd = sqrt(n * p * (1 - p)), sdb = sqrt(n * pb * (1 - pb));
+
+		CHECK_EQ(neg_t[k], 0);
+		if (fabs(cnt_t[k] - n * p) > 6 * sd + 0.5) {
+			printf("#   ternary u=%.2f: %u of %u non-zero\n", us[k], cnt_t[k], n);
+			CHECK(0);
+		}
+		if (fabs(cnt_b[k] - n * pb) > 6 * sdb + 0.5) {
+			printf("#   binary-stoch u=%.2f: %u of %u +1\n", us[k], cnt_b[k], n);
+			CHECK(0);
+		}
+	}
+	tap_end("sampling: ternary P(sign u) = |u|, binary-stoch P(+1) = (u+1)/2 (6 sigma)");
+}
+
+/*
+ * Gradient check of the integer backward pass against a double-precision
+ * reference on a tiny net (8-6-3, no BN, full weights, exact gradients):
+ * one step's weight change, divided by its known scale, must match the
+ * analytic gradient of the summed squared hinge loss.
+ */
+static void test_gradient_check(void)
+{
+	struct fewmul_counters o = { 0 };
+	struct fewmul_config cfg;
+	struct model_buf mb;
+	static u8 img[4][8], lab[4] = { 0, 1, 2, 1 };
+	const u8 *ptr[4];
+	double u1[8][6], u2[6][3], g1[8][6] = { { 0 } }, g2[6][3] = { { 0 } };
+	double worst = 0, gmax = 0, scale;
+	u32 b, i, j, k, l;
+	s32 before[2][48];
+
+	tap_begin();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_layers = 2;
+	cfg.width[0] = 8;
+	cfg.width[1] = 6;
+	cfg.width[2] = 3;
+	cfg.wmode = FEWMUL_WMODE_FULL;
+	cfg.bn = FEWMUL_BN_NONE;
+	cfg.qb_emin = -4;
+	cfg.qb_emax = 3;
+	cfg.lr_shift_start = cfg.lr_shift_end = 8;
+	cfg.epochs = 1;
+	cfg.batch = 4;
+	CHECK_EQ(model_new(&mb, &cfg), 0);
+	for (b = 0; b < 4; b++) {
+		for (i = 0; i < 8; i++)
+			img[b][i] = (u8)((b * 37 + i * 23) % 256);
+		ptr[b] = img[b];
+	}
+	/* small weights away from the clip */
+	for (l = 1; l <= 2; l++)
+		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {
+			mb.m.w[l][k] = (s32)(((k * 2654435761u + l) >> 8) % (1u << 23)) -
+				       (1 << 22);
+			before[l - 1][k] = mb.m.w[l][k];
+		}
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < 6; j++)
+			u1[i][j] = mb.m.w[1][i * 6 + j] / (double)FEWMUL_ONE_W;
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 3; j++)
+			u2[i][j] = mb.m.w[2][i * 3 + j] / (double)FEWMUL_ONE_W;
+	/* double reference: y = U^T x (units of W0), z1 relu, squared hinge */
+	for (b = 0; b < 4; b++) {
+		double x[8], z1[6], h[6], z2[3], dz2[3], dh[6];
+
+		for (i = 0; i < 8; i++)
+			x[i] = img[b][i] / 256.0;
+		for (j = 0; j < 6; j++) {
+			z1[j] = 0;
+			for (i = 0; i < 8; i++)
+				z1[j] += u1[i][j] * x[i];
+			h[j] = z1[j] > 0 ? z1[j] : 0;
+		}
+		for (k = 0; k < 3; k++) {
+			double t = k == lab[b] ? 1 : -1, m;
+
+			z2[k] = 0;
+			for (j = 0; j < 6; j++)
+				z2[k] += u2[j][k] * h[j];
+			m = 1 - t * z2[k];
+			dz2[k] = m > 0 ? -2 * t * m : 0;
+		}
+		for (j = 0; j < 6; j++) {
+			dh[j] = 0;
+			for (k = 0; k < 3; k++) {
+				dh[j] += u2[j][k] * dz2[k];
+				g2[j][k] += h[j] * dz2[k];
+			}
+			if (z1[j] <= 0)
+				dh[j] = 0;
+			for (i = 0; i < 8; i++)
+				g1[i][j] += x[i] * dh[j];
+		}
+	}
+	fewmul_batch_begin(&mb.m, ptr, lab, 4, 0);
+	fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o);
+	/* dU = -grad * 2^(2k - lr_shift - round(log2 B)) */
+	for (l = 1; l <= 2; l++) {
+		scale = ldexp(1.0, 2 * mb.m.w0_shift[l] - 8 - 2);
+		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {
+			double got = -(mb.m.w[l][k] - before[l - 1][k]) /
+				     (double)FEWMUL_ONE_W / scale;
+			double want = l == 1 ? g1[k / 6][k % 6] : g2[k / 3][k % 3];
+
+			if (fabs(want) > gmax)
+				gmax = fabs(want);
+			if (fabs(got - want) > worst)
+				worst = fabs(got - want);
+		}
+	}
+	printf("#   largest gradient %.4f, largest deviation %.6f\n", gmax, worst);
+	CHECK(gmax > 0.01);
+	CHECK(worst < 0.01 * gmax + 1e-3);
+	model_free(&mb);
+	tap_end("gradient check: integer backward matches a double reference (8-6-3, no BN)");
+}
+
 int main(void)
 {
+	test_sampling_stats();
+	test_gradient_check();
 	test_fast_vs_reference(FEWMUL_WMODE_TERNARY, 1, "fast == reference: ternary+QB");
 	test_fast_vs_reference(FEWMUL_WMODE_TERNARY, 0, "fast == reference: ternary, exact dW");
 	test_fast_vs_reference(FEWMUL_WMODE_BINARY, 1, "fast == reference: binary+QB");

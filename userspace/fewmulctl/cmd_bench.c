@@ -85,8 +85,9 @@ static double bench_torch(const char *arch, unsigned int batch,
 	/* Debian's torch uses the system BLAS: point it at OpenBLAS. */
 	snprintf(cmd, sizeof(cmd),
 		 "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp "
-		 "OMP_NUM_THREADS=%u python3 %s %s %u %u %u 2>/dev/null",
-		 threads, script, arch, batch, steps, threads);
+		 "OMP_NUM_THREADS=%u %s %s %s %u %u %u 2>/dev/null",
+		 threads, access("/usr/bin/python3", X_OK) == 0 ?
+		 "/usr/bin/python3" : "python3", script, arch, batch, steps, threads);
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
