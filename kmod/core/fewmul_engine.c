@@ -109,7 +109,6 @@ static u64 fewmul_scratch_carve(const struct fewmul_config *cfg,
 		CARVE(m->maxd[l], n * sizeof(s32));
 	}
 	CARVE(m->dx, (u64)fewmul_max_width(cfg) * B * sizeof(s32));
-	CARVE(m->nobn_shift, (FEWMUL_CORE_MAX_LAYERS + 1) * sizeof(s32));
 	CARVE(m->loss, B * sizeof(s64));
 	CARVE(m->qe, (u64)fewmul_max_width(cfg) * B);
 	CARVE(m->zb, (u64)fewmul_max_width(cfg) * B * sizeof(u16));
@@ -351,6 +350,42 @@ static inline s32 fewmul_bn_shift_of(s32 v8)
 }
 
 /*
+ * Without batch norm, each layer gets a fixed power-of-two pre-activation
+ * scale, measured once on the first minibatch (the design asks for 1000
+ * images; one batch of 200 is what the first step has):
+ *   s = 2^round(log2(1 / sqrt(fan_in * W0^2 * E[x^2])))
+ * applied to Y (which is in units of W0) as Z = Y * W0 * s, i.e. a shift
+ * by log2(s) - k. E[x^2] is estimated multiply-free as mean(x * AP2(x)).
+ * The shift is stored in the layer's test-time BN shift slots (unused
+ * without BN), so it travels with the parameters.
+ */
+static void fewmul_ph_nobn_scale(struct fewmul_model *m, u32 l)
+{
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], nb = m->cur_batch;
+	u32 i, b, j;
+	s64 e2 = 0, v8;
+	s32 sh;
+
+	for (i = 0; i < nin; i++) {
+		const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
+
+		for (b = 0; b < nb; b++) {
+			u64 ax = fewmul_abs_u32(x[b]);
+			int r = fewmul_ap2_exp(ax);
+
+			if (r > 0)
+				e2 += (s64)((ax << r) >> 16);	/* Q8 */
+		}
+	}
+	/* fan_in * E[x^2] = e2 * nin / (nin * nb) = e2 / nb, in Q8 */
+	v8 = fewmul_div_s64(e2, (s32)nb) + 1;
+	sh = fewmul_bn_shift_of(v8 > 0x7fffffff ? 0x7fffffff : (s32)v8);
+	for (j = 0; j < nout; j++)
+		m->bn_shift[l][j] = -(sh + m->w0_shift[l]);
+	m->bn_mean[l][0] = 1;	/* measured */
+}
+
+/*
  * Full-precision baseline, blocked: Y[j][b] = round(sum_i U[i][j] X[i][b]
  * / 2^FW) for units [j0, j1), 8 samples at a time so that the 8-sample
  * slab of X stays in the L1 cache across units. U^T (built by the UT
@@ -503,7 +538,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			m->sh[l][j] = sh;
 		} else {
 			mu = 0;
-			sh = -m->nobn_shift[l];
+			sh = -m->bn_shift[l][j];	/* the layer's fixed scale */
 			m->mu[l][j] = 0;
 			m->sh[l][j] = sh;
 		}
@@ -850,8 +885,12 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 					       FEWMUL_PH_UT : FEWMUL_PH_COLS, l,
 					       (cfg->width[l] + 63) / 64);
 	err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_INPUT, 0, cfg->width[0]);
-	for (l = 1; l <= L; l++)
+	for (l = 1; l <= L; l++) {
+		if (kind == FEWMUL_PLAN_TRAIN && cfg->bn == FEWMUL_BN_NONE &&
+		    !m->bn_mean[l][0])
+			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_NOBN, l, 1);
 		err |= fewmul_plan_add(ph, &n, max, fwd, l, cfg->width[l]);
+	}
 	if (kind != FEWMUL_PLAN_CALIB)
 		err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_LOSS, L,
 				       m->cur_batch);
@@ -920,6 +959,9 @@ void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
 		break;
 	case FEWMUL_PH_UT:
 		fewmul_ph_ut(m, l, begin, end);
+		break;
+	case FEWMUL_PH_NOBN:
+		fewmul_ph_nobn_scale(m, l);
 		break;
 	}
 }
@@ -992,8 +1034,8 @@ void fewmul_calib_end(struct fewmul_model *m)
 {
 	u32 l, j, n = m->calib_batches;
 
-	if (!n)
-		return;
+	if (!n || m->cfg.bn != FEWMUL_BN_SHIFT)
+		return;	/* without BN the slots hold the fixed layer scales */
 	for (l = 1; l <= m->cfg.nr_layers; l++) {
 		for (j = 0; j < m->cfg.width[l]; j++) {
 			s64 mu = m->calib_mu[l][j], v8 = m->calib_v8[l][j];

@@ -146,7 +146,6 @@ struct fewmul_model {
 	s32 *dx;				/* dLoss/dX, [max n][B] */
 	s32 *mu[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch mean, [n[l]] */
 	s32 *sh[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch BN shift, [n[l]] */
-	s32 *nobn_shift;			/* [L+1], no-BN scale */
 	s32 w0_shift[FEWMUL_CORE_MAX_LAYERS + 1];	/* W0 = 2^-k */
 	u32 bs;					/* row stride of [n][B] arrays */
 	u32 reference;				/* 1: scalar reference paths only */
@@ -192,6 +191,7 @@ enum fewmul_phase_kind {
 	FEWMUL_PH_COLS,		/* items: 64-unit blocks of layer l */
 	FEWMUL_PH_DT,		/* items: samples */
 	FEWMUL_PH_UT,		/* items: 64-unit blocks of layer l */
+	FEWMUL_PH_NOBN,		/* one item: measure the no-BN scale */
 };
 
 enum fewmul_plan_kind {

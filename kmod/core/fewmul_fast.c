@@ -316,3 +316,4 @@ void fewmul_k_sample(const s32 *u, s8 *t, u32 n, u32 mode, int test,
 		}
 	}
 }
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_k_sample);

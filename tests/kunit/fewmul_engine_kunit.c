@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "../core_engine_cases.h"
+#include "fewmul_internal.h"
 
 static struct fewmul_model *fewmul_kunit_model(struct kunit *test,
 					       const struct fewmul_config *cfg)
@@ -130,7 +131,34 @@ static void fewmul_converges_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, o.muls, 80ULL * cfg.batch * cfg.width[cfg.nr_layers]);
 }
 
+/*
+ * Stochastic ternarization in the kernel build: for u = 1/4 and -3/4,
+ * 4096 draws each; the non-zero count must be within 6 sigma of n|u|
+ * (sigma = sqrt(n p (1-p)): 27.7 and 27.7) and never of the wrong sign.
+ */
+static void fewmul_sampling_test(struct kunit *test)
+{
+	s32 u[2] = { FEWMUL_ONE_W / 4, -(FEWMUL_ONE_W / 4) * 3 };
+	u32 nz[2] = { 0, 0 }, wrong = 0, r;
+	struct fewmul_rng rng;
+	s8 t[2];
+
+	for (r = 0; r < 4096; r++) {
+		fewmul_rng_seed(&rng, 5, r);
+		fewmul_k_sample(u, t, 2, FEWMUL_WMODE_TERNARY, 0, &rng);
+		nz[0] += t[0] != 0;
+		nz[1] += t[1] != 0;
+		wrong += t[0] < 0 || t[1] > 0;
+	}
+	KUNIT_EXPECT_EQ(test, wrong, 0U);
+	KUNIT_EXPECT_LE(test, nz[0], 1024U + 167);
+	KUNIT_EXPECT_GE(test, nz[0], 1024U - 167);
+	KUNIT_EXPECT_LE(test, nz[1], 3072U + 167);
+	KUNIT_EXPECT_GE(test, nz[1], 3072U - 167);
+}
+
 static struct kunit_case fewmul_engine_test_cases[] = {
+	KUNIT_CASE(fewmul_sampling_test),
 	KUNIT_CASE_PARAM(fewmul_config_check_test, fewmul_cfg_gen_params),
 	KUNIT_CASE(fewmul_counts_test),
 	KUNIT_CASE(fewmul_determinism_test),

@@ -183,7 +183,7 @@ static void test_seed_changes_result(void)
 	tap_end("a different seed gives different weights");
 }
 
-static void test_converges(u32 wmode, u32 qbp, const char *name)
+static void test_converges_bn(u32 wmode, u32 qbp, u32 bn, const char *name)
 {
 	struct fewmul_counters o = { 0 };
 	struct fewmul_config cfg;
@@ -192,6 +192,7 @@ static void test_converges(u32 wmode, u32 qbp, const char *name)
 
 	tap_begin();
 	fewmul_base_cfg(&cfg, wmode, qbp);
+	cfg.bn = bn;
 	CHECK_EQ(model_new(&mb, &cfg), 0);
 	before = fewmul_eval_synth(&mb.m, 100000, 512);
 	fewmul_train_split(&mb.m, 80, 1, 0, &o);
@@ -205,6 +206,12 @@ static void test_converges(u32 wmode, u32 qbp, const char *name)
 	model_free(&mb);
 	tap_end(name);
 }
+
+static void test_converges(u32 wmode, u32 qbp, const char *name)
+{
+	test_converges_bn(wmode, qbp, FEWMUL_BN_SHIFT, name);
+}
+
 
 /*
  * Every fast path against the scalar reference: the same training run
@@ -414,5 +421,9 @@ int main(void)
 	test_converges(FEWMUL_WMODE_BINARY_STOCH, 1, "binary-stoch+QB converges on a small problem");
 	test_converges(FEWMUL_WMODE_TERNARY, 0, "ternary without QB converges on a small problem");
 	test_converges(FEWMUL_WMODE_FULL, 0, "full converges on a small problem");
+	test_converges_bn(FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_NONE,
+			  "ternary+QB without BN (fixed power-of-two scales) converges");
+	test_converges_bn(FEWMUL_WMODE_FULL, 0, FEWMUL_BN_NONE,
+			  "full without BN (fixed power-of-two scales) converges");
 	return tap_done();
 }
