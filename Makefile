@@ -34,7 +34,8 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
-		userspace/lib/cpu.c userspace/lib/trainer.c $(CORE_SRCS)
+		userspace/lib/cpu.c userspace/lib/trainer.c userspace/lib/modelfile.c \
+		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
 		userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_bench.c \
@@ -128,7 +129,7 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_cli
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli
 
 $(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
 	@mkdir -p $(dir $@)
@@ -147,6 +148,10 @@ $(O)/asan/test_idx: tests/unit/test_idx.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
 	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(NL_LIBS)
 
 $(O)/asan/test_trainer: tests/unit/test_trainer.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+
+$(O)/asan/test_modelfile: tests/unit/test_modelfile.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(NL_LIBS)
 

@@ -79,6 +79,32 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 	return 0;
 }
 
+/* A progress bar on a terminal (stderr), nothing otherwise. */
+static int progress_tty = -1;
+
+static void progress(uint32_t ep, uint32_t epochs, uint32_t pos, uint32_t n,
+		     double secs)
+{
+	double rate = secs > 0 ? pos / secs : 0;
+	int width = 30, fill = (int)((uint64_t)pos * width / (n ? n : 1));
+	double eta = rate > 0 ? (n - pos) / rate : 0;
+
+	if (progress_tty < 0)
+		progress_tty = isatty(2);
+	if (!progress_tty)
+		return;
+	fprintf(stderr, "\repoch %u/%u [%.*s%*s] %3u%% %6.0f samples/s ETA %u:%02u ",
+		ep + 1, epochs, fill, "##############################",
+		width - fill, "", (unsigned int)((uint64_t)pos * 100 / (n ? n : 1)),
+		rate, (unsigned int)eta / 60, (unsigned int)eta % 60);
+}
+
+static void progress_done(void)
+{
+	if (progress_tty > 0)
+		fprintf(stderr, "\r%*s\r", 79, "");
+}
+
 /* Deterministic shuffle (xorshift64, seeded from the seed and epoch). */
 static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
 {
@@ -115,6 +141,8 @@ static void usage_options(void)
 		"  --train-limit N      use the first N training samples\n"
 		"  --test-limit N       use the first N test samples\n"
 		"  --log FILE.csv       append one line per epoch\n"
+		"  --save FILE          save the model after every epoch and on Ctrl-C\n"
+		"  --resume FILE        continue a saved model bit-exactly where it stopped\n"
 		"  --json               one JSON object per epoch\n",
 		FEWMUL_DEFAULT_DATA_DIR);
 }
@@ -123,7 +151,7 @@ int cmd_train(int argc, char **argv)
 {
 	enum { O_DATA = 256, O_ARCH, O_WEIGHTS, O_QBP, O_NOQBP, O_ERANGE, O_BN,
 	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_THREADS, O_BACKEND,
-	       O_TRAINLIM, O_TESTLIM, O_LOG, O_JSON };
+	       O_TRAINLIM, O_TESTLIM, O_LOG, O_JSON, O_SAVE, O_RESUME };
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, O_DATA },
 		{ "arch", required_argument, NULL, O_ARCH },
@@ -142,12 +170,18 @@ int cmd_train(int argc, char **argv)
 		{ "test-limit", required_argument, NULL, O_TESTLIM },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "save", required_argument, NULL, O_SAVE },
+		{ "resume", required_argument, NULL, O_RESUME },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fewmul_train_config cfg;
 	struct fewmul_dataset train = { 0 }, test = { 0 };
 	struct fewmul_trainer *t = NULL;
 	const char *data = NULL, *backend = "cpu", *logpath = NULL;
+	const char *savepath = NULL, *resumepath = NULL;
+	struct fewmul_model_info info = { 0 };
+	uint32_t start_ep = 0, start_pos = 0;
+	char errbuf[512];
 	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	uint32_t trainlim = 0, testlim = 0, *tri = NULL, *tei = NULL, i, ep;
 	int c, err, json = 0, ret = -1;
@@ -254,6 +288,12 @@ int cmd_train(int argc, char **argv)
 		case O_JSON:
 			json = 1;
 			break;
+		case O_SAVE:
+			savepath = optarg;
+			break;
+		case O_RESUME:
+			resumepath = optarg;
+			break;
 		default:
 			usage_options();
 			return 1;
@@ -284,7 +324,28 @@ int cmd_train(int argc, char **argv)
 	if (!testlim || testlim > test.count)
 		testlim = test.count;
 
-	err = fewmul_trainer_new(&cfg, backend, threads, &t);
+	if (resumepath) {
+		err = fewmul_model_load(resumepath, backend, threads, &t, &info,
+					errbuf, sizeof(errbuf));
+		if (err) {
+			fewmulctl_errx("--resume: %s", errbuf);
+			goto out;
+		}
+		cfg = info.config;
+		start_ep = info.epoch;
+		start_pos = info.epoch_pos;
+		if (!json)
+			printf("resuming %s at epoch %u, sample %u (step %llu); its configuration replaces the command line's\n",
+			       resumepath, start_ep + 1, start_pos,
+			       (unsigned long long)fewmul_trainer_step(t));
+		if (cfg.width[0] != train.rows * train.cols) {
+			fewmulctl_errx("--resume: the model's input width %u does not match the %ux%u images",
+				       cfg.width[0], train.rows, train.cols);
+			goto out;
+		}
+	} else {
+		err = fewmul_trainer_new(&cfg, backend, threads, &t);
+	}
 	if (err) {
 		fewmulctl_err(err == -ENODEV ? "--backend (only 'cpu' exists yet)" :
 			      "creating the model", err);
@@ -313,19 +374,48 @@ int cmd_train(int argc, char **argv)
 		       cfg.qbp ? "+QB" : "", cfg.bn ? "shift" : "none", cfg.batch,
 		       cfg.lr_shift_start, cfg.lr_shift_end, cfg.seed);
 
-	for (ep = 0; ep < cfg.epochs; ep++) {
+	fewmulctl_catch_sigint();
+	for (ep = start_ep; ep < cfg.epochs && !fewmulctl_interrupted; ep++) {
 		struct fewmul_result tr = { 0 }, te = { 0 };
-		uint32_t calib, lr;
+		uint32_t calib, lr, pos = ep == start_ep ? start_pos : 0;
+		uint32_t chunk = cfg.batch * 10;
 		double t0, dt;
 
 		for (i = 0; i < trainlim; i++)
 			tri[i] = i;
 		shuffle(tri, trainlim, cfg.seed, ep);
 		t0 = now_s();
-		err = fewmul_trainer_train(t, &train, tri, trainlim, ep, &tr);
+		while (pos < trainlim) {
+			uint32_t n = trainlim - pos < chunk ? trainlim - pos : chunk;
+
+			err = fewmul_trainer_train(t, &train, tri + pos, n, ep, &tr);
+			if (err)
+				break;
+			pos += n;
+			progress(ep, cfg.epochs, pos, trainlim, now_s() - t0);
+			if (fewmulctl_interrupted)
+				break;
+		}
+		progress_done();
 		dt = now_s() - t0;
 		if (err) {
 			fewmulctl_err("training", err);
+			goto out;
+		}
+		if (pos < trainlim) {	/* interrupted: keep what was done */
+			info.epoch = ep;
+			info.epoch_pos = pos;
+			if (savepath && fewmul_model_save(t, savepath, &info, errbuf,
+							  sizeof(errbuf))) {
+				fewmulctl_errx("--save: %s", errbuf);
+				goto out;
+			}
+			fprintf(stderr, "%s: interrupted in epoch %u after %u samples%s%s%s\n",
+				PROG_NAME, ep + 1, pos,
+				savepath ? "; model saved to " : "",
+				savepath ? savepath : "",
+				savepath ? " (continue with --resume)" : "");
+			ret = 0;
 			goto out;
 		}
 		calib = trainlim < 10000 ? trainlim : 10000;
@@ -372,7 +462,19 @@ int cmd_train(int argc, char **argv)
 				tr.ops.shifts, tr.ops.muls);
 			fflush(logf);
 		}
+		if (savepath) {
+			info.epoch = ep + 1;
+			info.epoch_pos = 0;
+			if (fewmul_model_save(t, savepath, &info, errbuf, sizeof(errbuf))) {
+				fewmulctl_errx("--save: %s", errbuf);
+				goto out;
+			}
+		}
 	}
+	if (fewmulctl_interrupted && ep < cfg.epochs)
+		fprintf(stderr, "%s: interrupted after epoch %u%s%s%s\n", PROG_NAME, ep,
+			savepath ? "; model saved to " : "", savepath ? savepath : "",
+			savepath ? " (continue with --resume)" : "");
 	if (!json)
 		printf("weights checksum %016" PRIx64 "\n", fewmul_trainer_checksum(t));
 	ret = 0;

@@ -3,6 +3,8 @@
  * fewmulctl: command-line front end of fewmul.
  */
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,25 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "training throughput: full-precision integer vs ternary+QB vs float32, same run" },
 	{ NULL, NULL, NULL, NULL },
 };
+
+volatile sig_atomic_t fewmulctl_interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (fewmulctl_interrupted)
+		_exit(130);	/* a second Ctrl-C: stop now */
+	fewmulctl_interrupted = 1;
+}
+
+void fewmulctl_catch_sigint(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+}
 
 void fewmulctl_err(const char *what, int err)
 {

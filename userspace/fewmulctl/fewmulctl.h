@@ -2,6 +2,7 @@
 #ifndef FEWMULCTL_H
 #define FEWMULCTL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@ struct fewmulctl_cmd {
 };
 
 extern const struct fewmulctl_cmd fewmulctl_cmds[];
+
+extern volatile sig_atomic_t fewmulctl_interrupted;
+/* Ctrl-C sets fewmulctl_interrupted; a second one exits at once. */
+void fewmulctl_catch_sigint(void);
 
 void fewmulctl_err(const char *what, int err);
 void fewmulctl_errx(const char *fmt, ...)

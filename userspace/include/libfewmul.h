@@ -278,6 +278,42 @@ uint64_t fewmul_trainer_checksum(const struct fewmul_trainer *t);
 int fewmul_trainer_hist(const struct fewmul_trainer *t, unsigned int layer,
 			uint64_t bins[32]);
 
+/* The configuration a trainer was created with. */
+void fewmul_train_config_get(const struct fewmul_trainer *t,
+			     struct fewmul_train_config *cfg);
+
+/**
+ * struct fewmul_model_info - where a saved model stands
+ * @epoch: epochs completed
+ * @epoch_pos: samples of epoch @epoch already trained (0 at a boundary)
+ * @config: the configuration (filled by fewmul_model_load())
+ */
+struct fewmul_model_info {
+	uint32_t epoch;
+	uint32_t epoch_pos;
+	struct fewmul_train_config config;
+};
+
+/*
+ * Save the trainer's model to path: header (magic, format and ABI
+ * version, configuration, seed, step, epoch), parameters, CRC32s; written
+ * to a temporary file and renamed, so path is either the old file or the
+ * complete new one. On failure err (may be NULL) says why.
+ */
+int fewmul_model_save(const struct fewmul_trainer *t, const char *path,
+		      const struct fewmul_model_info *info, char *err,
+		      size_t errlen);
+
+/*
+ * Load a model file into a new trainer on backend (see
+ * fewmul_trainer_new()). A bad magic, version, checksum, configuration,
+ * a truncated file or trailing data give -EBADMSG and a message in err.
+ * Training continues bit-exactly where the saved run stood.
+ */
+int fewmul_model_load(const char *path, const char *backend,
+		      unsigned int threads, struct fewmul_trainer **out,
+		      struct fewmul_model_info *info, char *err, size_t errlen);
+
 /*
  * The paper's multiplication count per minibatch of batch samples for the
  * architecture in cfg: full precision, and binary/ternary connect with

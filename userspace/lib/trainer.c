@@ -9,6 +9,7 @@
 #include "internal.h"
 
 struct fewmul_trainer {
+	struct fewmul_train_config pub;
 	struct fewmul_config cfg;
 	struct fewmul_cpu *cpu;
 	const u8 **ptr;		/* [batch] image pointers */
@@ -112,6 +113,7 @@ FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->pub = *cfg;
 	to_core(cfg, &t->cfg);
 	err = fewmul_config_check(&t->cfg);
 	if (err)
@@ -322,4 +324,30 @@ FEWMUL_API uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 
 	to_core(cfg, &c);
 	return fewmul_lr_shift(&c, epoch);
+}
+
+FEWMUL_API void fewmul_train_config_get(const struct fewmul_trainer *t,
+				       struct fewmul_train_config *cfg)
+{
+	*cfg = t->pub;
+}
+
+/* Replace the parameters (little-endian bytes) and the step count. */
+int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,
+			   size_t size, uint64_t step)
+{
+	struct fewmul_model *m = fewmul_cpu_model(t->cpu);
+	const unsigned char *p = le;
+	size_t i;
+
+	if (size != m->lay.size)
+		return -EINVAL;
+	for (i = 0; i + 4 <= size; i += 4) {
+		uint32_t v = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
+			     (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
+
+		memcpy(m->arena + i, &v, 4);
+	}
+	m->step = step;
+	return 0;
 }
