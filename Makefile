@@ -39,6 +39,7 @@ LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c 
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
 		userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_bench.c \
+		userspace/fewmulctl/cmd_eval.c \
 		userspace/fewmulctl/float_ref.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)

@@ -52,7 +52,11 @@ if [ -n "$c3" ] && [ "$c3" = "$c1" ]; then echo "ok $n - --save writes a model t
 n=$((n + 1))
 if [ "$(wc -l <"$tmp/l.csv")" -eq 3 ] && head -1 "$tmp/l.csv" | grep -q '^epoch,lr_shift,train_loss'; then echo "ok $n - --log writes a header and one CSV line per epoch"; else echo "not ok $n - --log CSV"; fail=$((fail + 1)); fi
 t "train --json prints one object per epoch" 0 '^\{"epoch":2,"epochs":2,"lr_shift":[0-9]+,"train_loss"' train "${small[@]}" --json
+t "eval reports error and the confusion matrix" 0 "class  accuracy" eval --model "$tmp/m" --test-limit 200 --calib 400
+t "eval --json" 0 '"confusion":\[\[' eval --model "$tmp/m" --test-limit 200 --calib 400 --json
+t "eval without --model prints usage" 1 "^Usage: fewmulctl eval" eval
 printf 'garbage' >"$tmp/bad"
+t "eval of a damaged model says what is wrong" 1 "bad: truncated header" eval --model "$tmp/bad"
 t "train --resume of a damaged file says what is wrong" 1 "fewmulctl: --resume: .*bad: truncated header" train --resume "$tmp/bad"
 t "train with a missing data directory names the file" 1 "fewmulctl: training data: /nonexistent/train-images-idx3-ubyte.gz: No such file" train --data /nonexistent
 t "train --arch rejects a bad architecture" 1 "fewmulctl: --arch 784-0-10" train --arch 784-0-10

@@ -18,6 +18,8 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "show module version, ABI, features and limits (ioctl and genetlink)" },
 	{ "train", cmd_train, "[--data DIR] [--arch A-B-..-K] [--weights MODE] [--qbp|--no-qbp] [--epochs N] [--lr S[:E]] [--seed N] [--threads N] [--json] ...",
 	  "train a model on an IDX dataset, report loss, errors, rate and operations per epoch" },
+	{ "eval", cmd_eval, "--model FILE [--data DIR] [--calib N] [--test-limit N] [--threads N] [--json]",
+	  "test error, per-class accuracy and confusion matrix of a saved model" },
 	{ "count", cmd_count, "[--arch A-B-..-K] [--batch N] [--bn] [--json]",
 	  "the paper's multiplication count: full precision vs binary/ternary + QB" },
 	{ "bench", cmd_bench, "[--arch A-B-..-K] [--batch N] [--steps N] [--threads 1,2] [--no-torch] [--json]",

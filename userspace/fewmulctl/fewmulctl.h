@@ -51,6 +51,7 @@ void json_double(struct json *j, const char *key, double val);
 int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_count(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 int parse_lr_shift(const char *s, uint32_t *shift);

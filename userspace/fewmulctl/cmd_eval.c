@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl eval: test error, per-class accuracy and confusion matrix of
+ * a saved model, with the deterministic test-time weights and batch-norm
+ * statistics re-estimated on training data.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+
+int cmd_eval(int argc, char **argv)
+{
+	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT, O_THREADS, O_BACKEND, O_JSON };
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "data", required_argument, NULL, O_DATA },
+		{ "calib", required_argument, NULL, O_CALIB },
+		{ "test-limit", required_argument, NULL, O_LIMIT },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "json", no_argument, NULL, O_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *model = NULL, *data = NULL, *backend = "cpu";
+	struct fewmul_dataset train = { 0 }, test = { 0 };
+	struct fewmul_model_info info;
+	struct fewmul_trainer *t = NULL;
+	struct fewmul_result r = { 0 };
+	unsigned long calib = 10000, limit = 0, threads = 1;
+	uint64_t *conf = NULL;
+	uint32_t *idx = NULL, i, k, nk;
+	int c, json = 0, ret = -1, err;
+	char errbuf[512], *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_MODEL:
+			model = optarg;
+			break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_CALIB:
+		case O_LIMIT:
+		case O_THREADS:
+			errno = 0;
+			*(c == O_CALIB ? &calib : c == O_LIMIT ? &limit : &threads) =
+				strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] == '-' ||
+			    (c == O_THREADS && (threads < 1 || threads > 256))) {
+				fewmulctl_errx("--%s %s: want a positive number",
+					       opts[c - O_MODEL].name, optarg);
+				return -1;
+			}
+			break;
+		case O_BACKEND:
+			backend = optarg;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		default:
+			return 1;
+		}
+	}
+	if (optind != argc || !model)
+		return 1;
+
+	err = fewmul_model_load(model, backend, (unsigned int)threads, &t, &info,
+				errbuf, sizeof(errbuf));
+	if (err) {
+		fewmulctl_errx("%s", errbuf);
+		return -1;
+	}
+	nk = info.config.width[info.config.nr_layers];
+	if (fewmul_dataset_load_dir(data, 0, &train)) {
+		fewmulctl_errx("training data: %s", train.error);
+		goto out;
+	}
+	if (fewmul_dataset_load_dir(data, 1, &test)) {
+		fewmulctl_errx("test data: %s", test.error);
+		goto out;
+	}
+	if (test.rows * test.cols != info.config.width[0]) {
+		fewmulctl_errx("%s: the model's input width %u does not match the %ux%u images",
+			       model, info.config.width[0], test.rows, test.cols);
+		goto out;
+	}
+	if (!limit || limit > test.count)
+		limit = test.count;
+	if (!calib || calib > train.count)
+		calib = train.count;
+	idx = malloc(sizeof(*idx) * (calib > limit ? calib : limit));
+	conf = calloc((size_t)nk * nk, sizeof(*conf));
+	if (!idx || !conf) {
+		fewmulctl_err("allocating", -ENOMEM);
+		goto out;
+	}
+	for (i = 0; i < calib; i++)
+		idx[i] = i;
+	err = fewmul_trainer_calibrate(t, &train, idx, (uint32_t)calib);
+	for (i = 0; i < limit; i++)
+		idx[i] = i;
+	if (!err)
+		err = fewmul_trainer_eval(t, &test, idx, (uint32_t)limit, &r, conf);
+	if (err) {
+		fewmulctl_err("evaluating", err);
+		goto out;
+	}
+	if (json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "model", model);
+		json_u64(&j, "samples", r.samples);
+		json_u64(&j, "errors", r.errors);
+		json_double(&j, "error_rate", (double)r.errors / (double)r.samples);
+		json_double(&j, "loss", r.loss / (double)r.samples);
+		json_str(&j, "test_weights", "deterministic");
+		json_arr_open(&j, "confusion");
+		for (i = 0; i < nk; i++) {
+			json_arr_open(&j, NULL);
+			for (k = 0; k < nk; k++)
+				json_u64(&j, NULL, conf[i * nk + k]);
+			json_arr_close(&j);
+		}
+		json_arr_close(&j);
+		json_end(&j);
+		ret = 0;
+		goto out;
+	}
+	printf("%s: %s%s, trained %u epochs (step %" PRIu64 ")\n", model,
+	       weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
+	       info.epoch, fewmul_trainer_step(t));
+	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, BN statistics from %lu training samples\n\n",
+	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
+	       r.loss / (double)r.samples, calib);
+	printf("class  accuracy   confusion (rows: label, columns: prediction)\n");
+	for (i = 0; i < nk; i++) {
+		uint64_t row = 0;
+
+		for (k = 0; k < nk; k++)
+			row += conf[i * nk + k];
+		printf("%5u  %7.2f%%  ", i, row ? 100.0 * (double)conf[i * nk + i] / (double)row : 0.0);
+		for (k = 0; k < nk; k++)
+			printf("%5" PRIu64, conf[i * nk + k]);
+		putchar('\n');
+	}
+	ret = 0;
+out:
+	free(idx);
+	free(conf);
+	fewmul_trainer_free(t);
+	fewmul_dataset_free(&train);
+	fewmul_dataset_free(&test);
+	return ret;
+}
