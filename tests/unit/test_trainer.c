@@ -11,6 +11,7 @@
 
 #include "libfewmul.h"
 #include "unit/tap.h"
+#include "unit/synth.h"
 
 #define N 600
 
@@ -18,25 +19,7 @@ static struct fewmul_dataset ds;
 
 static void make_data(void)
 {
-	uint32_t i, p, h;
-
-	ds.count = N;
-	ds.rows = 4;
-	ds.cols = 4;
-	ds.classes = 10;
-	ds.images = malloc(N * 16);
-	ds.labels = malloc(N);
-	for (i = 0; i < N; i++) {
-		h = i * 2654435761u + 1;
-		ds.labels[i] = i % 4;
-		for (p = 0; p < 16; p++) {
-			h ^= h << 13;
-			h ^= h >> 17;
-			h ^= h << 5;
-			ds.images[i * 16 + p] = (uint8_t)((h & 63) +
-				(p / 4 == i % 4 ? 150 : 0));
-		}
-	}
+	synth_dataset(&ds, N);
 }
 
 static void small_cfg(struct fewmul_train_config *c)

@@ -129,10 +129,8 @@ int cmd_bench(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ARCH:
-			if (fewmul_parse_arch(optarg, &cfg)) {
-				fewmulctl_errx("--arch %s: want widths like 784-1024-10", optarg);
+			if (opt_arch(optarg, &cfg))
 				return -1;
-			}
 			snprintf(arch, sizeof(arch), "%s", optarg);
 			break;
 		case O_BATCH:

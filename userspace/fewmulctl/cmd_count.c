@@ -34,10 +34,8 @@ int cmd_count(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ARCH:
-			if (fewmul_parse_arch(optarg, &cfg)) {
-				fewmulctl_errx("--arch %s: want widths like 784-1024-10 (1..4096 each, 2..17 of them)", optarg);
+			if (opt_arch(optarg, &cfg))
 				return -1;
-			}
 			break;
 		case O_BATCH:
 			batch = strtoul(optarg, &end, 10);

@@ -196,10 +196,8 @@ int cmd_train(int argc, char **argv)
 			data = optarg;
 			break;
 		case O_ARCH:
-			if (fewmul_parse_arch(optarg, &cfg)) {
-				fewmulctl_errx("--arch %s: want widths like 784-1024-10 (1..4096 each, 2..17 of them)", optarg);
+			if (opt_arch(optarg, &cfg))
 				return -1;
-			}
 			break;
 		case O_WEIGHTS:
 			if (parse_weights(optarg, &cfg.weights)) {

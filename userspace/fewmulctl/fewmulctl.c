@@ -62,6 +62,16 @@ void fewmulctl_errx(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int opt_arch(const char *arg, struct fewmul_train_config *cfg)
+{
+	if (fewmul_parse_arch(arg, cfg)) {
+		fewmulctl_errx("--arch %s: want widths like 784-1024-10 (1..4096 each, 2..17 of them)",
+			       arg);
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	const struct fewmulctl_cmd *c;

@@ -58,6 +58,9 @@ int parse_lr_shift(const char *s, uint32_t *shift);
 int float_ref_train(const unsigned int *width, unsigned int L, unsigned int B,
 		    unsigned int steps, unsigned int threads);
 int parse_weights(const char *s, uint32_t *w);
+struct fewmul_train_config;
+/* --arch: parse into cfg, or print why not and return -1. */
+int opt_arch(const char *arg, struct fewmul_train_config *cfg);
 const char *weights_name(uint32_t w);
 
 #endif
