@@ -53,7 +53,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver module-test module userspace deps deps-bench bench test-kernel check \
-	unit selftests demo install uninstall checkpatch clean
+	unit selftests demo install uninstall checkpatch clean fuzz
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -175,6 +175,30 @@ $(O)/selftests/fewmul_test: tests/selftests/fewmul_test.c uapi/linux/fewmul.h
 		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
 
 selftests: $(O)/selftests/fewmul_test
+
+# libFuzzer harnesses (clang), ASan+UBSan; `make fuzz` runs each for
+# FUZZ_SECONDS (default 60) and keeps its corpus in build/fuzz/corpus-*.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iuapi -Iuserspace/include -Iuserspace/lib \
+		-Iuserspace/fewmulctl -Ikmod/core $(NL_CFLAGS)
+FUZZERS      := $(O)/fuzz/fuzz_idx $(O)/fuzz/fuzz_model $(O)/fuzz/fuzz_args
+FUZZ_CTL     := userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_train.c \
+		userspace/fewmulctl/json.c userspace/fewmulctl/fewmulctl.c
+
+$(O)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LIB_SRCS) $(FUZZ_CTL) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(FUZZ_CTL) \
+		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_bench.c \
+		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/float_ref.c $(NL_LIBS)
+
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+
+fuzz: $(FUZZERS)
+	@tests/fuzz/run.sh $(O)/fuzz $(FUZZ_SECONDS)
 
 check:
 	@scripts/check.sh

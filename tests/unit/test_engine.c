@@ -330,6 +330,12 @@ static void test_gradient_check(void)
 			img[b][i] = (u8)((b * 37 + i * 23) % 256);
 		ptr[b] = img[b];
 	}
+	/* no-BN layer scales fixed at 1 (marked as measured) */
+	for (l = 1; l <= 2; l++) {
+		for (k = 0; k < cfg.width[l]; k++)
+			mb.m.bn_shift[l][k] = 0;
+		mb.m.bn_mean[l][0] = 1;
+	}
 	/* small weights away from the clip */
 	for (l = 1; l <= 2; l++)
 		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {

@@ -31,6 +31,43 @@ static int idx_fail(struct fewmul_dataset *ds, int err, const char *fmt, ...)
 	return err;
 }
 
+static int idx_read(gzFile f, void *buf, size_t len);
+
+/*
+ * Read exactly len bytes into a buffer that grows with the data actually
+ * read (at most 16 MiB ahead of it), so a header that claims more than
+ * the file holds cannot make us allocate it. Returns the buffer or NULL
+ * (*short_read set when the file ended first).
+ */
+static unsigned char *idx_read_alloc(gzFile f, size_t len, int *short_read)
+{
+	size_t have = 0, cap = 0, want;
+	unsigned char *buf = NULL, *nb;
+
+	*short_read = 0;
+	while (have < len) {
+		want = len - have < (16u << 20) ? len - have : 16u << 20;
+		if (have + want > cap) {
+			cap = have + want;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		if (idx_read(f, buf + have, want)) {
+			*short_read = 1;
+			free(buf);
+			return NULL;
+		}
+		have += want;
+	}
+	if (!buf)
+		buf = malloc(1);
+	return buf;
+}
+
 static int idx_read(gzFile f, void *buf, size_t len)
 {
 	unsigned char *p = buf;
@@ -81,7 +118,7 @@ FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
 	uint32_t n, rows, cols, nl;
 	gzFile f = NULL;
 	size_t px;
-	int err;
+	int err, short_read;
 
 	if (!images || !labels || !ds)
 		return -EINVAL;
@@ -109,14 +146,12 @@ FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
 		goto out;
 	}
 	px = (size_t)rows * cols;
-	ds->images = malloc((size_t)n * px);
+	ds->images = idx_read_alloc(f, (size_t)n * px, &short_read);
 	if (!ds->images) {
-		err = idx_fail(ds, -ENOMEM, "%s: out of memory", images);
-		goto out;
-	}
-	if (idx_read(f, ds->images, (size_t)n * px)) {
-		err = idx_fail(ds, -EBADMSG, "%s: truncated: header says %u images of %u x %u",
-			       images, n, rows, cols);
+		err = short_read ?
+		      idx_fail(ds, -EBADMSG, "%s: truncated: header says %u images of %u x %u",
+			       images, n, rows, cols) :
+		      idx_fail(ds, -ENOMEM, "%s: out of memory", images);
 		goto out;
 	}
 	err = idx_expect_eof(ds, f, images);
@@ -142,13 +177,11 @@ FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
 		err = idx_fail(ds, -EBADMSG, "%s: %u labels for %u images", labels, nl, n);
 		goto out;
 	}
-	ds->labels = malloc(n);
+	ds->labels = idx_read_alloc(f, n, &short_read);
 	if (!ds->labels) {
-		err = idx_fail(ds, -ENOMEM, "%s: out of memory", labels);
-		goto out;
-	}
-	if (idx_read(f, ds->labels, n)) {
-		err = idx_fail(ds, -EBADMSG, "%s: truncated: header says %u labels", labels, n);
+		err = short_read ?
+		      idx_fail(ds, -EBADMSG, "%s: truncated: header says %u labels", labels, n) :
+		      idx_fail(ds, -ENOMEM, "%s: out of memory", labels);
 		goto out;
 	}
 	err = idx_expect_eof(ds, f, labels);

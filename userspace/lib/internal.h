@@ -24,6 +24,7 @@ void fewmul_cpu_free(struct fewmul_cpu *c);
 int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops);
 struct fewmul_model *fewmul_cpu_model(struct fewmul_cpu *c);
 
+void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,
 			   size_t size, uint64_t step);
 

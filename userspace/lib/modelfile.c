@@ -218,6 +218,9 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 	unsigned char hdr[MF_HDR_SIZE + 4], *payload = NULL, extra;
 	struct fewmul_train_config cfg;
 	struct fewmul_trainer *t = NULL;
+	struct fewmul_config core;
+	struct fewmul_layout lay;
+	struct stat st;
 	size_t size, got;
 	uint32_t l;
 	FILE *f;
@@ -267,6 +270,22 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 	cfg.batch = get32(hdr + MF_O_BATCH);
 	cfg.seed = get64(hdr + MF_O_SEED);
 
+	/* size check before any allocation the header asks for */
+	fewmul_to_core(&cfg, &core);
+	if (fewmul_config_check(&core)) {
+		ret = mf_fail(err, errlen, -EBADMSG, "%s: invalid model configuration in the header", path);
+		goto out;
+	}
+	fewmul_layout(&core, &lay);
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size != sizeof(hdr) + lay.size) {
+		ret = mf_fail(err, errlen, -EBADMSG, "%s: %s: %llu parameter bytes, the architecture needs %llu",
+			      path, (uint64_t)st.st_size < sizeof(hdr) + lay.size ?
+			      "truncated" : "trailing data",
+			      (unsigned long long)(st.st_size - (off_t)sizeof(hdr)),
+			      (unsigned long long)lay.size);
+		goto out;
+	}
 	ret = fewmul_trainer_new(&cfg, backend, threads, &t);
 	if (ret) {
 		ret = mf_fail(err, errlen, ret == -EINVAL ? -EBADMSG : ret,

@@ -79,7 +79,7 @@ FEWMUL_API int fewmul_parse_arch(const char *s, struct fewmul_train_config *cfg)
 	return 0;
 }
 
-static void to_core(const struct fewmul_train_config *in, struct fewmul_config *c)
+void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->nr_layers = in->nr_layers;
@@ -114,7 +114,7 @@ FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 	if (!t)
 		return -ENOMEM;
 	t->pub = *cfg;
-	to_core(cfg, &t->cfg);
+	fewmul_to_core(cfg, &t->cfg);
 	err = fewmul_config_check(&t->cfg);
 	if (err)
 		goto err_free;
@@ -304,7 +304,7 @@ FEWMUL_API uint64_t fewmul_count_full(const struct fewmul_train_config *cfg,
 {
 	struct fewmul_config c;
 
-	to_core(cfg, &c);
+	fewmul_to_core(cfg, &c);
 	return fewmul_count_mults_full(&c, batch, bn);
 }
 
@@ -313,7 +313,7 @@ FEWMUL_API uint64_t fewmul_count_qb(const struct fewmul_train_config *cfg,
 {
 	struct fewmul_config c;
 
-	to_core(cfg, &c);
+	fewmul_to_core(cfg, &c);
 	return fewmul_count_mults_qb(&c, batch, bn);
 }
 
@@ -322,7 +322,7 @@ FEWMUL_API uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 {
 	struct fewmul_config c;
 
-	to_core(cfg, &c);
+	fewmul_to_core(cfg, &c);
 	return fewmul_lr_shift(&c, epoch);
 }
 
