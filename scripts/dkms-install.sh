@@ -18,7 +18,7 @@ rm -rf "$src"
 mkdir -p "$src"
 cd "$top"
 cp -r --parents Kbuild dkms.conf kmod uapi "$src/"
-mkdir -p "$src/tests" && cp -r --parents tests/kunit tests/core_cases.h tests/core_rng_golden.h "$src/"
+mkdir -p "$src/tests" && cp -r --parents tests/kunit tests/*.h "$src/"
 dkms add "fewmul/$ver"
 if [ -d "/lib/modules/$kver/build" ]; then
 	dkms install "fewmul/$ver" -k "$kver"
