@@ -52,7 +52,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver module-test module userspace deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module userspace deps deps-bench bench test-kernel check \
 	unit selftests demo install uninstall checkpatch clean fuzz
 .DEFAULT_GOAL := all
 
@@ -206,6 +206,9 @@ check:
 print-kver:
 	@echo $(KVER)
 
+print-version:
+	@echo $(VERSION)
+
 demo:
 	@scripts/demo.sh
 
@@ -234,18 +237,22 @@ install: userspace
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)/usr/lib/udev/rules.d \
-		$(DESTDIR)/usr/lib/sysusers.d
+		$(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/fewmul
 	install -m 755 $(O)/lib/libfewmul.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libfewmul.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libfewmul.so
 	install -m 644 $(O)/lib/libfewmul.a $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(O)/lib/libfewmul.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		userspace/lib/libfewmul.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libfewmul.pc
 	install -m 755 $(O)/fewmulctl $(DESTDIR)$(BINDIR)/
 	install -m 644 userspace/include/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 uapi/linux/fewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 644 userspace/fewmulctl/fewmulctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 packaging/60-fewmul.rules $(DESTDIR)/usr/lib/udev/rules.d/
 	install -m 644 packaging/fewmul.sysusers $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
+	install -m 644 packaging/completion/fewmulctl $(DESTDIR)/usr/share/bash-completion/completions/
+	install -m 644 tests/bench/torch_mlp.py $(DESTDIR)$(PREFIX)/share/fewmul/
 	@if [ -z "$(DESTDIR)" ]; then scripts/dkms-install.sh $(VERSION); \
 	 else echo "DESTDIR set: skipping DKMS registration"; fi
 
@@ -255,7 +262,9 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/fewmul.h \
 	      $(DESTDIR)$(MANDIR)/man8/fewmulctl.8 \
 	      $(DESTDIR)/usr/lib/udev/rules.d/60-fewmul.rules \
-	      $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
+	      $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf \
+	      $(DESTDIR)/usr/share/bash-completion/completions/fewmulctl
+	rm -rf $(DESTDIR)$(PREFIX)/share/fewmul
 	-dkms remove fewmul/$(VERSION) --all 2>/dev/null
 
 clean:

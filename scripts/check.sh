@@ -135,6 +135,20 @@ say "userspace build"
 make -s userspace
 rec "userspace builds with -Wall -Wextra -Werror" $?
 
+say "install into a staging directory; the documented example builds against it"
+stage=$res/stage
+if make -s install DESTDIR="$stage" PREFIX=/usr >"$res/install.log" 2>&1 &&
+   PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" pkg-config --exists --print-errors \
+	"libfewmul = $(make -s --no-print-directory print-version)" >>"$res/install.log" 2>&1 &&
+   cc Documentation/example.c -Wall -Werror -I"$stage/usr/include" \
+	-L"$stage/usr/lib" -lfewmul -o "$res/example" >>"$res/install.log" 2>&1 &&
+   LD_LIBRARY_PATH="$stage/usr/lib" "$res/example" >>"$res/install.log" 2>&1; then
+	rec "make install stages everything; its .pc resolves; Documentation/example.c builds against it and runs" 0
+else
+	tail -20 "$res/install.log"
+	rec "make install stages everything; its .pc resolves; Documentation/example.c builds against it and runs" 1
+fi
+
 say "native unit tests (ASan+UBSan)"
 make -s unit >"$res/unit.tap" 2>&1
 rc=$?
