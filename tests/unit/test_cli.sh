@@ -52,6 +52,7 @@ if [ -n "$c3" ] && [ "$c3" = "$c1" ]; then echo "ok $n - --save writes a model t
 n=$((n + 1))
 if [ "$(wc -l <"$tmp/l.csv")" -eq 3 ] && head -1 "$tmp/l.csv" | grep -q '^epoch,lr_shift,train_loss'; then echo "ok $n - --log writes a header and one CSV line per epoch"; else echo "not ok $n - --log CSV"; fail=$((fail + 1)); fi
 t "train --json prints one object per epoch" 0 '^\{"epoch":2,"epochs":2,"lr_shift":[0-9]+,"train_loss"' train "${small[@]}" --json
+t "train --json has per-layer operation counts" 0 '"layer_ops":\[\[[0-9]+,[0-9]+,0\],\[[0-9]+,[0-9]+,0\],\[[0-9]+,[0-9]+,[0-9]+\]\]' train "${small[@]}" --json
 t "eval reports error and the confusion matrix" 0 "class  accuracy" eval --model "$tmp/m" --test-limit 200 --calib 400
 t "eval --json" 0 '"confusion":\[\[' eval --model "$tmp/m" --test-limit 200 --calib 400 --json
 t "eval without --model prints usage" 1 "^Usage: fewmulctl eval" eval

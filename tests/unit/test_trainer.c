@@ -52,6 +52,22 @@ static void run(unsigned int threads, struct outcome *o)
 		struct fewmul_result tr = { 0 }, te = { 0 };
 
 		CHECK_EQ(fewmul_trainer_train(t, &ds, idx, N - 13, ep, &tr), 0);
+		{
+			uint64_t a = 0, sh = 0, mu = 0;
+			unsigned int l;
+
+			for (l = 0; l <= FEWMUL_MAX_LAYERS; l++) {
+				a += tr.layers[l].adds;
+				sh += tr.layers[l].shifts;
+				mu += tr.layers[l].muls;
+			}
+			CHECK(a == tr.ops.adds && sh == tr.ops.shifts && mu == tr.ops.muls);
+			/* every weight layer did work; nothing past the last */
+			CHECK(tr.layers[1].adds && tr.layers[2].adds && tr.layers[3].adds);
+			CHECK(tr.layers[4].adds == 0);
+			/* ternary + QB: the only multiplies are the loss report */
+			CHECK(tr.layers[1].muls == 0 && tr.layers[2].muls == 0);
+		}
 		CHECK_EQ(fewmul_trainer_calibrate(t, &ds, idx, 200), 0);
 		CHECK_EQ(fewmul_trainer_eval(t, &ds, idx + 400, 200, &te, NULL), 0);
 		o->train_err += tr.errors;

@@ -441,6 +441,15 @@ int cmd_train(int argc, char **argv)
 			json_u64(&j, "adds", tr.ops.adds);
 			json_u64(&j, "shifts", tr.ops.shifts);
 			json_u64(&j, "muls", tr.ops.muls);
+			json_arr_open(&j, "layer_ops");	/* [adds, shifts, muls] */
+			for (i = 0; i <= cfg.nr_layers; i++) {
+				json_arr_open(&j, NULL);
+				json_u64(&j, NULL, tr.layers[i].adds);
+				json_u64(&j, NULL, tr.layers[i].shifts);
+				json_u64(&j, NULL, tr.layers[i].muls);
+				json_arr_close(&j);
+			}
+			json_arr_close(&j);
 			json_end(&j);
 		} else {
 			printf("epoch %u/%u  lr 2^-%u  train loss %.4f err %.2f%%  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",

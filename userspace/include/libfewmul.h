@@ -188,12 +188,16 @@ struct fewmul_ops {
  * @errors: samples whose arg-max output was not their label
  * @loss: summed squared-hinge loss (divide by samples for the mean)
  * @ops: operations executed
+ * @layers: the same per layer: layers[l] counts the work of weight layer
+ *	l (sampling, forward, batch norm, backward, update; the loss report
+ *	is counted with the last layer), layers[0] the input conversion
  */
 struct fewmul_result {
 	uint64_t samples;
 	uint64_t errors;
 	double loss;
 	struct fewmul_ops ops;
+	struct fewmul_ops layers[FEWMUL_MAX_LAYERS + 1];
 };
 
 /** struct fewmul_trainer - a model bound to a backend */

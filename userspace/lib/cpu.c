@@ -51,7 +51,8 @@ struct fewmul_cpu {
 	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
 	int nph;
 	int quit;
-	struct fewmul_counters *ops;	/* per worker */
+	/* per worker and layer: ops[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l] */
+	struct fewmul_counters *ops;
 };
 
 /*
@@ -69,7 +70,9 @@ static void cpu_run_share(struct fewmul_cpu *c, unsigned int w)
 		u32 begin = (u32)((u64)cnt * w / c->nthreads);
 		u32 end = (u32)((u64)cnt * (w + 1) / c->nthreads);
 
-		fewmul_phase_run(&c->m, &c->ph[p], begin, end, &c->ops[w]);
+		fewmul_phase_run(&c->m, &c->ph[p], begin, end,
+				 &c->ops[w * (FEWMUL_CORE_MAX_LAYERS + 1) +
+					 c->ph[p].layer]);
 		if (c->nthreads > 1)
 			cpu_barrier_wait(&c->barrier);
 	}
@@ -95,22 +98,36 @@ static void *cpu_worker(void *arg)
 	}
 }
 
-int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops)
+int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
+		   struct fewmul_counters *layer_ops)
 {
 	unsigned int w;
 
 	c->nph = fewmul_step_plan(&c->m, kind, c->ph, FEWMUL_MAX_PHASES);
 	if (c->nph < 0)
 		return c->nph;
-	memset(c->ops, 0, sizeof(*c->ops) * c->nthreads);
+	memset(c->ops, 0, sizeof(*c->ops) * c->nthreads *
+	       (FEWMUL_CORE_MAX_LAYERS + 1));
 	if (c->nthreads > 1)
 		cpu_barrier_wait(&c->barrier);	/* release the workers */
 	cpu_run_share(c, 0);
 	fewmul_plan_done(&c->m, kind);
 	for (w = 0; w < c->nthreads; w++) {
-		ops->adds += c->ops[w].adds;
-		ops->shifts += c->ops[w].shifts;
-		ops->muls += c->ops[w].muls;
+		unsigned int l;
+
+		for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++) {
+			const struct fewmul_counters *o =
+				&c->ops[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l];
+
+			ops->adds += o->adds;
+			ops->shifts += o->shifts;
+			ops->muls += o->muls;
+			if (layer_ops) {
+				layer_ops[l].adds += o->adds;
+				layer_ops[l].shifts += o->shifts;
+				layer_ops[l].muls += o->muls;
+			}
+		}
 	}
 	return 0;
 }
@@ -174,7 +191,8 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 	ss = fewmul_scratch_size(cfg);
 	c->arena = calloc(1, lay.size);
 	c->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
-	c->ops = calloc(nthreads, sizeof(*c->ops));
+	c->ops = calloc((size_t)nthreads * (FEWMUL_CORE_MAX_LAYERS + 1),
+			sizeof(*c->ops));
 	if (!c->arena || !c->scratch || !c->ops) {
 		err = -ENOMEM;
 		goto err_free;

@@ -21,7 +21,8 @@ struct fewmul_cpu;
 int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 		   struct fewmul_cpu **out);
 void fewmul_cpu_free(struct fewmul_cpu *c);
-int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops);
+int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
+		   struct fewmul_counters *layer_ops);
 struct fewmul_model *fewmul_cpu_model(struct fewmul_cpu *c);
 
 void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);

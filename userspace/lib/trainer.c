@@ -187,6 +187,7 @@ static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds
 		return err;
 	for (s = 0; s < n; s += nb) {
 		struct fewmul_counters o = { 0 };
+		struct fewmul_counters lo[FEWMUL_CORE_MAX_LAYERS + 1] = { { 0 } };
 
 		nb = n - s < t->cfg.batch ? n - s : t->cfg.batch;
 		for (b = 0; b < nb; b++) {
@@ -196,12 +197,17 @@ static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds
 		err = fewmul_batch_begin(m, t->ptr, t->lab, nb, epoch);
 		if (err)
 			return err;
-		err = fewmul_cpu_run(t->cpu, kind, &o);
+		err = fewmul_cpu_run(t->cpu, kind, &o, lo);
 		if (err)
 			return err;
 		if (!res)
 			continue;
 		add_ops(res, &o);
+		for (b = 0; b <= FEWMUL_CORE_MAX_LAYERS; b++) {
+			res->layers[b].adds += lo[b].adds;
+			res->layers[b].shifts += lo[b].shifts;
+			res->layers[b].muls += lo[b].muls;
+		}
 		res->samples += nb;
 		if (kind == FEWMUL_PLAN_CALIB)
 			continue;
