@@ -236,7 +236,7 @@ checkpatch:
 install: userspace
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)/usr/lib/udev/rules.d \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)/usr/lib/udev/rules.d \
 		$(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/share/bash-completion/completions \
 		$(DESTDIR)$(PREFIX)/share/fewmul
 	install -m 755 $(O)/lib/libfewmul.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
@@ -249,6 +249,7 @@ install: userspace
 	install -m 644 userspace/include/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 uapi/linux/fewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 644 userspace/fewmulctl/fewmulctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 userspace/lib/libfewmul.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 packaging/60-fewmul.rules $(DESTDIR)/usr/lib/udev/rules.d/
 	install -m 644 packaging/fewmul.sysusers $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
 	install -m 644 packaging/completion/fewmulctl $(DESTDIR)/usr/share/bash-completion/completions/
@@ -260,7 +261,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libfewmul.so* $(DESTDIR)$(LIBDIR)/libfewmul.a \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/libfewmul.pc $(DESTDIR)$(BINDIR)/fewmulctl \
 	      $(DESTDIR)$(INCLUDEDIR)/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/fewmul.h \
-	      $(DESTDIR)$(MANDIR)/man8/fewmulctl.8 \
+	      $(DESTDIR)$(MANDIR)/man8/fewmulctl.8 $(DESTDIR)$(MANDIR)/man3/libfewmul.3 \
 	      $(DESTDIR)/usr/lib/udev/rules.d/60-fewmul.rules \
 	      $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf \
 	      $(DESTDIR)/usr/share/bash-completion/completions/fewmulctl
