@@ -857,8 +857,8 @@ static int fewmul_plan_add(struct fewmul_phase *ph, int *n, int max,
 {
 	if (*n >= max)
 		return -ENOSPC;
-	ph[*n].kind = kind;
-	ph[*n].layer = layer;
+	ph[*n].kind = (u16)kind;
+	ph[*n].layer = (u16)layer;
 	ph[*n].count = count;
 	(*n)++;
 	return 0;

@@ -208,12 +208,17 @@ enum fewmul_plan_kind {
  *	ranges run in any order or concurrently gives the same result
  */
 struct fewmul_phase {
-	u32 kind;
-	u32 layer;
+	u16 kind;
+	u16 layer;
 	u32 count;
 };
 
-#define FEWMUL_MAX_PHASES (6 * FEWMUL_CORE_MAX_LAYERS + 8)
+/*
+ * Longest plan: per layer sample, column lists or U^T, the no-BN scale,
+ * forward, BN backward, packed deltas, backward and the histogram; plus
+ * the input and the loss.
+ */
+#define FEWMUL_MAX_PHASES (8 * FEWMUL_CORE_MAX_LAYERS + 2)
 
 u64 fewmul_scratch_size(const struct fewmul_config *cfg);
 

@@ -405,8 +405,51 @@ static void test_gradient_check(void)
 	tap_end("gradient check: integer backward matches a double reference (8-6-3, no BN)");
 }
 
+/*
+ * The deepest model the engine accepts (16 weight layers) must plan and
+ * run every kind of pass in every mode, including the first no-BN step,
+ * whose plan is the longest.
+ */
+static void test_deepest_plan(void)
+{
+	static const u32 modes[][3] = {	/* wmode, qbp, bn */
+		{ FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_NONE },
+		{ FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT },
+		{ FEWMUL_WMODE_FULL, 0, FEWMUL_BN_NONE },
+	};
+	struct fewmul_counters o = { 0 };
+	struct fewmul_config cfg;
+	struct model_buf mb;
+	u32 k, l, b;
+
+	tap_begin();
+	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		fewmul_base_cfg(&cfg, modes[k][0], modes[k][1]);
+		cfg.bn = modes[k][2];
+		cfg.nr_layers = FEWMUL_CORE_MAX_LAYERS;
+		cfg.width[0] = 16;
+		for (l = 1; l < FEWMUL_CORE_MAX_LAYERS; l++)
+			cfg.width[l] = 8;
+		cfg.width[FEWMUL_CORE_MAX_LAYERS] = 4;
+		cfg.batch = 8;
+		CHECK_EQ(model_new(&mb, &cfg), 0);
+		for (b = 0; b < 8; b++) {
+			fewmul_synth(b, fewmul_test_img[b], &fewmul_test_lab[b]);
+			fewmul_test_ptr[b] = fewmul_test_img[b];
+		}
+		CHECK_EQ(fewmul_batch_begin(&mb.m, fewmul_test_ptr, fewmul_test_lab, 8, 0), 0);
+		CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o), 0);
+		CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_CALIB, &o), 0);
+		CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_EVAL, &o), 0);
+		CHECK(mb.m.step == 1);
+		model_free(&mb);
+	}
+	tap_end("16-layer models plan and run train, calibration and eval passes");
+}
+
 int main(void)
 {
+	test_deepest_plan();
 	test_sampling_stats();
 	test_gradient_check();
 	test_fast_vs_reference(FEWMUL_WMODE_TERNARY, 1, "fast == reference: ternary+QB");
