@@ -317,6 +317,18 @@ enum { FEWMUL_FWD_TRAIN, FEWMUL_FWD_CALIB, FEWMUL_FWD_EVAL };
  *   y' = c * AP2(1 / sqrt(v)) = c >> sh,  sh = round(log2(v) / 2)
  * v is kept in Q8 (eps = 2^-8); see Documentation/numerics.rst.
  */
+/*
+ * c * AP2(c) for |c| = a in Q(FA), the multiply-free square of BN's
+ * variance and of the no-BN scale: a << round(log2 a) is Q(2 FA); the
+ * result is in Q8 (a < 2^31, so the shifted value stays below 2^63).
+ */
+static inline u64 fewmul_sq_ap2_q8(u64 a)
+{
+	int r = fewmul_ap2_exp(a);
+
+	return r > 0 ? (a << r) >> (2 * FEWMUL_FA - 8) : 0;
+}
+
 static void fewmul_bn_stats(const s32 *y, u32 nb, s32 *mu_out, s32 *v8_out,
 			    struct fewmul_counters *ops)
 {
@@ -329,11 +341,8 @@ static void fewmul_bn_stats(const s32 *y, u32 nb, s32 *mu_out, s32 *v8_out,
 	mu = (s32)fewmul_div_s64(sum - (sum < 0 ? nb - 1 : 0), (s32)nb);
 	for (b = 0; b < nb; b++) {
 		s64 c = (s64)y[b] - mu;
-		u64 ac = c < 0 ? -c : c;
-		int r = fewmul_ap2_exp(ac);
 
-		if (r > 0)
-			v += (s64)((ac << r) >> 16);
+		v += (s64)fewmul_sq_ap2_q8(c < 0 ? -c : c);
 	}
 	v = fewmul_div_s64(v, (s32)nb) + 1;
 	ops->adds += 3 * (u64)nb;
@@ -369,13 +378,8 @@ static void fewmul_ph_nobn_scale(struct fewmul_model *m, u32 l)
 	for (i = 0; i < nin; i++) {
 		const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
 
-		for (b = 0; b < nb; b++) {
-			u64 ax = fewmul_abs_u32(x[b]);
-			int r = fewmul_ap2_exp(ax);
-
-			if (r > 0)
-				e2 += (s64)((ax << r) >> 16);	/* Q8 */
-		}
+		for (b = 0; b < nb; b++)
+			e2 += (s64)fewmul_sq_ap2_q8(fewmul_abs_u32(x[b]));
 	}
 	/* fan_in * E[x^2] = e2 * nin / (nin * nb) = e2 / nb, in Q8 */
 	v8 = fewmul_div_s64(e2, (s32)nb) + 1;
@@ -464,6 +468,27 @@ static void fewmul_full_dx(struct fewmul_model *m, u32 l, u32 i,
 	ops->adds += (u64)nout * nb;
 }
 
+/* Reference full-precision sum of unit j (strided, unblocked). */
+static void fewmul_full_forward_ref(struct fewmul_model *m, u32 l, u32 j,
+				    struct fewmul_counters *ops)
+{
+	u32 B = m->bs, nb = m->cur_batch;
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], i, b;
+	s32 *y = m->y[l] + (u64)j * B;
+
+	for (b = 0; b < nb; b++) {
+		s64 acc = 0;
+
+		for (i = 0; i < nin; i++)
+			acc += (s64)m->w[l][(u64)i * nout + j] *
+			       m->x[l - 1][(u64)i * B + b];
+		y[b] = fewmul_clamp_s32(fewmul_shift_s64(acc, -FEWMUL_FW),
+					-0x3fffffff, 0x3fffffff);
+	}
+	ops->muls += (u64)nin * nb;
+	ops->adds += (u64)nin * nb;
+}
+
 static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			      int mode, struct fewmul_counters *ops)
 {
@@ -478,20 +503,9 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		s32 *y = m->y[l] + (u64)j * B;
 		s32 mu = 0, v8, sh = 0;
 
-		if (full_fast) {
-			ops->adds += 0;	/* computed above, blocked over units */
-		} else if (cfg->wmode == FEWMUL_WMODE_FULL) {
-			for (b = 0; b < nb; b++) {
-				s64 acc = 0;
-
-				for (i = 0; i < nin; i++)
-					acc += (s64)m->w[l][(u64)i * nout + j] *
-					       m->x[l - 1][(u64)i * B + b];
-				y[b] = fewmul_clamp_s32(fewmul_shift_s64(acc, -FEWMUL_FW),
-							-0x3fffffff, 0x3fffffff);
-			}
-			ops->muls += (u64)nin * nb;
-			ops->adds += (u64)nin * nb;
+		if (cfg->wmode == FEWMUL_WMODE_FULL) {
+			if (!full_fast)	/* else computed above */
+				fewmul_full_forward_ref(m, l, j, ops);
 		} else if (!m->reference) {
 			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
 			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
