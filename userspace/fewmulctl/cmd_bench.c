@@ -119,7 +119,7 @@ int cmd_bench(int argc, char **argv)
 	};
 	struct fewmul_train_config cfg;
 	struct fewmul_dataset ds = { 0 };
-	unsigned int steps = 10, tlist[8] = { 1, 2 }, nt = 2, k;
+	uint32_t steps = 10, tlist[8] = { 1, 2 }, nt = 2, k;
 	int c, json = 0, notorch = 0;
 	char arch[256] = "784-1024-1024-1024-10", *tok, *save;
 	size_t off;
@@ -134,15 +134,13 @@ int cmd_bench(int argc, char **argv)
 			snprintf(arch, sizeof(arch), "%s", optarg);
 			break;
 		case O_BATCH:
-			cfg.batch = (uint32_t)strtoul(optarg, NULL, 10);
-			if (cfg.batch < 1 || cfg.batch > 4096) {
+			if (parse_u32(optarg, 1, 4096, &cfg.batch)) {
 				fewmulctl_errx("--batch %s: want 1..4096", optarg);
 				return -1;
 			}
 			break;
 		case O_STEPS:
-			steps = (unsigned int)strtoul(optarg, NULL, 10);
-			if (steps < 1 || steps > 100000) {
+			if (parse_u32(optarg, 1, 100000, &steps)) {
 				fewmulctl_errx("--steps %s: want 1..100000", optarg);
 				return -1;
 			}
@@ -151,8 +149,7 @@ int cmd_bench(int argc, char **argv)
 			nt = 0;
 			for (tok = strtok_r(optarg, ",", &save); tok && nt < 8;
 			     tok = strtok_r(NULL, ",", &save)) {
-				tlist[nt] = (unsigned int)strtoul(tok, NULL, 10);
-				if (tlist[nt] < 1 || tlist[nt] > 256) {
+				if (parse_u32(tok, 1, 256, &tlist[nt])) {
 					fewmulctl_errx("--threads: want a list like 1,2");
 					return -1;
 				}

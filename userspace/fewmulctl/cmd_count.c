@@ -24,10 +24,9 @@ int cmd_count(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fewmul_train_config cfg;
-	unsigned long batch = 200;
+	uint32_t batch = 200;
 	int c, bn = 0, json = 0;
 	uint64_t full, qb;
-	char *end;
 
 	fewmul_train_config_default(&cfg);
 	optind = 1;
@@ -38,8 +37,7 @@ int cmd_count(int argc, char **argv)
 				return -1;
 			break;
 		case O_BATCH:
-			batch = strtoul(optarg, &end, 10);
-			if (*end || !batch || batch > 1000000 || optarg[0] == '-') {
+			if (parse_u32(optarg, 1, 1000000, &batch)) {
 				fewmulctl_errx("--batch %s: want 1..1000000", optarg);
 				return -1;
 			}
@@ -57,8 +55,8 @@ int cmd_count(int argc, char **argv)
 	if (optind != argc)
 		return 1;
 
-	full = fewmul_count_full(&cfg, (uint32_t)batch, bn);
-	qb = fewmul_count_qb(&cfg, (uint32_t)batch, bn);
+	full = fewmul_count_full(&cfg, batch, bn);
+	qb = fewmul_count_qb(&cfg, batch, bn);
 	if (json) {
 		struct json j;
 		char arch[256];
@@ -78,7 +76,7 @@ int cmd_count(int argc, char **argv)
 		json_end(&j);
 		return 0;
 	}
-	printf("multiplications per minibatch of %lu%s\n", batch,
+	printf("multiplications per minibatch of %u%s\n", batch,
 	       bn ? " (with standard batch norm)" : "");
 	printf("  full precision:           %15" PRIu64 "  (%.4e)\n", full, (double)full);
 	printf("  binary/ternary connect+QB:%15" PRIu64 "  (%.4e)\n", qb, (double)qb);

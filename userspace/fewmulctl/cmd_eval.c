@@ -32,11 +32,11 @@ int cmd_eval(int argc, char **argv)
 	struct fewmul_model_info info;
 	struct fewmul_trainer *t = NULL;
 	struct fewmul_result r = { 0 };
-	unsigned long calib = 10000, limit = 0, threads = 1;
+	uint32_t calib = 10000, limit = 0, threads = 1;
 	uint64_t *conf = NULL;
 	uint32_t *idx = NULL, i, k, nk;
 	int c, json = 0, ret = -1, err;
-	char errbuf[512], *end;
+	char errbuf[512];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -48,15 +48,20 @@ int cmd_eval(int argc, char **argv)
 			data = optarg;
 			break;
 		case O_CALIB:
+			if (parse_u32(optarg, 0, UINT32_MAX, &calib)) {
+				fewmulctl_errx("--calib %s: want a number (0: all)", optarg);
+				return -1;
+			}
+			break;
 		case O_LIMIT:
+			if (parse_u32(optarg, 0, UINT32_MAX, &limit)) {
+				fewmulctl_errx("--test-limit %s: want a number (0: all)", optarg);
+				return -1;
+			}
+			break;
 		case O_THREADS:
-			errno = 0;
-			*(c == O_CALIB ? &calib : c == O_LIMIT ? &limit : &threads) =
-				strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] == '-' ||
-			    (c == O_THREADS && (threads < 1 || threads > 256))) {
-				fewmulctl_errx("--%s %s: want a positive number",
-					       opts[c - O_MODEL].name, optarg);
+			if (parse_u32(optarg, 1, 256, &threads)) {
+				fewmulctl_errx("--threads %s: want 1..256", optarg);
 				return -1;
 			}
 			break;
@@ -73,7 +78,7 @@ int cmd_eval(int argc, char **argv)
 	if (optind != argc || !model)
 		return 1;
 
-	err = fewmul_model_load(model, backend, (unsigned int)threads, &t, &info,
+	err = fewmul_model_load(model, backend, threads, &t, &info,
 				errbuf, sizeof(errbuf));
 	if (err) {
 		fewmulctl_errx("%s", errbuf);
@@ -105,11 +110,11 @@ int cmd_eval(int argc, char **argv)
 	}
 	for (i = 0; i < calib; i++)
 		idx[i] = i;
-	err = fewmul_trainer_calibrate(t, &train, idx, (uint32_t)calib);
+	err = fewmul_trainer_calibrate(t, &train, idx, calib);
 	for (i = 0; i < limit; i++)
 		idx[i] = i;
 	if (!err)
-		err = fewmul_trainer_eval(t, &test, idx, (uint32_t)limit, &r, conf);
+		err = fewmul_trainer_eval(t, &test, idx, limit, &r, conf);
 	if (err) {
 		fewmulctl_err("evaluating", err);
 		goto out;
@@ -139,7 +144,7 @@ int cmd_eval(int argc, char **argv)
 	printf("%s: %s%s, trained %u epochs (step %" PRIu64 ")\n", model,
 	       weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
 	       info.epoch, fewmul_trainer_step(t));
-	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, BN statistics from %lu training samples\n\n",
+	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, BN statistics from %u training samples\n\n",
 	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
 	       r.loss / (double)r.samples, calib);
 	printf("class  accuracy   confusion (rows: label, columns: prediction)\n");

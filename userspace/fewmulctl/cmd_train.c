@@ -66,19 +66,6 @@ const char *weights_name(uint32_t w)
 	return w < 4 ? names[w] : "?";
 }
 
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi || s[0] == '-')
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* A progress bar on a terminal (stderr), nothing otherwise. */
 static int progress_tty = -1;
 

@@ -62,6 +62,19 @@ void fewmulctl_errx(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi || s[0] == '-')
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int opt_arch(const char *arg, struct fewmul_train_config *cfg)
 {
 	if (fewmul_parse_arch(arg, cfg)) {

@@ -58,6 +58,8 @@ int parse_lr_shift(const char *s, uint32_t *shift);
 int float_ref_train(const unsigned int *width, unsigned int L, unsigned int B,
 		    unsigned int steps, unsigned int threads);
 int parse_weights(const char *s, uint32_t *w);
+/* A decimal number in [lo, hi], nothing else: 0 or -EINVAL. */
+int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 struct fewmul_train_config;
 /* --arch: parse into cfg, or print why not and return -1. */
 int opt_arch(const char *arg, struct fewmul_train_config *cfg);
