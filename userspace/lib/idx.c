@@ -31,7 +31,21 @@ static int idx_fail(struct fewmul_dataset *ds, int err, const char *fmt, ...)
 	return err;
 }
 
-static int idx_read(gzFile f, void *buf, size_t len);
+static int idx_read(gzFile f, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		unsigned int chunk = len > (1u << 30) ? 1u << 30 : (unsigned int)len;
+		int n = gzread(f, p, chunk);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
 
 /*
  * Read exactly len bytes into a buffer that grows with the data actually
@@ -68,21 +82,6 @@ static unsigned char *idx_read_alloc(gzFile f, size_t len, int *short_read)
 	return buf;
 }
 
-static int idx_read(gzFile f, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		unsigned int chunk = len > (1u << 30) ? 1u << 30 : (unsigned int)len;
-		int n = gzread(f, p, chunk);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static uint32_t be32(const unsigned char *p)
 {

@@ -164,11 +164,11 @@ static int check_data(const struct fewmul_trainer *t,
 	return 0;
 }
 
-static void add_ops(struct fewmul_result *res, const struct fewmul_counters *o)
+static void add_ops(struct fewmul_ops *dst, const struct fewmul_counters *o)
 {
-	res->ops.adds += o->adds;
-	res->ops.shifts += o->shifts;
-	res->ops.muls += o->muls;
+	dst->adds += o->adds;
+	dst->shifts += o->shifts;
+	dst->muls += o->muls;
 }
 
 /* Run plan `kind` over idx[0..n) in batches. */
@@ -179,7 +179,7 @@ static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds
 	struct fewmul_model *m = fewmul_cpu_model(t->cpu);
 	size_t px = (size_t)ds->rows * ds->cols;
 	u32 nk = t->cfg.width[t->cfg.nr_layers];
-	uint32_t s, b, nb;
+	uint32_t s, b, l, nb;
 	int err;
 
 	err = check_data(t, ds, idx, n);
@@ -202,12 +202,9 @@ static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds
 			return err;
 		if (!res)
 			continue;
-		add_ops(res, &o);
-		for (b = 0; b <= FEWMUL_CORE_MAX_LAYERS; b++) {
-			res->layers[b].adds += lo[b].adds;
-			res->layers[b].shifts += lo[b].shifts;
-			res->layers[b].muls += lo[b].muls;
-		}
+		add_ops(&res->ops, &o);
+		for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++)
+			add_ops(&res->layers[l], &lo[l]);
 		res->samples += nb;
 		if (kind == FEWMUL_PLAN_CALIB)
 			continue;
