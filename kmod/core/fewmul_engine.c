@@ -644,7 +644,8 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		for (; b < B; b++)
 			d[b] = 0;
 		m->maxd[l][j] = mx;
-		if (!m->reference)
+		/* packed copy for the list-based backward (binary/ternary) */
+		if (!m->reference && cfg->wmode != FEWMUL_WMODE_FULL)
 			fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
 				      (nb + 15) & ~15u);
 		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
