@@ -8,9 +8,13 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 #include <linux/fewmul.h>
+
+#include "fewmul_engine.h"
 
 #define FEWMUL_VERSION		"0.1.0"
 
@@ -23,13 +27,83 @@
 #define FEWMUL_MAX_ARG_SIZE	PAGE_SIZE
 
 /**
+ * struct fewmul_buf - a registered, pinned user buffer
+ * @addr: user address it was registered at
+ * @length: length in bytes
+ * @pages: the pinned pages
+ * @nr_pages: number of entries in @pages
+ * @vaddr: kernel mapping of @pages (vmap)
+ * @data: kernel address of @addr (inside @vaddr)
+ * @mm: address space charged for the pages (a grabbed reference)
+ * @write: pinned for writing (FEWMUL_BUF_WRITE)
+ * @users: models using it as their arena
+ */
+struct fewmul_buf {
+	u64 addr;
+	u64 length;
+	struct page **pages;
+	unsigned long nr_pages;
+	void *vaddr;
+	u8 *data;
+	struct mm_struct *mm;
+	bool write;
+	unsigned int users;
+};
+
+struct fewmul_state;
+
+/**
+ * struct fewmul_totals - what a context reports (stats, events)
+ * @has_model: a model exists
+ * @busy: a train or eval call runs
+ * @nr_layers: the model's layers
+ * @wmode: the model's weight mode
+ * @qbp: quantized backprop on
+ * @epoch: epoch of the last train call
+ * @step: minibatches trained (including a resumed model's start)
+ * @samples: samples trained
+ * @errors: training errors
+ * @loss: summed training loss, Q24
+ * @ops: operations executed
+ * @done: minibatches done in the running call
+ * @total: minibatches of the running call
+ * @batch_loss: loss of the last minibatch
+ * @batch_errors: errors of the last minibatch
+ * @batch_size: samples of the last minibatch
+ */
+struct fewmul_totals {
+	bool has_model;
+	bool busy;
+	u32 nr_layers;
+	u32 wmode;
+	u32 qbp;
+	u32 epoch;
+	u64 step;
+	u64 samples;
+	u64 errors;
+	s64 loss;
+	struct fewmul_counters ops;
+	u64 done;
+	u64 total;
+	s64 batch_loss;
+	u32 batch_errors;
+	u32 batch_size;
+};
+
+/**
  * struct fewmul_ctx - one training context, owned by an open file
  * @ref: references: the file holds one; long-running work takes its own
- * @lock: serializes ioctls on this context
+ * @lock: serializes ioctls on this context (others get -EBUSY)
  * @node: entry in the global context list (fewmul_ctx_list_lock)
  * @id: unique id, never reused while the module is loaded
  * @owner_tgid: thread group that opened the device
  * @owner_uid: effective uid of the opener
+ * @bufs: registered buffers, handle h is bufs[h - 1]
+ * @state: the model and its kernel memory, or NULL
+ * @stats_lock: protects @totals, @layer_ops and @hist
+ * @totals: totals for stats and events
+ * @layer_ops: per-layer operation counters
+ * @hist: per-layer log2|x| histograms (copy of the model's)
  */
 struct fewmul_ctx {
 	struct kref ref;
@@ -38,12 +112,47 @@ struct fewmul_ctx {
 	u64 id;
 	pid_t owner_tgid;
 	kuid_t owner_uid;
+	struct fewmul_buf *bufs[FEWMUL_MAX_BUFFERS];
+	struct fewmul_state *state;
+	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
+	struct fewmul_totals totals;
+	struct fewmul_counters layer_ops[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 hist[FEWMUL_CORE_MAX_LAYERS + 1][FEWMUL_HIST_BINS];
 };
 
+/* All open contexts, in id order; the lock also keeps them alive. */
+extern struct list_head fewmul_ctx_list;
+extern struct mutex fewmul_ctx_list_lock;
+
+extern unsigned int fewmul_max_scratch_mb;
+unsigned int fewmul_nr_workers(void);
 void fewmul_fill_info(struct fewmul_info *info);
 unsigned int fewmul_nr_contexts(void);
 
+/* fewmul_buf.c */
+int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg);
+struct fewmul_buf *fewmul_buf_get(struct fewmul_ctx *ctx, u32 handle);
+void fewmul_bufs_release(struct fewmul_ctx *ctx);
+
+/* fewmul_train.c */
+int fewmul_train_init(void);
+void fewmul_train_exit(void);
+int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train);
+int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
+		     struct fewmul_counters *ops, u64 *bins);
+void fewmul_state_release(struct fewmul_ctx *ctx);
+
+/* fewmul_main.c */
+int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
+		    void __user *uarg, u32 *usize);
+
+/* fewmul_genl.c */
 int fewmul_genl_init(void);
 void fewmul_genl_exit(void);
+void fewmul_genl_progress(struct fewmul_ctx *ctx);
 
 #endif /* _FEWMUL_H */

@@ -23,13 +23,13 @@ module_param(max_workers, uint, 0444);
 MODULE_PARM_DESC(max_workers,
 		 "Cap on worker threads per training step (0: one per online CPU)");
 
-static unsigned int max_scratch_mb = 256;
-module_param(max_scratch_mb, uint, 0444);
+unsigned int fewmul_max_scratch_mb = 256;
+module_param_named(max_scratch_mb, fewmul_max_scratch_mb, uint, 0444);
 MODULE_PARM_DESC(max_scratch_mb,
 		 "Per-context limit on kernel scratch memory, in MiB (default 256)");
 
-static LIST_HEAD(fewmul_ctx_list);
-static DEFINE_MUTEX(fewmul_ctx_list_lock);
+LIST_HEAD(fewmul_ctx_list);
+DEFINE_MUTEX(fewmul_ctx_list_lock);	/* protects the list and the count */
 static unsigned int fewmul_ctx_count;
 static atomic64_t fewmul_ctx_next_id = ATOMIC64_INIT(0);
 
@@ -37,25 +37,26 @@ static atomic64_t fewmul_ctx_next_id = ATOMIC64_INIT(0);
 #define FEWMUL_INFO_SIZE_VER1 \
 	offsetofend(struct fewmul_info, max_scratch_bytes)
 
-static unsigned int fewmul_nr_workers(void)
+unsigned int fewmul_nr_workers(void)
 {
 	unsigned int n = num_online_cpus();
 
 	if (max_workers && max_workers < n)
 		n = max_workers;
-	return n;
+	return max(n, 1U);
 }
 
 void fewmul_fill_info(struct fewmul_info *info)
 {
 	info->abi_version = FEWMUL_ABI_VERSION;
 	info->nr_workers = fewmul_nr_workers();
-	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO;
+	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
+			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS;
 	info->max_layers = FEWMUL_MAX_LAYERS;
 	info->max_width = FEWMUL_MAX_WIDTH;
 	info->max_batch = FEWMUL_MAX_BATCH;
 	info->pad = 0;
-	info->max_scratch_bytes = (u64)max_scratch_mb << 20;
+	info->max_scratch_bytes = (u64)fewmul_max_scratch_mb << 20;
 }
 
 unsigned int fewmul_nr_contexts(void)
@@ -79,8 +80,8 @@ unsigned int fewmul_nr_contexts(void)
  * Return: 0, -EFAULT, -EINVAL for a size below @minsize, or -E2BIG for a
  * larger struct whose unknown tail is not zero (or that is absurdly large).
  */
-static int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
-			   void __user *uarg, u32 *usize)
+int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
+		    void __user *uarg, u32 *usize)
 {
 	if (get_user(*usize, (u32 __user *)uarg))
 		return -EFAULT;
@@ -118,12 +119,51 @@ static long fewmul_ioctl(struct file *file, unsigned int cmd,
 	struct fewmul_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	long ret;
+
 	switch (cmd) {
 	case FEWMUL_IOC_INFO:
 		return fewmul_ioctl_info(ctx, uarg);
+	case FEWMUL_IOC_STATS:
+		return fewmul_ioctl_stats(ctx, uarg);
+	case FEWMUL_IOC_HIST:
+		return fewmul_ioctl_hist(ctx, uarg);
+	case FEWMUL_IOC_BUF_REGISTER:
+	case FEWMUL_IOC_BUF_UNREGISTER:
+	case FEWMUL_IOC_MODEL_CREATE:
+	case FEWMUL_IOC_TRAIN:
+	case FEWMUL_IOC_EVAL:
+		break;
 	default:
 		return -ENOIOCTLCMD;
 	}
+
+	/*
+	 * One call at a time changes a context; a second one (another
+	 * thread sharing the file) gets -EBUSY instead of waiting behind a
+	 * training run that may last minutes.
+	 */
+	if (!mutex_trylock(&ctx->lock))
+		return -EBUSY;
+	switch (cmd) {
+	case FEWMUL_IOC_BUF_REGISTER:
+		ret = fewmul_ioctl_buf_register(ctx, uarg);
+		break;
+	case FEWMUL_IOC_BUF_UNREGISTER:
+		ret = fewmul_ioctl_buf_unregister(ctx, uarg);
+		break;
+	case FEWMUL_IOC_MODEL_CREATE:
+		ret = fewmul_ioctl_model_create(ctx, uarg);
+		break;
+	case FEWMUL_IOC_TRAIN:
+		ret = fewmul_ioctl_run(ctx, uarg, true);
+		break;
+	default:
+		ret = fewmul_ioctl_run(ctx, uarg, false);
+		break;
+	}
+	mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 static int fewmul_open(struct inode *inode, struct file *file)
@@ -136,6 +176,7 @@ static int fewmul_open(struct inode *inode, struct file *file)
 
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->stats_lock);
 	ctx->id = atomic64_inc_return(&fewmul_ctx_next_id);
 	ctx->owner_tgid = task_tgid_vnr(current);
 	ctx->owner_uid = current_euid();
@@ -153,6 +194,8 @@ static void fewmul_ctx_free(struct kref *ref)
 {
 	struct fewmul_ctx *ctx = container_of(ref, struct fewmul_ctx, ref);
 
+	fewmul_state_release(ctx);
+	fewmul_bufs_release(ctx);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 }
@@ -190,9 +233,13 @@ static int __init fewmul_init(void)
 {
 	int ret;
 
-	ret = fewmul_genl_init();
+	ret = fewmul_train_init();
 	if (ret)
 		goto err_out;
+
+	ret = fewmul_genl_init();
+	if (ret)
+		goto err_train;
 
 	ret = misc_register(&fewmul_misc);
 	if (ret)
@@ -204,6 +251,8 @@ static int __init fewmul_init(void)
 
 err_genl:
 	fewmul_genl_exit();
+err_train:
+	fewmul_train_exit();
 err_out:
 	return ret;
 }
@@ -212,6 +261,7 @@ static void __exit fewmul_exit(void)
 {
 	misc_deregister(&fewmul_misc);
 	fewmul_genl_exit();
+	fewmul_train_exit();
 }
 
 module_init(fewmul_init);

@@ -217,6 +217,37 @@ void fewmul_model_init_params(struct fewmul_model *m)
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_model_init_params);
 
+/*
+ * The ranges the engine keeps parameters in, and relies on for its
+ * overflow analysis (Documentation/numerics.rst): shadow weights within
+ * [-W0, W0], BN offsets within the activation range, BN and no-BN scale
+ * shifts far inside the 64-bit shift range. Means may be any s32.
+ */
+#define FEWMUL_SHIFT_PARAM_MAX	32
+
+int fewmul_params_check(const struct fewmul_model *m)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 l, j;
+	u64 i, n;
+
+	for (l = 1; l <= cfg->nr_layers; l++) {
+		n = (u64)cfg->width[l - 1] * cfg->width[l];
+		for (i = 0; i < n; i++)
+			if (m->w[l][i] < -FEWMUL_ONE_W || m->w[l][i] > FEWMUL_ONE_W)
+				return -EINVAL;
+		for (j = 0; j < cfg->width[l]; j++) {
+			if (m->beta[l][j] < -FEWMUL_X_MAX ||
+			    m->beta[l][j] > FEWMUL_X_MAX ||
+			    m->bn_shift[l][j] < -FEWMUL_SHIFT_PARAM_MAX ||
+			    m->bn_shift[l][j] > FEWMUL_SHIFT_PARAM_MAX)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_params_check);
+
 u32 fewmul_lr_shift(const struct fewmul_config *cfg, u32 epoch)
 {
 	u32 span = cfg->lr_shift_end - cfg->lr_shift_start;

@@ -96,8 +96,8 @@ int fewmul_config_check(const struct fewmul_config *cfg);
  * @shift_off: byte offset of the BN test-time shift of layer l, [n[l]] s32
  * @size: total arena size in bytes
  *
- * Index 0 is unused. All parameters are little-endian s32 (the arena is
- * the user's memory and the model file payload).
+ * Index 0 is unused. All parameters are native-endian s32 (the arena is
+ * the user's memory; the model file stores them little-endian).
  */
 struct fewmul_layout {
 	u64 w_off[FEWMUL_CORE_MAX_LAYERS + 1];
@@ -232,6 +232,13 @@ int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
 
 /* Initialise the parameters in the arena from cfg->seed; step = 0. */
 void fewmul_model_init_params(struct fewmul_model *m);
+
+/*
+ * Check parameters from an untrusted source (a model file, user memory):
+ * -EINVAL (-22) unless every value is in the range the engine keeps it
+ * in. The engine's arithmetic is only defined for checked parameters.
+ */
+int fewmul_params_check(const struct fewmul_model *m);
 
 /*
  * Set up a minibatch: nb (1..B) images of n[0] u8 pixels, labels (< n[L],

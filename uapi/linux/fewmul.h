@@ -35,11 +35,25 @@
 /**
  * enum fewmul_ioc_nr - ioctl command numbers
  * @FEWMUL_IOC_NR_INFO: &struct fewmul_info
+ * @FEWMUL_IOC_NR_BUF_REGISTER: &struct fewmul_buf_register
+ * @FEWMUL_IOC_NR_BUF_UNREGISTER: &struct fewmul_buf_unregister
+ * @FEWMUL_IOC_NR_MODEL_CREATE: &struct fewmul_model_create
+ * @FEWMUL_IOC_NR_TRAIN: &struct fewmul_run
+ * @FEWMUL_IOC_NR_EVAL: &struct fewmul_run
+ * @FEWMUL_IOC_NR_STATS: &struct fewmul_stats
+ * @FEWMUL_IOC_NR_HIST: &struct fewmul_hist
  *
  * Numbers are never reused; a removed command keeps its slot.
  */
 enum fewmul_ioc_nr {
 	FEWMUL_IOC_NR_INFO = 0x00,
+	FEWMUL_IOC_NR_BUF_REGISTER = 0x01,
+	FEWMUL_IOC_NR_BUF_UNREGISTER = 0x02,
+	FEWMUL_IOC_NR_MODEL_CREATE = 0x03,
+	FEWMUL_IOC_NR_TRAIN = 0x04,
+	FEWMUL_IOC_NR_EVAL = 0x05,
+	FEWMUL_IOC_NR_STATS = 0x06,
+	FEWMUL_IOC_NR_HIST = 0x07,
 };
 
 /*
@@ -50,6 +64,10 @@ enum fewmul_ioc_nr {
 #define FEWMUL_FEATURE_INFO		_BITULL(0)
 /* The "fewmul" generic netlink family answers %FEWMUL_CMD_GET_INFO. */
 #define FEWMUL_FEATURE_GENL_INFO	_BITULL(1)
+/* Buffers, models, training and evaluation ioctls (0x01..0x07). */
+#define FEWMUL_FEATURE_TRAIN		_BITULL(2)
+/* %FEWMUL_CMD_GET_STATS, %FEWMUL_CMD_GET_HIST and progress events. */
+#define FEWMUL_FEATURE_GENL_STATS	_BITULL(3)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -88,6 +106,264 @@ struct fewmul_info {
 #define FEWMUL_IOC_INFO		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_INFO)
 
 /*
+ * Limits of the training ioctls. A context holds at most
+ * %FEWMUL_MAX_BUFFERS registered buffers of at most %FEWMUL_MAX_BUF_BYTES
+ * each; the pinned pages count against RLIMIT_MEMLOCK.
+ */
+#define FEWMUL_MAX_BUFFERS		16
+#define FEWMUL_MAX_BUF_BYTES		_BITULL(32)
+#define FEWMUL_MAX_LAYERS_ABI		16
+
+/* The kernel writes to the buffer (required for a parameter arena). */
+#define FEWMUL_BUF_WRITE		_BITUL(0)
+#define FEWMUL_BUF_FLAGS_ALL		FEWMUL_BUF_WRITE
+
+/**
+ * struct fewmul_buf_register - pin user memory (FEWMUL_IOC_BUF_REGISTER)
+ * @size: In: sizeof(struct fewmul_buf_register).
+ * @flags: In: FEWMUL_BUF_* flags.
+ * @addr: In: start of the buffer in the caller's address space (any
+ *	alignment). Only anonymous memory can be registered: file-backed
+ *	mappings give -EOPNOTSUPP.
+ * @length: In: length in bytes, 1..%FEWMUL_MAX_BUF_BYTES.
+ * @handle: Out: handle naming the buffer in later calls (1..%FEWMUL_MAX_BUFFERS).
+ * @pad: In: must be zero.
+ *
+ * The pages are pinned (FOLL_LONGTERM) until the buffer is unregistered
+ * or the file is closed, and charged to the caller's RLIMIT_MEMLOCK
+ * unless it has CAP_IPC_LOCK (-ENOMEM when over the limit). Unmapped
+ * memory, or read-only memory with %FEWMUL_BUF_WRITE, gives -EFAULT; a
+ * context with %FEWMUL_MAX_BUFFERS buffers gives -ENOSPC.
+ */
+struct fewmul_buf_register {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 length;
+	__u32 handle;
+	__u32 pad;
+};
+
+/**
+ * struct fewmul_buf_unregister - unpin a buffer (FEWMUL_IOC_BUF_UNREGISTER)
+ * @size: In: sizeof(struct fewmul_buf_unregister).
+ * @flags: In: must be zero.
+ * @handle: In: a handle from FEWMUL_IOC_BUF_REGISTER (-ENOENT otherwise).
+ * @pad: In: must be zero.
+ *
+ * A buffer that is the arena of the context's model gives -EBUSY.
+ */
+struct fewmul_buf_unregister {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 pad;
+};
+
+/* Weight modes (&fewmul_model_create.weights). */
+#define FEWMUL_MODEL_WEIGHTS_FULL		0	/* integer multiplies */
+#define FEWMUL_MODEL_WEIGHTS_BINARY		1	/* W0 * sign(w) */
+#define FEWMUL_MODEL_WEIGHTS_BINARY_STOCH	2	/* stochastic binary connect */
+#define FEWMUL_MODEL_WEIGHTS_TERNARY		3	/* stochastic ternary connect */
+
+/* Batch norm modes (&fewmul_model_create.bn). */
+#define FEWMUL_MODEL_BN_NONE			0	/* power-of-two layer scale */
+#define FEWMUL_MODEL_BN_SHIFT			1	/* shift-based batch norm */
+
+/* Initialise the parameters from the seed; without it the arena's
+ * contents (a saved model) are used as they are.
+ */
+#define FEWMUL_MODEL_INIT		_BITUL(0)
+/* Quantized backprop (power-of-two inputs in the weight update). */
+#define FEWMUL_MODEL_QBP		_BITUL(1)
+#define FEWMUL_MODEL_FLAGS_ALL		(FEWMUL_MODEL_INIT | FEWMUL_MODEL_QBP)
+
+/**
+ * struct fewmul_model_create - create the context's model (FEWMUL_IOC_MODEL_CREATE)
+ * @size: In: sizeof(struct fewmul_model_create).
+ * @flags: In: FEWMUL_MODEL_* flags.
+ * @arena: In: handle of a buffer registered with %FEWMUL_BUF_WRITE whose
+ *	length is exactly the parameter size of this architecture (-EINVAL
+ *	otherwise; -EACCES without %FEWMUL_BUF_WRITE; -ENOENT for an
+ *	unknown handle). Documentation/userspace-api/fewmul.rst gives the
+ *	layout: per layer the shadow weights, then the BN offsets (beta),
+ *	the test-time means and the test-time BN shifts, all native-endian
+ *	__s32.
+ * @nr_layers: In: number of weight layers, 1..%FEWMUL_MAX_LAYERS_ABI.
+ * @width: In: units of activation 0..@nr_layers (input first, classes
+ *	last); each 1..max_width of &struct fewmul_info, the last 2..256,
+ *	entries after @nr_layers zero.
+ * @weights: In: FEWMUL_MODEL_WEIGHTS_*.
+ * @bn: In: FEWMUL_MODEL_BN_*.
+ * @exp_min: In: lowest exponent of the quantized backprop, -16..8.
+ * @exp_max: In: highest exponent, @exp_min..8.
+ * @lr_shift_start: In: learning rate 2^-@lr_shift_start at epoch 0, 0..24.
+ * @lr_shift_end: In: learning rate at the last epoch, @lr_shift_start..24.
+ * @epochs: In: epochs the learning-rate schedule spans, 1..100000.
+ * @batch: In: minibatch size, 1..max_batch of &struct fewmul_info.
+ * @pad: In: must be zero.
+ * @seed: In: seed of every random draw.
+ * @step: In: minibatches already trained (0 for a new model; the saved
+ *	step count to resume a model).
+ * @scratch_bytes: Out: kernel memory the model uses (charged to the
+ *	caller's memory cgroup); above max_scratch_bytes gives -E2BIG.
+ *
+ * Replaces the context's previous model, if any; on any error the
+ * previous model stays. The kernel trains a private copy of the
+ * parameters: without %FEWMUL_MODEL_INIT it reads the arena in and
+ * checks every value is in the range the engine keeps it in (shadow
+ * weights within +-2^24, BN offsets within +-(2^18 - 1), BN shifts within
+ * +-32; -EINVAL otherwise). MODEL_CREATE, and every TRAIN or calibrating
+ * EVAL that changed the model, write the parameters back to the arena
+ * before returning: after such a call a plain read of the arena is a
+ * current model, and what the caller writes there meanwhile is ignored
+ * until the next MODEL_CREATE.
+ */
+struct fewmul_model_create {
+	__u32 size;
+	__u32 flags;
+	__u32 arena;
+	__u32 nr_layers;
+	__u32 width[FEWMUL_MAX_LAYERS_ABI + 1];
+	__u32 weights;
+	__u32 bn;
+	__s32 exp_min;
+	__s32 exp_max;
+	__u32 lr_shift_start;
+	__u32 lr_shift_end;
+	__u32 epochs;
+	__u32 batch;
+	__u32 pad;
+	__u64 seed;
+	__u64 step;
+	__u64 scratch_bytes;
+};
+
+/* FEWMUL_IOC_EVAL: re-estimate the test-time BN statistics instead. */
+#define FEWMUL_RUN_CALIBRATE		_BITUL(0)
+#define FEWMUL_RUN_FLAGS_ALL		FEWMUL_RUN_CALIBRATE
+
+/**
+ * struct fewmul_run - train or evaluate (FEWMUL_IOC_TRAIN, FEWMUL_IOC_EVAL)
+ * @size: In: sizeof(struct fewmul_run).
+ * @flags: In: FEWMUL_RUN_* (only FEWMUL_IOC_EVAL accepts
+ *	%FEWMUL_RUN_CALIBRATE).
+ * @images: In: handle of the images buffer, at least @nr_samples *
+ *	width[0] bytes (one u8 per pixel, sample-major).
+ * @labels: In: handle of the labels buffer, at least @nr_samples bytes;
+ *	the label of every listed sample must be below the number of
+ *	classes (-EINVAL otherwise; labels of samples not listed in
+ *	@indices are not read).
+ * @nr_samples: In: samples in the dataset the buffers hold.
+ * @nr_indices: In: entries of @indices, 1..2^24.
+ * @indices: In: user pointer to @nr_indices __u32 dataset indices, each
+ *	below @nr_samples (-EINVAL otherwise). They form consecutive
+ *	minibatches of the model's batch size; the last may be shorter.
+ * @confusion: In: user pointer to a __u64 [classes][classes] matrix
+ *	(true label major) that FEWMUL_IOC_EVAL adds to, or 0.
+ * @epoch: In: FEWMUL_IOC_TRAIN: epoch, selects the learning rate.
+ * @notify_every: In: FEWMUL_IOC_TRAIN: send a progress event on the
+ *	"events" genetlink group every this many minibatches (0: never).
+ * @done: Out: minibatches completed. A signal stops the call between
+ *	minibatches: it returns 0 with @done short of the total if at least
+ *	one minibatch ran, -EINTR otherwise; the model is consistent and a
+ *	call with the remaining indices continues where it stopped.
+ * @errors: Out: misclassified samples in the completed minibatches.
+ * @loss: Out: summed squared-hinge loss, Q24 fixed point.
+ * @adds: Out: additions and subtractions executed.
+ * @shifts: Out: shifts executed.
+ * @muls: Out: multiplications executed.
+ *
+ * Needs a model (-ENODEV otherwise). A context runs one call at a time:
+ * while a BUF_REGISTER, BUF_UNREGISTER, MODEL_CREATE, TRAIN or EVAL call
+ * runs, another one of these on the same file gives -EBUSY before its
+ * argument is read (INFO, STATS and HIST never wait). If the caller
+ * rewrites @indices or the labels during the call, a later minibatch may
+ * fail with -EINVAL after earlier ones were applied.
+ */
+struct fewmul_run {
+	__u32 size;
+	__u32 flags;
+	__u32 images;
+	__u32 labels;
+	__u32 nr_samples;
+	__u32 nr_indices;
+	__u64 indices;
+	__u64 confusion;
+	__u32 epoch;
+	__u32 notify_every;
+	__u64 done;
+	__u64 errors;
+	__s64 loss;
+	__u64 adds;
+	__u64 shifts;
+	__u64 muls;
+};
+
+/**
+ * struct fewmul_stats - the context's totals (FEWMUL_IOC_STATS)
+ * @size: In: sizeof(struct fewmul_stats).
+ * @flags: In: must be zero.
+ * @step: Out: minibatches the model has trained (including a resumed
+ *	model's @step).
+ * @samples: Out: samples trained by this context.
+ * @errors: Out: training errors counted by this context.
+ * @loss: Out: summed training loss, Q24.
+ * @adds: Out: additions and subtractions executed (train and eval).
+ * @shifts: Out: shifts executed.
+ * @muls: Out: multiplications executed.
+ *
+ * Needs a model (-ENODEV otherwise); totals restart with each model.
+ */
+struct fewmul_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 step;
+	__u64 samples;
+	__u64 errors;
+	__s64 loss;
+	__u64 adds;
+	__u64 shifts;
+	__u64 muls;
+};
+
+#define FEWMUL_HIST_NR_BINS		32
+#define FEWMUL_HIST_MIN_EXP		(-16)
+
+/**
+ * struct fewmul_hist - per-layer counters and histogram (FEWMUL_IOC_HIST)
+ * @size: In: sizeof(struct fewmul_hist).
+ * @flags: In: must be zero.
+ * @layer: In: 0 (the input conversion) .. nr_layers of the model
+ *	(-EINVAL otherwise); the loss is counted with the last layer.
+ * @pad: In: must be zero.
+ * @adds: Out: additions and subtractions executed for this layer.
+ * @shifts: Out: shifts executed for this layer.
+ * @muls: Out: multiplications executed for this layer.
+ * @bins: Out: for hidden layers 1..nr_layers-1, how many hidden values
+ *	x had floor(log2|x|) = %FEWMUL_HIST_MIN_EXP + i (bin 0 also counts
+ *	smaller values, the last bin larger ones); zero otherwise.
+ */
+struct fewmul_hist {
+	__u32 size;
+	__u32 flags;
+	__u32 layer;
+	__u32 pad;
+	__u64 adds;
+	__u64 shifts;
+	__u64 muls;
+	__u64 bins[FEWMUL_HIST_NR_BINS];
+};
+
+#define FEWMUL_IOC_BUF_REGISTER	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_REGISTER)
+#define FEWMUL_IOC_BUF_UNREGISTER _IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_UNREGISTER)
+#define FEWMUL_IOC_MODEL_CREATE	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_MODEL_CREATE)
+#define FEWMUL_IOC_TRAIN	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_TRAIN)
+#define FEWMUL_IOC_EVAL		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_EVAL)
+#define FEWMUL_IOC_STATS	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_STATS)
+#define FEWMUL_IOC_HIST		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_HIST)
+
+/*
  * Generic netlink family "fewmul". Requests carry no fixed header beyond
  * struct genlmsghdr; every attribute is validated strictly.
  * Documentation/netlink/specs/fewmul.yaml is the spec.
@@ -101,11 +377,24 @@ struct fewmul_info {
  * @FEWMUL_CMD_UNSPEC: invalid
  * @FEWMUL_CMD_GET_INFO: do: device information, reply attributes are
  *	&enum fewmul_info_attrs. The request takes no attributes.
+ * @FEWMUL_CMD_GET_STATS: do (request: %FEWMUL_A_CTX_ID) and dump: one
+ *	message of &enum fewmul_ctx_attrs per context. Users without
+ *	CAP_SYS_ADMIN see only contexts they opened (-ENOENT otherwise).
+ * @FEWMUL_CMD_GET_HIST: do (request: %FEWMUL_A_CTX_ID, %FEWMUL_A_CTX_LAYER):
+ *	the layer's counters and %FEWMUL_A_CTX_HIST, same visibility.
+ * @FEWMUL_CMD_PROGRESS: notification on the "events" group while a
+ *	context trains (see &fewmul_run.notify_every): &enum fewmul_ctx_attrs
+ *	with the totals, %FEWMUL_A_CTX_DONE and %FEWMUL_A_CTX_TOTAL. Every
+ *	member of the group receives it; a listener filters on
+ *	%FEWMUL_A_CTX_OWNER_UID.
  * @__FEWMUL_CMD_MAX: internal
  */
 enum fewmul_genl_cmd {
 	FEWMUL_CMD_UNSPEC,
 	FEWMUL_CMD_GET_INFO,
+	FEWMUL_CMD_GET_STATS,
+	FEWMUL_CMD_GET_HIST,
+	FEWMUL_CMD_PROGRESS,
 	__FEWMUL_CMD_MAX,
 };
 
@@ -142,5 +431,68 @@ enum fewmul_info_attrs {
 };
 
 #define FEWMUL_A_INFO_MAX (__FEWMUL_A_INFO_MAX - 1)
+
+/**
+ * enum fewmul_ctx_attrs - attributes of contexts (stats, hist, progress)
+ * @FEWMUL_A_CTX_UNSPEC: invalid
+ * @FEWMUL_A_CTX_PAD: padding for 64-bit attributes
+ * @FEWMUL_A_CTX_ID: u64, context id (unique while the module is loaded)
+ * @FEWMUL_A_CTX_OWNER_PID: u32, thread group id of the opener (in the
+ *	opener's pid namespace at open time)
+ * @FEWMUL_A_CTX_OWNER_UID: u32, effective uid of the opener
+ * @FEWMUL_A_CTX_HAS_MODEL: u8, 1 when the context has a model
+ * @FEWMUL_A_CTX_BUSY: u8, 1 while a train or eval call runs
+ * @FEWMUL_A_CTX_NR_LAYERS: u32, the model's number of weight layers
+ * @FEWMUL_A_CTX_WEIGHTS: u32, the model's FEWMUL_MODEL_WEIGHTS_* mode
+ * @FEWMUL_A_CTX_QBP: u8, quantized backprop on
+ * @FEWMUL_A_CTX_STEP: u64, as &fewmul_stats.step
+ * @FEWMUL_A_CTX_SAMPLES: u64, as &fewmul_stats.samples
+ * @FEWMUL_A_CTX_ERRORS: u64, as &fewmul_stats.errors
+ * @FEWMUL_A_CTX_LOSS: s64, as &fewmul_stats.loss (Q24)
+ * @FEWMUL_A_CTX_ADDS: u64, additions (all layers, or one layer in a
+ *	%FEWMUL_CMD_GET_HIST reply)
+ * @FEWMUL_A_CTX_SHIFTS: u64, shifts
+ * @FEWMUL_A_CTX_MULS: u64, multiplications
+ * @FEWMUL_A_CTX_EPOCH: u32, epoch of the last train call
+ * @FEWMUL_A_CTX_DONE: u64, minibatches done in the running call
+ * @FEWMUL_A_CTX_TOTAL: u64, minibatches the running call was given
+ * @FEWMUL_A_CTX_LAYER: u32, layer of a %FEWMUL_CMD_GET_HIST request/reply
+ * @FEWMUL_A_CTX_HIST: binary, %FEWMUL_HIST_NR_BINS native-endian __u64
+ *	bins, as &fewmul_hist.bins
+ * @FEWMUL_A_CTX_BATCH_LOSS: s64, summed loss of the last minibatch, Q24
+ * @FEWMUL_A_CTX_BATCH_ERRORS: u32, errors of the last minibatch
+ * @FEWMUL_A_CTX_BATCH_SIZE: u32, samples of the last minibatch
+ * @__FEWMUL_A_CTX_MAX: internal
+ */
+enum fewmul_ctx_attrs {
+	FEWMUL_A_CTX_UNSPEC,
+	FEWMUL_A_CTX_PAD,
+	FEWMUL_A_CTX_ID,
+	FEWMUL_A_CTX_OWNER_PID,
+	FEWMUL_A_CTX_OWNER_UID,
+	FEWMUL_A_CTX_HAS_MODEL,
+	FEWMUL_A_CTX_BUSY,
+	FEWMUL_A_CTX_NR_LAYERS,
+	FEWMUL_A_CTX_WEIGHTS,
+	FEWMUL_A_CTX_QBP,
+	FEWMUL_A_CTX_STEP,
+	FEWMUL_A_CTX_SAMPLES,
+	FEWMUL_A_CTX_ERRORS,
+	FEWMUL_A_CTX_LOSS,
+	FEWMUL_A_CTX_ADDS,
+	FEWMUL_A_CTX_SHIFTS,
+	FEWMUL_A_CTX_MULS,
+	FEWMUL_A_CTX_EPOCH,
+	FEWMUL_A_CTX_DONE,
+	FEWMUL_A_CTX_TOTAL,
+	FEWMUL_A_CTX_LAYER,
+	FEWMUL_A_CTX_HIST,
+	FEWMUL_A_CTX_BATCH_LOSS,
+	FEWMUL_A_CTX_BATCH_ERRORS,
+	FEWMUL_A_CTX_BATCH_SIZE,
+	__FEWMUL_A_CTX_MAX,
+};
+
+#define FEWMUL_A_CTX_MAX (__FEWMUL_A_CTX_MAX - 1)
 
 #endif /* _UAPI_LINUX_FEWMUL_H */

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmul: registered user buffers.
+ *
+ * A buffer is anonymous user memory pinned with FOLL_LONGTERM for as long
+ * as it is registered, mapped contiguously into the kernel with vmap() so
+ * that the engine sees plain arrays, and charged to the registering
+ * process's locked_vm (RLIMIT_MEMLOCK unless CAP_IPC_LOCK). The charge is
+ * taken back from the same mm when the buffer goes, whichever process
+ * closes the file.
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "fewmul.h"
+
+#define FEWMUL_BUF_REG_SIZE_VER1 \
+	offsetofend(struct fewmul_buf_register, pad)
+#define FEWMUL_BUF_UNREG_SIZE_VER1 \
+	offsetofend(struct fewmul_buf_unregister, pad)
+
+/*
+ * Only anonymous memory: a pinned page cache page would be written
+ * behind the file system's back (and 6.1 would let FOLL_LONGTERM pin it).
+ */
+static int fewmul_buf_check_vmas(u64 start, u64 end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	while (start < end) {
+		vma = vma_lookup(mm, start);
+		if (!vma || vma->vm_flags & (VM_IO | VM_PFNMAP)) {
+			ret = -EFAULT;
+			break;
+		}
+		if (vma->vm_file) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		start = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+static void fewmul_buf_free(struct fewmul_buf *buf)
+{
+	vunmap(buf->vaddr);
+	unpin_user_pages_dirty_lock(buf->pages, buf->nr_pages, buf->write);
+	kvfree(buf->pages);
+	account_locked_vm(buf->mm, buf->nr_pages, false);
+	mmdrop(buf->mm);
+	kfree(buf);
+}
+
+static int fewmul_buf_pin(struct fewmul_buf *buf)
+{
+	u64 first = buf->addr & PAGE_MASK;
+	unsigned int gup = FOLL_LONGTERM | (buf->write ? FOLL_WRITE : 0);
+	int ret, pinned;
+
+	buf->pages = kvmalloc_array(buf->nr_pages, sizeof(*buf->pages),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!buf->pages)
+		return -ENOMEM;
+
+	ret = fewmul_buf_check_vmas(first, buf->addr + buf->length);
+	if (ret)
+		goto err_pages;
+
+	pinned = pin_user_pages_fast(first, buf->nr_pages, gup, buf->pages);
+	if (pinned < 0) {
+		ret = pinned;
+		goto err_pages;
+	}
+	if (pinned != buf->nr_pages) {
+		ret = -EFAULT;
+		goto err_unpin;
+	}
+
+	buf->vaddr = vmap(buf->pages, buf->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!buf->vaddr) {
+		ret = -ENOMEM;
+		goto err_unpin;
+	}
+	buf->data = (u8 *)buf->vaddr + offset_in_page(buf->addr);
+	return 0;
+
+err_unpin:
+	unpin_user_pages(buf->pages, pinned);
+err_pages:
+	kvfree(buf->pages);
+	return ret;
+}
+
+int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_buf_register arg;
+	struct fewmul_buf *buf;
+	unsigned int slot;
+	u64 end;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_BUF_REG_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags & ~FEWMUL_BUF_FLAGS_ALL || arg.pad)
+		return -EINVAL;
+	if (!arg.length || arg.length > FEWMUL_MAX_BUF_BYTES ||
+	    check_add_overflow(arg.addr, arg.length, &end))
+		return -EINVAL;
+
+	for (slot = 0; slot < FEWMUL_MAX_BUFFERS; slot++)
+		if (!ctx->bufs[slot])
+			break;
+	if (slot == FEWMUL_MAX_BUFFERS)
+		return -ENOSPC;
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	buf->addr = arg.addr;
+	buf->length = arg.length;
+	buf->write = arg.flags & FEWMUL_BUF_WRITE;
+	buf->nr_pages = ((end - 1) >> PAGE_SHIFT) - (arg.addr >> PAGE_SHIFT) + 1;
+
+	/* Charge first: the limit is checked before any memory is pinned. */
+	ret = account_locked_vm(current->mm, buf->nr_pages, true);
+	if (ret)
+		goto err_free;
+	buf->mm = current->mm;
+	mmgrab(buf->mm);
+
+	ret = fewmul_buf_pin(buf);
+	if (ret)
+		goto err_account;
+
+	arg.handle = slot + 1;
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg)))) {
+		fewmul_buf_free(buf);
+		return -EFAULT;
+	}
+	ctx->bufs[slot] = buf;
+	return 0;
+
+err_account:
+	account_locked_vm(buf->mm, buf->nr_pages, false);
+	mmdrop(buf->mm);
+err_free:
+	kfree(buf);
+	return ret;
+}
+
+struct fewmul_buf *fewmul_buf_get(struct fewmul_ctx *ctx, u32 handle)
+{
+	if (handle < 1 || handle > FEWMUL_MAX_BUFFERS)
+		return NULL;
+	return ctx->bufs[handle - 1];
+}
+
+int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_buf_unregister arg;
+	struct fewmul_buf *buf;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_BUF_UNREG_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.pad)
+		return -EINVAL;
+	buf = fewmul_buf_get(ctx, arg.handle);
+	if (!buf)
+		return -ENOENT;
+	if (buf->users)
+		return -EBUSY;
+	ctx->bufs[arg.handle - 1] = NULL;
+	fewmul_buf_free(buf);
+	return 0;
+}
+
+/* Release every buffer (the file is going away, the model is gone). */
+void fewmul_bufs_release(struct fewmul_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < FEWMUL_MAX_BUFFERS; i++) {
+		if (ctx->bufs[i]) {
+			fewmul_buf_free(ctx->bufs[i]);
+			ctx->bufs[i] = NULL;
+		}
+	}
+}

@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmul: models, training and evaluation on pinned user buffers.
+ *
+ * A model is the engine of kmod/core bound to kernel memory (vmalloc,
+ * charged to the caller's memory cgroup, bounded by the max_scratch_mb
+ * module parameter): scratch and a private copy of the parameters. The
+ * parameters' home is the arena, a registered user buffer: MODEL_CREATE
+ * reads it in (and range-checks it: the engine's arithmetic is only
+ * defined for parameters in range, and user memory can change at any
+ * time), and every call that changes the parameters writes them back
+ * before it returns. So the user reads a current model from the arena
+ * after any call, and nothing the user writes there meanwhile reaches the
+ * engine.
+ *
+ * A train or eval call runs minibatch after minibatch. Each minibatch is
+ * a plan of phases (fewmul_step_plan()); every phase is split into
+ * nr_workers contiguous item ranges, the same rule as the userspace cpu
+ * backend. The calling thread runs range 0 and work items on an unbound
+ * workqueue run the others; all meet before the next phase. The engine's
+ * result does not depend on the split, so the parameters are bit-identical
+ * to the cpu backend's for the same seed and inputs, for any worker count.
+ */
+#include <linux/completion.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "fewmul.h"
+
+#define FEWMUL_MODEL_SIZE_VER1	offsetofend(struct fewmul_model_create, scratch_bytes)
+#define FEWMUL_RUN_SIZE_VER1	offsetofend(struct fewmul_run, muls)
+#define FEWMUL_STATS_SIZE_VER1	offsetofend(struct fewmul_stats, muls)
+#define FEWMUL_HIST_SIZE_VER1	offsetofend(struct fewmul_hist, bins)
+
+#define FEWMUL_MAX_INDICES	BIT(24)
+
+/* Items a worker runs between two cond_resched() calls, at most. */
+#define FEWMUL_CHUNKS		16
+
+#define FEWMUL_LAYER_SLOTS	(FEWMUL_CORE_MAX_LAYERS + 1)
+
+static struct workqueue_struct *fewmul_wq;
+
+struct fewmul_worker {
+	struct work_struct work;
+	struct fewmul_state *st;
+	unsigned int idx;
+};
+
+/**
+ * struct fewmul_state - a model and everything a run needs
+ * @m: the engine's model (bound to @params and @scratch)
+ * @arena: the arena buffer (its @users count holds it)
+ * @params: the kernel's copy of the parameters, vmalloc
+ * @scratch: engine scratch, fewmul_scratch_size() bytes, vmalloc
+ * @bytes: kernel memory accounted to this model
+ * @nr_workers: ranges each phase is split into
+ * @workers: work items of workers 1..nr_workers-1
+ * @ops: per worker and layer counters, [nr_workers][FEWMUL_LAYER_SLOTS]
+ * @phase: the phase being run
+ * @pending: workers that have not finished @phase
+ * @phase_done: completed by the last worker to finish @phase
+ * @ptr: image pointers of the current minibatch, [batch]
+ * @idx: dataset indices of the current minibatch, [batch]
+ * @lab: labels of the current minibatch (a kernel copy), [batch]
+ * @pred: predictions of the current minibatch, [batch]
+ */
+struct fewmul_state {
+	struct fewmul_model m;
+	struct fewmul_buf *arena;
+	void *params;
+	void *scratch;
+	u64 bytes;
+	unsigned int nr_workers;
+	struct fewmul_worker *workers;
+	struct fewmul_counters *ops;
+	const struct fewmul_phase *phase;
+	atomic_t pending;
+	struct completion phase_done;
+	const u8 **ptr;
+	u32 *idx;
+	u8 *lab;
+	u8 *pred;
+};
+
+/* Run range w of nw of the current phase, yielding between chunks. */
+static void fewmul_run_range(struct fewmul_state *st, unsigned int w,
+			     unsigned int nw)
+{
+	const struct fewmul_phase *ph = st->phase;
+	u32 begin = (u32)((u64)ph->count * w / nw);
+	u32 end = (u32)((u64)ph->count * (w + 1) / nw);
+	u32 chunk = max_t(u32, 1, DIV_ROUND_UP(end - begin, FEWMUL_CHUNKS));
+	struct fewmul_counters *ops =
+		&st->ops[w * FEWMUL_LAYER_SLOTS + ph->layer];
+	u32 b;
+
+	for (b = begin; b < end; b += chunk) {
+		fewmul_phase_run(&st->m, ph, b, min(end, b + chunk), ops);
+		cond_resched();
+	}
+}
+
+static void fewmul_worker_fn(struct work_struct *work)
+{
+	struct fewmul_worker *wk = container_of(work, struct fewmul_worker, work);
+	struct fewmul_state *st = wk->st;
+
+	fewmul_run_range(st, wk->idx, st->nr_workers);
+	if (atomic_dec_and_test(&st->pending))
+		complete(&st->phase_done);
+}
+
+/* Run a whole plan over the workers; adds the counters to lops[]. */
+static int fewmul_run_plan(struct fewmul_state *st, int kind,
+			   struct fewmul_counters *lops)
+{
+	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
+	unsigned int w, l;
+	int nph, p;
+
+	nph = fewmul_step_plan(&st->m, kind, ph, FEWMUL_MAX_PHASES);
+	if (nph < 0)
+		return nph;
+	memset(st->ops, 0, sizeof(*st->ops) * st->nr_workers * FEWMUL_LAYER_SLOTS);
+	for (p = 0; p < nph; p++) {
+		st->phase = &ph[p];
+		if (st->nr_workers > 1 && ph[p].count > 1) {
+			atomic_set(&st->pending, st->nr_workers - 1);
+			reinit_completion(&st->phase_done);
+			for (w = 1; w < st->nr_workers; w++)
+				queue_work(fewmul_wq, &st->workers[w].work);
+			fewmul_run_range(st, 0, st->nr_workers);
+			wait_for_completion(&st->phase_done);
+		} else {
+			fewmul_run_range(st, 0, 1);
+		}
+	}
+	fewmul_plan_done(&st->m, kind);
+	for (w = 0; w < st->nr_workers; w++) {
+		for (l = 0; l < FEWMUL_LAYER_SLOTS; l++) {
+			const struct fewmul_counters *o =
+				&st->ops[w * FEWMUL_LAYER_SLOTS + l];
+
+			lops[l].adds += o->adds;
+			lops[l].shifts += o->shifts;
+			lops[l].muls += o->muls;
+		}
+	}
+	return 0;
+}
+
+static void fewmul_state_free(struct fewmul_state *st)
+{
+	if (!st)
+		return;
+	if (st->arena)
+		st->arena->users--;
+	kfree(st->ptr);
+	kfree(st->idx);
+	kfree(st->lab);
+	kfree(st->pred);
+	kfree(st->ops);
+	kfree(st->workers);
+	vfree(st->scratch);
+	vfree(st->params);
+	kfree(st);
+}
+
+void fewmul_state_release(struct fewmul_ctx *ctx)
+{
+	fewmul_state_free(ctx->state);
+	ctx->state = NULL;
+}
+
+static int fewmul_model_config(const struct fewmul_model_create *arg,
+			       struct fewmul_config *cfg)
+{
+	BUILD_BUG_ON(FEWMUL_MAX_LAYERS_ABI != FEWMUL_CORE_MAX_LAYERS);
+	BUILD_BUG_ON(FEWMUL_MODEL_WEIGHTS_TERNARY != FEWMUL_WMODE_TERNARY);
+	BUILD_BUG_ON(FEWMUL_MODEL_BN_SHIFT != (int)FEWMUL_BN_SHIFT);
+	BUILD_BUG_ON(FEWMUL_HIST_NR_BINS != FEWMUL_HIST_BINS);
+	BUILD_BUG_ON(FEWMUL_HIST_MIN_EXP != FEWMUL_HIST_MIN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_layers = arg->nr_layers;
+	if (cfg->nr_layers < 1 || cfg->nr_layers > FEWMUL_CORE_MAX_LAYERS)
+		return -EINVAL;
+	memcpy(cfg->width, arg->width, sizeof(cfg->width));
+	cfg->wmode = arg->weights;
+	cfg->qbp = !!(arg->flags & FEWMUL_MODEL_QBP);
+	cfg->bn = arg->bn;
+	cfg->qb_emin = arg->exp_min;
+	cfg->qb_emax = arg->exp_max;
+	cfg->lr_shift_start = arg->lr_shift_start;
+	cfg->lr_shift_end = arg->lr_shift_end;
+	cfg->epochs = arg->epochs;
+	cfg->batch = arg->batch;
+	cfg->seed = arg->seed;
+	return fewmul_config_check(cfg);
+}
+
+/* Kernel memory a model of cfg takes with nw workers. */
+static u64 fewmul_state_bytes(const struct fewmul_config *cfg, unsigned int nw)
+{
+	struct fewmul_layout lay;
+
+	fewmul_layout(cfg, &lay);
+	return fewmul_scratch_size(cfg) + lay.size + sizeof(struct fewmul_state) +
+	       (u64)nw * (sizeof(struct fewmul_worker) +
+			  FEWMUL_LAYER_SLOTS * sizeof(struct fewmul_counters)) +
+	       (u64)cfg->batch * (sizeof(u8 *) + sizeof(u32) + 2);
+}
+
+static int fewmul_state_alloc(const struct fewmul_config *cfg,
+			      struct fewmul_buf *arena, u64 bytes, bool init,
+			      struct fewmul_state **out)
+{
+	unsigned int nw = fewmul_nr_workers(), w;
+	struct fewmul_state *st;
+	u64 ss = fewmul_scratch_size(cfg);
+	int ret;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return -ENOMEM;
+	st->bytes = bytes;
+	st->nr_workers = nw;
+	init_completion(&st->phase_done);
+	st->scratch = __vmalloc(ss, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+				 __GFP_NOWARN);
+	st->params = __vmalloc(arena->length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	st->workers = kcalloc(nw, sizeof(*st->workers), GFP_KERNEL_ACCOUNT);
+	st->ops = kcalloc(nw * FEWMUL_LAYER_SLOTS, sizeof(*st->ops),
+			  GFP_KERNEL_ACCOUNT);
+	st->ptr = kcalloc(cfg->batch, sizeof(*st->ptr), GFP_KERNEL_ACCOUNT);
+	st->idx = kcalloc(cfg->batch, sizeof(*st->idx), GFP_KERNEL_ACCOUNT);
+	st->lab = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
+	st->pred = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
+	if (!st->scratch || !st->params || !st->workers || !st->ops ||
+	    !st->ptr || !st->idx || !st->lab || !st->pred) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	for (w = 0; w < nw; w++) {
+		INIT_WORK(&st->workers[w].work, fewmul_worker_fn);
+		st->workers[w].st = st;
+		st->workers[w].idx = w;
+	}
+	ret = fewmul_model_bind(&st->m, cfg, st->params, st->scratch);
+	if (ret)
+		goto err_free;
+	if (init) {
+		fewmul_model_init_params(&st->m);
+	} else {
+		memcpy(st->params, arena->data, arena->length);
+		ret = fewmul_params_check(&st->m);
+		if (ret)
+			goto err_free;
+	}
+	st->arena = arena;
+	arena->users++;
+	*out = st;
+	return 0;
+
+err_free:
+	fewmul_state_free(st);
+	return ret;
+}
+
+/* A sync point: the arena gets the current parameters. */
+static void fewmul_sync_arena(struct fewmul_state *st)
+{
+	memcpy(st->arena->data, st->params, st->arena->length);
+}
+
+static void fewmul_totals_reset(struct fewmul_ctx *ctx,
+				const struct fewmul_state *st)
+{
+	spin_lock(&ctx->stats_lock);
+	memset(&ctx->totals, 0, sizeof(ctx->totals));
+	memset(ctx->layer_ops, 0, sizeof(ctx->layer_ops));
+	memset(ctx->hist, 0, sizeof(ctx->hist));
+	if (st) {
+		ctx->totals.has_model = true;
+		ctx->totals.nr_layers = st->m.cfg.nr_layers;
+		ctx->totals.wmode = st->m.cfg.wmode;
+		ctx->totals.qbp = st->m.cfg.qbp;
+		ctx->totals.step = st->m.step;
+	}
+	spin_unlock(&ctx->stats_lock);
+}
+
+int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_model_create arg;
+	struct fewmul_state *st;
+	struct fewmul_config cfg;
+	struct fewmul_layout lay;
+	struct fewmul_buf *arena;
+	u64 bytes;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_MODEL_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags & ~FEWMUL_MODEL_FLAGS_ALL || arg.pad)
+		return -EINVAL;
+	ret = fewmul_model_config(&arg, &cfg);
+	if (ret)
+		return ret;
+	arena = fewmul_buf_get(ctx, arg.arena);
+	if (!arena)
+		return -ENOENT;
+	if (!arena->write)
+		return -EACCES;
+	fewmul_layout(&cfg, &lay);
+	if (arena->length != lay.size)
+		return -EINVAL;
+	bytes = fewmul_state_bytes(&cfg, fewmul_nr_workers());
+	if (bytes > (u64)fewmul_max_scratch_mb << 20)
+		return -E2BIG;
+
+	ret = fewmul_state_alloc(&cfg, arena, bytes,
+				 arg.flags & FEWMUL_MODEL_INIT, &st);
+	if (ret)
+		return ret;
+	st->m.step = arg.step;
+
+	arg.scratch_bytes = bytes;
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg)))) {
+		fewmul_state_free(st);
+		return -EFAULT;
+	}
+	/* Nothing can fail any more: replace the old model. */
+	fewmul_state_release(ctx);
+	ctx->state = st;
+	fewmul_sync_arena(st);
+	fewmul_totals_reset(ctx, st);
+	return 0;
+}
+
+/* Copy minibatch i's indices from userspace and check them. */
+static int fewmul_load_batch(struct fewmul_state *st, const struct fewmul_run *arg,
+			     const struct fewmul_buf *labels, u64 i, u32 *nb)
+{
+	const u32 __user *uidx = u64_to_user_ptr(arg->indices);
+	u32 B = st->m.cfg.batch, nk = st->m.cfg.width[st->m.cfg.nr_layers];
+	u64 first = i * B;
+	u32 b;
+
+	*nb = min_t(u64, B, arg->nr_indices - first);
+	if (copy_from_user(st->idx, uidx + first, *nb * sizeof(u32)))
+		return -EFAULT;
+	for (b = 0; b < *nb; b++) {
+		if (st->idx[b] >= arg->nr_samples)
+			return -EINVAL;
+		/* One read of the user's label: the engine sees this copy. */
+		st->lab[b] = READ_ONCE(labels->data[st->idx[b]]);
+		if (st->lab[b] >= nk)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void fewmul_add_counters(struct fewmul_counters *dst,
+				const struct fewmul_counters *src)
+{
+	dst->adds += src->adds;
+	dst->shifts += src->shifts;
+	dst->muls += src->muls;
+}
+
+/* Publish one finished minibatch to stats readers (and maybe events). */
+static void fewmul_publish(struct fewmul_ctx *ctx, struct fewmul_state *st,
+			   const struct fewmul_counters *lops, bool train,
+			   u32 nb, u32 errors, s64 loss, u64 done)
+{
+	u32 l, L = st->m.cfg.nr_layers;
+
+	spin_lock(&ctx->stats_lock);
+	for (l = 0; l < FEWMUL_LAYER_SLOTS; l++) {
+		fewmul_add_counters(&ctx->layer_ops[l], &lops[l]);
+		fewmul_add_counters(&ctx->totals.ops, &lops[l]);
+	}
+	for (l = 1; l < L; l++)
+		memcpy(ctx->hist[l], st->m.hist[l], sizeof(ctx->hist[l]));
+	ctx->totals.step = st->m.step;
+	ctx->totals.done = done;
+	if (train) {
+		ctx->totals.samples += nb;
+		ctx->totals.errors += errors;
+		ctx->totals.loss += loss;
+		ctx->totals.batch_loss = loss;
+		ctx->totals.batch_errors = errors;
+		ctx->totals.batch_size = nb;
+	}
+	spin_unlock(&ctx->stats_lock);
+}
+
+static void fewmul_set_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
+			    u32 epoch, bool train)
+{
+	spin_lock(&ctx->stats_lock);
+	ctx->totals.busy = busy;
+	ctx->totals.done = 0;
+	ctx->totals.total = total;
+	if (train)
+		ctx->totals.epoch = epoch;
+	spin_unlock(&ctx->stats_lock);
+}
+
+static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg,
+			    bool train, struct fewmul_buf **images,
+			    struct fewmul_buf **labels)
+{
+	struct fewmul_state *st = ctx->state;
+	u64 nbatches, i;
+	u32 nb;
+	int ret;
+
+	if (arg->flags & ~FEWMUL_RUN_FLAGS_ALL ||
+	    (train && arg->flags & FEWMUL_RUN_CALIBRATE))
+		return -EINVAL;
+	if (!st)
+		return -ENODEV;
+	*images = fewmul_buf_get(ctx, arg->images);
+	*labels = fewmul_buf_get(ctx, arg->labels);
+	if (!*images || !*labels)
+		return -ENOENT;
+	if (!arg->nr_samples || !arg->nr_indices ||
+	    arg->nr_indices > FEWMUL_MAX_INDICES)
+		return -EINVAL;
+	if ((*images)->length < (u64)arg->nr_samples * st->m.cfg.width[0] ||
+	    (*labels)->length < arg->nr_samples)
+		return -EINVAL;
+
+	/* Every index and label is checked before the model changes. */
+	nbatches = DIV_ROUND_UP((u64)arg->nr_indices, st->m.cfg.batch);
+	for (i = 0; i < nbatches; i++) {
+		ret = fewmul_load_batch(st, arg, *labels, i, &nb);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
+{
+	struct fewmul_counters lops[FEWMUL_LAYER_SLOTS];
+	struct fewmul_buf *images, *labels;
+	struct fewmul_state *st;
+	struct fewmul_run arg;
+	bool calib;
+	u64 *conf = NULL;
+	u64 nbatches, i;
+	u32 usize, nk, n0, b, nb;
+	int kind, ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_RUN_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	ret = fewmul_run_check(ctx, &arg, train, &images, &labels);
+	if (ret)
+		return ret;
+	st = ctx->state;
+	calib = arg.flags & FEWMUL_RUN_CALIBRATE;
+	kind = train ? FEWMUL_PLAN_TRAIN :
+	       calib ? FEWMUL_PLAN_CALIB : FEWMUL_PLAN_EVAL;
+	nk = st->m.cfg.width[st->m.cfg.nr_layers];
+	n0 = st->m.cfg.width[0];
+	if (!train && !calib && arg.confusion) {
+		/* The user's matrix is read first: counts are added to it. */
+		conf = kvmalloc_array(nk * nk, sizeof(*conf),
+				      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!conf)
+			return -ENOMEM;
+		if (copy_from_user(conf, u64_to_user_ptr(arg.confusion),
+				   nk * nk * sizeof(*conf))) {
+			kvfree(conf);
+			return -EFAULT;
+		}
+	}
+
+	nbatches = DIV_ROUND_UP((u64)arg.nr_indices, st->m.cfg.batch);
+	arg.done = 0;
+	arg.errors = 0;
+	arg.loss = 0;
+	arg.adds = 0;
+	arg.shifts = 0;
+	arg.muls = 0;
+	fewmul_set_busy(ctx, true, nbatches, arg.epoch, train);
+	if (calib)
+		fewmul_calib_begin(&st->m);
+	for (i = 0; i < nbatches; i++) {
+		u32 errors = 0;
+		s64 loss = 0;
+
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		/* Checked above; the user may have changed them since. */
+		ret = fewmul_load_batch(st, &arg, labels, i, &nb);
+		if (ret)
+			break;
+		for (b = 0; b < nb; b++)
+			st->ptr[b] = images->data + (u64)st->idx[b] * n0;
+		ret = fewmul_batch_begin(&st->m, st->ptr, st->lab, nb,
+					 arg.epoch);
+		if (ret)
+			break;
+		memset(lops, 0, sizeof(lops));
+		ret = fewmul_run_plan(st, kind, lops);
+		if (ret)
+			break;
+		if (!calib) {
+			errors = fewmul_batch_errors(&st->m, st->pred);
+			loss = fewmul_batch_loss(&st->m);
+			arg.errors += errors;
+			arg.loss += loss;
+			for (b = 0; conf && b < nb; b++)
+				conf[st->lab[b] * nk + st->pred[b]]++;
+		}
+		for (b = 0; b < FEWMUL_LAYER_SLOTS; b++) {
+			arg.adds += lops[b].adds;
+			arg.shifts += lops[b].shifts;
+			arg.muls += lops[b].muls;
+		}
+		arg.done++;
+		fewmul_publish(ctx, st, lops, train, nb, errors, loss, arg.done);
+		if (train && arg.notify_every &&
+		    (arg.done % arg.notify_every == 0 || arg.done == nbatches))
+			fewmul_genl_progress(ctx);
+	}
+	fewmul_set_busy(ctx, false, 0, 0, false);
+
+	if (calib) {
+		/* All or nothing: partial statistics are not stored. */
+		if (!ret) {
+			fewmul_calib_end(&st->m);
+			fewmul_sync_arena(st);
+		}
+	} else if (train && arg.done) {
+		fewmul_sync_arena(st);
+	}
+	/* A signal after some minibatches: report how far the call got. */
+	if (!calib && ret == -EINTR && arg.done)
+		ret = 0;
+	if (!ret && conf && copy_to_user(u64_to_user_ptr(arg.confusion), conf,
+					 nk * nk * sizeof(*conf)))
+		ret = -EFAULT;
+	kvfree(conf);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_stats arg;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_STATS_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags)
+		return -EINVAL;
+	/* Only the published totals: a MODEL_CREATE may run meanwhile. */
+	spin_lock(&ctx->stats_lock);
+	if (!ctx->totals.has_model) {
+		spin_unlock(&ctx->stats_lock);
+		return -ENODEV;
+	}
+	arg.step = ctx->totals.step;
+	arg.samples = ctx->totals.samples;
+	arg.errors = ctx->totals.errors;
+	arg.loss = ctx->totals.loss;
+	arg.adds = ctx->totals.ops.adds;
+	arg.shifts = ctx->totals.ops.shifts;
+	arg.muls = ctx->totals.ops.muls;
+	spin_unlock(&ctx->stats_lock);
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * fewmul_hist_read() - one layer's published counters and histogram
+ * @ctx: the context
+ * @layer: 0..nr_layers of its model
+ * @ops: the layer's operation counters
+ * @bins: %FEWMUL_HIST_BINS u64
+ *
+ * Return: 0, -ENODEV without a model, -EINVAL for a layer it lacks.
+ */
+int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
+		     struct fewmul_counters *ops, u64 *bins)
+{
+	int ret = 0;
+
+	spin_lock(&ctx->stats_lock);
+	if (!ctx->totals.has_model)
+		ret = -ENODEV;
+	else if (layer > ctx->totals.nr_layers)
+		ret = -EINVAL;
+	if (!ret) {
+		*ops = ctx->layer_ops[layer];
+		memcpy(bins, ctx->hist[layer], sizeof(ctx->hist[layer]));
+	}
+	spin_unlock(&ctx->stats_lock);
+	return ret;
+}
+
+int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_counters ops;
+	struct fewmul_hist arg;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_HIST_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.pad)
+		return -EINVAL;
+	ret = fewmul_hist_read(ctx, arg.layer, &ops, arg.bins);
+	if (ret)
+		return ret;
+	arg.adds = ops.adds;
+	arg.shifts = ops.shifts;
+	arg.muls = ops.muls;
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+int __init fewmul_train_init(void)
+{
+	fewmul_wq = alloc_workqueue("fewmul", WQ_UNBOUND | WQ_CPU_INTENSIVE, 0);
+	return fewmul_wq ? 0 : -ENOMEM;
+}
+
+void fewmul_train_exit(void)
+{
+	destroy_workqueue(fewmul_wq);
+}
