@@ -99,6 +99,7 @@ check_dmesg() {
 		return
 	fi
 	bad=$(sed -n '/fewmul-test: start/,$p' "$dir/dmesg.txt" |
+		grep -v 'kmemleak: Cannot allocate a scan area' |
 		grep -E 'BUG:|WARNING:|KASAN|UBSAN|kmemleak:|Oops|general protection|possible circular|possible recursive|INFO: task|soft lockup|hung_task|Call Trace' || true)
 	[ -z "$bad" ] || echo "$bad" | sed "s/^/  $label dmesg: /"
 	rec "$label: dmesg free of BUG/WARNING/KASAN/UBSAN/lockdep reports" "$([ -z "$bad" ]; echo $?)"
@@ -123,6 +124,7 @@ guest_run() {	# guest_run <label> <image> <kmoddir>
 	[ "$rc" -eq 0 ] || tail -30 "$dir/console.log"
 	count_tap "$label guest" "$dir/guest.tap"
 	count_tap "$label selftests" "$dir/selftests.tap"
+	count_tap "$label selftests-train" "$dir/selftests-train.tap"
 	count_tap "$label cli" "$dir/cli.tap"
 	count_tap "$label cli-nomod" "$dir/cli-nomod.tap"
 	check_dmesg "$label" "$dir"

@@ -4,7 +4,7 @@
 # Runs inside the virtme-ng guest (as root). Loads the module(s), runs the
 # KUnit suites, the selftests and the CLI smoke tests, unloads, and writes
 # every result into OUT for the host to parse:
-#   kunit-<suite>.ktap  selftests.tap  cli.tap  cli-nomod.tap
+#   kunit-<suite>.ktap  selftests.tap  selftests-train.tap  cli.tap  cli-nomod.tap
 #   guest.tap (module load/unload, rmmod-while-open)  kmemleak.txt  dmesg.txt
 # usage: guest.sh OUT KMODDIR BINDIR
 set -u
@@ -39,6 +39,7 @@ if [ -f "$kmod/fewmul_kunit.ko" ]; then
 fi
 
 "$bin/selftests/fewmul_test" >"$out/selftests.tap" 2>&1
+"$bin/selftests/fewmul_train_test" >"$out/selftests-train.tap" 2>&1
 "$(dirname "$0")/cli-smoke.sh" "$bin/fewmulctl" >"$out/cli.tap" 2>&1
 
 # The module cannot go away while a context is open.

@@ -1,0 +1,3058 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftests of the training ioctls of /dev/fewmul (FEWMUL_IOC_BUF_REGISTER,
+ * BUF_UNREGISTER, MODEL_CREATE, TRAIN, EVAL, STATS, HIST), written against
+ * the kernel-doc of uapi/linux/fewmul.h. Argument structs are prefilled
+ * with 0xcc (out fields included) so that a field the kernel forgets to
+ * write or to check shows up; every failure checks the exact errno.
+ *
+ * Covered:
+ * - the size-extensible struct rules for all seven ioctls (fixture "abi",
+ *   one variant per ioctl): size 0 and one byte short (EINVAL), larger
+ *   with a zero tail (accepted, tail left zero), larger with a nonzero
+ *   tail or absurd (E2BIG), every unknown flag bit (EINVAL), NULL and bad
+ *   argument pointers (EFAULT); nonzero pad fields (EINVAL), including
+ *   the implicit hole of struct fewmul_model_create;
+ * - BUF_REGISTER: handles 1..16, any alignment, length 0 / too big /
+ *   wrapping (EINVAL), unmapped, PROT_NONE, kernel and partly unmapped
+ *   memory (EFAULT, no pin leaked), read-only memory with and without
+ *   FEWMUL_BUF_WRITE, file-backed mappings (memfd, tmpfile, the test
+ *   binary: EOPNOTSUPP), the 17th buffer (ENOSPC), RLIMIT_MEMLOCK for an
+ *   unprivileged caller (ENOMEM, charge released on unregister), the same
+ *   memory in two contexts;
+ * - BUF_UNREGISTER: unknown, zero, out-of-range and stale handles (ENOENT),
+ *   the current model's arena (EBUSY, released when the model is replaced);
+ * - MODEL_CREATE: unknown arena (ENOENT), arena without WRITE (EACCES),
+ *   wrong arena length and every invalid config field (EINVAL, no model
+ *   left behind), scratch over max_scratch_bytes (E2BIG), scratch_bytes
+ *   written, INIT deterministic and seed dependent, no INIT keeps the
+ *   arena bit-exactly and trains on arbitrary contents, resumed step;
+ * - TRAIN/EVAL/STATS/HIST without a model (ENODEV);
+ * - TRAIN/EVAL argument checks: unknown or unregistered buffers (ENOENT),
+ *   nr_samples 0, short images or labels, nr_indices 0 or > 2^24, an index
+ *   or a label out of range anywhere (EINVAL, nothing trained), unmapped
+ *   indices or confusion (EFAULT), CALIBRATE on TRAIN (EINVAL);
+ * - TRAIN results: done = ceil(nr_indices / batch), errors, loss, adds,
+ *   shifts > 0, muls = classes * samples for binary/ternary + QBP, muls
+ *   in full-precision mode; EVAL: confusion matrix, no training, CALIBRATE;
+ * - STATS totals equal the sums of the calls; HIST ranges, bins of the
+ *   hidden layer, per-layer counters sum to the totals;
+ * - determinism: two contexts, one call vs split calls, resume from a
+ *   saved arena, two contexts training concurrently;
+ * - concurrency: a signal stops TRAIN between minibatches (0 with a short
+ *   done, or EINTR), a second call and unregistering the buffers in use
+ *   give EBUSY, closing the fd while another thread trains;
+ * - pinned pages (nr_foll_pin_* of /proc/vmstat) return to their baseline
+ *   after unregister, close and failed registrations;
+ * - a fail-nth sweep (failslab/fail_page_alloc) over register + create +
+ *   train: every injected failure is ENOMEM, nothing leaks;
+ * - a seeded random sequence of the seven ioctls on two fds: only
+ *   documented errnos. dmesg and kmemleak are checked by the runner.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/fewmul.h>
+
+#include "kselftest_harness.h"
+
+#define DEV "/dev/" FEWMUL_DEVICE_NAME
+#define MAX_W (FEWMUL_MAX_LAYERS_ABI + 1)
+
+/* Architectures, zero-terminated lists of widths. */
+static const __u32 NET_16_8_4[] = { 16, 8, 4, 0 };
+static const __u32 NET_16_8_10[] = { 16, 8, 10, 0 };
+static const __u32 NET_784_64_10[] = { 784, 64, 10, 0 };
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static __u64 xs_next(__u64 *s)
+{
+	__u64 x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static size_t round_page(size_t n)
+{
+	size_t p = page_size();
+
+	return n ? (n + p - 1) & ~(p - 1) : p;
+}
+
+/* Private anonymous read-write memory, populated with zeros. */
+static void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, round_page(len), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
+/* Pages spanned by [addr, addr + len). */
+static long long pages_spanned(const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, p = page_size();
+
+	return (long long)(((a + len + p - 1) & ~(p - 1)) - (a & ~(p - 1))) / p;
+}
+
+static void reg_prefill(struct fewmul_buf_register *r, const void *addr,
+			__u64 len, __u32 flags)
+{
+	memset(r, 0xcc, sizeof(*r));
+	r->size = sizeof(*r);
+	r->flags = flags;
+	r->addr = (uintptr_t)addr;
+	r->length = len;
+	r->pad = 0;
+}
+
+/* Returns 0 (and the handle) or -errno. */
+static int buf_reg(int fd, const void *addr, __u64 len, __u32 flags,
+		   __u32 *handle)
+{
+	struct fewmul_buf_register r;
+	int ret;
+
+	reg_prefill(&r, addr, len, flags);
+	ret = xioctl(fd, FEWMUL_IOC_BUF_REGISTER, &r);
+	if (!ret && handle)
+		*handle = r.handle;
+	return ret;
+}
+
+static int buf_reg_raw(int fd, __u64 addr, __u64 len, __u32 flags)
+{
+	struct fewmul_buf_register r;
+
+	reg_prefill(&r, NULL, len, flags);
+	r.addr = addr;
+	return xioctl(fd, FEWMUL_IOC_BUF_REGISTER, &r);
+}
+
+static int buf_unreg(int fd, __u32 handle)
+{
+	struct fewmul_buf_unregister u;
+
+	memset(&u, 0xcc, sizeof(u));
+	u.size = sizeof(u);
+	u.flags = 0;
+	u.handle = handle;
+	u.pad = 0;
+	return xioctl(fd, FEWMUL_IOC_BUF_UNREGISTER, &u);
+}
+
+static __u32 arch_layers(const __u32 *w)
+{
+	__u32 l = 0;
+
+	while (l < MAX_W && w[l])
+		l++;
+	return l - 1;
+}
+
+/* Parameter size: sum over layers of 4 * (n[l-1] * n[l] + 3 * n[l]). */
+static __u64 arch_param_bytes(const __u32 *w)
+{
+	__u32 l, L = arch_layers(w);
+	__u64 sum = 0;
+
+	for (l = 1; l <= L; l++)
+		sum += 4ULL * ((__u64)w[l - 1] * w[l] + 3ULL * w[l]);
+	return sum;
+}
+
+/* @pad between @batch and @seed. */
+#define MC_HOLE_START \
+	(offsetof(struct fewmul_model_create, batch) + sizeof(__u32))
+#define MC_HOLE_END	offsetof(struct fewmul_model_create, seed)
+
+/* A valid ternary + QBP + shift-BN config for @w; out fields stay 0xcc. */
+static void mc_prefill(struct fewmul_model_create *mc, __u32 arena,
+		       const __u32 *w, __u32 batch, __u64 seed)
+{
+	__u32 l, L = arch_layers(w);
+
+	memset(mc, 0xcc, sizeof(*mc));
+	memset((char *)mc + MC_HOLE_START, 0, MC_HOLE_END - MC_HOLE_START);
+	mc->size = sizeof(*mc);
+	mc->flags = FEWMUL_MODEL_INIT | FEWMUL_MODEL_QBP;
+	mc->arena = arena;
+	mc->nr_layers = L;
+	for (l = 0; l < MAX_W; l++)
+		mc->width[l] = l <= L ? w[l] : 0;
+	mc->weights = FEWMUL_MODEL_WEIGHTS_TERNARY;
+	mc->bn = FEWMUL_MODEL_BN_SHIFT;
+	mc->exp_min = -4;
+	mc->exp_max = 3;
+	mc->lr_shift_start = 3;
+	mc->lr_shift_end = 6;
+	mc->epochs = 10;
+	mc->batch = batch;
+	mc->seed = seed;
+	mc->step = 0;
+}
+
+struct net {
+	__u8 *arena;
+	__u64 arena_len;
+	__u32 harena;
+	__u32 classes;
+	struct fewmul_model_create mc;	/* the config it was created with */
+};
+
+/* Map and register (WRITE) an arena for @w; fill net->mc. */
+static void net_prepare(struct __test_metadata *_metadata, int fd,
+			struct net *n, const __u32 *w, __u32 batch, __u64 seed)
+{
+	n->arena_len = arch_param_bytes(w);
+	n->arena = map_anon(n->arena_len);
+	ASSERT_NE(NULL, n->arena);
+	ASSERT_EQ(0, buf_reg(fd, n->arena, n->arena_len, FEWMUL_BUF_WRITE,
+			     &n->harena));
+	n->classes = w[arch_layers(w)];
+	mc_prefill(&n->mc, n->harena, w, batch, seed);
+}
+
+static void net_create(struct __test_metadata *_metadata, int fd,
+		       struct net *n)
+{
+	struct fewmul_model_create mc = n->mc;
+
+	ASSERT_EQ(0, xioctl(fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(sizeof(mc), mc.size);
+	EXPECT_NE(0, mc.scratch_bytes);
+	EXPECT_NE(0xccccccccccccccccULL, mc.scratch_bytes);
+	n->mc.scratch_bytes = mc.scratch_bytes;
+}
+
+static void net_setup(struct __test_metadata *_metadata, int fd,
+		      struct net *n, const __u32 *w, __u32 batch, __u64 seed)
+{
+	net_prepare(_metadata, fd, n, w, batch, seed);
+	net_create(_metadata, fd, n);
+}
+
+struct data {
+	__u8 *images;		/* nr_samples * width pixels */
+	__u8 *labels;		/* nr_samples labels < classes */
+	__u32 *idx;		/* nr_idx indices < nr_samples */
+	__u32 nr_samples, width, classes, nr_idx;
+	__u32 himages, hlabels;
+};
+
+/* Synthetic data: random pixels, the label's pixel set to 255. */
+static void data_make(struct __test_metadata *_metadata, struct data *d,
+		      __u32 nr_samples, __u32 width, __u32 classes,
+		      __u32 nr_idx, __u64 seed)
+{
+	__u64 s = seed * 0x9e3779b97f4a7c15ULL | 1, i;
+
+	memset(d, 0, sizeof(*d));
+	d->nr_samples = nr_samples;
+	d->width = width;
+	d->classes = classes;
+	d->nr_idx = nr_idx;
+	d->images = map_anon((size_t)nr_samples * width);
+	d->labels = map_anon(nr_samples);
+	d->idx = map_anon((size_t)nr_idx * sizeof(__u32));
+	ASSERT_NE(NULL, d->images);
+	ASSERT_NE(NULL, d->labels);
+	ASSERT_NE(NULL, d->idx);
+	for (i = 0; i < (__u64)nr_samples * width; i++)
+		d->images[i] = xs_next(&s) >> 56;
+	for (i = 0; i < nr_samples; i++) {
+		d->labels[i] = (xs_next(&s) >> 32) % classes;
+		d->images[i * width + d->labels[i] % width] = 255;
+	}
+	for (i = 0; i < nr_idx; i++)
+		d->idx[i] = (xs_next(&s) >> 32) % nr_samples;
+}
+
+static void data_register(struct __test_metadata *_metadata, int fd,
+			  struct data *d)
+{
+	ASSERT_EQ(0, buf_reg(fd, d->images, (__u64)d->nr_samples * d->width,
+			     0, &d->himages));
+	ASSERT_EQ(0, buf_reg(fd, d->labels, d->nr_samples, 0, &d->hlabels));
+}
+
+static void run_prefill(struct fewmul_run *r, const struct data *d,
+			const __u32 *idx, __u32 nr)
+{
+	memset(r, 0xcc, sizeof(*r));
+	r->size = sizeof(*r);
+	r->flags = 0;
+	r->images = d->himages;
+	r->labels = d->hlabels;
+	r->nr_samples = d->nr_samples;
+	r->nr_indices = nr;
+	r->indices = (uintptr_t)idx;
+	r->confusion = 0;
+	r->epoch = 0;
+	r->notify_every = 0;
+}
+
+/* TRAIN on d->idx[first .. first + nr). */
+static int do_train(int fd, const struct data *d, __u32 first, __u32 nr,
+		    struct fewmul_run *r)
+{
+	run_prefill(r, d, d->idx + first, nr);
+	return xioctl(fd, FEWMUL_IOC_TRAIN, r);
+}
+
+static int do_eval(int fd, const struct data *d, __u32 first, __u32 nr,
+		   __u64 *confusion, struct fewmul_run *r)
+{
+	run_prefill(r, d, d->idx + first, nr);
+	r->confusion = (uintptr_t)confusion;
+	return xioctl(fd, FEWMUL_IOC_EVAL, r);
+}
+
+static int get_stats(int fd, struct fewmul_stats *s)
+{
+	memset(s, 0xcc, sizeof(*s));
+	s->size = sizeof(*s);
+	s->flags = 0;
+	return xioctl(fd, FEWMUL_IOC_STATS, s);
+}
+
+static int get_hist(int fd, __u32 layer, struct fewmul_hist *h)
+{
+	memset(h, 0xcc, sizeof(*h));
+	h->size = sizeof(*h);
+	h->flags = 0;
+	h->layer = layer;
+	h->pad = 0;
+	return xioctl(fd, FEWMUL_IOC_HIST, h);
+}
+
+static __u64 nr_batches(__u64 n, __u64 b)
+{
+	return (n + b - 1) / b;
+}
+
+static int get_info(int fd, struct fewmul_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return xioctl(fd, FEWMUL_IOC_INFO, info);
+}
+
+static int open_dev(void)
+{
+	return open(DEV, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * Pinned pages outstanding system wide: nr_foll_pin_acquired -
+ * nr_foll_pin_released, after folding the per-cpu counters.
+ */
+static int pins_now(long long *out)
+{
+	long long acq = -1, rel = -1, v;
+	char line[128];
+	FILE *f;
+	int fd;
+
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1\n", 2) < 0) {
+			/* not root: counters may lag, pins_settle() polls */
+		}
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "nr_foll_pin_acquired %lld", &v) == 1)
+			acq = v;
+		else if (sscanf(line, "nr_foll_pin_released %lld", &v) == 1)
+			rel = v;
+	}
+	fclose(f);
+	if (acq < 0 || rel < 0)
+		return -1;
+	*out = acq - rel;
+	return 0;
+}
+
+/* Poll (up to 2 s) until the outstanding pins equal @want; return them. */
+static long long pins_settle(long long want)
+{
+	long long v = LLONG_MIN;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		if (pins_now(&v))
+			return LLONG_MIN;
+		if (v == want)
+			break;
+		usleep(50000);
+	}
+	return v;
+}
+
+#define PINS_BASELINE(var) do {						\
+	if (pins_now(&(var)))						\
+		SKIP(return, "no nr_foll_pin_* in /proc/vmstat");	\
+} while (0)
+
+static void sig_noop(int sig)
+{
+	(void)sig;
+}
+
+/* SIGUSR1 without SA_RESTART, so that it interrupts the ioctl. */
+static int install_sigusr1(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_noop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* A TRAIN call on another thread. */
+struct bg_train {
+	pthread_t th;
+	int fd;
+	struct fewmul_run run;
+	int ret;		/* 0 or -errno */
+	int started;
+	int finished;
+};
+
+static void *bg_train_fn(void *arg)
+{
+	struct bg_train *b = arg;
+	struct fewmul_run r;
+	int ret;
+
+	__atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
+	do {	/* a probe of the main thread may hold the context briefly */
+		r = b->run;
+		ret = xioctl(b->fd, FEWMUL_IOC_TRAIN, &r);
+	} while (ret == -EBUSY);
+	b->run = r;
+	b->ret = ret;
+	__atomic_store_n(&b->finished, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int bg_finished(struct bg_train *b)
+{
+	return __atomic_load_n(&b->finished, __ATOMIC_SEQ_CST);
+}
+
+static int bg_start(struct bg_train *b, int fd, const struct data *d,
+		    __u32 nr)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	run_prefill(&b->run, d, d->idx, nr);
+	if (pthread_create(&b->th, NULL, bg_train_fn, b))
+		return -1;
+	while (!__atomic_load_n(&b->started, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * Wait until the background call is inside the context: a one-sample
+ * TRAIN from this thread gives EBUSY. Probes that ran instead are
+ * counted in *probes. Returns 0, or -1 if the call finished first.
+ */
+static int bg_wait_busy(struct bg_train *b, const struct data *d,
+			int *probes)
+{
+	struct fewmul_run r;
+	int i, ret;
+
+	for (i = 0; i < 20000; i++) {
+		if (bg_finished(b))
+			return -1;
+		ret = do_train(b->fd, d, 0, 1, &r);
+		if (ret == -EBUSY)
+			return 0;
+		if (ret)
+			return ret;
+		(*probes)++;
+		usleep(500);
+	}
+	return -1;
+}
+
+/* Signal the thread until its call returns (at most 60 s), then join. */
+static void bg_stop(struct bg_train *b)
+{
+	int i;
+
+	for (i = 0; i < 6000 && !bg_finished(b); i++) {
+		pthread_kill(b->th, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(b->th, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* fixtures                                                            */
+
+FIXTURE(dev) {
+	int fd;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", DEV, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	close(self->fd);
+}
+
+/* An fd with a 16-8-4 model (batch 4) and 32 samples registered. */
+FIXTURE(ctx) {
+	int fd;
+	struct net net;
+	struct data data;
+};
+
+FIXTURE_SETUP(ctx)
+{
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", DEV, strerror(errno));
+	net_setup(_metadata, self->fd, &self->net, NET_16_8_4, 4, 1);
+	data_make(_metadata, &self->data, 32, 16, 4, 64, 7);
+	data_register(_metadata, self->fd, &self->data);
+}
+
+FIXTURE_TEARDOWN(ctx)
+{
+	close(self->fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* struct rules, one variant per ioctl                                 */
+
+FIXTURE(abi) {
+	int fd;
+	struct net net;
+	struct data data;
+	__u8 *spare;
+	__u32 spare_h;		/* the spare page registered, or 0 */
+};
+
+FIXTURE_VARIANT(abi) {
+	unsigned long cmd;
+	__u32 size;		/* sizeof the v1 struct */
+	__u32 flags_ok;		/* flag bits this ioctl accepts */
+	/* a valid argument; returns 0 or -errno */
+	int (*fill)(FIXTURE_DATA(abi) *self, void *arg);
+};
+
+static int fill_buf_register(FIXTURE_DATA(abi) *self, void *arg)
+{
+	reg_prefill(arg, self->spare, page_size(), FEWMUL_BUF_WRITE);
+	return 0;
+}
+
+static int fill_buf_unregister(FIXTURE_DATA(abi) *self, void *arg)
+{
+	struct fewmul_buf_unregister *u = arg;
+	int ret;
+
+	if (!self->spare_h) {
+		ret = buf_reg(self->fd, self->spare, page_size(), 0,
+			      &self->spare_h);
+		if (ret)
+			return ret;
+	}
+	memset(u, 0xcc, sizeof(*u));
+	u->size = sizeof(*u);
+	u->flags = 0;
+	u->handle = self->spare_h;
+	u->pad = 0;
+	return 0;
+}
+
+static int fill_model_create(FIXTURE_DATA(abi) *self, void *arg)
+{
+	memcpy(arg, &self->net.mc, sizeof(self->net.mc));
+	((struct fewmul_model_create *)arg)->flags = FEWMUL_MODEL_QBP;
+	return 0;
+}
+
+static int fill_train(FIXTURE_DATA(abi) *self, void *arg)
+{
+	run_prefill(arg, &self->data, self->data.idx, 8);
+	return 0;
+}
+
+static int fill_eval(FIXTURE_DATA(abi) *self, void *arg)
+{
+	run_prefill(arg, &self->data, self->data.idx, 8);
+	return 0;
+}
+
+static int fill_stats(FIXTURE_DATA(abi) *self, void *arg)
+{
+	struct fewmul_stats *s = arg;
+
+	memset(s, 0xcc, sizeof(*s));
+	s->size = sizeof(*s);
+	s->flags = 0;
+	return 0;
+}
+
+static int fill_hist(FIXTURE_DATA(abi) *self, void *arg)
+{
+	struct fewmul_hist *h = arg;
+
+	memset(h, 0xcc, sizeof(*h));
+	h->size = sizeof(*h);
+	h->flags = 0;
+	h->layer = 1;
+	h->pad = 0;
+	return 0;
+}
+
+FIXTURE_VARIANT_ADD(abi, buf_register) {
+	.cmd = FEWMUL_IOC_BUF_REGISTER,
+	.size = sizeof(struct fewmul_buf_register),
+	.flags_ok = FEWMUL_BUF_FLAGS_ALL,
+	.fill = fill_buf_register,
+};
+
+FIXTURE_VARIANT_ADD(abi, buf_unregister) {
+	.cmd = FEWMUL_IOC_BUF_UNREGISTER,
+	.size = sizeof(struct fewmul_buf_unregister),
+	.flags_ok = 0,
+	.fill = fill_buf_unregister,
+};
+
+FIXTURE_VARIANT_ADD(abi, model_create) {
+	.cmd = FEWMUL_IOC_MODEL_CREATE,
+	.size = sizeof(struct fewmul_model_create),
+	.flags_ok = FEWMUL_MODEL_FLAGS_ALL,
+	.fill = fill_model_create,
+};
+
+/* TRAIN accepts no flag: FEWMUL_RUN_CALIBRATE is EVAL's only. */
+FIXTURE_VARIANT_ADD(abi, train) {
+	.cmd = FEWMUL_IOC_TRAIN,
+	.size = sizeof(struct fewmul_run),
+	.flags_ok = 0,
+	.fill = fill_train,
+};
+
+FIXTURE_VARIANT_ADD(abi, eval) {
+	.cmd = FEWMUL_IOC_EVAL,
+	.size = sizeof(struct fewmul_run),
+	.flags_ok = FEWMUL_RUN_FLAGS_ALL,
+	.fill = fill_eval,
+};
+
+FIXTURE_VARIANT_ADD(abi, stats) {
+	.cmd = FEWMUL_IOC_STATS,
+	.size = sizeof(struct fewmul_stats),
+	.flags_ok = 0,
+	.fill = fill_stats,
+};
+
+FIXTURE_VARIANT_ADD(abi, hist) {
+	.cmd = FEWMUL_IOC_HIST,
+	.size = sizeof(struct fewmul_hist),
+	.flags_ok = 0,
+	.fill = fill_hist,
+};
+
+FIXTURE_SETUP(abi)
+{
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", DEV, strerror(errno));
+	net_setup(_metadata, self->fd, &self->net, NET_16_8_4, 4, 1);
+	data_make(_metadata, &self->data, 32, 16, 4, 64, 7);
+	data_register(_metadata, self->fd, &self->data);
+	self->spare = map_anon(page_size());
+	ASSERT_NE(NULL, self->spare);
+}
+
+FIXTURE_TEARDOWN(abi)
+{
+	close(self->fd);
+}
+
+#define ABI_TAIL	16
+#define ABI_BUF_WORDS	((sizeof(struct fewmul_hist) + ABI_TAIL) / 8 + 8)
+
+static void abi_set_size(void *arg, __u32 size)
+{
+	memcpy(arg, &size, sizeof(size));
+}
+
+TEST_F(abi, valid)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	EXPECT_EQ(0, xioctl(self->fd, variant->cmd, buf));
+}
+
+TEST_F(abi, size_zero)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	abi_set_size(buf, 0);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, variant->cmd, buf));
+}
+
+TEST_F(abi, size_one_short)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	abi_set_size(buf, variant->size - 1);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, variant->cmd, buf));
+}
+
+/* A newer, larger struct is accepted when its tail is zero ... */
+TEST_F(abi, size_larger_zero_tail)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+	unsigned char *tail = (unsigned char *)buf + variant->size;
+	int i;
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	abi_set_size(buf, variant->size + ABI_TAIL);
+	EXPECT_EQ(0, xioctl(self->fd, variant->cmd, buf));
+	for (i = 0; i < ABI_TAIL; i++) {
+		EXPECT_EQ(0, tail[i]) TH_LOG("tail byte %d written", i);
+	}
+}
+
+/* ... and rejected with E2BIG when it is not. */
+TEST_F(abi, size_larger_nonzero_tail)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+	unsigned char *tail = (unsigned char *)buf + variant->size;
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	abi_set_size(buf, variant->size + ABI_TAIL);
+	tail[0] = 1;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, variant->cmd, buf));
+	tail[0] = 0;
+	tail[ABI_TAIL - 1] = 0x80;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, variant->cmd, buf));
+}
+
+TEST_F(abi, size_huge)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	abi_set_size(buf, 0xffffffffu);
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, variant->cmd, buf));
+}
+
+TEST_F(abi, unknown_flags)
+{
+	__u64 buf[ABI_BUF_WORDS];
+	__u32 bit, flags;
+
+	for (bit = 0; bit < 32; bit++) {
+		if (variant->flags_ok & (1U << bit))
+			continue;
+		memset(buf, 0, sizeof(buf));
+		ASSERT_EQ(0, variant->fill(self, buf));
+		memcpy(&flags, (char *)buf + 4, sizeof(flags));
+		flags |= 1U << bit;
+		memcpy((char *)buf + 4, &flags, sizeof(flags));
+		EXPECT_EQ(-EINVAL, xioctl(self->fd, variant->cmd, buf))
+			TH_LOG("flag bit %u", bit);
+	}
+}
+
+TEST_F(abi, null_arg)
+{
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, variant->cmd, NULL));
+}
+
+TEST_F(abi, bad_arg)
+{
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, variant->cmd, (void *)16));
+}
+
+/* A struct that ends where a page ends, size pointing past it. */
+TEST_F(abi, size_past_mapping)
+{
+	size_t pg = page_size();
+	unsigned char *p;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	p += pg - variant->size;
+	ASSERT_EQ(0, variant->fill(self, p));
+	abi_set_size(p, variant->size + 8);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, variant->cmd, p));
+}
+
+TEST_F(dev, buf_register_pad_nonzero)
+{
+	struct fewmul_buf_register r;
+	void *p = map_anon(page_size());
+
+	ASSERT_NE(NULL, p);
+	reg_prefill(&r, p, page_size(), 0);
+	r.pad = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_BUF_REGISTER, &r));
+	r.pad = 0x80000000u;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_BUF_REGISTER, &r));
+}
+
+TEST_F(dev, buf_unregister_pad_nonzero)
+{
+	struct fewmul_buf_unregister u;
+	void *p = map_anon(page_size());
+	__u32 h;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, buf_reg(self->fd, p, page_size(), 0, &h));
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.handle = h;
+	u.pad = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_BUF_UNREGISTER, &u));
+	/* still registered */
+	EXPECT_EQ(0, buf_unreg(self->fd, h));
+}
+
+TEST_F(ctx, hist_pad_nonzero)
+{
+	struct fewmul_hist h;
+
+	memset(&h, 0xcc, sizeof(h));
+	h.size = sizeof(h);
+	h.flags = 0;
+	h.layer = 1;
+	h.pad = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_HIST, &h));
+}
+
+/* Implicit padding is padding too: it must be zero. */
+TEST_F(ctx, model_create_implicit_pad_nonzero)
+{
+	struct fewmul_model_create mc = self->net.mc;
+
+	if (MC_HOLE_END == MC_HOLE_START)
+		SKIP(return, "struct fewmul_model_create has no hole");
+	mc.flags = 0;
+	((unsigned char *)&mc)[MC_HOLE_START] = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_INFO                                                     */
+
+TEST_F(dev, info_has_train_feature)
+{
+	struct fewmul_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_NE(0, info.features & FEWMUL_FEATURE_TRAIN);
+	EXPECT_LE(3, info.max_layers);
+	EXPECT_GE(FEWMUL_MAX_LAYERS_ABI, info.max_layers);
+	EXPECT_LE(16, info.max_width);
+	EXPECT_LE(16, info.max_batch);
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_BUF_REGISTER                                             */
+
+TEST_F(dev, buf_register_ok)
+{
+	struct fewmul_buf_register r;
+	void *p = map_anon(3 * page_size());
+
+	ASSERT_NE(NULL, p);
+	reg_prefill(&r, p, 3 * page_size(), FEWMUL_BUF_WRITE);
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_BUF_REGISTER, &r));
+	EXPECT_LE(1, r.handle);
+	EXPECT_GE(FEWMUL_MAX_BUFFERS, r.handle);
+	EXPECT_EQ(0, r.pad);
+	EXPECT_EQ(sizeof(r), r.size);
+	EXPECT_EQ(FEWMUL_BUF_WRITE, r.flags);
+	EXPECT_EQ((uintptr_t)p, r.addr);
+	EXPECT_EQ(3 * page_size(), r.length);
+	EXPECT_EQ(0, buf_unreg(self->fd, r.handle));
+}
+
+/* Any alignment and any length from 1 byte. */
+TEST_F(dev, buf_register_unaligned)
+{
+	__u8 *p = map_anon(4 * page_size());
+	__u32 h1, h2, h3;
+
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0, buf_reg(self->fd, p + 1, 1, FEWMUL_BUF_WRITE, &h1));
+	EXPECT_EQ(0, buf_reg(self->fd, p + page_size() - 3, 7, 0, &h2));
+	EXPECT_EQ(0, buf_reg(self->fd, p + 13, 3 * page_size(),
+			     FEWMUL_BUF_WRITE, &h3));
+	EXPECT_NE(h1, h2);
+	EXPECT_NE(h2, h3);
+	EXPECT_NE(h1, h3);
+}
+
+TEST_F(dev, buf_register_length_zero)
+{
+	void *p = map_anon(page_size());
+
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-EINVAL, buf_reg(self->fd, p, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, buf_reg(self->fd, p, 0, FEWMUL_BUF_WRITE, NULL));
+}
+
+TEST_F(dev, buf_register_length_too_big)
+{
+	void *p = map_anon(page_size());
+
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-EINVAL, buf_reg(self->fd, p, FEWMUL_MAX_BUF_BYTES + 1, 0,
+				   NULL));
+	EXPECT_EQ(-EINVAL, buf_reg(self->fd, p, ~0ULL, 0, NULL));
+}
+
+TEST_F(dev, buf_register_wraps)
+{
+	EXPECT_EQ(-EINVAL, buf_reg_raw(self->fd, ~0ULL - 100, 4096, 0));
+	EXPECT_EQ(-EINVAL, buf_reg_raw(self->fd, ~0ULL - 4095, 8192,
+				       FEWMUL_BUF_WRITE));
+	EXPECT_EQ(-EINVAL, buf_reg_raw(self->fd, ~0ULL, 2, 0));
+}
+
+TEST_F(dev, buf_register_unmapped)
+{
+	long long base;
+	void *p;
+
+	PINS_BASELINE(base);
+	p = mmap(NULL, 2 * page_size(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, 2 * page_size()));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, 2 * page_size(), 0, NULL));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, 1, FEWMUL_BUF_WRITE, NULL));
+	EXPECT_EQ(-EFAULT, buf_reg_raw(self->fd, 0, page_size(), 0));
+	/* a kernel address */
+	EXPECT_EQ(-EFAULT, buf_reg_raw(self->fd, 0xffff888000000000ULL,
+				       page_size(), 0));
+	EXPECT_EQ(base, pins_settle(base));
+}
+
+/* The last page is missing: nothing stays pinned. */
+TEST_F(dev, buf_register_partly_unmapped)
+{
+	size_t pg = page_size();
+	long long base;
+	__u8 *p;
+
+	PINS_BASELINE(base);
+	p = map_anon(4 * pg);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, munmap(p + 3 * pg, pg));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, 4 * pg, 0, NULL));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p + 5, 3 * pg, FEWMUL_BUF_WRITE,
+				   NULL));
+	/* a hole in the middle */
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, 3 * pg, 0, NULL));
+	EXPECT_EQ(base, pins_settle(base));
+	/* a whole part still registers */
+	EXPECT_EQ(0, buf_reg(self->fd, p + 2 * pg, pg, FEWMUL_BUF_WRITE, NULL));
+}
+
+TEST_F(dev, buf_register_prot_none)
+{
+	void *p = mmap(NULL, page_size(), PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, page_size(), 0, NULL));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, page_size(), FEWMUL_BUF_WRITE,
+				   NULL));
+}
+
+TEST_F(dev, buf_register_readonly)
+{
+	__u8 *p = map_anon(2 * page_size());
+	__u32 h;
+
+	ASSERT_NE(NULL, p);
+	p[0] = 1;
+	ASSERT_EQ(0, mprotect(p, 2 * page_size(), PROT_READ));
+	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, 2 * page_size(),
+				   FEWMUL_BUF_WRITE, NULL));
+	EXPECT_EQ(0, buf_reg(self->fd, p, 2 * page_size(), 0, &h));
+	EXPECT_EQ(0, buf_unreg(self->fd, h));
+}
+
+/* The kernel takes no VMA with a file behind it, shmem included. */
+TEST_F(dev, buf_register_file_backed)
+{
+	size_t len = 2 * page_size();
+	char path[] = "/tmp/fewmul-test-XXXXXX";
+	void *p;
+	int mfd, tfd;
+
+	mfd = memfd_create("fewmul-test", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, len));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, len);
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, len, FEWMUL_BUF_WRITE,
+				       NULL));
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, len, 0, NULL));
+
+	/* private file mapping, written: anonymous pages in a file VMA */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 2, len);
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, len, FEWMUL_BUF_WRITE,
+				       NULL));
+	close(mfd);
+
+	/* the test binary, read-only (the host's real filesystem) */
+	tfd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, tfd);
+	p = mmap(NULL, page_size(), PROT_READ, MAP_PRIVATE, tfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, page_size(), 0, NULL));
+	close(tfd);
+
+	/* a regular file in /tmp (tmpfs or a disk filesystem) */
+	tfd = mkstemp(path);
+	if (tfd < 0) {
+		TH_LOG("mkstemp in /tmp: %s; tmpfile case not run",
+		       strerror(errno));
+		return;
+	}
+	unlink(path);
+	ASSERT_EQ(0, ftruncate(tfd, len));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 3, len);
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, len, FEWMUL_BUF_WRITE,
+				       NULL));
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, len, 0, NULL));
+	close(tfd);
+}
+
+TEST_F(dev, buf_register_17th_enospc)
+{
+	__u32 h[FEWMUL_MAX_BUFFERS], again;
+	size_t pg = page_size();
+	__u8 *p = map_anon((FEWMUL_MAX_BUFFERS + 1) * pg);
+	int i, j;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < FEWMUL_MAX_BUFFERS; i++) {
+		ASSERT_EQ(0, buf_reg(self->fd, p + i * pg, pg, FEWMUL_BUF_WRITE,
+				     &h[i])) TH_LOG("buffer %d", i + 1);
+		EXPECT_LE(1, h[i]);
+		EXPECT_GE(FEWMUL_MAX_BUFFERS, h[i]);
+		for (j = 0; j < i; j++) {
+			EXPECT_NE(h[j], h[i]);
+		}
+	}
+	EXPECT_EQ(-ENOSPC, buf_reg(self->fd, p + FEWMUL_MAX_BUFFERS * pg, pg,
+				   0, NULL));
+	/* the same memory again is a new buffer too */
+	EXPECT_EQ(-ENOSPC, buf_reg(self->fd, p, pg, 0, NULL));
+	ASSERT_EQ(0, buf_unreg(self->fd, h[5]));
+	ASSERT_EQ(0, buf_reg(self->fd, p + FEWMUL_MAX_BUFFERS * pg, pg, 0,
+			     &again));
+	EXPECT_LE(1, again);
+	EXPECT_GE(FEWMUL_MAX_BUFFERS, again);
+	for (j = 0; j < FEWMUL_MAX_BUFFERS; j++) {
+		if (j != 5) {
+			EXPECT_NE(h[j], again);
+		}
+	}
+	EXPECT_EQ(-ENOSPC, buf_reg(self->fd, p, pg, 0, NULL));
+}
+
+/* Contexts are independent: the same memory in two of them. */
+TEST_F(dev, buf_register_same_memory_two_contexts)
+{
+	__u8 *p = map_anon(page_size());
+	__u32 h1, h2;
+	int fd2;
+
+	ASSERT_NE(NULL, p);
+	fd2 = open_dev();
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, buf_reg(self->fd, p, page_size(), FEWMUL_BUF_WRITE, &h1));
+	EXPECT_EQ(0, buf_reg(fd2, p, page_size(), FEWMUL_BUF_WRITE, &h2));
+	EXPECT_EQ(0, buf_unreg(fd2, h2));
+	EXPECT_EQ(-ENOENT, buf_unreg(fd2, h2));
+	EXPECT_EQ(0, buf_unreg(self->fd, h1));
+	EXPECT_EQ(0, close(fd2));
+}
+
+/*
+ * Without CAP_IPC_LOCK the pinned pages count against RLIMIT_MEMLOCK.
+ * The harness runs each test in its own process, so this one drops to
+ * nobody after opening the device.
+ */
+TEST(buf_register_rlimit_memlock)
+{
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	size_t chunk = 40 << 10;
+	__u32 h1, h2;
+	int fd, fd2;
+	__u8 *p;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop to an unprivileged uid");
+	fd = open_dev();
+	fd2 = open_dev();
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	p = mmap(NULL, 256 << 10, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, 256 << 10);
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+
+	ASSERT_EQ(0, buf_reg(fd, p, chunk, FEWMUL_BUF_WRITE, &h1));
+	EXPECT_EQ(-ENOMEM, buf_reg(fd, p + chunk, chunk, FEWMUL_BUF_WRITE,
+				   NULL));
+	EXPECT_EQ(-ENOMEM, buf_reg(fd, p, 256 << 10, 0, NULL));
+	/* unregistering returns the charge */
+	ASSERT_EQ(0, buf_unreg(fd, h1));
+	EXPECT_EQ(0, buf_reg(fd, p + chunk, chunk, FEWMUL_BUF_WRITE, &h2));
+	EXPECT_EQ(0, buf_reg(fd, p, 16 << 10, 0, &h1));
+	EXPECT_EQ(-ENOMEM, buf_reg(fd2, p, chunk, 0, NULL));
+	/* and so does close */
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, buf_reg(fd2, p, chunk, FEWMUL_BUF_WRITE, NULL));
+	EXPECT_EQ(0, close(fd2));
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_BUF_UNREGISTER                                           */
+
+TEST_F(dev, buf_unregister_unknown)
+{
+	__u8 *p = map_anon(page_size());
+	__u32 h;
+
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-ENOENT, buf_unreg(self->fd, 1));
+	ASSERT_EQ(0, buf_reg(self->fd, p, page_size(), 0, &h));
+	EXPECT_EQ(-ENOENT, buf_unreg(self->fd, 0));
+	EXPECT_EQ(-ENOENT, buf_unreg(self->fd, FEWMUL_MAX_BUFFERS + 1));
+	EXPECT_EQ(-ENOENT, buf_unreg(self->fd, 0xffffffffu));
+	EXPECT_EQ(-ENOENT, buf_unreg(self->fd, h == 7 ? 8 : 7));
+	EXPECT_EQ(0, buf_unreg(self->fd, h));
+	EXPECT_EQ(-ENOENT, buf_unreg(self->fd, h));
+}
+
+/* Handles are per context. */
+TEST_F(dev, buf_unregister_other_context)
+{
+	__u8 *p = map_anon(page_size());
+	__u32 h;
+	int fd2;
+
+	ASSERT_NE(NULL, p);
+	fd2 = open_dev();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, buf_reg(self->fd, p, page_size(), 0, &h));
+	EXPECT_EQ(-ENOENT, buf_unreg(fd2, h));
+	EXPECT_EQ(0, buf_unreg(self->fd, h));
+	close(fd2);
+}
+
+TEST_F(ctx, buf_unregister_arena_busy)
+{
+	struct net other;
+
+	EXPECT_EQ(-EBUSY, buf_unreg(self->fd, self->net.harena));
+	/* a new model on another arena releases the old one */
+	net_setup(_metadata, self->fd, &other, NET_16_8_4, 4, 2);
+	EXPECT_EQ(-EBUSY, buf_unreg(self->fd, other.harena));
+	EXPECT_EQ(0, buf_unreg(self->fd, self->net.harena));
+	/* data buffers are free while no call runs */
+	EXPECT_EQ(0, buf_unreg(self->fd, self->data.hlabels));
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_MODEL_CREATE                                             */
+
+TEST_F(dev, model_create_ok)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_stats st;
+	struct net n;
+
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	mc = n.mc;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_NE(0, mc.scratch_bytes);
+	EXPECT_NE(0xccccccccccccccccULL, mc.scratch_bytes);
+	/* in fields are left alone */
+	EXPECT_EQ(sizeof(mc), mc.size);
+	EXPECT_EQ(n.mc.flags, mc.flags);
+	EXPECT_EQ(n.mc.arena, mc.arena);
+	EXPECT_EQ(n.mc.batch, mc.batch);
+	EXPECT_EQ(n.mc.seed, mc.seed);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.step);
+	EXPECT_EQ(0, st.samples);
+	EXPECT_EQ(0, st.errors);
+	EXPECT_EQ(0, st.loss);
+	EXPECT_EQ(0, st.adds);
+	EXPECT_EQ(0, st.shifts);
+	EXPECT_EQ(0, st.muls);
+	/* the same arena again replaces the model */
+	mc = n.mc;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+}
+
+TEST_F(dev, model_create_unknown_arena)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_stats st;
+	struct net n;
+	__u32 h;
+
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	h = n.harena;
+	for (__u32 bad = 0; bad <= FEWMUL_MAX_BUFFERS + 1; bad++) {
+		if (bad == h)
+			continue;
+		mc = n.mc;
+		mc.arena = bad;
+		EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE,
+					  &mc)) TH_LOG("arena %u", bad);
+	}
+	mc = n.mc;
+	mc.arena = 0xffffffffu;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	/* unregistered */
+	ASSERT_EQ(0, buf_unreg(self->fd, h));
+	mc = n.mc;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(-ENODEV, get_stats(self->fd, &st));
+}
+
+TEST_F(dev, model_create_arena_not_writable)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_stats st;
+	__u64 len = arch_param_bytes(NET_16_8_4);
+	__u8 *p = map_anon(len);
+	__u32 h;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, buf_reg(self->fd, p, len, 0, &h));
+	mc_prefill(&mc, h, NET_16_8_4, 4, 1);
+	EXPECT_EQ(-EACCES, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	mc_prefill(&mc, h, NET_16_8_4, 4, 1);
+	mc.flags = 0;
+	EXPECT_EQ(-EACCES, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(-ENODEV, get_stats(self->fd, &st));
+}
+
+TEST_F(dev, model_create_arena_length)
+{
+	struct fewmul_model_create mc;
+	__u64 len = arch_param_bytes(NET_16_8_4);
+	__u8 *p = map_anon(len + 8);
+	__u32 hs, hl, hok;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, buf_reg(self->fd, p, len - 4, FEWMUL_BUF_WRITE, &hs));
+	ASSERT_EQ(0, buf_reg(self->fd, p, len + 4, FEWMUL_BUF_WRITE, &hl));
+	ASSERT_EQ(0, buf_reg(self->fd, p + 1, len, FEWMUL_BUF_WRITE, &hok));
+	mc_prefill(&mc, hs, NET_16_8_4, 4, 1);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	mc_prefill(&mc, hl, NET_16_8_4, 4, 1);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	/* any alignment of the arena is fine */
+	mc_prefill(&mc, hok, NET_16_8_4, 4, 1);
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+}
+
+#define NR_BAD_CFG 27
+
+/* Mutate a valid 16-8-4 config into invalid case @i; returns its name. */
+static const char *bad_cfg(struct fewmul_model_create *mc, int i,
+			   const struct fewmul_info *info)
+{
+	switch (i) {
+	case 0: mc->nr_layers = 0; return "nr_layers 0";
+	case 1: mc->nr_layers = FEWMUL_MAX_LAYERS_ABI + 1; return "nr_layers 17";
+	case 2: mc->nr_layers = 0xffffffffu; return "nr_layers ~0";
+	case 3: mc->width[0] = 0; return "input width 0";
+	case 4: mc->width[1] = 0; return "hidden width 0";
+	case 5: mc->width[0] = info->max_width + 1; return "input width > max";
+	case 6: mc->width[1] = info->max_width + 1; return "hidden width > max";
+	case 7: mc->width[1] = 0xffffffffu; return "hidden width ~0";
+	case 8: mc->width[2] = 1; return "1 class";
+	case 9: mc->width[2] = 257; return "257 classes";
+	case 10: mc->width[3] = 4; return "width after nr_layers";
+	case 11: mc->width[FEWMUL_MAX_LAYERS_ABI] = 1; return "width[16] set";
+	case 12: mc->nr_layers = 1; return "nr_layers 1 with width[2] set";
+	case 13: mc->weights = 4; return "weights 4";
+	case 14: mc->weights = 0xffffffffu; return "weights ~0";
+	case 15: mc->bn = 2; return "bn 2";
+	case 16: mc->exp_min = -17; return "exp_min -17";
+	case 17: mc->exp_min = INT_MIN; return "exp_min INT_MIN";
+	case 18: mc->exp_max = 9; return "exp_max 9";
+	case 19: mc->exp_min = 3; mc->exp_max = 2; return "exp_min > exp_max";
+	case 20: mc->lr_shift_start = 25; mc->lr_shift_end = 25;
+		return "lr_shift_start 25";
+	case 21: mc->lr_shift_end = 2; return "lr_shift_end < start";
+	case 22: mc->lr_shift_end = 25; return "lr_shift_end 25";
+	case 23: mc->epochs = 0; return "epochs 0";
+	case 24: mc->epochs = 100001; return "epochs 100001";
+	case 25: mc->batch = 0; return "batch 0";
+	case 26: mc->batch = info->max_batch + 1; return "batch > max";
+	}
+	return NULL;
+}
+
+TEST_F(dev, model_create_bad_config)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_info info;
+	struct fewmul_stats st;
+	struct net n;
+	const char *name;
+	int i;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	for (i = 0; i < NR_BAD_CFG; i++) {
+		mc = n.mc;
+		name = bad_cfg(&mc, i, &info);
+		ASSERT_NE(NULL, name);
+		EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE,
+					  &mc)) TH_LOG("case %s", name);
+		/* a failed create leaves no model behind */
+		EXPECT_EQ(-ENODEV, get_stats(self->fd, &st))
+			TH_LOG("case %s", name);
+	}
+	/* the base config is valid */
+	mc = n.mc;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+}
+
+/* Every valid weight and BN mode, and the bounds of each field. */
+TEST_F(dev, model_create_bounds_ok)
+{
+	struct fewmul_model_create mc;
+	struct net n;
+	__u32 w, bn;
+
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	for (w = FEWMUL_MODEL_WEIGHTS_FULL; w <= FEWMUL_MODEL_WEIGHTS_TERNARY; w++) {
+		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT; bn++) {
+			mc = n.mc;
+			mc.weights = w;
+			mc.bn = bn;
+			EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE,
+					    &mc)) TH_LOG("weights %u bn %u", w, bn);
+		}
+	}
+	mc = n.mc;
+	mc.exp_min = -16;
+	mc.exp_max = 8;
+	mc.lr_shift_start = 0;
+	mc.lr_shift_end = 24;
+	mc.epochs = 100000;
+	mc.batch = 1;
+	mc.flags = 0;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	mc = n.mc;
+	mc.exp_min = 8;
+	mc.exp_max = 8;
+	mc.lr_shift_start = 24;
+	mc.lr_shift_end = 24;
+	mc.epochs = 1;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+}
+
+/*
+ * 16-4096-2 with batch 4096 has a 336 KiB arena but the engine's scratch
+ * for it is 433 MiB (activations, deltas and packed copies of the
+ * 4096-wide layer for 4096 samples), above the default 256 MiB limit.
+ */
+#define E2BIG_SCRATCH_BYTES	454222272ULL
+
+TEST_F(dev, model_create_scratch_too_big)
+{
+	static const __u32 w[] = { 16, 4096, 2, 0 };
+	struct fewmul_model_create mc;
+	struct fewmul_info info;
+	struct fewmul_stats st;
+	__u64 len = arch_param_bytes(w);
+	__u8 *p;
+	__u32 h;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	if (info.max_scratch_bytes >= E2BIG_SCRATCH_BYTES)
+		SKIP(return, "max_scratch_bytes %llu is above this model's scratch",
+		     (unsigned long long)info.max_scratch_bytes);
+	if (info.max_width < 4096 || info.max_batch < 4096)
+		SKIP(return, "max_width/max_batch below 4096");
+	p = map_anon(len);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, buf_reg(self->fd, p, len, FEWMUL_BUF_WRITE, &h));
+	mc_prefill(&mc, h, w, 4096, 1);
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(-ENODEV, get_stats(self->fd, &st));
+	/* the same net with a small batch fits */
+	mc_prefill(&mc, h, w, 16, 1);
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_GE(info.max_scratch_bytes, mc.scratch_bytes);
+}
+
+static int all_zero(const void *p, size_t len)
+{
+	const __u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+TEST(model_create_init_deterministic)
+{
+	struct net a, b, c;
+	int fa, fb, fc;
+
+	fa = open_dev();
+	fb = open_dev();
+	fc = open_dev();
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	ASSERT_LE(0, fc);
+	net_setup(_metadata, fa, &a, NET_16_8_4, 4, 42);
+	net_setup(_metadata, fb, &b, NET_16_8_4, 4, 42);
+	net_setup(_metadata, fc, &c, NET_16_8_4, 4, 43);
+	EXPECT_FALSE(all_zero(a.arena, a.arena_len));
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	EXPECT_NE(0, memcmp(a.arena, c.arena, a.arena_len));
+	/* INIT overwrites whatever the arena held */
+	memset(b.arena, 0x5a, b.arena_len);
+	net_create(_metadata, fb, &b);
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	close(fa);
+	close(fb);
+	close(fc);
+}
+
+/*
+ * Fill an arena for 16-8-4 with arbitrary values inside the documented
+ * ranges: weights within +-2^24, BN offsets within +-(2^18 - 1), means
+ * anything, BN shifts within +-32.
+ */
+static void arena_fill_in_range(__s32 *a, const __u32 *w, __u64 *s)
+{
+	__u32 l, i, n;
+
+	for (l = 1; w[l]; l++) {
+		n = w[l - 1] * w[l];
+		for (i = 0; i < n; i++)
+			*a++ = (__s32)(xs_next(s) % (2 * 0x1000000 + 1)) - 0x1000000;
+		for (i = 0; i < w[l]; i++)
+			*a++ = (__s32)(xs_next(s) % (2 * 0x3ffff + 1)) - 0x3ffff;
+		for (i = 0; i < w[l]; i++)
+			*a++ = (__s32)xs_next(s);
+		for (i = 0; i < w[l]; i++)
+			*a++ = (__s32)(xs_next(s) % 65) - 32;
+	}
+}
+
+/* Without INIT the arena is a saved model: used as it is, unchanged. */
+TEST_F(dev, model_create_no_init_keeps_arena)
+{
+	struct fewmul_model_create mc;
+	struct net n;
+	__u8 *copy;
+	__u64 s = 12345;
+
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	copy = malloc(n.arena_len);
+	ASSERT_NE(NULL, copy);
+	arena_fill_in_range((__s32 *)n.arena, NET_16_8_4, &s);
+	memcpy(copy, n.arena, n.arena_len);
+	mc = n.mc;
+	mc.flags = FEWMUL_MODEL_QBP;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(0, memcmp(copy, n.arena, n.arena_len));
+	mc = n.mc;
+	mc.flags = 0;
+	mc.weights = FEWMUL_MODEL_WEIGHTS_FULL;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(0, memcmp(copy, n.arena, n.arena_len));
+	free(copy);
+}
+
+/*
+ * Without INIT the arena is range-checked (random bytes are out of range);
+ * any in-range contents train and evaluate in every mode (the debug
+ * kernel's UBSAN watches the arithmetic), and garbage written into the
+ * arena after MODEL_CREATE never reaches the engine: the next call
+ * overwrites it with the current parameters.
+ */
+TEST_F(dev, model_create_no_init_arbitrary_arena_trains)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_run r;
+	struct data d;
+	struct net n;
+	__u64 i, s = 777;
+	__u32 w, bn;
+
+	data_make(_metadata, &d, 16, 16, 4, 16, 3);
+	data_register(_metadata, self->fd, &d);
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	for (w = FEWMUL_MODEL_WEIGHTS_FULL; w <= FEWMUL_MODEL_WEIGHTS_TERNARY; w++) {
+		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT; bn++) {
+			mc = n.mc;
+			mc.flags = FEWMUL_MODEL_QBP;
+			mc.weights = w;
+			mc.bn = bn;
+			for (i = 0; i < n.arena_len; i++)
+				n.arena[i] = xs_next(&s) >> 56;
+			n.arena[0] = 0x7f;	/* weight 0 far out of range */
+			EXPECT_EQ(-EINVAL, xioctl(self->fd,
+						  FEWMUL_IOC_MODEL_CREATE, &mc));
+			arena_fill_in_range((__s32 *)n.arena, NET_16_8_4, &s);
+			ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE,
+					    &mc));
+			EXPECT_EQ(0, do_train(self->fd, &d, 0, 8, &r))
+				TH_LOG("weights %u bn %u", w, bn);
+			memset(n.arena, w & 1 ? 0x80 : 0x7f, n.arena_len);
+			EXPECT_EQ(0, do_train(self->fd, &d, 8, 8, &r))
+				TH_LOG("weights %u bn %u", w, bn);
+			/* the train call wrote valid parameters back */
+			EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE,
+					    &mc));
+			EXPECT_EQ(0, do_eval(self->fd, &d, 0, 8, NULL, &r))
+				TH_LOG("weights %u bn %u", w, bn);
+		}
+	}
+}
+
+/* The step of a resumed model counts on. */
+TEST_F(ctx, model_create_resume_step)
+{
+	struct fewmul_model_create mc = self->net.mc;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+
+	mc.flags = FEWMUL_MODEL_QBP;
+	mc.step = 7;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(7, st.step);
+	EXPECT_EQ(0, st.samples);
+	ASSERT_EQ(0, do_train(self->fd, &self->data, 0, 8, &r));
+	EXPECT_EQ(2, r.done);
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(9, st.step);
+	EXPECT_EQ(8, st.samples);
+}
+
+/*
+ * A create that fails validation changes nothing: the previous model
+ * stays (Documentation/userspace-api/fewmul.rst: "Up to E2BIG nothing
+ * has changed").
+ */
+TEST_F(ctx, model_create_failure_keeps_model)
+{
+	struct fewmul_model_create mc = self->net.mc;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+
+	ASSERT_EQ(0, do_train(self->fd, &self->data, 0, 8, &r));
+	mc.epochs = 0;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	mc = self->net.mc;
+	mc.arena = FEWMUL_MAX_BUFFERS + 1;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(2, st.step);
+	EXPECT_EQ(8, st.samples);
+	EXPECT_EQ(0, do_train(self->fd, &self->data, 8, 4, &r));
+	EXPECT_EQ(-EBUSY, buf_unreg(self->fd, self->net.harena));
+}
+
+/* A new model restarts the totals. */
+TEST_F(ctx, model_create_resets_totals)
+{
+	struct fewmul_model_create mc = self->net.mc;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+
+	ASSERT_EQ(0, do_train(self->fd, &self->data, 0, 8, &r));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(2, st.step);
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.step);
+	EXPECT_EQ(0, st.samples);
+	EXPECT_EQ(0, st.errors);
+	EXPECT_EQ(0, st.loss);
+	EXPECT_EQ(0, st.adds);
+	EXPECT_EQ(0, st.shifts);
+	EXPECT_EQ(0, st.muls);
+}
+
+/* ------------------------------------------------------------------ */
+/* no model: ENODEV                                                    */
+
+TEST_F(dev, train_without_model)
+{
+	struct fewmul_run r;
+	struct data d;
+
+	data_make(_metadata, &d, 8, 16, 4, 8, 1);
+	data_register(_metadata, self->fd, &d);
+	EXPECT_EQ(-ENODEV, do_train(self->fd, &d, 0, 8, &r));
+}
+
+TEST_F(dev, eval_without_model)
+{
+	struct fewmul_run r;
+	struct data d;
+
+	data_make(_metadata, &d, 8, 16, 4, 8, 1);
+	data_register(_metadata, self->fd, &d);
+	EXPECT_EQ(-ENODEV, do_eval(self->fd, &d, 0, 8, NULL, &r));
+}
+
+TEST_F(dev, stats_without_model)
+{
+	struct fewmul_stats st;
+
+	EXPECT_EQ(-ENODEV, get_stats(self->fd, &st));
+}
+
+TEST_F(dev, hist_without_model)
+{
+	struct fewmul_hist h;
+
+	EXPECT_EQ(-ENODEV, get_hist(self->fd, 0, &h));
+	EXPECT_EQ(-ENODEV, get_hist(self->fd, 1, &h));
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_TRAIN / FEWMUL_IOC_EVAL argument checks                  */
+
+TEST_F(ctx, train_unknown_buffers)
+{
+	struct fewmul_run r;
+
+	run_prefill(&r, &self->data, self->data.idx, 4);
+	r.images = 0;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, &self->data, self->data.idx, 4);
+	r.images = FEWMUL_MAX_BUFFERS + 1;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, &self->data, self->data.idx, 4);
+	r.labels = 0;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, &self->data, self->data.idx, 4);
+	r.labels = 0xffffffffu;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	/* unregistered */
+	ASSERT_EQ(0, buf_unreg(self->fd, self->data.himages));
+	EXPECT_EQ(-ENOENT, do_train(self->fd, &self->data, 0, 4, &r));
+	EXPECT_EQ(-ENOENT, do_eval(self->fd, &self->data, 0, 4, NULL, &r));
+}
+
+TEST_F(ctx, train_nr_samples_zero)
+{
+	static const __u32 zero_idx[1];
+	struct fewmul_run r;
+
+	run_prefill(&r, &self->data, zero_idx, 1);
+	r.nr_samples = 0;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+}
+
+TEST_F(ctx, train_images_short)
+{
+	struct data *d = &self->data;
+	struct fewmul_run r;
+	__u8 *lab = map_anon(d->nr_samples + 1);
+	__u32 hl, hi;
+
+	ASSERT_NE(NULL, lab);
+	ASSERT_EQ(0, buf_reg(self->fd, lab, d->nr_samples + 1, 0, &hl));
+	run_prefill(&r, d, d->idx, 4);
+	r.labels = hl;
+	r.nr_samples = d->nr_samples + 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	/* one byte short */
+	ASSERT_EQ(0, buf_reg(self->fd, d->images, d->nr_samples * d->width - 1,
+			     0, &hi));
+	run_prefill(&r, d, d->idx, 4);
+	r.images = hi;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+}
+
+TEST_F(ctx, train_labels_short)
+{
+	struct data *d = &self->data;
+	struct fewmul_run r;
+	__u8 *img = map_anon((d->nr_samples + 1) * d->width);
+	__u32 hi;
+
+	ASSERT_NE(NULL, img);
+	ASSERT_EQ(0, buf_reg(self->fd, img, (d->nr_samples + 1) * d->width, 0,
+			     &hi));
+	run_prefill(&r, d, d->idx, 4);
+	r.images = hi;
+	r.nr_samples = d->nr_samples + 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+}
+
+TEST_F(ctx, train_nr_indices_range)
+{
+	struct fewmul_run r;
+
+	run_prefill(&r, &self->data, self->data.idx, 0);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	run_prefill(&r, &self->data, self->data.idx, (1U << 24) + 1);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	run_prefill(&r, &self->data, self->data.idx, 0xffffffffu);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+}
+
+/*
+ * Arguments are validated before anything runs: a bad index in the last
+ * minibatch fails the call and leaves the model untouched.
+ */
+TEST_F(ctx, train_index_out_of_range)
+{
+	struct data *d = &self->data;
+	__u8 *before = malloc(self->net.arena_len);
+	struct fewmul_stats st;
+	struct fewmul_run r;
+	__u32 *idx = map_anon(64 * sizeof(__u32));
+	__u32 i;
+
+	ASSERT_NE(NULL, before);
+	ASSERT_NE(NULL, idx);
+	memcpy(before, self->net.arena, self->net.arena_len);
+	for (i = 0; i < 16; i++)
+		idx[i] = i;
+	idx[15] = d->nr_samples;
+	run_prefill(&r, d, idx, 16);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	idx[15] = 0xffffffffu;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	idx[15] = 0;
+	idx[0] = d->nr_samples + 100;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(0, memcmp(before, self->net.arena, self->net.arena_len));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.step);
+	EXPECT_EQ(0, st.samples);
+	free(before);
+}
+
+/* A label >= classes in a later minibatch fails the whole call. */
+TEST_F(ctx, train_label_out_of_range)
+{
+	struct data *d = &self->data;
+	__u8 *before = malloc(self->net.arena_len);
+	struct fewmul_stats st;
+	struct fewmul_run r;
+	__u32 victim = d->idx[13];
+
+	ASSERT_NE(NULL, before);
+	memcpy(before, self->net.arena, self->net.arena_len);
+	d->labels[victim] = self->net.classes;
+	EXPECT_EQ(-EINVAL, do_train(self->fd, d, 0, 16, &r));
+	EXPECT_EQ(-EINVAL, do_eval(self->fd, d, 0, 16, NULL, &r));
+	d->labels[victim] = 255;
+	EXPECT_EQ(-EINVAL, do_train(self->fd, d, 0, 16, &r));
+	EXPECT_EQ(0, memcmp(before, self->net.arena, self->net.arena_len));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.step);
+	free(before);
+}
+
+/* Only the labels of listed samples are read (and must be classes). */
+TEST_F(ctx, train_label_out_of_range_unused)
+{
+	struct data *d = &self->data;
+	struct fewmul_run r;
+	__u32 *idx = map_anon(4 * sizeof(__u32));
+
+	ASSERT_NE(NULL, idx);
+	/* indices 0..3 only; the bad label is the last sample's */
+	idx[0] = 0;
+	idx[1] = 1;
+	idx[2] = 2;
+	idx[3] = 3;
+	d->labels[d->nr_samples - 1] = self->net.classes;
+	run_prefill(&r, d, idx, 4);
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, d, idx, 4);
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+}
+
+TEST_F(ctx, train_indices_fault)
+{
+	struct fewmul_run r;
+	__u8 *p;
+
+	run_prefill(&r, &self->data, NULL, 4);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	p = mmap(NULL, 2 * page_size(), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + page_size(), page_size()));
+	/* the array runs into the unmapped page */
+	memset(p, 0, page_size());
+	run_prefill(&r, &self->data, (__u32 *)(p + page_size() - 8), 4);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, &self->data, (__u32 *)0xffff888000000000ULL, 4);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+}
+
+TEST_F(ctx, train_calibrate_flag)
+{
+	struct fewmul_run r;
+
+	run_prefill(&r, &self->data, self->data.idx, 4);
+	r.flags = FEWMUL_RUN_CALIBRATE;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+}
+
+TEST_F(ctx, eval_confusion_fault)
+{
+	struct fewmul_run r;
+	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, page_size()));
+	EXPECT_EQ(-EFAULT, do_eval(self->fd, &self->data, 0, 8, p, &r));
+	EXPECT_EQ(-EFAULT, do_eval(self->fd, &self->data, 0, 8,
+				   (__u64 *)0xffff888000000000ULL, &r));
+	/* read-only: the kernel adds to it */
+	p = mmap(NULL, page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EFAULT, do_eval(self->fd, &self->data, 0, 8, p, &r));
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_TRAIN / FEWMUL_IOC_EVAL results                          */
+
+TEST_F(ctx, train_results)
+{
+	struct fewmul_run r;
+	__u32 n;
+
+	for (n = 1; n <= 13; n += 4) {	/* 1, 5, 9, 13: short last batch */
+		ASSERT_EQ(0, do_train(self->fd, &self->data, 0, n, &r));
+		EXPECT_EQ(sizeof(r), r.size);
+		EXPECT_EQ(0, r.flags);
+		EXPECT_EQ(n, r.nr_indices);
+		EXPECT_EQ(nr_batches(n, 4), r.done) TH_LOG("%u indices", n);
+		EXPECT_GE(n, r.errors);
+		EXPECT_LT(0, r.loss);
+		EXPECT_LT(0, r.adds);
+		EXPECT_LT(0, r.shifts);
+		EXPECT_NE(0xccccccccccccccccULL, r.muls);
+	}
+}
+
+/* Indices may repeat and come in any order; notify_every needs no listener. */
+TEST_F(ctx, train_repeated_indices_notify)
+{
+	struct data *d = &self->data;
+	__u32 *idx = map_anon(10 * sizeof(__u32));
+	struct fewmul_run r;
+	int i;
+
+	ASSERT_NE(NULL, idx);
+	for (i = 0; i < 10; i++)
+		idx[i] = i < 5 ? d->nr_samples - 1 : 3;
+	run_prefill(&r, d, idx, 10);
+	r.notify_every = 1;
+	r.epoch = 9;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(3, r.done);
+}
+
+/* Binary and ternary weights with QBP multiply only for the loss report. */
+TEST_F(dev, train_muls_only_for_loss)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_run r;
+	struct data d;
+	struct net n;
+	__u32 w, bn;
+
+	net_prepare(_metadata, self->fd, &n, NET_16_8_10, 8, 5);
+	data_make(_metadata, &d, 64, 16, 10, 64, 5);
+	data_register(_metadata, self->fd, &d);
+	for (w = FEWMUL_MODEL_WEIGHTS_BINARY; w <= FEWMUL_MODEL_WEIGHTS_TERNARY; w++) {
+		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT; bn++) {
+			mc = n.mc;
+			mc.weights = w;
+			mc.bn = bn;
+			ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE,
+					    &mc));
+			ASSERT_EQ(0, do_train(self->fd, &d, 0, 20, &r));
+			EXPECT_EQ(3, r.done);
+			EXPECT_EQ(10 * 20, r.muls)
+				TH_LOG("weights %u bn %u", w, bn);
+			EXPECT_LT(0, r.adds);
+			EXPECT_LT(0, r.shifts);
+		}
+	}
+}
+
+/* Full-precision weights without QBP do multiply. */
+TEST_F(dev, train_full_weights_multiply)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_run r;
+	struct data d;
+	struct net n;
+
+	net_prepare(_metadata, self->fd, &n, NET_16_8_10, 8, 5);
+	data_make(_metadata, &d, 64, 16, 10, 64, 5);
+	data_register(_metadata, self->fd, &d);
+	mc = n.mc;
+	mc.weights = FEWMUL_MODEL_WEIGHTS_FULL;
+	mc.flags = FEWMUL_MODEL_INIT;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	ASSERT_EQ(0, do_train(self->fd, &d, 0, 16, &r));
+	EXPECT_EQ(2, r.done);
+	/* at least the forward pass: 16 * (16 * 8 + 8 * 10) */
+	EXPECT_LE(16 * (16 * 8 + 8 * 10), r.muls);
+}
+
+/* Buffers at odd addresses work like aligned ones. */
+TEST_F(dev, train_unaligned_buffers)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_run r1, r2;
+	__u8 *img, *lab, *arena;
+	struct data d, u;
+	struct net n;
+	int fd2;
+
+	data_make(_metadata, &d, 16, 16, 4, 16, 9);
+	net_setup(_metadata, self->fd, &n, NET_16_8_4, 4, 3);
+	data_register(_metadata, self->fd, &d);
+
+	fd2 = open_dev();
+	ASSERT_LE(0, fd2);
+	u = d;
+	img = map_anon(16 * 16 + 3);
+	lab = map_anon(16 + 5);
+	arena = map_anon(n.arena_len + 7);
+	ASSERT_NE(NULL, img);
+	ASSERT_NE(NULL, lab);
+	ASSERT_NE(NULL, arena);
+	memcpy(img + 3, d.images, 16 * 16);
+	memcpy(lab + 5, d.labels, 16);
+	ASSERT_EQ(0, buf_reg(fd2, img + 3, 16 * 16, 0, &u.himages));
+	ASSERT_EQ(0, buf_reg(fd2, lab + 5, 16, 0, &u.hlabels));
+	mc = n.mc;
+	ASSERT_EQ(0, buf_reg(fd2, arena + 7, n.arena_len, FEWMUL_BUF_WRITE,
+			     &mc.arena));
+	ASSERT_EQ(0, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc));
+
+	ASSERT_EQ(0, do_train(self->fd, &d, 0, 16, &r1));
+	ASSERT_EQ(0, do_train(fd2, &u, 0, 16, &r2));
+	EXPECT_EQ(r1.loss, r2.loss);
+	EXPECT_EQ(0, memcmp(n.arena, arena + 7, n.arena_len));
+	close(fd2);
+}
+
+static __u64 sum_u64(const __u64 *v, size_t n)
+{
+	__u64 s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+TEST_F(ctx, eval_confusion)
+{
+	struct data *d = &self->data;
+	__u32 c = self->net.classes, t, p, n = 30;
+	__u64 conf[4][4], base = 1000, per_label[4] = { 0 };
+	__u8 *before = malloc(self->net.arena_len);
+	struct fewmul_stats s0, s1;
+	__u64 off_diag = 0;
+	struct fewmul_run r;
+
+	ASSERT_NE(NULL, before);
+	ASSERT_EQ(4, c);
+	ASSERT_EQ(0, do_train(self->fd, d, 0, 16, &r));
+	memcpy(before, self->net.arena, self->net.arena_len);
+	ASSERT_EQ(0, get_stats(self->fd, &s0));
+	for (t = 0; t < c; t++)
+		for (p = 0; p < c; p++)
+			conf[t][p] = base;
+	ASSERT_EQ(0, do_eval(self->fd, d, 0, n, &conf[0][0], &r));
+	EXPECT_EQ(nr_batches(n, 4), r.done);
+	EXPECT_GE(n, r.errors);
+	EXPECT_LE(0, r.loss);
+	EXPECT_LT(0, r.adds);
+	/* the matrix got one count per sample, in the true label's row */
+	for (t = 0; t < n; t++)
+		per_label[d->labels[d->idx[t]]]++;
+	for (t = 0; t < c; t++) {
+		__u64 row = 0;
+
+		for (p = 0; p < c; p++) {
+			EXPECT_LE(base, conf[t][p]);
+			row += conf[t][p] - base;
+			if (p != t)
+				off_diag += conf[t][p] - base;
+		}
+		EXPECT_EQ(per_label[t], row) TH_LOG("label %u", t);
+	}
+	EXPECT_EQ(r.errors, off_diag);
+	EXPECT_EQ(n, sum_u64(&conf[0][0], c * c) - base * c * c);
+	/* evaluation does not train */
+	EXPECT_EQ(0, memcmp(before, self->net.arena, self->net.arena_len));
+	ASSERT_EQ(0, get_stats(self->fd, &s1));
+	EXPECT_EQ(s0.step, s1.step);
+	EXPECT_EQ(s0.samples, s1.samples);
+	EXPECT_EQ(s0.adds + r.adds, s1.adds);
+	/* confusion 0: nothing to add to */
+	EXPECT_EQ(0, do_eval(self->fd, d, 0, n, NULL, &r));
+	EXPECT_EQ(nr_batches(n, 4), r.done);
+	free(before);
+}
+
+/* Calibration re-estimates BN statistics, never the weights. */
+TEST_F(ctx, eval_calibrate)
+{
+	const struct fewmul_model_create *mc = &self->net.mc;
+	__u8 *before = malloc(self->net.arena_len);
+	struct fewmul_stats s0, s1;
+	struct fewmul_run r;
+	__u64 off = 0;
+	__u32 l;
+
+	ASSERT_NE(NULL, before);
+	ASSERT_EQ(0, do_train(self->fd, &self->data, 0, 16, &r));
+	memcpy(before, self->net.arena, self->net.arena_len);
+	ASSERT_EQ(0, get_stats(self->fd, &s0));
+	run_prefill(&r, &self->data, self->data.idx, 32);
+	r.flags = FEWMUL_RUN_CALIBRATE;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	EXPECT_EQ(8, r.done);
+	for (l = 1; l <= mc->nr_layers; l++) {
+		__u64 wbytes = 4ULL * mc->width[l - 1] * mc->width[l];
+
+		EXPECT_EQ(0, memcmp(before + off, self->net.arena + off,
+				    wbytes)) TH_LOG("weights of layer %u", l);
+		off += wbytes + 12ULL * mc->width[l];
+	}
+	ASSERT_EQ(off, self->net.arena_len);
+	ASSERT_EQ(0, get_stats(self->fd, &s1));
+	EXPECT_EQ(s0.step, s1.step);
+	EXPECT_EQ(s0.samples, s1.samples);
+	/* and the calibrated model evaluates */
+	EXPECT_EQ(0, do_eval(self->fd, &self->data, 0, 32, NULL, &r));
+	free(before);
+}
+
+/* ------------------------------------------------------------------ */
+/* FEWMUL_IOC_STATS / FEWMUL_IOC_HIST                                  */
+
+TEST_F(ctx, stats_sum_of_calls)
+{
+	static const __u32 lens[] = { 8, 5, 1, 13 };
+	__u64 done = 0, samples = 0, errors = 0, adds = 0, shifts = 0,
+	      muls = 0;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+	__s64 loss = 0;
+	__u32 i, first = 0;
+
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, do_train(self->fd, &self->data, first, lens[i], &r));
+		first += lens[i];
+		done += r.done;
+		samples += lens[i];
+		errors += r.errors;
+		loss += r.loss;
+		adds += r.adds;
+		shifts += r.shifts;
+		muls += r.muls;
+	}
+	ASSERT_EQ(0, do_eval(self->fd, &self->data, 0, 20, NULL, &r));
+	adds += r.adds;
+	shifts += r.shifts;
+	muls += r.muls;
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(sizeof(st), st.size);
+	EXPECT_EQ(0, st.flags);
+	EXPECT_EQ(done, st.step);
+	EXPECT_EQ(2 + 2 + 1 + 4, st.step);
+	EXPECT_EQ(samples, st.samples);
+	EXPECT_EQ(errors, st.errors);
+	EXPECT_EQ(loss, st.loss);
+	EXPECT_EQ(adds, st.adds);
+	EXPECT_EQ(shifts, st.shifts);
+	EXPECT_EQ(muls, st.muls);
+}
+
+TEST_F(ctx, hist_layer_range)
+{
+	struct fewmul_hist h;
+	__u32 L = self->net.mc.nr_layers;
+
+	EXPECT_EQ(0, get_hist(self->fd, 0, &h));
+	EXPECT_EQ(0, get_hist(self->fd, L, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, L + 1, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS_ABI, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS_ABI + 1, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, 0xffffffffu, &h));
+}
+
+TEST_F(ctx, hist_fresh_model_zero)
+{
+	struct fewmul_hist h;
+	__u32 l;
+
+	for (l = 0; l <= self->net.mc.nr_layers; l++) {
+		ASSERT_EQ(0, get_hist(self->fd, l, &h));
+		EXPECT_EQ(l, h.layer);
+		EXPECT_EQ(0, h.pad);
+		EXPECT_EQ(0, h.adds);
+		EXPECT_EQ(0, h.shifts);
+		EXPECT_EQ(0, h.muls);
+		EXPECT_TRUE(all_zero(h.bins, sizeof(h.bins)));
+	}
+}
+
+TEST_F(ctx, hist_after_training)
+{
+	__u64 adds = 0, shifts = 0, muls = 0;
+	__u32 l, L = self->net.mc.nr_layers;
+	struct fewmul_stats st;
+	struct fewmul_hist h;
+	struct fewmul_run r;
+
+	ASSERT_EQ(0, do_train(self->fd, &self->data, 0, 32, &r));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	for (l = 0; l <= L; l++) {
+		ASSERT_EQ(0, get_hist(self->fd, l, &h));
+		EXPECT_EQ(sizeof(h), h.size);
+		EXPECT_EQ(0, h.pad);
+		EXPECT_NE(0xccccccccccccccccULL, h.adds);
+		adds += h.adds;
+		shifts += h.shifts;
+		muls += h.muls;
+		if (l == 0 || l == L) {
+			EXPECT_TRUE(all_zero(h.bins, sizeof(h.bins)))
+				TH_LOG("layer %u has bins", l);
+		} else {
+			EXPECT_LT(0, sum_u64(h.bins, FEWMUL_HIST_NR_BINS))
+				TH_LOG("hidden layer %u has no bins", l);
+		}
+	}
+	/* every operation belongs to one layer */
+	EXPECT_EQ(st.adds, adds);
+	EXPECT_EQ(st.shifts, shifts);
+	EXPECT_EQ(st.muls, muls);
+}
+
+/* ------------------------------------------------------------------ */
+/* determinism                                                         */
+
+/* Two contexts, same config, seed, data and indices: same arena. */
+TEST(train_deterministic_two_contexts)
+{
+	struct fewmul_run ra, rb, rc;
+	struct net a, b, c;
+	struct data d;
+	int fa, fb, fc, i;
+
+	data_make(_metadata, &d, 64, 16, 4, 96, 11);
+	fa = open_dev();
+	fb = open_dev();
+	fc = open_dev();
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	ASSERT_LE(0, fc);
+	net_setup(_metadata, fa, &a, NET_16_8_4, 8, 42);
+	net_setup(_metadata, fb, &b, NET_16_8_4, 8, 42);
+	net_setup(_metadata, fc, &c, NET_16_8_4, 8, 43);
+	data_register(_metadata, fa, &d);
+	data_register(_metadata, fb, &d);
+	data_register(_metadata, fc, &d);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, do_train(fa, &d, 32 * i, 32, &ra));
+		ASSERT_EQ(0, do_train(fb, &d, 32 * i, 32, &rb));
+		ASSERT_EQ(0, do_train(fc, &d, 32 * i, 32, &rc));
+		EXPECT_EQ(ra.errors, rb.errors);
+		EXPECT_EQ(ra.loss, rb.loss);
+		EXPECT_EQ(ra.adds, rb.adds);
+		EXPECT_EQ(ra.shifts, rb.shifts);
+		EXPECT_EQ(ra.muls, rb.muls);
+	}
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	EXPECT_NE(0, memcmp(a.arena, c.arena, a.arena_len));
+	close(fa);
+	close(fb);
+	close(fc);
+}
+
+/* One call, or the same indices split at a minibatch boundary. */
+TEST(train_split_equals_whole)
+{
+	struct fewmul_stats sa, sb;
+	struct fewmul_run r;
+	struct net a, b;
+	struct data d;
+	int fa, fb;
+
+	data_make(_metadata, &d, 64, 16, 4, 80, 12);
+	fa = open_dev();
+	fb = open_dev();
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	net_setup(_metadata, fa, &a, NET_16_8_4, 8, 5);
+	net_setup(_metadata, fb, &b, NET_16_8_4, 8, 5);
+	data_register(_metadata, fa, &d);
+	data_register(_metadata, fb, &d);
+	ASSERT_EQ(0, do_train(fa, &d, 0, 77, &r));
+	EXPECT_EQ(10, r.done);
+	ASSERT_EQ(0, do_train(fb, &d, 0, 24, &r));
+	ASSERT_EQ(0, do_train(fb, &d, 24, 8, &r));
+	ASSERT_EQ(0, do_train(fb, &d, 32, 45, &r));
+	EXPECT_EQ(6, r.done);
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	ASSERT_EQ(0, get_stats(fa, &sa));
+	ASSERT_EQ(0, get_stats(fb, &sb));
+	EXPECT_EQ(sa.step, sb.step);
+	EXPECT_EQ(sa.samples, sb.samples);
+	EXPECT_EQ(sa.errors, sb.errors);
+	EXPECT_EQ(sa.loss, sb.loss);
+	close(fa);
+	close(fb);
+}
+
+/* A saved arena plus its step resumes bit-exactly. */
+TEST(train_resume_from_saved_arena)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+	struct net a, b;
+	struct data d;
+	int fa, fb;
+
+	data_make(_metadata, &d, 64, 16, 4, 64, 13);
+	fa = open_dev();
+	fb = open_dev();
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	net_setup(_metadata, fa, &a, NET_16_8_4, 8, 6);
+	data_register(_metadata, fa, &d);
+	ASSERT_EQ(0, do_train(fa, &d, 0, 24, &r));
+	ASSERT_EQ(3, r.done);
+
+	/* save: a plain read of the arena */
+	net_prepare(_metadata, fb, &b, NET_16_8_4, 8, 6);
+	memcpy(b.arena, a.arena, a.arena_len);
+	mc = b.mc;
+	mc.flags = FEWMUL_MODEL_QBP;
+	mc.step = 3;
+	ASSERT_EQ(0, xioctl(fb, FEWMUL_IOC_MODEL_CREATE, &mc));
+	data_register(_metadata, fb, &d);
+
+	ASSERT_EQ(0, do_train(fa, &d, 24, 40, &r));
+	ASSERT_EQ(0, do_train(fb, &d, 24, 40, &r));
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	ASSERT_EQ(0, get_stats(fb, &st));
+	EXPECT_EQ(8, st.step);
+	close(fa);
+	close(fb);
+}
+
+/* Two contexts training at the same time do not disturb each other. */
+TEST(train_parallel_contexts)
+{
+	struct bg_train ta, tb;
+	struct net a, b;
+	struct data d;
+	int fa, fb;
+
+	data_make(_metadata, &d, 64, 16, 4, 256, 14);
+	fa = open_dev();
+	fb = open_dev();
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	net_setup(_metadata, fa, &a, NET_16_8_4, 4, 8);
+	net_setup(_metadata, fb, &b, NET_16_8_4, 4, 8);
+	data_register(_metadata, fa, &d);
+	data_register(_metadata, fb, &d);
+	ASSERT_EQ(0, bg_start(&ta, fa, &d, 256));
+	ASSERT_EQ(0, bg_start(&tb, fb, &d, 256));
+	pthread_join(ta.th, NULL);
+	pthread_join(tb.th, NULL);
+	ASSERT_EQ(0, ta.ret);
+	ASSERT_EQ(0, tb.ret);
+	EXPECT_EQ(64, ta.run.done);
+	EXPECT_EQ(64, tb.run.done);
+	EXPECT_EQ(ta.run.loss, tb.run.loss);
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	close(fa);
+	close(fb);
+}
+
+/* ------------------------------------------------------------------ */
+/* signals and concurrency                                             */
+
+#define LONG_BATCHES	1000
+#define LONG_BATCH	16
+
+/*
+ * A signal stops a long TRAIN between minibatches; while it runs, the
+ * context refuses a second call and the buffers it uses.
+ */
+TEST_F_TIMEOUT(dev, train_interrupted_by_signal, 180)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+	struct bg_train bg;
+	struct data d;
+	struct net n;
+	int probes = 0, busy;
+	__u64 done;
+
+	ASSERT_EQ(0, install_sigusr1());
+	data_make(_metadata, &d, 256, 784, 10,
+		  (LONG_BATCHES + 2) * LONG_BATCH, 21);
+	net_setup(_metadata, self->fd, &n, NET_784_64_10, LONG_BATCH, 21);
+	data_register(_metadata, self->fd, &d);
+
+	ASSERT_EQ(0, bg_start(&bg, self->fd, &d, LONG_BATCHES * LONG_BATCH));
+	busy = bg_wait_busy(&bg, &d, &probes);
+	EXPECT_EQ(0, busy) TH_LOG("TRAIN never seen running");
+	if (!busy) {
+		EXPECT_EQ(-EBUSY, do_train(self->fd, &d, 0, 1, &r));
+		EXPECT_EQ(-EBUSY, do_eval(self->fd, &d, 0, 1, NULL, &r));
+		EXPECT_EQ(-EBUSY, buf_unreg(self->fd, d.himages));
+		EXPECT_EQ(-EBUSY, buf_unreg(self->fd, d.hlabels));
+		EXPECT_EQ(-EBUSY, buf_unreg(self->fd, n.harena));
+		/*
+		 * Userspace-api/fewmul.rst: every call that changes the
+		 * context gives EBUSY; STATS and HIST answer at any time.
+		 */
+		mc = n.mc;
+		mc.flags = FEWMUL_MODEL_QBP;
+		EXPECT_EQ(-EBUSY, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+		EXPECT_EQ(-EBUSY, buf_reg(self->fd, d.labels, d.nr_samples, 0,
+					  NULL));
+		EXPECT_EQ(0, get_stats(self->fd, &st));
+		EXPECT_GE(probes + LONG_BATCHES, st.step);
+		/* the answers above were given while the call ran */
+		EXPECT_FALSE(bg_finished(&bg));
+	}
+	bg_stop(&bg);
+	TH_LOG("TRAIN returned %d after %llu of %d minibatches (%d probes)",
+	       bg.ret, (unsigned long long)bg.run.done, LONG_BATCHES, probes);
+
+	done = bg.run.done;
+	if (bg.ret == 0) {
+		EXPECT_LT(0, done);
+		EXPECT_GT(LONG_BATCHES, done);
+	} else {
+		EXPECT_EQ(-EINTR, bg.ret);
+		done = 0;
+	}
+	/* the model is consistent and counted what ran */
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(probes + done, st.step);
+	EXPECT_EQ(probes + done * LONG_BATCH, st.samples);
+	/* and trains on where it stopped */
+	ASSERT_EQ(0, do_train(self->fd, &d, done * LONG_BATCH,
+			      2 * LONG_BATCH, &r));
+	EXPECT_EQ(2, r.done);
+	EXPECT_EQ(0, buf_unreg(self->fd, d.himages));
+}
+
+/*
+ * Closing the fd while another thread is inside TRAIN: close returns,
+ * the call finishes on its own file reference, then everything is freed.
+ */
+TEST_F_TIMEOUT(dev, close_while_training, 180)
+{
+	struct bg_train bg;
+	long long base;
+	struct data d;
+	struct net n;
+	int fd, probes = 0;
+
+	PINS_BASELINE(base);
+	ASSERT_EQ(0, install_sigusr1());
+	data_make(_metadata, &d, 256, 784, 10,
+		  (LONG_BATCHES + 2) * LONG_BATCH, 22);
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	net_setup(_metadata, fd, &n, NET_784_64_10, LONG_BATCH, 22);
+	data_register(_metadata, fd, &d);
+
+	ASSERT_EQ(0, bg_start(&bg, fd, &d, LONG_BATCHES * LONG_BATCH));
+	EXPECT_EQ(0, bg_wait_busy(&bg, &d, &probes));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_FALSE(bg_finished(&bg)) TH_LOG("close waited for TRAIN");
+	bg_stop(&bg);
+	TH_LOG("TRAIN returned %d after %llu of %d minibatches",
+	       bg.ret, (unsigned long long)bg.run.done, LONG_BATCHES);
+	if (bg.ret) {
+		EXPECT_EQ(-EINTR, bg.ret);
+	} else {
+		EXPECT_LT(0, bg.run.done);
+	}
+	/* the last reference went with the ioctl: nothing stays pinned */
+	EXPECT_EQ(base, pins_settle(base));
+}
+
+/* ------------------------------------------------------------------ */
+/* pinned pages                                                        */
+
+TEST(pins_register_unregister)
+{
+	size_t pg = page_size();
+	long long base, now;
+	__u8 *a, *b;
+	__u32 ha, hb;
+	int fd;
+
+	PINS_BASELINE(base);
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	a = map_anon(5 * pg);
+	b = map_anon(3 * pg);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, buf_reg(fd, a, 5 * pg, FEWMUL_BUF_WRITE, &ha));
+	/* 2 pages + 100 bytes from an odd offset span 3 pages */
+	ASSERT_EQ(0, buf_reg(fd, b + 3000, 2 * pg + 100, 0, &hb));
+	ASSERT_EQ(0, pins_now(&now));
+	EXPECT_EQ(base + 5 + pages_spanned(b + 3000, 2 * pg + 100), now);
+	EXPECT_EQ(0, buf_unreg(fd, ha));
+	EXPECT_EQ(base + pages_spanned(b + 3000, 2 * pg + 100),
+		  pins_settle(base + pages_spanned(b + 3000, 2 * pg + 100)));
+	EXPECT_EQ(0, buf_unreg(fd, hb));
+	EXPECT_EQ(base, pins_settle(base));
+	/* registered buffers go with the file */
+	ASSERT_EQ(0, buf_reg(fd, a, 5 * pg, FEWMUL_BUF_WRITE, &ha));
+	ASSERT_EQ(0, buf_reg(fd, b, 3 * pg, 0, &hb));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(base, pins_settle(base));
+}
+
+TEST(pins_released_on_close)
+{
+	struct fewmul_run r;
+	long long base;
+	struct data d;
+	struct net n;
+	int fd;
+
+	PINS_BASELINE(base);
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	data_make(_metadata, &d, 32, 16, 4, 32, 15);
+	net_setup(_metadata, fd, &n, NET_16_8_4, 4, 15);
+	data_register(_metadata, fd, &d);
+	ASSERT_EQ(0, do_train(fd, &d, 0, 32, &r));
+	ASSERT_EQ(0, do_eval(fd, &d, 0, 32, NULL, &r));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(base, pins_settle(base));
+}
+
+/* ------------------------------------------------------------------ */
+/* fail-nth sweep                                                      */
+
+#define DBG		"/sys/kernel/debug"
+#define NR_KNOBS	6
+
+struct knob {
+	const char *path;
+	char saved[32];
+	int set;
+};
+
+FIXTURE(failnth) {
+	struct knob k[NR_KNOBS];
+	int nth_fd;
+};
+
+FIXTURE_SETUP(failnth)
+{
+	memset(self->k, 0, sizeof(self->k));
+	self->nth_fd = -1;
+}
+
+static int file_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static int file_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Set a fault-injection knob, remembering its value for the teardown. */
+static int knob_set(struct knob *k, const char *path, const char *val)
+{
+	k->path = path;
+	if (file_read(path, k->saved, sizeof(k->saved)))
+		return -1;
+	if (file_write(path, val))
+		return -1;
+	k->set = 1;
+	return 0;
+}
+
+FIXTURE_TEARDOWN(failnth)
+{
+	int i;
+
+	if (self->nth_fd >= 0) {
+		if (pwrite(self->nth_fd, "0", 1, 0) < 0) {
+			/* the task is going away anyway */
+		}
+		close(self->nth_fd);
+	}
+	for (i = NR_KNOBS - 1; i >= 0; i--)
+		if (self->k[i].set)
+			file_write(self->k[i].path, self->k[i].saved);
+}
+
+static int nth_write(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
+}
+
+static long nth_read(int fd)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtol(buf, NULL, 10);
+}
+
+struct seq_bufs {
+	__u8 *arena;
+	__u64 arena_len;
+	struct data d;
+};
+
+/*
+ * register the arena, create, register images and labels, train one
+ * minibatch. No allocation and no output in here: the fault counter
+ * must only count the kernel's work for these ioctls.
+ */
+static int failnth_sequence(int fd, struct seq_bufs *b, int *step)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_run r;
+	__u32 h;
+	int ret;
+
+	*step = 1;
+	ret = buf_reg(fd, b->arena, b->arena_len, FEWMUL_BUF_WRITE, &h);
+	if (ret)
+		return ret;
+	*step = 2;
+	mc_prefill(&mc, h, NET_16_8_4, 4, 3);
+	ret = xioctl(fd, FEWMUL_IOC_MODEL_CREATE, &mc);
+	if (ret)
+		return ret;
+	*step = 3;
+	ret = buf_reg(fd, b->d.images, (__u64)b->d.nr_samples * b->d.width, 0,
+		      &b->d.himages);
+	if (ret)
+		return ret;
+	*step = 4;
+	ret = buf_reg(fd, b->d.labels, b->d.nr_samples, 0, &b->d.hlabels);
+	if (ret)
+		return ret;
+	*step = 5;
+	return do_train(fd, &b->d, 0, 4, &r);
+}
+
+TEST_F_TIMEOUT(failnth, sweep, 600)
+{
+	static const char *const names[] = {
+		"", "BUF_REGISTER arena", "MODEL_CREATE",
+		"BUF_REGISTER images", "BUF_REGISTER labels", "TRAIN",
+	};
+	struct seq_bufs b;
+	int fd, n, step, ret, injected = 0, failed = 0, kfd, done = 0;
+	long long base;
+	long left;
+
+	if (access(DBG "/failslab", F_OK))
+		mount("debugfs", DBG, "debugfs", 0, NULL);
+	if (access(DBG "/failslab", F_OK))
+		SKIP(return, "no " DBG "/failslab (kernel without FAILSLAB)");
+	self->nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (self->nth_fd < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth");
+	PINS_BASELINE(base);
+	ASSERT_EQ(0, knob_set(&self->k[0], DBG "/failslab/ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, knob_set(&self->k[1], DBG "/failslab/verbose", "0"));
+	if (!access(DBG "/fail_page_alloc", F_OK)) {
+		ASSERT_EQ(0, knob_set(&self->k[2],
+				      DBG "/fail_page_alloc/ignore-gfp-wait", "N"));
+		ASSERT_EQ(0, knob_set(&self->k[3],
+				      DBG "/fail_page_alloc/ignore-gfp-highmem", "N"));
+		ASSERT_EQ(0, knob_set(&self->k[4],
+				      DBG "/fail_page_alloc/verbose", "0"));
+	}
+
+	/* everything the sequence touches, faulted in once beforehand */
+	b.arena_len = arch_param_bytes(NET_16_8_4);
+	b.arena = map_anon(b.arena_len);
+	ASSERT_NE(NULL, b.arena);
+	data_make(_metadata, &b.d, 32, 16, 4, 32, 4);
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, failnth_sequence(fd, &b, &step)) TH_LOG("step %d", step);
+	ASSERT_EQ(0, close(fd));
+
+	kfd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (kfd >= 0 && write(kfd, "fewmul-test: fail-nth sweep start\n", 34) < 0) {
+		/* only a marker for whoever reads the log */
+	}
+	for (n = 1; n <= 200; n++) {
+		fd = open_dev();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, nth_write(self->nth_fd, n));
+		ret = failnth_sequence(fd, &b, &step);
+		left = nth_read(self->nth_fd);
+		ASSERT_EQ(0, nth_write(self->nth_fd, 0));
+		if (left == 0)
+			injected++;
+		if (ret) {
+			failed++;
+			EXPECT_EQ(-ENOMEM, ret)
+				TH_LOG("fail-nth %d: %s failed with %s", n,
+				       names[step], strerror(-ret));
+		}
+		EXPECT_EQ(0, close(fd));
+		EXPECT_EQ(base, pins_settle(base)) TH_LOG("fail-nth %d", n);
+		if (!ret && left > 0) {
+			done = 1;
+			break;
+		}
+	}
+	if (kfd >= 0) {
+		if (write(kfd, "fewmul-test: fail-nth sweep end\n", 32) < 0) {
+			/* as above */
+		}
+		close(kfd);
+	}
+	TH_LOG("%d fault points, %d injected, %d calls failed%s",
+	       done ? n - 1 : n, injected, failed,
+	       done ? "" : " (stopped at 200)");
+}
+
+/* ------------------------------------------------------------------ */
+/* random sequence                                                     */
+
+#define RND_ITERS	2000
+#define RND_SECONDS	20
+#define RND_SAMPLES	64
+#define RND_IDX		256
+#define RND_FDS		2
+#define RND_LIVE	64
+
+static const __u32 rnd_arch[3][5] = {
+	{ 16, 8, 4, 0 },
+	{ 16, 2, 0 },
+	{ 16, 6, 6, 3, 0 },
+};
+
+struct rnd_mem {
+	__u8 *arena[3];
+	__u64 arena_len[3];
+	__u8 *images, *labels, *bad_labels, *ro, *memfd_map;
+	__u32 *idx;
+	__u64 *confusion;
+	__u64 gap;		/* an unmapped address */
+};
+
+struct rnd_fd {
+	int fd;
+	__u32 live[RND_LIVE];
+	int nlive;
+};
+
+static __u32 rnd_handle(struct rnd_fd *f, __u64 *s)
+{
+	__u64 r = xs_next(s);
+
+	if (f->nlive && r % 8)
+		return f->live[(r >> 8) % f->nlive];
+	return (r >> 16) % (FEWMUL_MAX_BUFFERS + 3);
+}
+
+static void rnd_forget(struct rnd_fd *f, __u32 h)
+{
+	int i;
+
+	for (i = 0; i < f->nlive; i++)
+		if (f->live[i] == h)
+			f->live[i--] = f->live[--f->nlive];
+}
+
+static int errno_documented(int e)
+{
+	switch (e) {
+	case EINVAL: case ENOENT: case ENODEV: case EBUSY: case EFAULT:
+	case EACCES: case E2BIG: case ENOSPC: case ENOMEM: case EOPNOTSUPP:
+		return 1;
+	}
+	return 0;
+}
+
+union rnd_arg {
+	struct fewmul_buf_register reg;
+	struct fewmul_buf_unregister unreg;
+	struct fewmul_model_create mc;
+	struct fewmul_run run;
+	struct fewmul_stats st;
+	struct fewmul_hist hist;
+	__u64 raw[64];
+};
+
+static const char *const rnd_names[] = {
+	"BUF_REGISTER", "BUF_UNREGISTER", "MODEL_CREATE", "TRAIN", "EVAL",
+	"STATS", "HIST",
+};
+
+/* One random, mostly valid call; returns its result, *op the ioctl. */
+static int rnd_step(struct rnd_fd *f, struct rnd_mem *m, __u64 *s, int *op)
+{
+	static const unsigned long cmds[] = {
+		FEWMUL_IOC_BUF_REGISTER, FEWMUL_IOC_BUF_UNREGISTER,
+		FEWMUL_IOC_MODEL_CREATE, FEWMUL_IOC_TRAIN, FEWMUL_IOC_EVAL,
+		FEWMUL_IOC_STATS, FEWMUL_IOC_HIST,
+	};
+	__u64 r = xs_next(s), r2 = xs_next(s);
+	union rnd_arg a;
+	__u32 size, k;
+	__u64 i;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	switch (r % 20) {
+	case 0: case 1: case 2: case 3:
+		*op = 0;
+		switch (r2 % 12) {
+		case 0: case 1: case 2: case 3:
+			k = (r2 >> 8) % 3;
+			reg_prefill(&a.reg, m->arena[k], m->arena_len[k],
+				    FEWMUL_BUF_WRITE);
+			if (!((r2 >> 12) % 8))
+				a.reg.length += ((r2 >> 16) & 1) ? 4 : -4;
+			if (!((r2 >> 20) % 8))
+				a.reg.flags = 0;
+			break;
+		case 4:
+			reg_prefill(&a.reg, m->images,
+				    RND_SAMPLES * rnd_arch[0][0], 0);
+			break;
+		case 5:
+			reg_prefill(&a.reg, m->labels, RND_SAMPLES, 0);
+			break;
+		case 6:
+			reg_prefill(&a.reg, m->bad_labels, RND_SAMPLES, 0);
+			break;
+		case 7:
+			reg_prefill(&a.reg, m->idx, RND_IDX * 4, 0);
+			break;
+		case 8:
+			reg_prefill(&a.reg, m->ro, page_size(),
+				    (r2 >> 8) & 1 ? FEWMUL_BUF_WRITE : 0);
+			break;
+		case 9:
+			reg_prefill(&a.reg, m->memfd_map, page_size(), 0);
+			break;
+		case 10:
+			reg_prefill(&a.reg, NULL, page_size(), 0);
+			a.reg.addr = m->gap;
+			break;
+		default:
+			reg_prefill(&a.reg, m->images, (r2 >> 8) % 3 ?
+				    0 : FEWMUL_MAX_BUF_BYTES + 1, 0);
+			break;
+		}
+		break;
+	case 4: case 5:
+		*op = 1;
+		a.unreg.size = sizeof(a.unreg);
+		a.unreg.handle = rnd_handle(f, s);
+		break;
+	case 6: case 7: case 8:
+		*op = 2;
+		k = r2 % 3;
+		if (!((r2 >> 4) % 16))	/* a "saved model" of garbage */
+			for (i = 0; i < m->arena_len[k]; i++)
+				m->arena[k][i] = xs_next(s) >> 56;
+		mc_prefill(&a.mc, rnd_handle(f, s), rnd_arch[k],
+			   1 + (r2 >> 8) % 16, r2 >> 32);
+		a.mc.flags = (r2 >> 12) % 4;
+		a.mc.weights = (r2 >> 14) % 4;
+		a.mc.bn = (r2 >> 16) % 2;
+		a.mc.epochs = 1 + (r2 >> 17) % 5;
+		a.mc.step = (r2 >> 20) % 3;
+		switch ((r2 >> 22) % 32) {
+		case 0: a.mc.batch = 4096; break;
+		case 1: a.mc.batch = 0; break;
+		case 2: a.mc.weights = 4; break;
+		case 3: a.mc.exp_min = -17; break;
+		case 4: a.mc.flags |= 4; break;
+		}
+		break;
+	case 9: case 10: case 11: case 12: case 13: case 14:
+		*op = 3 + (r % 20 >= 12);
+		a.run.size = sizeof(a.run);
+		a.run.images = rnd_handle(f, s);
+		a.run.labels = rnd_handle(f, s);
+		a.run.nr_samples = 16 + r2 % (RND_SAMPLES - 15);
+		a.run.nr_indices = 1 + (r2 >> 8) % 32;
+		a.run.indices = (uintptr_t)(m->idx + (r2 >> 16) % (RND_IDX - 32));
+		if (*op == 4) {
+			a.run.confusion = (r2 >> 24) & 1 ?
+				(uintptr_t)m->confusion : 0;
+			a.run.flags = (r2 >> 25) % 4 ? 0 : FEWMUL_RUN_CALIBRATE;
+		} else {
+			a.run.epoch = (r2 >> 24) % 12;
+			a.run.notify_every = (r2 >> 28) % 3;
+		}
+		switch ((r2 >> 32) % 32) {
+		case 0: a.run.nr_samples = RND_SAMPLES + 1; break;
+		case 1: a.run.nr_samples = 0; break;
+		case 2: a.run.indices = m->gap; break;
+		case 3: a.run.confusion = m->gap; break;
+		}
+		break;
+	case 15: case 16:
+		*op = 5;
+		a.st.size = sizeof(a.st);
+		break;
+	default:
+		*op = 6;
+		a.hist.size = sizeof(a.hist);
+		a.hist.layer = r2 % 5;
+		break;
+	}
+	/* now and then an odd size: zero, short, or longer with zeros */
+	memcpy(&size, &a, sizeof(size));
+	switch ((r >> 40) % 64) {
+	case 0: size = 0; break;
+	case 1: size -= 1; break;
+	case 2: size += 8; break;
+	}
+	memcpy(&a, &size, sizeof(size));
+
+	ret = xioctl(f->fd, cmds[*op], &a);
+	if (!ret && *op == 0 && f->nlive < RND_LIVE) {
+		rnd_forget(f, a.reg.handle);
+		f->live[f->nlive++] = a.reg.handle;
+	}
+	if (!ret && *op == 1)
+		rnd_forget(f, a.unreg.handle);
+	return ret;
+}
+
+TEST_F_TIMEOUT(dev, random_sequence, 120)
+{
+	struct rnd_fd f[RND_FDS];
+	struct timespec t0, t;
+	__u64 s = 0x5eed0f0fULL, i;
+	struct rnd_mem m;
+	int it, op, ret, bad = 0, mfd, k;
+
+	memset(&m, 0, sizeof(m));
+	for (k = 0; k < 3; k++) {
+		m.arena_len[k] = arch_param_bytes(rnd_arch[k]);
+		m.arena[k] = map_anon(m.arena_len[k]);
+		ASSERT_NE(NULL, m.arena[k]);
+	}
+	m.images = map_anon(RND_SAMPLES * 16);
+	m.labels = map_anon(RND_SAMPLES);
+	m.bad_labels = map_anon(RND_SAMPLES);
+	m.idx = map_anon(RND_IDX * sizeof(__u32));
+	m.confusion = map_anon(256 * sizeof(__u64));
+	m.ro = map_anon(page_size());
+	ASSERT_NE(NULL, m.images);
+	ASSERT_NE(NULL, m.labels);
+	ASSERT_NE(NULL, m.bad_labels);
+	ASSERT_NE(NULL, m.idx);
+	ASSERT_NE(NULL, m.confusion);
+	ASSERT_NE(NULL, m.ro);
+	for (i = 0; i < RND_SAMPLES * 16; i++)
+		m.images[i] = xs_next(&s) >> 56;
+	for (i = 0; i < RND_SAMPLES; i++) {
+		m.labels[i] = (xs_next(&s) >> 32) % 2;	/* a class of every arch */
+		m.bad_labels[i] = xs_next(&s) >> 56;
+	}
+	for (i = 0; i < RND_IDX; i++)
+		m.idx[i] = (xs_next(&s) >> 32) % 16;
+	m.idx[RND_IDX - 1] = 1000;
+	ASSERT_EQ(0, mprotect(m.ro, page_size(), PROT_READ));
+	mfd = memfd_create("fewmul-rnd", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, page_size()));
+	m.memfd_map = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+			   MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, m.memfd_map);
+	m.gap = (uintptr_t)mmap(NULL, page_size(), PROT_READ,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_EQ(0, munmap((void *)(uintptr_t)m.gap, page_size()));
+
+	memset(f, 0, sizeof(f));
+	f[0].fd = self->fd;
+	f[1].fd = open_dev();
+	ASSERT_LE(0, f[1].fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (it = 0; it < RND_ITERS; it++) {
+		struct rnd_fd *cur = &f[xs_next(&s) % RND_FDS];
+
+		ret = rnd_step(cur, &m, &s, &op);
+		if (ret && !errno_documented(-ret)) {
+			EXPECT_TRUE(errno_documented(-ret))
+				TH_LOG("iteration %d: %s gave %s", it,
+				       rnd_names[op], strerror(-ret));
+			if (++bad >= 10)
+				break;
+		}
+		if (ret > 0) {
+			EXPECT_EQ(0, ret) TH_LOG("iteration %d: %s", it,
+						 rnd_names[op]);
+		}
+		if (!(xs_next(&s) % 256)) {	/* start over on a new fd */
+			EXPECT_EQ(0, close(cur->fd));
+			cur->fd = open_dev();
+			ASSERT_LE(0, cur->fd);
+			cur->nlive = 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= RND_SECONDS)
+			break;
+	}
+	TH_LOG("%d iterations", it);
+	EXPECT_EQ(0, close(f[1].fd));
+	EXPECT_EQ(0, close(f[0].fd));
+	self->fd = open_dev();	/* for the teardown */
+}
+
+TEST_HARNESS_MAIN
