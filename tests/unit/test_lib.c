@@ -55,11 +55,15 @@ static void test_feature_names(void)
 	tap_begin();
 	CHECK(strcmp(fewmul_feature_name(0), "info") == 0);
 	CHECK(strcmp(fewmul_feature_name(1), "genl-info") == 0);
-	CHECK(fewmul_feature_name(2) == NULL);
+	CHECK(strcmp(fewmul_feature_name(2), "train") == 0);
+	CHECK(strcmp(fewmul_feature_name(3), "genl-stats") == 0);
+	CHECK(fewmul_feature_name(4) == NULL);
 	CHECK(fewmul_feature_name(63) == NULL);
 	CHECK(fewmul_feature_name(1000) == NULL);
 	CHECK((1ULL << 0) == FEWMUL_FEATURE_INFO);
 	CHECK((1ULL << 1) == FEWMUL_FEATURE_GENL_INFO);
+	CHECK((1ULL << 2) == FEWMUL_FEATURE_TRAIN);
+	CHECK((1ULL << 3) == FEWMUL_FEATURE_GENL_STATS);
 	tap_end("feature names match the uapi bits");
 }
 
@@ -76,6 +80,52 @@ static void test_genl_no_family(void)
 	else
 		CHECK_EQ(err, -ENOENT);
 	tap_end("genl_info: -ENOENT without the module, 0 with it");
+}
+
+/* The kernel backend and the context queries without a module. */
+static int count_ev(const struct fewmul_ctx_stats *ev, void *arg)
+{
+	(void)ev;
+	return ++*(int *)arg >= 1;
+}
+
+static void test_kernel_backend_no_module(void)
+{
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t = (struct fewmul_trainer *)0x1;
+	struct fewmul_ctx_stats st[2];
+	struct fewmul_layer_hist h;
+	int have = access(FEWMUL_DEFAULT_DEVICE, F_OK) == 0, n = 0;
+	volatile int stop = 1;
+
+	tap_begin();
+	fewmul_train_config_default(&cfg);
+	CHECK_EQ(fewmul_parse_arch("16-8-4", &cfg), 0);
+	cfg.batch = 10;
+	CHECK(strcmp(fewmul_default_backend(), have ? "kernel" : "cpu") == 0);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "kernel:/nonexistent/fewmul", 1, &t), -ENOENT);
+	CHECK(t == NULL);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "kernel:/dev/null", 1, &t), -ENOTTY);
+	CHECK(t == NULL);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "kernel:", 1, &t), -ENODEV);
+	CHECK(fewmul_trainer_backend(NULL, NULL) == NULL);
+	CHECK_EQ(fewmul_genl_stats(NULL, 1), -EINVAL);
+	CHECK_EQ(fewmul_genl_ctx_stats(1, NULL), -EINVAL);
+	CHECK_EQ(fewmul_genl_hist(1, 0, NULL), -EINVAL);
+	CHECK_EQ(fewmul_genl_monitor(NULL, NULL, 0, NULL), -EINVAL);
+	if (!have) {
+		CHECK_EQ(fewmul_trainer_new(&cfg, "kernel", 1, &t), -ENOENT);
+		CHECK_EQ(fewmul_genl_stats(st, 2), -ENOENT);
+		CHECK_EQ(fewmul_genl_ctx_stats(1, st), -ENOENT);
+		CHECK_EQ(fewmul_genl_hist(1, 0, &h), -ENOENT);
+		CHECK_EQ(fewmul_genl_monitor(count_ev, &n, 100, NULL), -ENOENT);
+	} else {
+		CHECK(fewmul_genl_stats(st, 2) >= 0);
+		CHECK_EQ(fewmul_genl_ctx_stats(UINT64_MAX, st), -ENOENT);
+		/* a set stop flag returns at once */
+		CHECK_EQ(fewmul_genl_monitor(count_ev, &n, 10000, &stop), 0);
+	}
+	tap_end("kernel backend and context queries: clear errors without the module, or work with it");
 }
 
 static void test_uapi_layout(void)
@@ -96,6 +146,7 @@ int main(void)
 	test_null_args();
 	test_feature_names();
 	test_genl_no_family();
+	test_kernel_backend_no_module();
 	test_uapi_layout();
 	return tap_done();
 }

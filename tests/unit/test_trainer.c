@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libfewmul trainers on the cpu backend: architecture parsing, argument
- * checks, and bit-identical results for 1, 2 and 3 worker threads while
- * training, calibration and evaluation alternate (plans of different
+ * libfewmul trainers: architecture parsing, argument checks, and
+ * bit-identical results for 1, 2 and 3 worker threads of the cpu backend
+ * while training, calibration and evaluation alternate (plans of different
  * lengths back to back, which is where a worker/plan race would show).
+ * The kernel backend runs against tests/unit/fakedev.h, a stand-in for
+ * the module's ioctls built on the same engine, with calls cut short as
+ * signals would cut them: it must give the cpu backend's results.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libfewmul.h"
 #include "unit/tap.h"
 #include "unit/synth.h"
+#include "unit/fakedev.h"
+
+#define FAKE "kernel:/dev/null"
 
 #define N 600
 
@@ -35,9 +43,13 @@ struct outcome {
 	uint64_t sum;
 	uint64_t train_err, test_err;
 	double loss;
+	uint64_t step;
+	uint64_t conf[16];
+	struct fewmul_ops ops, layer2;
+	uint64_t hist1[32];
 };
 
-static void run(unsigned int threads, struct outcome *o)
+static void run_on(const char *backend, unsigned int threads, struct outcome *o)
 {
 	struct fewmul_train_config cfg;
 	struct fewmul_trainer *t;
@@ -47,7 +59,9 @@ static void run(unsigned int threads, struct outcome *o)
 	for (i = 0; i < N; i++)
 		idx[i] = (i * 7) % N;
 	memset(o, 0, sizeof(*o));
-	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", threads, &t), 0);
+	CHECK_EQ(fewmul_trainer_new(&cfg, backend, threads, &t), 0);
+	if (!t)
+		return;
 	for (ep = 0; ep < 3; ep++) {
 		struct fewmul_result tr = { 0 }, te = { 0 };
 
@@ -69,13 +83,152 @@ static void run(unsigned int threads, struct outcome *o)
 			CHECK(tr.layers[1].muls == 0 && tr.layers[2].muls == 0);
 		}
 		CHECK_EQ(fewmul_trainer_calibrate(t, &ds, idx, 200), 0);
-		CHECK_EQ(fewmul_trainer_eval(t, &ds, idx + 400, 200, &te, NULL), 0);
+		CHECK_EQ(fewmul_trainer_eval(t, &ds, idx + 400, 200, &te, o->conf), 0);
+		CHECK_EQ(te.samples, 200);
+		CHECK_EQ(tr.samples, N - 13);
 		o->train_err += tr.errors;
 		o->test_err += te.errors;
 		o->loss += tr.loss;
+		o->ops.adds += tr.ops.adds;
+		o->ops.muls += tr.ops.muls;
+		o->layer2.adds += tr.layers[2].adds + te.layers[2].adds;
+		o->layer2.shifts += tr.layers[2].shifts + te.layers[2].shifts;
 	}
 	o->sum = fewmul_trainer_checksum(t);
+	o->step = fewmul_trainer_step(t);
+	CHECK_EQ(fewmul_trainer_hist(t, 1, o->hist1), 0);
 	fewmul_trainer_free(t);
+}
+
+static void run(unsigned int threads, struct outcome *o)
+{
+	run_on("cpu", threads, o);
+}
+
+static int same(const struct outcome *a, const struct outcome *b)
+{
+	return a->sum == b->sum && a->train_err == b->train_err &&
+	       a->test_err == b->test_err && a->step == b->step &&
+	       !memcmp(a->conf, b->conf, sizeof(a->conf)) &&
+	       a->ops.adds == b->ops.adds && a->ops.muls == b->ops.muls &&
+	       a->layer2.adds == b->layer2.adds &&
+	       a->layer2.shifts == b->layer2.shifts &&
+	       !memcmp(a->hist1, b->hist1, sizeof(a->hist1)) &&
+	       a->loss > b->loss - 1e-6 && a->loss < b->loss + 1e-6;
+}
+
+static void test_kernel_fake(void)
+{
+	struct outcome a, b, c;
+
+	tap_begin();
+	run(1, &a);
+	fake_interrupt = 0;
+	run_on(FAKE, 1, &b);
+	CHECK(same(&a, &b));
+	fake_interrupt = 1;
+	fake_nr_intr = 0;
+	run_on(FAKE, 4, &c);
+	CHECK(same(&a, &c));
+	CHECK(fake_nr_intr > 3);
+	fake_interrupt = 0;
+	printf("#   %u calls cut short by simulated signals\n", fake_nr_intr);
+	tap_end("kernel backend (fake device): same weights, errors, loss, confusion, ops and histograms as cpu, also when signals cut calls short");
+}
+
+/* Datasets registered on first use: prefixes that grow, LRU eviction. */
+static void test_kernel_datasets(void)
+{
+	struct fewmul_dataset copy[6];
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t[2];
+	struct fewmul_result r[2];
+	const char *be[2] = { "cpu", FAKE };
+	uint32_t idx[N], i, k, w;
+	int ok = 1;
+
+	tap_begin();
+	small_cfg(&cfg);
+	for (i = 0; i < N; i++)
+		idx[i] = N - 1 - i;
+	for (k = 0; k < 6; k++) {
+		copy[k] = ds;
+		copy[k].images = malloc((size_t)N * 16);
+		copy[k].labels = malloc(N);
+		memcpy(copy[k].images, ds.images, (size_t)N * 16);
+		memcpy(copy[k].labels, ds.labels, N);
+	}
+	fake_max_bufs = 0;
+	for (w = 0; w < 2; w++) {
+		memset(&r[w], 0, sizeof(r[w]));
+		CHECK_EQ(fewmul_trainer_new(&cfg, be[w], 2, &t[w]), 0);
+		/* small prefix first, then all: re-registered bigger */
+		CHECK_EQ(fewmul_trainer_train(t[w], &copy[0], idx + N - 60, 60, 0, &r[w]), 0);
+		CHECK_EQ(fewmul_trainer_train(t[w], &copy[0], idx, 300, 0, &r[w]), 0);
+		/* more datasets than the backend keeps registered */
+		for (k = 0; k < 12; k++)
+			CHECK_EQ(fewmul_trainer_train(t[w], &copy[(k * 5) % 6],
+						      idx + 20 * k, 50, 1, &r[w]), 0);
+		CHECK_EQ(fewmul_trainer_eval(t[w], &copy[3], idx, N, &r[w], NULL), 0);
+	}
+	ok = fewmul_trainer_checksum(t[0]) == fewmul_trainer_checksum(t[1]) &&
+	     r[0].errors == r[1].errors && r[0].samples == r[1].samples &&
+	     r[0].ops.adds == r[1].ops.adds;
+	CHECK(ok);
+	CHECK(fake_max_bufs <= 1 + 2 * 4);
+	CHECK(strcmp(fewmul_trainer_backend(t[1], NULL), "kernel") == 0);
+	{
+		const char *path = NULL;
+
+		CHECK(strcmp(fewmul_trainer_backend(t[0], &path), "cpu") == 0);
+		CHECK(path && !*path);
+		fewmul_trainer_backend(t[1], &path);
+		CHECK(path && strcmp(path, "/dev/null") == 0);
+	}
+	for (w = 0; w < 2; w++)
+		fewmul_trainer_free(t[w]);
+	for (k = 0; k < 6; k++)
+		fewmul_dataset_free(&copy[k]);
+	tap_end("kernel backend (fake device): growing dataset prefixes and evicted registrations train like cpu");
+}
+
+/* Save on one backend, load on each, continue: the same weights. */
+static void test_kernel_save_load(void)
+{
+	struct fewmul_model_info info = { .epoch = 1 }, got;
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t, *l[2];
+	struct fewmul_result r = { 0 };
+	const char *be[2] = { "cpu", FAKE };
+	char path[] = "/tmp/fewmul-test-XXXXXX", err[256];
+	uint32_t idx[N], i, w;
+	uint64_t sum[2] = { 0, 1 };
+	int fd;
+
+	tap_begin();
+	small_cfg(&cfg);
+	for (i = 0; i < N; i++)
+		idx[i] = (i * 11) % N;
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(fewmul_trainer_new(&cfg, FAKE, 1, &t), 0);
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, N, 0, &r), 0);
+	CHECK_EQ(fewmul_model_save(t, path, &info, err, sizeof(err)), 0);
+	for (w = 0; w < 2; w++) {
+		CHECK_EQ(fewmul_model_load(path, be[w], 1, &l[w], &got, err, sizeof(err)), 0);
+		CHECK_EQ(fewmul_trainer_checksum(l[w]), fewmul_trainer_checksum(t));
+		CHECK_EQ(fewmul_trainer_step(l[w]), fewmul_trainer_step(t));
+		CHECK_EQ(fewmul_trainer_train(l[w], &ds, idx, N, 1, &r), 0);
+		sum[w] = fewmul_trainer_checksum(l[w]);
+		CHECK_EQ(fewmul_trainer_step(l[w]), 2 * ((N + 24) / 25));
+	}
+	CHECK(sum[0] == sum[1]);
+	for (w = 0; w < 2; w++)
+		fewmul_trainer_free(l[w]);
+	fewmul_trainer_free(t);
+	unlink(path);
+	tap_end("kernel backend (fake device): saved models reload on both backends and continue identically");
 }
 
 static void test_threads(void)
@@ -132,6 +285,9 @@ static void test_bad_args(void)
 	small_cfg(&cfg);
 	CHECK_EQ(fewmul_trainer_new(&cfg, "gpu", 1, &t), -ENODEV);
 	CHECK(t == NULL);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "kernel:", 1, &t), -ENODEV);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "kernel:/nonexistent/fewmul", 1, &t), -ENOENT);
+	CHECK(t == NULL);
 	cfg.batch = 0;
 	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", 1, &t), -EINVAL);
 	small_cfg(&cfg);
@@ -154,6 +310,10 @@ int main(void)
 	test_arch();
 	test_bad_args();
 	test_threads();
+	test_kernel_fake();
+	test_kernel_datasets();
+	test_kernel_save_load();
+	fake_reset();
 	free(ds.images);
 	free(ds.labels);
 	return tap_done();

@@ -218,9 +218,26 @@ int fewmul_parse_arch(const char *s, struct fewmul_train_config *cfg);
 
 /*
  * Create a trainer for cfg on a backend: "cpu" (the engine in this
- * process, with threads worker threads) or "kernel" (/dev/fewmul). The
- * parameters are initialised from cfg->seed. Returns 0, -EINVAL for a bad
- * config, -ENODEV for an unknown backend, or another -errno.
+ * process, with threads worker threads), "kernel" (the engine in fewmul.ko
+ * through FEWMUL_DEFAULT_DEVICE, with the module's own workers; threads is
+ * ignored) or "kernel:PATH" (another device node). NULL means "cpu". The
+ * parameters are initialised from cfg->seed; both backends give
+ * bit-identical results. Returns 0, -EINVAL for a bad config, -ENODEV for
+ * an unknown backend, or another -errno; for "kernel": -errno of open(2)
+ * (-ENOENT: module not loaded, -EACCES: no permission), -ENOTTY for a
+ * node that is not fewmul, -EOPNOTSUPP for a module without the training
+ * ioctls, -ENOMEM when pinning the parameters exceeds RLIMIT_MEMLOCK,
+ * -E2BIG when the model exceeds the module's scratch limit.
+ *
+ * The kernel backend registers (pins) a dataset's images and labels the
+ * first time a trainer uses that struct fewmul_dataset and keeps them
+ * registered until fewmul_trainer_free(): a dataset must stay loaded and
+ * unchanged while a kernel trainer that used it exists, and be anonymous
+ * memory as fewmul_dataset_load() allocates it (a file mapping gives
+ * -EOPNOTSUPP). Pinned memory counts against RLIMIT_MEMLOCK without
+ * CAP_IPC_LOCK (-ENOMEM). Training calls interrupted by a signal are
+ * resumed by the library, so a call either trains all samples or fails,
+ * as on the cpu backend.
  */
 int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 		       const char *backend, unsigned int threads,
@@ -258,14 +275,44 @@ int fewmul_trainer_eval(struct fewmul_trainer *t,
 			uint32_t n, struct fewmul_result *res,
 			uint64_t *confusion);
 
+/*
+ * Classify n images (pixels: n * width[0] bytes, image after image, as in
+ * struct fewmul_dataset) with the test-time weights and batch-norm
+ * statistics, exactly as fewmul_trainer_eval() does: pred[i] (may be
+ * NULL) is the arg-max class of image i, and scores[i * K + k] (may be
+ * NULL; K = width[nr_layers]) the output-layer score of class k, fixed
+ * point with 12 fraction bits (4096 is 1.0, the squared hinge loss's
+ * target for the true class; -4096 for the others). Calibrate first (see
+ * fewmul_trainer_calibrate()). cpu backend only: -EOPNOTSUPP on a kernel
+ * trainer, whose eval ioctl does not return scores.
+ */
+int fewmul_trainer_predict(struct fewmul_trainer *t, const uint8_t *pixels,
+			   uint32_t n, uint8_t *pred, int32_t *scores);
+
 /* The learning-rate shift the schedule of cfg uses at epoch (0-based). */
 uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 			    uint32_t epoch);
 
+/*
+ * The backend the command line uses when none is given: "kernel" when
+ * FEWMUL_DEFAULT_DEVICE exists, "cpu" otherwise. Never NULL.
+ */
+const char *fewmul_default_backend(void);
+
+/*
+ * The backend name a trainer runs on ("cpu" or "kernel") and, for
+ * "kernel", the device path in *path (may be NULL; "" for "cpu").
+ */
+const char *fewmul_trainer_backend(const struct fewmul_trainer *t,
+				   const char **path);
+
 /* Minibatches trained so far. */
 uint64_t fewmul_trainer_step(const struct fewmul_trainer *t);
 
-/* The parameter arena (little-endian s32) and its size. */
+/*
+ * The parameter arena (native-endian s32; model files store them
+ * little-endian) and its size.
+ */
 const void *fewmul_trainer_params(const struct fewmul_trainer *t, size_t *size);
 
 /*
@@ -276,8 +323,10 @@ uint64_t fewmul_trainer_checksum(const struct fewmul_trainer *t);
 
 /*
  * Histogram of log2|x| of the hidden representations of layer (1..L-1)
- * over all training steps: bins[k] counts values with floor(log2|x|) =
- * k - 16 (k = 0..31; the end bins include everything beyond).
+ * over all training steps (training only: calibration and evaluation do
+ * not add to it): bins[k] counts values with floor(log2|x|) = k - 16
+ * (k = 0..31; the end bins include everything beyond). -EINVAL for a
+ * layer outside 1..L-1.
  */
 int fewmul_trainer_hist(const struct fewmul_trainer *t, unsigned int layer,
 			uint64_t bins[32]);
@@ -327,6 +376,111 @@ uint64_t fewmul_count_full(const struct fewmul_train_config *cfg,
 			   uint32_t batch, int bn);
 uint64_t fewmul_count_qb(const struct fewmul_train_config *cfg,
 			 uint32_t batch, int bn);
+
+/* ---- live contexts (generic netlink) ------------------------------------- */
+
+/**
+ * struct fewmul_ctx_stats - one open /dev/fewmul context and its totals
+ * @id: context id (unique while the module is loaded)
+ * @owner_pid: process that opened it (in its pid namespace at open time)
+ * @owner_uid: effective uid of the opener
+ * @has_model: 1 when the context has a model
+ * @busy: 1 while a train or eval call runs
+ * @nr_layers: the model's number of weight layers
+ * @weights: the model's enum fewmul_weights mode
+ * @qbp: quantized backprop on
+ * @epoch: epoch of the last train call
+ * @step: minibatches the model has trained
+ * @samples: samples trained by this context
+ * @errors: training errors counted by this context
+ * @loss: summed training loss (divide by samples for the mean)
+ * @ops: operations executed (train and eval)
+ * @done: minibatches done in the running (or last) call
+ * @total: minibatches that call was given
+ * @batch_loss: summed loss of the last minibatch
+ * @batch_errors: errors of the last minibatch
+ * @batch_size: samples of the last minibatch
+ */
+struct fewmul_ctx_stats {
+	uint64_t id;
+	uint32_t owner_pid;
+	uint32_t owner_uid;
+	uint32_t has_model;
+	uint32_t busy;
+	uint32_t nr_layers;
+	uint32_t weights;
+	uint32_t qbp;
+	uint32_t epoch;
+	uint64_t step;
+	uint64_t samples;
+	uint64_t errors;
+	double loss;
+	struct fewmul_ops ops;
+	uint64_t done;
+	uint64_t total;
+	double batch_loss;
+	uint32_t batch_errors;
+	uint32_t batch_size;
+};
+
+/*
+ * Dump the contexts the caller may see (its own; all with CAP_SYS_ADMIN)
+ * with FEWMUL_CMD_GET_STATS into out[0..max). Returns the number of
+ * contexts, which may exceed max (only max are stored: call again with a
+ * larger array), -ENOENT when the family is not registered (module not
+ * loaded), or another -errno.
+ */
+int fewmul_genl_stats(struct fewmul_ctx_stats *out, size_t max);
+
+/*
+ * The totals of context id (FEWMUL_CMD_GET_STATS do). -ENOENT for an
+ * unknown context, one the caller may not see, or a missing family.
+ */
+int fewmul_genl_ctx_stats(uint64_t id, struct fewmul_ctx_stats *out);
+
+/**
+ * struct fewmul_layer_hist - one layer of a live context
+ * @id: context id
+ * @layer: 0 (input) .. nr_layers
+ * @ops: operations executed for this layer (train and eval)
+ * @bins: log2|x| histogram of hidden layers 1..nr_layers-1, as in
+ *	fewmul_trainer_hist(); zeros for the other layers
+ */
+struct fewmul_layer_hist {
+	uint64_t id;
+	uint32_t layer;
+	struct fewmul_ops ops;
+	uint64_t bins[32];
+};
+
+/*
+ * Counters and histogram of one layer of context id
+ * (FEWMUL_CMD_GET_HIST). -ENOENT as fewmul_genl_ctx_stats(), -EINVAL for
+ * a layer the module rejects.
+ */
+int fewmul_genl_hist(uint64_t id, unsigned int layer,
+		     struct fewmul_layer_hist *out);
+
+/*
+ * Callback of fewmul_genl_monitor(): one FEWMUL_CMD_PROGRESS event (the
+ * context's totals, with done/total of the running call and the last
+ * minibatch's loss, errors and size). Return 0 to keep listening.
+ */
+typedef int (*fewmul_progress_fn)(const struct fewmul_ctx_stats *ev,
+				  void *arg);
+
+/*
+ * Subscribe to the "events" multicast group and call fn for every
+ * progress event of every context (filter on owner_uid yourself) until fn
+ * returns nonzero (returns 0), *stop becomes nonzero (stop may be NULL;
+ * checked at least every 250 ms and when a signal interrupts the wait;
+ * returns 0), or timeout_ms milliseconds have passed (timeout_ms < 0:
+ * none; returns -ETIMEDOUT). Events the socket could not queue are lost
+ * silently. -ENOENT when the family or group is missing, another -errno
+ * from the socket.
+ */
+int fewmul_genl_monitor(fewmul_progress_fn fn, void *arg, int timeout_ms,
+			const volatile int *stop);
 
 #ifdef __cplusplus
 }

@@ -9,8 +9,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/fewmul.h>
-
 #include "internal.h"
 
 FEWMUL_API const char *fewmul_lib_version(void)
@@ -92,6 +90,8 @@ FEWMUL_API int fewmul_dev_info(struct fewmul_dev *dev,
 static const char *const fewmul_feature_names[] = {
 	[0] = "info",
 	[1] = "genl-info",
+	[2] = "train",
+	[3] = "genl-stats",
 };
 
 FEWMUL_API const char *fewmul_feature_name(unsigned int bit)

@@ -4,6 +4,7 @@
 
 #include "libfewmul.h"
 #include "fewmul_engine.h"
+#include <linux/fewmul.h>
 
 #define FEWMUL_API __attribute__((visibility("default")))
 
@@ -24,6 +25,27 @@ void fewmul_cpu_free(struct fewmul_cpu *c);
 int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
 		   struct fewmul_counters *layer_ops);
 struct fewmul_model *fewmul_cpu_model(struct fewmul_cpu *c);
+
+/* kernel backend (kernel.c): the engine in fewmul.ko via /dev/fewmul */
+struct fewmul_kernel;
+int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
+		      struct fewmul_kernel **out);
+void fewmul_kernel_free(struct fewmul_kernel *k);
+/*
+ * Run plan kind (FEWMUL_PLAN_*) over idx[0..n) of ds (already checked):
+ * adds to *res (may be NULL) and to confusion (eval, may be NULL).
+ */
+int fewmul_kernel_run(struct fewmul_kernel *k, int kind,
+		      const struct fewmul_dataset *ds, const uint32_t *idx,
+		      uint32_t n, uint32_t epoch, struct fewmul_result *res,
+		      uint64_t *confusion);
+uint64_t fewmul_kernel_step(const struct fewmul_kernel *k);
+void *fewmul_kernel_arena(const struct fewmul_kernel *k, size_t *size);
+const char *fewmul_kernel_path(const struct fewmul_kernel *k);
+int fewmul_kernel_hist(const struct fewmul_kernel *k, unsigned int layer,
+		       uint64_t bins[32]);
+/* The arena was rewritten: make it the model again, at step. */
+int fewmul_kernel_reload(struct fewmul_kernel *k, uint64_t step);
 
 void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,

@@ -20,8 +20,6 @@
 
 #include <zlib.h>
 
-#include <linux/fewmul.h>
-
 #include "internal.h"
 
 #define MF_MAGIC	"FEWMULMD"
@@ -316,7 +314,8 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 	}
 	ret = fewmul_trainer_restore(t, payload, size, get64(hdr + MF_O_STEP));
 	if (ret) {
-		ret = mf_fail(err, errlen, ret, "%s: cannot restore: %s", path, strerror(-ret));
+		ret = mf_fail(err, errlen, ret, "%s: cannot restore: %s", path,
+			      ret == -EINVAL ? "parameters out of range" : strerror(-ret));
 		goto out;
 	}
 	info->epoch = get32(hdr + MF_O_EPOCH);

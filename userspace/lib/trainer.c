@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libfewmul: trainers, the backend-independent training API.
+ * libfewmul: trainers, the backend-independent training API. A trainer
+ * runs on exactly one backend: cpu (cpu.c, the engine in this process)
+ * or kernel (kernel.c, the engine in fewmul.ko).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 struct fewmul_trainer {
 	struct fewmul_train_config pub;
 	struct fewmul_config cfg;
-	struct fewmul_cpu *cpu;
+	struct fewmul_cpu *cpu;		/* cpu backend, or */
+	struct fewmul_kernel *kern;	/* kernel backend */
 	const u8 **ptr;		/* [batch] image pointers */
 	u8 *lab;		/* [batch] labels */
 	u8 *pred;		/* [batch] predictions */
@@ -100,6 +104,7 @@ FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 				  const char *backend, unsigned int threads,
 				  struct fewmul_trainer **out)
 {
+	const char *path = NULL;
 	struct fewmul_trainer *t;
 	int err;
 
@@ -108,7 +113,11 @@ FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 	*out = NULL;
 	if (!backend)
 		backend = "cpu";
-	if (strcmp(backend, "cpu"))
+	if (!strcmp(backend, "kernel"))
+		path = FEWMUL_DEFAULT_DEVICE;
+	else if (!strncmp(backend, "kernel:", 7) && backend[7])
+		path = backend + 7;
+	else if (strcmp(backend, "cpu"))
 		return -ENODEV;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -125,7 +134,10 @@ FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 		err = -ENOMEM;
 		goto err_free;
 	}
-	err = fewmul_cpu_new(&t->cfg, threads ? threads : 1, &t->cpu);
+	if (path)
+		err = fewmul_kernel_new(&t->cfg, path, &t->kern);
+	else
+		err = fewmul_cpu_new(&t->cfg, threads ? threads : 1, &t->cpu);
 	if (err)
 		goto err_free;
 	*out = t;
@@ -141,6 +153,7 @@ FEWMUL_API void fewmul_trainer_free(struct fewmul_trainer *t)
 	if (!t)
 		return;
 	fewmul_cpu_free(t->cpu);
+	fewmul_kernel_free(t->kern);
 	free(t->ptr);
 	free(t->lab);
 	free(t->pred);
@@ -171,13 +184,16 @@ static void add_ops(struct fewmul_ops *dst, const struct fewmul_counters *o)
 	dst->muls += o->muls;
 }
 
-/* Run plan `kind` over idx[0..n) in batches. */
+/*
+ * Run plan `kind` over idx[0..n) in batches of cfg.batch (the kernel
+ * backend splits the same way, so both see the same minibatches).
+ */
 static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds,
 		       const uint32_t *idx, uint32_t n, uint32_t epoch, int kind,
 		       struct fewmul_result *res, uint64_t *confusion)
 {
-	struct fewmul_model *m = fewmul_cpu_model(t->cpu);
-	size_t px = (size_t)ds->rows * ds->cols;
+	struct fewmul_model *m;
+	size_t px;
 	u32 nk = t->cfg.width[t->cfg.nr_layers];
 	uint32_t s, b, l, nb;
 	int err;
@@ -185,6 +201,11 @@ static int run_batches(struct fewmul_trainer *t, const struct fewmul_dataset *ds
 	err = check_data(t, ds, idx, n);
 	if (err)
 		return err;
+	if (t->kern)
+		return n ? fewmul_kernel_run(t->kern, kind, ds, idx, n, epoch,
+					     res, confusion) : 0;
+	m = fewmul_cpu_model(t->cpu);
+	px = (size_t)ds->rows * ds->cols;
 	for (s = 0; s < n; s += nb) {
 		struct fewmul_counters o = { 0 };
 		struct fewmul_counters lo[FEWMUL_CORE_MAX_LAYERS + 1] = { { 0 } };
@@ -237,6 +258,8 @@ FEWMUL_API int fewmul_trainer_calibrate(struct fewmul_trainer *t,
 
 	if (!t)
 		return -EINVAL;
+	if (t->kern)	/* the kernel begins and ends the calibration */
+		return run_batches(t, ds, idx, n, 0, FEWMUL_PLAN_CALIB, NULL, NULL);
 	m = fewmul_cpu_model(t->cpu);
 	fewmul_calib_begin(m);
 	err = run_batches(t, ds, idx, n, 0, FEWMUL_PLAN_CALIB, NULL, NULL);
@@ -256,9 +279,69 @@ FEWMUL_API int fewmul_trainer_eval(struct fewmul_trainer *t,
 	return run_batches(t, ds, idx, n, 0, FEWMUL_PLAN_EVAL, res, confusion);
 }
 
+FEWMUL_API int fewmul_trainer_predict(struct fewmul_trainer *t,
+				      const uint8_t *pixels, uint32_t n,
+				      uint8_t *pred, int32_t *scores)
+{
+	struct fewmul_counters o = { 0 };
+	struct fewmul_model *m;
+	u32 L, nk, px, s, b, k, nb;
+	int err;
+
+	if (!t || (!pixels && n))
+		return -EINVAL;
+	if (t->kern)
+		return -EOPNOTSUPP;	/* the eval ioctl returns no scores */
+	m = fewmul_cpu_model(t->cpu);
+	L = t->cfg.nr_layers;
+	nk = t->cfg.width[L];
+	px = t->cfg.width[0];
+	/* the eval plan computes a loss: give it labels, ignore the loss */
+	memset(t->lab, 0, t->cfg.batch);
+	for (s = 0; s < n; s += nb) {
+		nb = n - s < t->cfg.batch ? n - s : t->cfg.batch;
+		for (b = 0; b < nb; b++)
+			t->ptr[b] = pixels + (size_t)(s + b) * px;
+		err = fewmul_batch_begin(m, t->ptr, t->lab, nb, 0);
+		if (!err)
+			err = fewmul_cpu_run(t->cpu, FEWMUL_PLAN_EVAL, &o, NULL);
+		if (err)
+			return err;
+		fewmul_batch_errors(m, t->pred);
+		for (b = 0; b < nb; b++) {
+			if (pred)
+				pred[s + b] = t->pred[b];
+			if (scores)
+				for (k = 0; k < nk; k++)
+					scores[(size_t)(s + b) * nk + k] =
+						m->y[L][(u64)k * m->bs + b];
+		}
+	}
+	return 0;
+}
+
+FEWMUL_API const char *fewmul_default_backend(void)
+{
+	return access(FEWMUL_DEFAULT_DEVICE, F_OK) == 0 ? "kernel" : "cpu";
+}
+
+FEWMUL_API const char *fewmul_trainer_backend(const struct fewmul_trainer *t,
+					      const char **path)
+{
+	if (path)
+		*path = t && t->kern ? fewmul_kernel_path(t->kern) : "";
+	if (!t)
+		return NULL;
+	return t->kern ? "kernel" : "cpu";
+}
+
 FEWMUL_API uint64_t fewmul_trainer_step(const struct fewmul_trainer *t)
 {
-	return t ? fewmul_cpu_model(t->cpu)->step : 0;
+	if (!t)
+		return 0;
+	if (t->kern)
+		return fewmul_kernel_step(t->kern);
+	return fewmul_cpu_model(t->cpu)->step;
 }
 
 FEWMUL_API const void *fewmul_trainer_params(const struct fewmul_trainer *t,
@@ -268,6 +351,8 @@ FEWMUL_API const void *fewmul_trainer_params(const struct fewmul_trainer *t,
 
 	if (!t)
 		return NULL;
+	if (t->kern)
+		return fewmul_kernel_arena(t->kern, size);
 	m = fewmul_cpu_model(t->cpu);
 	if (size)
 		*size = m->lay.size;
@@ -295,9 +380,11 @@ FEWMUL_API int fewmul_trainer_hist(const struct fewmul_trainer *t,
 
 	if (!t || !bins)
 		return -EINVAL;
-	m = fewmul_cpu_model(t->cpu);
-	if (layer < 1 || layer >= m->cfg.nr_layers)
+	if (layer < 1 || layer >= t->cfg.nr_layers)
 		return -EINVAL;
+	if (t->kern)
+		return fewmul_kernel_hist(t->kern, layer, bins);
+	m = fewmul_cpu_model(t->cpu);
 	memcpy(bins, m->hist[layer], 32 * sizeof(uint64_t));
 	return 0;
 }
@@ -339,18 +426,24 @@ FEWMUL_API void fewmul_train_config_get(const struct fewmul_trainer *t,
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,
 			   size_t size, uint64_t step)
 {
-	struct fewmul_model *m = fewmul_cpu_model(t->cpu);
 	const unsigned char *p = le;
-	size_t i;
+	unsigned char *arena;
+	size_t i, have = 0;
 
-	if (size != m->lay.size)
+	arena = (unsigned char *)fewmul_trainer_params(t, &have);
+	if (size != have)
 		return -EINVAL;
 	for (i = 0; i + 4 <= size; i += 4) {
 		uint32_t v = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
 			     (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
 
-		memcpy(m->arena + i, &v, 4);
+		memcpy(arena + i, &v, 4);
 	}
-	m->step = step;
+	if (t->kern)
+		return fewmul_kernel_reload(t->kern, step);
+	/* The engine is only defined for parameters in its ranges. */
+	if (fewmul_params_check(fewmul_cpu_model(t->cpu)))
+		return -EINVAL;
+	fewmul_cpu_model(t->cpu)->step = step;
 	return 0;
 }

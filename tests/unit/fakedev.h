@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A stand-in for fewmul.ko's training ioctls, for native tests of the
+ * library's kernel backend: the test binary defines ioctl(), which
+ * answers the FEWMUL_IOC_* requests (on any fd; "kernel:/dev/null" gives
+ * the backend a real fd) by running the same engine the module runs,
+ * following the kernel-doc of uapi/linux/fewmul.h, and passes every other
+ * request to the real system call. With fake_interrupt set, some calls
+ * stop early as a signal would make them: -EINTR before the first
+ * minibatch, or @done short of the total (a calibration then fails with
+ * -EINTR and stores nothing).
+ */
+#ifndef FEWMUL_TEST_FAKEDEV_H
+#define FEWMUL_TEST_FAKEDEV_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/fewmul.h>
+
+#include "fewmul_engine.h"
+
+#define FAKE_CTXS 8
+#define FAKE_LAYERS (FEWMUL_CORE_MAX_LAYERS + 1)
+
+struct fake_buf {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t flags;
+	int used;
+};
+
+struct fake_ctx {
+	int fd;
+	int used;
+	struct fake_buf buf[FEWMUL_MAX_BUFFERS];
+	uint32_t arena;		/* handle of the model's arena, 0: no model */
+	struct fewmul_model m;
+	void *scratch;
+	const u8 **ptr;
+	u8 *lab;
+	u8 *pred;
+	struct fewmul_counters layer_ops[FAKE_LAYERS];
+	struct fewmul_counters ops;
+	uint64_t samples, errors;
+	int64_t loss;
+};
+
+static struct fake_ctx fake_ctx[FAKE_CTXS];
+static unsigned int fake_calls;		/* TRAIN and EVAL calls */
+static int fake_interrupt;		/* stop some calls early */
+static unsigned int fake_nr_intr;	/* calls stopped early */
+static unsigned int fake_max_bufs;	/* most buffers a context held */
+
+static void fake_model_free(struct fake_ctx *c)
+{
+	free(c->scratch);
+	free(c->ptr);
+	free(c->lab);
+	free(c->pred);
+	c->scratch = NULL;
+	c->ptr = NULL;
+	c->lab = NULL;
+	c->pred = NULL;
+	c->arena = 0;
+}
+
+/* Release every context (the test's "module unload"). */
+static inline void fake_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAKE_CTXS; i++)
+		fake_model_free(&fake_ctx[i]);
+	memset(fake_ctx, 0, sizeof(fake_ctx));
+}
+
+/* FEWMUL_IOC_INFO opens a context: the library calls it first. */
+static struct fake_ctx *fake_open(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAKE_CTXS; i++)
+		if (fake_ctx[i].used && fake_ctx[i].fd == fd)
+			break;
+	if (i == FAKE_CTXS)
+		for (i = 0; i < FAKE_CTXS && fake_ctx[i].used; i++)
+			;
+	if (i == FAKE_CTXS)
+		return NULL;
+	fake_model_free(&fake_ctx[i]);
+	memset(&fake_ctx[i], 0, sizeof(fake_ctx[i]));
+	fake_ctx[i].used = 1;
+	fake_ctx[i].fd = fd;
+	return &fake_ctx[i];
+}
+
+static struct fake_ctx *fake_find(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAKE_CTXS; i++)
+		if (fake_ctx[i].used && fake_ctx[i].fd == fd)
+			return &fake_ctx[i];
+	return NULL;
+}
+
+static struct fake_buf *fake_buf(struct fake_ctx *c, uint32_t h)
+{
+	if (h < 1 || h > FEWMUL_MAX_BUFFERS || !c->buf[h - 1].used)
+		return NULL;
+	return &c->buf[h - 1];
+}
+
+static int fake_info(int fd, struct fewmul_info *in)
+{
+	if (!fake_open(fd))
+		return -EMFILE;
+	if (in->size < sizeof(*in) || in->flags)
+		return -EINVAL;
+	memset(&in->abi_version, 0, sizeof(*in) - 8);
+	in->abi_version = FEWMUL_ABI_VERSION;
+	in->nr_workers = 1;
+	in->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
+		       FEWMUL_FEATURE_TRAIN;
+	in->max_layers = FEWMUL_CORE_MAX_LAYERS;
+	in->max_width = FEWMUL_CORE_MAX_WIDTH;
+	in->max_batch = FEWMUL_CORE_MAX_BATCH;
+	in->max_scratch_bytes = 1ULL << 30;
+	return 0;
+}
+
+static int fake_register(struct fake_ctx *c, struct fewmul_buf_register *r)
+{
+	unsigned int i, n = 0;
+
+	if (r->size != sizeof(*r) || (r->flags & ~FEWMUL_BUF_FLAGS_ALL) ||
+	    r->pad || !r->length || r->length > FEWMUL_MAX_BUF_BYTES || !r->addr)
+		return -EINVAL;
+	for (i = 0; i < FEWMUL_MAX_BUFFERS && c->buf[i].used; i++)
+		;
+	if (i == FEWMUL_MAX_BUFFERS)
+		return -ENOSPC;
+	c->buf[i].used = 1;
+	c->buf[i].addr = r->addr;
+	c->buf[i].len = r->length;
+	c->buf[i].flags = r->flags;
+	r->handle = i + 1;
+	for (i = 0; i < FEWMUL_MAX_BUFFERS; i++)
+		n += c->buf[i].used;
+	if (n > fake_max_bufs)
+		fake_max_bufs = n;
+	return 0;
+}
+
+static int fake_unregister(struct fake_ctx *c, struct fewmul_buf_unregister *u)
+{
+	struct fake_buf *b;
+
+	if (u->size != sizeof(*u) || u->flags || u->pad)
+		return -EINVAL;
+	b = fake_buf(c, u->handle);
+	if (!b)
+		return -ENOENT;
+	if (u->handle == c->arena)
+		return -EBUSY;
+	memset(b, 0, sizeof(*b));
+	return 0;
+}
+
+static int fake_model_create(struct fake_ctx *c, struct fewmul_model_create *mc)
+{
+	struct fewmul_config cfg;
+	struct fewmul_layout lay;
+	struct fake_buf *b;
+	uint64_t ss;
+	uint32_t l;
+
+	if (mc->size != sizeof(*mc) || (mc->flags & ~FEWMUL_MODEL_FLAGS_ALL))
+		return -EINVAL;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nr_layers = mc->nr_layers;
+	if (cfg.nr_layers < 1 || cfg.nr_layers > FEWMUL_CORE_MAX_LAYERS)
+		return -EINVAL;
+	for (l = 0; l <= FEWMUL_MAX_LAYERS_ABI; l++) {
+		if (l > cfg.nr_layers && mc->width[l])
+			return -EINVAL;
+		if (l <= cfg.nr_layers)
+			cfg.width[l] = mc->width[l];
+	}
+	cfg.wmode = mc->weights;
+	cfg.qbp = !!(mc->flags & FEWMUL_MODEL_QBP);
+	cfg.bn = mc->bn;
+	cfg.qb_emin = mc->exp_min;
+	cfg.qb_emax = mc->exp_max;
+	cfg.lr_shift_start = mc->lr_shift_start;
+	cfg.lr_shift_end = mc->lr_shift_end;
+	cfg.epochs = mc->epochs;
+	cfg.batch = mc->batch;
+	cfg.seed = mc->seed;
+	if (fewmul_config_check(&cfg))
+		return -EINVAL;
+	b = fake_buf(c, mc->arena);
+	if (!b)
+		return -ENOENT;
+	if (!(b->flags & FEWMUL_BUF_WRITE))
+		return -EACCES;
+	fewmul_layout(&cfg, &lay);
+	if (b->len != lay.size)
+		return -EINVAL;
+
+	fake_model_free(c);
+	ss = fewmul_scratch_size(&cfg);
+	c->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
+	c->ptr = calloc(cfg.batch, sizeof(*c->ptr));
+	c->lab = calloc(cfg.batch, 1);
+	c->pred = calloc(cfg.batch, 1);
+	if (!c->scratch || !c->ptr || !c->lab || !c->pred) {
+		fake_model_free(c);
+		return -ENOMEM;
+	}
+	memset(c->scratch, 0, ss);
+	if (fewmul_model_bind(&c->m, &cfg, (void *)(uintptr_t)b->addr, c->scratch)) {
+		fake_model_free(c);
+		return -EINVAL;
+	}
+	if (mc->flags & FEWMUL_MODEL_INIT)
+		fewmul_model_init_params(&c->m);
+	else
+		c->m.step = mc->step;
+	c->arena = mc->arena;
+	memset(c->layer_ops, 0, sizeof(c->layer_ops));
+	memset(&c->ops, 0, sizeof(c->ops));
+	c->samples = c->errors = 0;
+	c->loss = 0;
+	mc->scratch_bytes = ss;
+	return 0;
+}
+
+static void fake_add(struct fewmul_counters *d, const struct fewmul_counters *s)
+{
+	d->adds += s->adds;
+	d->shifts += s->shifts;
+	d->muls += s->muls;
+}
+
+static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
+{
+	const struct fewmul_config *cfg = &c->m.cfg;
+	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
+	const uint32_t *idx = (const uint32_t *)(uintptr_t)r->indices;
+	uint64_t *conf = (uint64_t *)(uintptr_t)r->confusion;
+	struct fake_buf *img, *lab;
+	uint32_t B, n0, nk, nb, limit, i, b;
+	int calib = r->flags & FEWMUL_RUN_CALIBRATE, kind, nph, p, err;
+	unsigned int call;
+
+	if (r->size != sizeof(*r) || (r->flags & ~FEWMUL_RUN_FLAGS_ALL) ||
+	    (train && calib))
+		return -EINVAL;
+	if (!c->arena)
+		return -ENODEV;
+	B = cfg->batch;
+	n0 = cfg->width[0];
+	nk = cfg->width[cfg->nr_layers];
+	img = fake_buf(c, r->images);
+	lab = fake_buf(c, r->labels);
+	if (!img || !lab)
+		return -ENOENT;
+	if (!r->nr_indices || r->nr_indices > (1u << 24) || !idx ||
+	    (uint64_t)r->nr_samples * n0 > img->len || r->nr_samples > lab->len)
+		return -EINVAL;
+	for (i = 0; i < r->nr_indices; i++)
+		if (idx[i] >= r->nr_samples)
+			return -EINVAL;
+	kind = train ? FEWMUL_PLAN_TRAIN : calib ? FEWMUL_PLAN_CALIB :
+	       FEWMUL_PLAN_EVAL;
+	nb = (r->nr_indices + B - 1) / B;
+	limit = nb;
+	call = ++fake_calls;
+	if (fake_interrupt && call % 5 == 2) {
+		fake_nr_intr++;
+		return -EINTR;	/* a signal before the first minibatch */
+	}
+	if (fake_interrupt && call % 3 == 1 && nb > 1) {
+		limit = 1 + call % (nb - 1);
+		fake_nr_intr++;
+	}
+	r->done = r->errors = r->adds = r->shifts = r->muls = 0;
+	r->loss = 0;
+	if (calib)
+		fewmul_calib_begin(&c->m);
+	for (i = 0; i < limit; i++) {
+		struct fewmul_counters lops[FAKE_LAYERS];
+		uint32_t s = i * B, cnt = r->nr_indices - s < B ? r->nr_indices - s : B;
+		const u8 *labels = (const u8 *)(uintptr_t)lab->addr;
+
+		for (b = 0; b < cnt; b++) {
+			c->ptr[b] = (const u8 *)(uintptr_t)img->addr +
+				    (uint64_t)idx[s + b] * n0;
+			c->lab[b] = labels[idx[s + b]];
+		}
+		err = fewmul_batch_begin(&c->m, c->ptr, c->lab, cnt, r->epoch);
+		if (err)
+			return err;
+		nph = fewmul_step_plan(&c->m, kind, ph, FEWMUL_MAX_PHASES);
+		if (nph < 0)
+			return nph;
+		memset(lops, 0, sizeof(lops));
+		for (p = 0; p < nph; p++)
+			fewmul_phase_run(&c->m, &ph[p], 0, ph[p].count,
+					 &lops[ph[p].layer]);
+		fewmul_plan_done(&c->m, kind);
+		if (!calib) {
+			uint32_t e = fewmul_batch_errors(&c->m, c->pred);
+			int64_t l = fewmul_batch_loss(&c->m);
+
+			r->errors += e;
+			r->loss += l;
+			if (train) {
+				c->samples += cnt;
+				c->errors += e;
+				c->loss += l;
+			}
+			for (b = 0; conf && b < cnt; b++)
+				conf[c->lab[b] * nk + c->pred[b]]++;
+		}
+		for (p = 0; p < FAKE_LAYERS; p++) {
+			struct fewmul_counters t = lops[p];
+
+			r->adds += t.adds;
+			r->shifts += t.shifts;
+			r->muls += t.muls;
+			fake_add(&c->layer_ops[p], &t);
+			fake_add(&c->ops, &t);
+		}
+		r->done++;
+	}
+	if (calib) {
+		if (limit < nb)
+			return -EINTR;	/* all or nothing */
+		fewmul_calib_end(&c->m);
+	}
+	return 0;
+}
+
+static int fake_stats(struct fake_ctx *c, struct fewmul_stats *s)
+{
+	if (s->size != sizeof(*s) || s->flags)
+		return -EINVAL;
+	if (!c->arena)
+		return -ENODEV;
+	s->step = c->m.step;
+	s->samples = c->samples;
+	s->errors = c->errors;
+	s->loss = c->loss;
+	s->adds = c->ops.adds;
+	s->shifts = c->ops.shifts;
+	s->muls = c->ops.muls;
+	return 0;
+}
+
+static int fake_hist(struct fake_ctx *c, struct fewmul_hist *h)
+{
+	if (h->size != sizeof(*h) || h->flags || h->pad)
+		return -EINVAL;
+	if (!c->arena)
+		return -ENODEV;
+	if (h->layer > c->m.cfg.nr_layers)
+		return -EINVAL;
+	h->adds = c->layer_ops[h->layer].adds;
+	h->shifts = c->layer_ops[h->layer].shifts;
+	h->muls = c->layer_ops[h->layer].muls;
+	memset(h->bins, 0, sizeof(h->bins));
+	if (h->layer >= 1 && h->layer < c->m.cfg.nr_layers)
+		memcpy(h->bins, c->m.hist[h->layer], sizeof(h->bins));
+	return 0;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	struct fake_ctx *c;
+	va_list ap;
+	void *arg;
+	int ret;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (_IOC_TYPE(req) != FEWMUL_IOC_TYPE)
+		return (int)syscall(SYS_ioctl, fd, req, arg);
+	c = fake_find(fd);
+	if (req == FEWMUL_IOC_INFO)
+		ret = fake_info(fd, arg);
+	else if (!c)
+		ret = -ENOTTY;
+	else if (req == FEWMUL_IOC_BUF_REGISTER)
+		ret = fake_register(c, arg);
+	else if (req == FEWMUL_IOC_BUF_UNREGISTER)
+		ret = fake_unregister(c, arg);
+	else if (req == FEWMUL_IOC_MODEL_CREATE)
+		ret = fake_model_create(c, arg);
+	else if (req == FEWMUL_IOC_TRAIN)
+		ret = fake_run(c, arg, 1);
+	else if (req == FEWMUL_IOC_EVAL)
+		ret = fake_run(c, arg, 0);
+	else if (req == FEWMUL_IOC_STATS)
+		ret = fake_stats(c, arg);
+	else if (req == FEWMUL_IOC_HIST)
+		ret = fake_hist(c, arg);
+	else
+		ret = -ENOTTY;
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+#endif

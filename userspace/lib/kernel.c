@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libfewmul: the "kernel" backend, the engine of fewmul.ko driven through
+ * the training ioctls of /dev/fewmul (one context per trainer).
+ *
+ * The parameters live in an anonymous mapping of this process that is
+ * registered with FEWMUL_BUF_WRITE and made the model's arena, so reading
+ * the parameters (checksum, saving) is a plain memory read and restoring
+ * a saved model is a write followed by FEWMUL_IOC_MODEL_CREATE without
+ * FEWMUL_MODEL_INIT. Datasets are registered on first use and cached by
+ * their image and label pointers. The kernel splits the index list into
+ * minibatches of the model's batch size exactly as the cpu backend does,
+ * so both backends train the same minibatches and end bit-identical.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Datasets a trainer keeps registered (two buffers each, plus the arena). */
+#define KDS_MAX		4
+/* Largest index list of one call (the ioctl's limit). */
+#define KRUN_MAX	(1u << 24)
+
+_Static_assert(1 + 2 * KDS_MAX <= FEWMUL_MAX_BUFFERS, "buffer slots");
+_Static_assert(FEWMUL_HIST_NR_BINS == 32 && FEWMUL_HIST_MIN_EXP == FEWMUL_HIST_MIN,
+	       "histogram bins");
+_Static_assert(FEWMUL_MAX_LAYERS_ABI == FEWMUL_CORE_MAX_LAYERS, "layer limit");
+_Static_assert(FEWMUL_MODEL_WEIGHTS_FULL == FEWMUL_WMODE_FULL &&
+	       FEWMUL_MODEL_WEIGHTS_BINARY == FEWMUL_WMODE_BINARY &&
+	       FEWMUL_MODEL_WEIGHTS_BINARY_STOCH == FEWMUL_WMODE_BINARY_STOCH &&
+	       FEWMUL_MODEL_WEIGHTS_TERNARY == FEWMUL_WMODE_TERNARY,
+	       "weight modes");
+_Static_assert(FEWMUL_MODEL_BN_NONE == FEWMUL_BN_NONE &&
+	       FEWMUL_MODEL_BN_SHIFT == FEWMUL_BN_SHIFT, "bn modes");
+
+/* A registered dataset: samples [0, count) of images and labels. */
+struct kds {
+	const uint8_t *images;	/* cache key: pointers and count */
+	const uint8_t *labels;
+	uint32_t ds_count;
+	uint32_t count;		/* samples registered (a prefix) */
+	uint32_t himg;		/* 0: slot free */
+	uint32_t hlab;
+	uint64_t used;		/* LRU clock */
+};
+
+struct fewmul_kernel {
+	int fd;
+	char *path;
+	struct fewmul_config cfg;
+	void *arena;
+	size_t size;		/* parameter bytes */
+	size_t map_size;	/* page-rounded mapping */
+	uint32_t harena;
+	struct kds ds[KDS_MAX];
+	uint64_t clock;
+	uint64_t step;		/* last known, if FEWMUL_IOC_STATS fails */
+};
+
+static int kioctl(const struct fewmul_kernel *k, unsigned long req, void *arg)
+{
+	int ret;
+
+	do
+		ret = ioctl(k->fd, req, arg);
+	while (ret < 0 && errno == EINTR && req != FEWMUL_IOC_TRAIN &&
+	       req != FEWMUL_IOC_EVAL);
+	return ret < 0 ? -errno : 0;
+}
+
+static int kbuf_register(struct fewmul_kernel *k, const void *addr,
+			 uint64_t len, uint32_t flags, uint32_t *handle)
+{
+	struct fewmul_buf_register r;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.flags = flags;
+	r.addr = (uintptr_t)addr;
+	r.length = len;
+	err = kioctl(k, FEWMUL_IOC_BUF_REGISTER, &r);
+	if (err)
+		return err;
+	if (!r.handle)
+		return -EPROTO;
+	*handle = r.handle;
+	return 0;
+}
+
+static void kbuf_unregister(struct fewmul_kernel *k, uint32_t handle)
+{
+	struct fewmul_buf_unregister u;
+
+	if (!handle)
+		return;
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.handle = handle;
+	kioctl(k, FEWMUL_IOC_BUF_UNREGISTER, &u);
+}
+
+static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
+			 uint32_t flags, uint64_t step)
+{
+	struct fewmul_model_create mc;
+	uint32_t l;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.size = sizeof(mc);
+	mc.flags = flags | (k->cfg.qbp ? FEWMUL_MODEL_QBP : 0);
+	mc.arena = arena;
+	mc.nr_layers = k->cfg.nr_layers;
+	for (l = 0; l <= k->cfg.nr_layers; l++)
+		mc.width[l] = k->cfg.width[l];
+	mc.weights = k->cfg.wmode;
+	mc.bn = k->cfg.bn;
+	mc.exp_min = k->cfg.qb_emin;
+	mc.exp_max = k->cfg.qb_emax;
+	mc.lr_shift_start = k->cfg.lr_shift_start;
+	mc.lr_shift_end = k->cfg.lr_shift_end;
+	mc.epochs = k->cfg.epochs;
+	mc.batch = k->cfg.batch;
+	mc.seed = k->cfg.seed;
+	mc.step = step;
+	return kioctl(k, FEWMUL_IOC_MODEL_CREATE, &mc);
+}
+
+int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
+		      struct fewmul_kernel **out)
+{
+	struct fewmul_layout lay;
+	struct fewmul_kernel *k;
+	struct fewmul_info info;
+	long page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	*out = NULL;
+	err = fewmul_config_check(cfg);
+	if (err)
+		return err;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->fd = -1;
+	k->cfg = *cfg;
+	k->arena = MAP_FAILED;
+	k->path = strdup(path);
+	if (!k->path) {
+		free(k);
+		return -ENOMEM;
+	}
+	k->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	err = kioctl(k, FEWMUL_IOC_INFO, &info);
+	if (err)
+		goto err_free;	/* -ENOTTY: not a fewmul device */
+	if (!(info.features & FEWMUL_FEATURE_TRAIN)) {
+		err = -EOPNOTSUPP;
+		goto err_free;
+	}
+
+	fewmul_layout(cfg, &lay);
+	k->size = lay.size;
+	if (page <= 0)
+		page = 4096;
+	k->map_size = (k->size + (size_t)page - 1) & ~((size_t)page - 1);
+	k->arena = mmap(NULL, k->map_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (k->arena == MAP_FAILED) {
+		err = -errno;
+		goto err_free;
+	}
+	err = kbuf_register(k, k->arena, k->size, FEWMUL_BUF_WRITE, &k->harena);
+	if (err)
+		goto err_free;
+	err = kmodel_create(k, k->harena, FEWMUL_MODEL_INIT, 0);
+	if (err)
+		goto err_free;
+	*out = k;
+	return 0;
+
+err_free:
+	fewmul_kernel_free(k);
+	return err;
+}
+
+void fewmul_kernel_free(struct fewmul_kernel *k)
+{
+	unsigned int i;
+
+	if (!k)
+		return;
+	if (k->fd >= 0) {
+		for (i = 0; i < KDS_MAX; i++) {
+			kbuf_unregister(k, k->ds[i].himg);
+			kbuf_unregister(k, k->ds[i].hlab);
+		}
+		/* the arena is the model's: closing the context frees both */
+		close(k->fd);
+	}
+	if (k->arena != MAP_FAILED)
+		munmap(k->arena, k->map_size);
+	free(k->path);
+	free(k);
+}
+
+static void kds_drop(struct fewmul_kernel *k, struct kds *d)
+{
+	kbuf_unregister(k, d->himg);
+	kbuf_unregister(k, d->hlab);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * The registered copy of ds covering samples [0, need): registers the
+ * prefix on first use (less memory to pin for a small subset) and all of
+ * ds when a later call needs more.
+ */
+static int kds_get(struct fewmul_kernel *k, const struct fewmul_dataset *ds,
+		   uint32_t need, struct kds **out)
+{
+	size_t px = (size_t)ds->rows * ds->cols;
+	struct kds *d = NULL, *lru = &k->ds[0];
+	uint32_t count;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < KDS_MAX; i++) {
+		struct kds *e = &k->ds[i];
+
+		if (e->himg && e->images == ds->images &&
+		    e->labels == ds->labels && e->ds_count == ds->count) {
+			d = e;
+			break;
+		}
+		if (!e->himg || (lru->himg && e->used < lru->used))
+			lru = e;
+	}
+	if (d && d->count >= need) {
+		d->used = ++k->clock;
+		*out = d;
+		return 0;
+	}
+	count = d ? ds->count : need;	/* second time: all of it */
+	if (!d)
+		d = lru;
+	kds_drop(k, d);
+	err = kbuf_register(k, ds->images, (uint64_t)count * px, 0, &d->himg);
+	if (!err)
+		err = kbuf_register(k, ds->labels, count, 0, &d->hlab);
+	if (err) {
+		kds_drop(k, d);
+		return err;
+	}
+	d->images = ds->images;
+	d->labels = ds->labels;
+	d->ds_count = ds->count;
+	d->count = count;
+	d->used = ++k->clock;
+	*out = d;
+	return 0;
+}
+
+/* Per-layer counters of the context: ops[0..nr_layers]. */
+static int klayer_ops(const struct fewmul_kernel *k, struct fewmul_ops *ops)
+{
+	struct fewmul_hist h;
+	uint32_t l;
+	int err;
+
+	for (l = 0; l <= k->cfg.nr_layers; l++) {
+		memset(&h, 0, sizeof(h));
+		h.size = sizeof(h);
+		h.layer = l;
+		err = kioctl(k, FEWMUL_IOC_HIST, &h);
+		if (err)
+			return err;
+		ops[l].adds = h.adds;
+		ops[l].shifts = h.shifts;
+		ops[l].muls = h.muls;
+	}
+	return 0;
+}
+
+/*
+ * One ioctl over idx[0..n) (n <= KRUN_MAX), resumed after signals until
+ * every minibatch ran. Training and evaluation continue with the indices
+ * left; an interrupted calibration stores nothing, so it starts over.
+ */
+static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
+		    const uint32_t *idx, uint32_t n, uint32_t epoch,
+		    uint64_t *confusion, struct fewmul_result *res, int64_t *loss)
+{
+	unsigned long req = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_IOC_TRAIN :
+			    FEWMUL_IOC_EVAL;
+	uint32_t B = k->cfg.batch, pos = 0;
+
+	while (pos < n) {
+		uint32_t cnt = n - pos, nb = (cnt + B - 1) / B, got;
+		struct fewmul_run r;
+
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.flags = kind == FEWMUL_PLAN_CALIB ? FEWMUL_RUN_CALIBRATE : 0;
+		r.images = d->himg;
+		r.labels = d->hlab;
+		r.nr_samples = d->count;
+		r.nr_indices = cnt;
+		r.indices = (uintptr_t)(idx + pos);
+		r.confusion = kind == FEWMUL_PLAN_EVAL ? (uintptr_t)confusion : 0;
+		r.epoch = kind == FEWMUL_PLAN_TRAIN ? epoch : 0;
+		/* one event per minibatch; the module skips it without listeners */
+		r.notify_every = kind == FEWMUL_PLAN_TRAIN ? 1 : 0;
+		if (ioctl(k->fd, req, &r) < 0) {
+			if (errno == EINTR)	/* nothing ran: again */
+				continue;
+			return -errno;
+		}
+		if (r.done == 0 || r.done > nb)
+			return -EPROTO;
+		if (kind == FEWMUL_PLAN_CALIB) {
+			if (r.done < nb)	/* not stored: start over */
+				continue;
+			return 0;
+		}
+		got = r.done == nb ? cnt : (uint32_t)r.done * B;
+		pos += got;
+		if (res) {
+			res->samples += got;
+			res->errors += r.errors;
+			res->ops.adds += r.adds;
+			res->ops.shifts += r.shifts;
+			res->ops.muls += r.muls;
+		}
+		*loss += r.loss;
+	}
+	return 0;
+}
+
+int fewmul_kernel_run(struct fewmul_kernel *k, int kind,
+		      const struct fewmul_dataset *ds, const uint32_t *idx,
+		      uint32_t n, uint32_t epoch, struct fewmul_result *res,
+		      uint64_t *confusion)
+{
+	struct fewmul_ops before[FEWMUL_CORE_MAX_LAYERS + 1];
+	struct fewmul_ops after[FEWMUL_CORE_MAX_LAYERS + 1];
+	uint32_t i, need = 0, chunk, pos;
+	int64_t loss = 0;
+	struct kds *d;
+	int err;
+
+	for (i = 0; i < n; i++)
+		if (idx[i] >= need)
+			need = idx[i] + 1;
+	/* one calibration is one call: its statistics are per call */
+	if (kind == FEWMUL_PLAN_CALIB && n > KRUN_MAX)
+		return -E2BIG;
+	err = kds_get(k, ds, need, &d);
+	if (err)
+		return err;
+	if (res) {
+		err = klayer_ops(k, before);
+		if (err)
+			return err;
+	}
+	/* whole minibatches per call, so the split matches the cpu backend */
+	chunk = KRUN_MAX / k->cfg.batch * k->cfg.batch;
+	for (pos = 0; pos < n; pos += chunk) {
+		err = krun_all(k, kind, d, idx + pos,
+			       n - pos < chunk ? n - pos : chunk, epoch,
+			       confusion, res, &loss);
+		if (err)
+			return err;
+	}
+	if (kind == FEWMUL_PLAN_TRAIN)
+		k->step += (n + k->cfg.batch - 1) / k->cfg.batch;
+	if (!res)
+		return 0;
+	res->loss += (double)loss / (double)(1u << (2 * FEWMUL_FA));
+	err = klayer_ops(k, after);
+	if (err)
+		return err;
+	for (i = 0; i <= k->cfg.nr_layers; i++) {
+		res->layers[i].adds += after[i].adds - before[i].adds;
+		res->layers[i].shifts += after[i].shifts - before[i].shifts;
+		res->layers[i].muls += after[i].muls - before[i].muls;
+	}
+	return 0;
+}
+
+uint64_t fewmul_kernel_step(const struct fewmul_kernel *k)
+{
+	struct fewmul_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	if (kioctl(k, FEWMUL_IOC_STATS, &st))
+		return k->step;
+	return st.step;
+}
+
+void *fewmul_kernel_arena(const struct fewmul_kernel *k, size_t *size)
+{
+	if (size)
+		*size = k->size;
+	return k->arena;
+}
+
+const char *fewmul_kernel_path(const struct fewmul_kernel *k)
+{
+	return k->path;
+}
+
+int fewmul_kernel_hist(const struct fewmul_kernel *k, unsigned int layer,
+		       uint64_t bins[32])
+{
+	struct fewmul_hist h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	h.layer = layer;
+	err = kioctl(k, FEWMUL_IOC_HIST, &h);
+	if (err)
+		return err;
+	memcpy(bins, h.bins, sizeof(h.bins));
+	return 0;
+}
+
+int fewmul_kernel_reload(struct fewmul_kernel *k, uint64_t step)
+{
+	uint32_t h;
+	int err;
+
+	err = kmodel_create(k, k->harena, 0, step);
+	if (err == -EBUSY) {
+		/*
+		 * A module that will not rebind the current model's arena:
+		 * register the same memory again, bind that, drop the old.
+		 */
+		err = kbuf_register(k, k->arena, k->size, FEWMUL_BUF_WRITE, &h);
+		if (err)
+			return err;
+		err = kmodel_create(k, h, 0, step);
+		if (err) {
+			kbuf_unregister(k, h);
+			return err;
+		}
+		kbuf_unregister(k, k->harena);
+		k->harena = h;
+	}
+	if (!err)
+		k->step = step;
+	return err;
+}
