@@ -25,6 +25,10 @@ KDIR ?= /lib/modules/$(KVER)/build
 CC           ?= gcc
 NL_CFLAGS    := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS      := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null) -lz -lpthread -lm
+# fewmulctl draws charts with cairo (fontconfig: its caches are released
+# at exit, see userspace/fewmulctl/chart.c).
+CAIRO_CFLAGS := $(shell pkg-config --cflags cairo fontconfig 2>/dev/null)
+CAIRO_LIBS   := $(shell pkg-config --libs cairo fontconfig 2>/dev/null)
 WARN         := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		-Wmissing-prototypes -Wno-missing-field-initializers
 US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
@@ -34,13 +38,16 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
-		userspace/lib/cpu.c userspace/lib/trainer.c userspace/lib/modelfile.c \
+		userspace/lib/cpu.c userspace/lib/kernel.c userspace/lib/trainer.c \
+		userspace/lib/modelfile.c \
 		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
 		userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_bench.c \
-		userspace/fewmulctl/cmd_eval.c \
-		userspace/fewmulctl/float_ref.c
+		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
+		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
+		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
+		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
@@ -53,7 +60,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module userspace deps deps-bench bench test-kernel check \
-	unit selftests demo install uninstall checkpatch clean fuzz
+	unit selftests demo bench-guest install uninstall checkpatch clean fuzz
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -66,6 +73,8 @@ help:
 	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
 	@echo "make unit       native unit tests only (ASan+UBSan)"
 	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
+	@echo "make bench      engine throughput vs PyTorch float32 (make deps-bench)"
+	@echo "make bench-guest kernel vs cpu backend throughput in one guest"
 
 # --- kernel module --------------------------------------------------------
 
@@ -77,7 +86,7 @@ define kmod_build
 		--include 'Kbuild' --include 'kmod/***' --include 'uapi/***' \
 		--include 'tests/' --include 'tests/kunit/***' --include 'tests/*.h' \
 		--exclude '*' ./ $(O)/kmod-$(1)/
-	$(MAKE) -C $(2) M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror modules
+	$(MAKE) -C $(2) O= M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror modules
 endef
 
 module: $(O)/kmod-stock/fewmul.ko
@@ -125,8 +134,11 @@ $(O)/lib/libfewmul.pc: userspace/lib/libfewmul.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< >$@
 
+$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS)
+
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
-	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS)
+	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS)
 
 # --- tests ----------------------------------------------------------------
 
@@ -158,7 +170,8 @@ $(O)/asan/test_modelfile: tests/unit/test_modelfile.c $(LIB_SRCS) $(HDRS) tests/
 
 $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) $(NL_LIBS)
+	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
+		$(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/asan/test_cli: tests/unit/test_cli.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
@@ -174,7 +187,13 @@ $(O)/selftests/fewmul_test: tests/selftests/fewmul_test.c uapi/linux/fewmul.h
 	$(CC) -O2 -g -Wall -Werror -D_GNU_SOURCE -Iuapi \
 		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
 
-selftests: $(O)/selftests/fewmul_test
+$(O)/selftests/fewmul_train_test: tests/selftests/fewmul_train_test.c uapi/linux/fewmul.h
+	@test -n "$(KSRC)" || { echo "KSRC= (a kernel source tree) is required"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Werror -D_GNU_SOURCE -Iuapi \
+		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
+
+selftests: $(O)/selftests/fewmul_test $(O)/selftests/fewmul_train_test
 
 # libFuzzer harnesses (clang), ASan+UBSan; `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) and keeps its corpus in build/fuzz/corpus-*.
@@ -191,7 +210,11 @@ $(O)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LIB_SRCS) $(FUZZ_CTL) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(FUZZ_CTL) \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_bench.c \
-		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/float_ref.c $(NL_LIBS)
+		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
+		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
+		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
+		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
+		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -224,6 +247,10 @@ deps-bench: deps
 # Training throughput on the seed's MNIST net, batch 200, 1 and 2 threads.
 bench: userspace
 	$(O)/fewmulctl bench --threads 1,2
+
+# Kernel backend vs cpu backend, same guest (Debian's stock kernel), same run.
+bench-guest:
+	@scripts/bench-guest.sh
 
 test-kernel:
 	@scripts/build-test-kernel.sh

@@ -38,9 +38,10 @@ t "info without the device explains how to load it" 1 \
 t "info on a non-fewmul device fails the ioctl" 1 \
 	"fewmulctl: FEWMUL_IOC_INFO: Inappropriate ioctl for device" info --device /dev/null
 
-# Training on the default dataset (Debian's dataset-fashion-mnist).
+# Training on the default dataset (Debian's dataset-fashion-mnist), on the
+# cpu backend whatever the machine has loaded.
 tmp=$(mktemp -d)
-small=(--arch 784-32-10 --epochs 2 --train-limit 600 --test-limit 200)
+small=(--backend cpu --arch 784-32-10 --epochs 2 --train-limit 600 --test-limit 200)
 t "train runs and prints per-epoch results" 0 "^epoch 2/2 .*test err" train "${small[@]}" --threads 1
 c1=$("$FEWMULCTL" train "${small[@]}" --threads 1 2>&1 | sed -n 's/^weights checksum //p')
 c2=$("$FEWMULCTL" train "${small[@]}" --threads 2 --save "$tmp/m" --log "$tmp/l.csv" 2>&1 | sed -n 's/^weights checksum //p')
@@ -53,17 +54,274 @@ n=$((n + 1))
 if [ "$(wc -l <"$tmp/l.csv")" -eq 3 ] && head -1 "$tmp/l.csv" | grep -q '^epoch,lr_shift,train_loss'; then echo "ok $n - --log writes a header and one CSV line per epoch"; else echo "not ok $n - --log CSV"; fail=$((fail + 1)); fi
 t "train --json prints one object per epoch" 0 '^\{"epoch":2,"epochs":2,"lr_shift":[0-9]+,"train_loss"' train "${small[@]}" --json
 t "train --json has per-layer operation counts" 0 '"layer_ops":\[\[[0-9]+,[0-9]+,0\],\[[0-9]+,[0-9]+,0\],\[[0-9]+,[0-9]+,[0-9]+\]\]' train "${small[@]}" --json
-t "eval reports error and the confusion matrix" 0 "class  accuracy" eval --model "$tmp/m" --test-limit 200 --calib 400
-t "eval --json" 0 '"confusion":\[\[' eval --model "$tmp/m" --test-limit 200 --calib 400 --json
+t "eval reports error and the confusion matrix" 0 "class  accuracy" eval --model "$tmp/m" --test-limit 200 --calib 400 --backend cpu
+t "eval --json" 0 '"confusion":\[\[' eval --model "$tmp/m" --test-limit 200 --calib 400 --json --backend cpu
 t "eval without --model prints usage" 1 "^Usage: fewmulctl eval" eval
 printf 'garbage' >"$tmp/bad"
-t "eval of a damaged model says what is wrong" 1 "bad: truncated header" eval --model "$tmp/bad"
-t "train --resume of a damaged file says what is wrong" 1 "fewmulctl: --resume: .*bad: truncated header" train --resume "$tmp/bad"
-t "train with a missing data directory names the file" 1 "fewmulctl: training data: /nonexistent/train-images-idx3-ubyte.gz: No such file" train --data /nonexistent
+t "eval of a damaged model says what is wrong" 1 "bad: truncated header" eval --model "$tmp/bad" --backend cpu
+t "train --resume of a damaged file says what is wrong" 1 "fewmulctl: --resume: .*bad: truncated header" train --resume "$tmp/bad" --backend cpu
+t "train with a missing data directory names the file" 1 "fewmulctl: training data: /nonexistent/train-images-idx3-ubyte.gz: No such file" train --data /nonexistent --backend cpu
 t "train --arch rejects a bad architecture" 1 "fewmulctl: --arch 784-0-10" train --arch 784-0-10
-t "train --arch must match the images" 1 "input width 100 does not match the 28x28 images" train --arch 100-10
+t "train --arch must match the images" 1 "input width 100 does not match the 28x28 images" train --arch 100-10 --backend cpu
 t "train --weights rejects unknown modes" 1 "want full, binary, binary-stoch or ternary" train --weights quaternary
 t "train --lr rejects rates above 1" 1 "fewmulctl: --lr" train --lr 2
+# Backends. Without the module the default is cpu, and kernel fails clearly.
+t "train --backend cpu names the backend and its threads" 0 "^backend cpu, 1 threads; " train "${small[@]}" --threads 1 --backend cpu
+c4=$("$FEWMULCTL" train "${small[@]}" --threads 1 --backend cpu --json 2>&1 | sed -n '$s/.*"checksum":"\([0-9a-f]*\)".*/\1/p')
+n=$((n + 1))
+if [ -n "$c4" ] && [ "$c4" = "$c1" ]; then echo "ok $n - train --json reports the backend and the same weights checksum"; else echo "not ok $n - JSON checksum '$c4' vs '$c1'"; fail=$((fail + 1)); fi
+t "train --json names the backend" 0 '"backend":"cpu","checksum":"[0-9a-f]{16}"\}$' train "${small[@]}" --backend cpu --json
+t "train --backend rejects unknown backends" 1 "^fewmulctl: --backend gpu: want kernel or cpu$" train --backend gpu
+t "train --backend kernel on a missing node says so" 1 \
+	"^fewmulctl: --backend kernel: /nonexistent/fewmul: No such file or directory$" train --backend kernel --device /nonexistent/fewmul
+t "train --backend kernel on a missing node says how to load the module" 1 \
+	"module is not loaded; load it with 'modprobe fewmul'" train --backend kernel --device /nonexistent/fewmul
+t "train --backend kernel on a missing node suggests --backend cpu" 1 \
+	"or train in this process with --backend cpu" train --backend kernel --device /nonexistent/fewmul
+t "train --backend kernel on another device says it is not fewmul" 1 \
+	"^fewmulctl: --backend kernel: /dev/null: not a fewmul device$" train --backend kernel --device /dev/null
+t "train --device needs the kernel backend" 1 "^fewmulctl: --device /dev/null: only with --backend kernel$" train --backend cpu --device /dev/null
+t "eval --backend kernel fails before reading the model" 1 \
+	"^fewmulctl: --backend kernel: /dev/null: not a fewmul device$" eval --model "$tmp/m" --device /dev/null
+t "eval --backend cpu names the backend" 0 "; backend cpu$" eval --model "$tmp/m" --test-limit 100 --calib 200 --backend cpu
+t "eval --json names the backend" 0 '"backend":"cpu"' eval --model "$tmp/m" --test-limit 100 --calib 200 --backend cpu --json
+t "bench accepts --backend cpu" 0 "^threads 1: full\(int\)" bench --backend cpu --no-torch --steps 1 --arch 784-16-10 --batch 10 --threads 1
+t "bench --backend rejects unknown backends" 1 "^fewmulctl: --backend x: want kernel or cpu$" bench --backend x
+if [ ! -e /dev/fewmul ]; then
+	t "without /dev/fewmul the default backend is cpu" 0 "^backend cpu, 1 threads; " \
+		train --arch 784-32-10 --epochs 1 --train-limit 200 --test-limit 100 --threads 1
+	t "train --backend kernel without the module gives a clear error" 1 \
+		"^fewmulctl: --backend kernel: /dev/fewmul: No such file or directory$" train --backend kernel
+	t "stats without the module says the family is missing" 1 \
+		'^fewmulctl: genetlink family "fewmul": No such file or directory$' stats
+	t "stats without the module says how to load it" 1 "module is not loaded" stats --json
+	t "stats --ctx without the module" 1 'genetlink family "fewmul": No such file' stats --ctx 1
+	t "monitor without the module says the family is missing" 1 \
+		'^fewmulctl: genetlink family "fewmul": No such file or directory$' monitor --count 1 --timeout 1
+	t "hist --ctx without the module" 1 'genetlink family "fewmul": No such file' hist --ctx 1
+fi
+
+# stats, monitor, hist: argument errors.
+t "stats --help" 0 "^Usage: fewmulctl stats \[--ctx ID\] \[--all\] \[--json\]" stats --help
+t "stats with a stray argument prints usage" 1 "^Usage: fewmulctl stats" stats extra
+t "stats with an unknown option prints usage" 1 "^Usage: fewmulctl stats" stats --bogus
+t "stats --ctx wants a number" 1 "^fewmulctl: --ctx abc: want a context id" stats --ctx abc
+t "stats --ctx rejects negative ids" 1 "^fewmulctl: --ctx -1: want a context id" stats --ctx -1
+t "monitor --help" 0 "^Usage: fewmulctl monitor \[--count N\] \[--timeout SECONDS\]" monitor --help
+t "monitor with a stray argument prints usage" 1 "^Usage: fewmulctl monitor" monitor extra
+t "monitor --count wants a positive number" 1 "^fewmulctl: --count 0: want a positive number of events$" monitor --count 0
+t "monitor --count rejects junk" 1 "^fewmulctl: --count 2x: want a positive number" monitor --count 2x
+t "monitor --timeout wants seconds" 1 "^fewmulctl: --timeout 0: want 1\.\.2000000 seconds$" monitor --timeout 0
+t "monitor --timeout rejects negative values" 1 "^fewmulctl: --timeout -5: want" monitor --timeout -5
+t "hist --help" 0 "^Usage: fewmulctl hist --ctx ID \| --model FILE" hist --help
+t "hist needs a source" 1 "^fewmulctl: hist: give --ctx ID \(a live context\) or --model FILE" hist
+t "hist takes one source" 1 "^fewmulctl: hist: --ctx and --model exclude each other$" hist --ctx 1 --model "$tmp/m"
+t "hist --ctx wants a number" 1 "^fewmulctl: --ctx x1: want a context id" hist --ctx x1
+t "hist --limit only applies to --model" 1 "^fewmulctl: hist: --data, --limit, --backend, --device and --threads only apply to --model$" hist --ctx 1 --limit 5
+t "hist --limit wants a positive count" 1 "^fewmulctl: --limit 0: want a positive number of samples$" hist --model "$tmp/m" --limit 0
+t "hist --layer wants 0..16" 1 "^fewmulctl: --layer 17: want 0\.\.16$" hist --model "$tmp/m" --layer 17
+t "hist --layer must exist in the model" 1 "^fewmulctl: --layer 5: the model has layers 0\.\.2$" hist --model "$tmp/m" --layer 5 --limit 50
+t "hist --backend rejects unknown backends" 1 "^fewmulctl: --backend tpu: want kernel or cpu$" hist --model "$tmp/m" --backend tpu
+t "hist of a damaged model says what is wrong" 1 "bad: truncated header" hist --model "$tmp/bad"
+t "hist --model draws a log2 histogram of the hidden layer" 0 "^ +2\^-?[0-9]+ \|#+ *\| +[0-9.]+% [0-9]+$" hist --model "$tmp/m" --limit 200
+t "hist --model reports per-layer operations" 0 "^layer 2 \(output\): adds [0-9.e+]+ shifts [0-9.e+]+ muls [0-9.e+]+$" hist --model "$tmp/m" --limit 200
+t "hist --model --json has 32 bins for the hidden layer" 0 '"layer":1,"adds":[0-9]+,"shifts":[0-9]+,"muls":[0-9]+,"bins":\[([0-9]+,){31}[0-9]+\]' hist --model "$tmp/m" --limit 200 --json
+sum_before=$(md5sum <"$tmp/m")
+"$FEWMULCTL" hist --model "$tmp/m" --limit 100 >/dev/null 2>&1
+n=$((n + 1))
+if [ "$(md5sum <"$tmp/m")" = "$sum_before" ]; then echo "ok $n - hist --model leaves the file unchanged"; else echo "not ok $n - hist --model changed the model file"; fail=$((fail + 1)); fi
+
+t_not() {	# t_not <name> <expected exit> <regex the output must not match> <args...>
+	local name=$1 want_rc=$2 re=$3 out rc
+	shift 3
+	out=$("$FEWMULCTL" "$@" 2>&1)
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq "$want_rc" ] && ! grep -Eq -- "$re" <<<"$out"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "#   rc=$rc (want $want_rc), output:"
+		sed 's/^/#     /' <<<"$out"
+		fail=$((fail + 1))
+	fi
+}
+# ok_if <name> <command...>: one TAP line from a shell condition.
+ok_if() {
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		fail=$((fail + 1))
+	fi
+}
+png_sig() {	# the 8-byte PNG signature and a nonzero size
+	[ -s "$1" ] && [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]
+}
+png_size() {	# the IHDR width and height, "WxH"
+	local h
+	h=$(od -An -j16 -N8 -tu1 "$1" | tr -s ' ')
+	read -r a b c d e f g i <<<"$h"
+	echo "$(((a << 24) | (b << 16) | (c << 8) | d))x$(((e << 24) | (f << 16) | (g << 8) | i))"
+}
+
+# Every command: --help is the full usage on stdout with exit 0, and an
+# unknown option is named.
+for c in info train eval predict count bench stats monitor hist plot; do
+	t "$c --help prints the usage and every option" 0 "^Usage: fewmulctl $c .*" $c --help
+	out=$("$FEWMULCTL" $c --help 2>/dev/null)
+	ok_if "$c --help lists options with descriptions and -h, --help" \
+		grep -Eq '^Options:$' <<<"$out"
+	ok_if "$c --help: every option line has a description" \
+		bash -c '! grep -E "^  -" <<<"$1" | grep -Ev "^  -[-a-z].*[^ ]  +[a-zA-Z(]"' _ "$out"
+	t "$c with an unknown option names it" 1 "^fewmulctl: $c: unrecognized option '--bogus'$" $c --bogus
+done
+t "-h anywhere prints the help" 0 "^Usage: fewmulctl count" count --batch 5 -h
+t "a missing option argument is named" 1 "^fewmulctl: train: option '--epochs' requires an argument$" train --epochs
+t "an argument to a flag is refused" 1 "^fewmulctl: count: option '--json' doesn't allow an argument$" count --json=1
+t "an ambiguous abbreviation is refused" 1 "^fewmulctl: train: option '--t' is ambiguous$" train --t 1
+t "a stray argument is named" 1 "^fewmulctl: count: unexpected argument 'extra'$" count extra
+# --help documents every option each command accepts.
+declare -A cmd_opts=(
+	[info]="json device"
+	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume json"
+	[eval]="model data calib test-limit threads backend device json"
+	[predict]="model index image data calib threads backend json"
+	[count]="arch batch bn json"
+	[bench]="arch batch steps threads backend device no-torch json"
+	[stats]="ctx all json"
+	[monitor]="count timeout all json"
+	[hist]="ctx model data limit layer backend device threads plot size title json"
+	[plot]="output title size json"
+)
+for c in "${!cmd_opts[@]}"; do
+	out=$("$FEWMULCTL" "$c" --help 2>/dev/null)
+	missing=
+	for o in ${cmd_opts[$c]}; do
+		grep -Eq -- "^  (-., |--[a-z-]+, )?--$o[ ,]" <<<"$out" || missing="$missing --$o"
+	done
+	ok_if "$c --help documents all its options${missing:+ (missing:$missing)}" [ -z "$missing" ]
+done
+
+# predict: a test image by index, a PGM and IDX files; scores and class names.
+data=/usr/share/datasets/fashion-mnist
+pc=(--model "$tmp/m" --calib 400 --backend cpu)
+t "predict --index shows the prediction with its class name" 0 "^prediction: [0-9] \([A-Z][A-Za-z/ -]+\)$" predict "${pc[@]}" --index 0
+t "predict --index shows the true label" 0 "^label: +9 \(Ankle boot\), (correct|wrong)$" predict "${pc[@]}" --index 0
+t "predict prints one score per class" 0 "^ +9 +[-+][0-9]+\.[0-9]{4}  Ankle boot" predict "${pc[@]}" --index 0
+t "predict --json" 0 '^\{"model":"[^"]+","source":"test","index":0,"prediction":[0-9],"class":"[^"]+","label":9,"label_class":"Ankle boot","correct":(true|false),"scores":\[(-?[0-9.e+-]+,){9}-?[0-9.e+-]+\],"calib":400,"test_weights":"deterministic","backend":"cpu"\}$' \
+	predict "${pc[@]}" --index 0 --json
+p0=$("$FEWMULCTL" predict "${pc[@]}" --index 0 --json 2>&1 | sed -n 's/.*"prediction":\([0-9]*\).*/\1/p')
+conf=$("$FEWMULCTL" eval --model "$tmp/m" --calib 400 --backend cpu --test-limit 1 --json 2>&1 | sed -n 's/.*"confusion":\[\[\(.*\)\]\].*/\1/p')
+e0=$(tr -d '[]' <<<"$conf" | tr ',' '\n' | grep -n '^1$' | cut -d: -f1)
+e0=$(( (${e0:-0} - 1) % 10 ))
+ok_if "predict --index 0 agrees with eval on test sample 0 ($p0)" [ "${p0:-x}" = "$e0" ]
+{ printf 'P5\n# test sample 0\n28 28\n255\n'; zcat "$data/t10k-images-idx3-ubyte.gz" | tail -c +17 | head -c 784; } >"$tmp/s0.pgm"
+s_idx=$("$FEWMULCTL" predict "${pc[@]}" --index 0 --json 2>&1 | sed -n 's/.*"scores":\(\[[^]]*\]\).*/\1/p')
+s_pgm=$("$FEWMULCTL" predict "${pc[@]}" --image "$tmp/s0.pgm" --json 2>&1 | sed -n 's/.*"scores":\(\[[^]]*\]\).*/\1/p')
+ok_if "predict --image PGM gives the scores of the same test image" [ "${s_pgm:-x}" = "$s_idx" ]
+t "predict --image PGM names the class, no label" 0 "^prediction: $p0 \(" predict "${pc[@]}" --image "$tmp/s0.pgm"
+t_not "predict --image PGM prints no label" 0 "^label:" predict "${pc[@]}" --image "$tmp/s0.pgm"
+{ printf '\0\0\10\3\0\0\0\1\0\0\0\34\0\0\0\34'; tail -c 784 "$tmp/s0.pgm"; } >"$tmp/one.idx"
+gzip -c "$tmp/one.idx" >"$tmp/one.idx.gz"
+t "predict --image IDX with one image" 0 '"source":"idx","image":"[^"]+one.idx","prediction":'"$p0"',' predict "${pc[@]}" --image "$tmp/one.idx" --json
+t "predict --image IDX.gz" 0 '"source":"idx".*"prediction":'"$p0"',' predict "${pc[@]}" --image "$tmp/one.idx.gz" --json
+t "predict --image IDX --index picks an image" 0 '"index":0,"prediction":'"$p0"',' predict "${pc[@]}" --image "$data/t10k-images-idx3-ubyte.gz" --index 0 --json
+mkdir "$tmp/other-data"
+ln -s "$data"/* "$tmp/other-data/"
+t "predict with another --data prints class numbers only" 0 "^prediction: [0-9]$" predict "${pc[@]}" --data "$tmp/other-data" --index 0
+t "predict with another --data prints the label as a number" 0 "^label: +9, (correct|wrong)$" predict "${pc[@]}" --data "$tmp/other-data" --index 0
+# predict errors
+t "predict --index past the test split" 1 "^fewmulctl: --index 10000: the test split has 10000 images \(0\.\.9999\)$" predict "${pc[@]}" --index 10000
+t "predict --index wants a number" 1 "^fewmulctl: --index x: want an image number" predict "${pc[@]}" --index x
+t "predict needs an image" 1 "^fewmulctl: predict: give --index I" predict "${pc[@]}"
+t "predict needs a model" 1 "^fewmulctl: predict: --model FILE is required$" predict --index 0
+t "predict --backend kernel is refused with the reason" 1 "^fewmulctl: --backend kernel: predict runs on the cpu backend only" predict "${pc[@]}" --index 0 --backend kernel
+t "predict of a damaged model says what is wrong" 1 "bad: truncated header" predict --model "$tmp/bad" --index 0
+t "predict --image of a missing file" 1 "^fewmulctl: /nonexistent.pgm: No such file or directory$" predict "${pc[@]}" --image /nonexistent.pgm
+{ printf 'P5 32 32 255\n'; head -c 1024 /dev/zero; } >"$tmp/big.pgm"
+t "predict --image of the wrong size" 1 "big.pgm: 32x32 pixels; the model wants 28x28$" predict "${pc[@]}" --image "$tmp/big.pgm"
+printf 'P2 28 28 255\n0 0 0\n' >"$tmp/p2.pgm"
+t "predict --image of a plain (P2) PGM" 1 "p2.pgm: a P2 netpbm file; want a binary graymap" predict "${pc[@]}" --image "$tmp/p2.pgm"
+{ printf 'P5 28 28 65535\n'; head -c 1568 /dev/zero; } >"$tmp/mv.pgm"
+t "predict --image with maxval 65535" 1 "mv.pgm: PGM maxval 65535; want 255" predict "${pc[@]}" --image "$tmp/mv.pgm"
+{ printf 'P5 28 28 255\n'; head -c 700 /dev/zero; } >"$tmp/short.pgm"
+t "predict --image of a truncated PGM" 1 "short.pgm: truncated: the header says 28x28 pixels$" predict "${pc[@]}" --image "$tmp/short.pgm"
+{ printf 'P5 28 28 255\n'; head -c 785 /dev/zero; } >"$tmp/trail.pgm"
+t "predict --image with trailing data" 1 "trail.pgm: trailing data after the image" predict "${pc[@]}" --image "$tmp/trail.pgm"
+printf 'P5 28 x 255\n' >"$tmp/hdr.pgm"
+t "predict --image with a bad PGM header" 1 "hdr.pgm: bad PGM header" predict "${pc[@]}" --image "$tmp/hdr.pgm"
+printf 'garbage, and more garbage' >"$tmp/junk"
+t "predict --image of another file type" 1 "junk: bad magic 0x67617262; want a binary PGM \(P5\) or an IDX image file" predict "${pc[@]}" --image "$tmp/junk"
+t "predict --image of a short file" 1 "bad: truncated header \(not an IDX file\?\)" predict "${pc[@]}" --image "$tmp/bad"
+t "predict --image IDX with many images needs --index" 1 "t10k-images-idx3-ubyte.gz: 10000 images; choose one with --index 0\.\.9999$" predict "${pc[@]}" --image "$data/t10k-images-idx3-ubyte.gz"
+t "predict --index past an IDX file" 1 "^fewmulctl: --index 1: .*one.idx has 1 image \(0\.\.0\)$" predict "${pc[@]}" --image "$tmp/one.idx" --index 1
+t "predict --index with a PGM" 1 "^fewmulctl: --index: a PGM file holds one image" predict "${pc[@]}" --image "$tmp/s0.pgm" --index 0
+
+# train --val: validation error in the human line, the JSON and the CSV.
+t "train --val reports the validation error per epoch" 0 "^epoch 2/2 .* val err [0-9.]+%  test err" train "${small[@]}" --val 1000
+t "train --val says which samples it holds out" 0 "^training on samples 0\.\.599, validating on the last 1000 \(59000\.\.59999\)" train "${small[@]}" --val 1000
+t "train --val --json has val_error" 0 '"train_error":[0-9.e-]+,"val_error":[0-9.e-]+,"test_error"' train "${small[@]}" --val 1000 --json
+t_not "train --json without --val has no val_error" 0 'val_error' train "${small[@]}" --json
+"$FEWMULCTL" train "${small[@]}" --val 1000 --log "$tmp/v.csv" >/dev/null 2>&1
+ok_if "train --val --log adds val_error as the last CSV column" \
+	grep -Eq '^epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls,val_error$' "$tmp/v.csv"
+ok_if "train --val --log fills val_error" [ "$(grep -Ec '^[0-9]+,([^,]*,){9}0\.[0-9]{6}$' "$tmp/v.csv")" -eq 2 ]
+ok_if "train --log without --val leaves val_error empty" [ "$(grep -Ec '^[0-9]+,([^,]*,){9}$' "$tmp/l.csv")" -eq 2 ]
+t "train --val must leave training samples" 1 "^fewmulctl: --val 60000: want fewer than the 60000 training samples$" train "${small[@]}" --val 60000
+t "train --val wants a positive count" 1 "^fewmulctl: --val 0: want a positive number of samples$" train --val 0
+printf 'epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls\n1,3,1,0.5,0.5,1,1,1,1,1\n' >"$tmp/old.csv"
+t "train --val refuses an old log without val_error" 1 "^fewmulctl: --log .*old.csv: the file has no val_error column" train "${small[@]}" --val 100 --log "$tmp/old.csv"
+"$FEWMULCTL" train "${small[@]}" --log "$tmp/old.csv" >/dev/null 2>&1
+ok_if "train --log continues an old log in its format" [ "$(grep -Ec '^[0-9]+(,[^,]*){9}$' "$tmp/old.csv")" -eq 3 ]
+printf 'hello\n' >"$tmp/notlog.csv"
+t "train --log refuses a file that is not a log" 1 "notlog.csv: not a fewmulctl train log" train "${small[@]}" --log "$tmp/notlog.csv"
+
+# plot: the logs of train --log as PNG or SVG.
+t "plot draws PNG and names the runs" 0 "^  l.csv: epochs 1\.\.2, last train [0-9.]+% test [0-9.]+%$" plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.png"
+ok_if "plot writes a PNG (signature, nonzero size)" png_sig "$tmp/p.png"
+ok_if "plot's PNG is 800x500 by default" [ "$(png_size "$tmp/p.png")" = "800x500" ]
+t "plot shows the validation error when the log has it" 0 "^  v.csv: epochs 1\.\.2, last train [0-9.]+% val [0-9.]+% test" plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.png"
+t "plot --size and --title" 0 "p2.png: 640x400 png, 1 run$" plot "$tmp/v.csv" --output "$tmp/p2.png" --size 640x400 --title "ternary, 2 epochs"
+ok_if "plot --size sets the PNG size" [ "$(png_size "$tmp/p2.png")" = "640x400" ]
+t "plot writes SVG" 0 "p.svg: 800x500 svg, 2 runs$" plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.svg"
+ok_if "plot's SVG is an SVG document" grep -q "<svg" "$tmp/p.svg"
+t "plot --json" 0 '^\{"output":"[^"]+p.png","format":"png","width":800,"height":500,"runs":\[\{"file":"[^"]+l.csv","name":"l.csv","points":2,"first_epoch":1,"last_epoch":2,"train_error":[0-9.e-]+,"test_error":[0-9.e-]+\},\{.*"val_error"' \
+	plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.png" --json
+{ cat "$tmp/l.csv"; tail -n +2 "$tmp/l.csv"; } >"$tmp/two.csv"
+t "plot splits a log where a new run starts" 0 "^  two.csv #2: epochs 1\.\.2" plot "$tmp/two.csv" -o "$tmp/p.png"
+t "plot of a missing file" 1 "^fewmulctl: /nonexistent.csv: No such file or directory$" plot /nonexistent.csv -o "$tmp/x.png"
+head -1 "$tmp/v.csv" >"$tmp/hdr.csv"
+t "plot of a log without data rows" 1 "hdr.csv: no data rows" plot "$tmp/hdr.csv" -o "$tmp/x.png"
+: >"$tmp/empty.csv"
+t "plot of an empty file" 1 "empty.csv: empty file" plot "$tmp/empty.csv" -o "$tmp/x.png"
+{ head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5,abc,1,1,1,1,1,"; } >"$tmp/badval.csv"
+t "plot names file and line of a bad value" 1 "^fewmulctl: .*badval.csv:3: test_error 'abc' is not an error rate 0\.\.1$" plot "$tmp/badval.csv" -o "$tmp/x.png"
+{ head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5"; } >"$tmp/badcols.csv"
+t "plot names file and line of a short row" 1 "^fewmulctl: .*badcols.csv:3: 4 fields, the header has 11$" plot "$tmp/badcols.csv" -o "$tmp/x.png"
+printf 'a,b\n1,2\n' >"$tmp/other.csv"
+t "plot of a CSV that is not a training log" 1 "other.csv:1: no epoch column" plot "$tmp/other.csv" -o "$tmp/x.png"
+t "plot to an unknown format" 1 "^fewmulctl: -o .*x.jpg: unknown image format; want a name ending in .png or .svg$" plot "$tmp/l.csv" -o "$tmp/x.jpg"
+t "plot needs -o" 1 "^fewmulctl: plot: -o FILE.png\|FILE.svg is required$" plot "$tmp/l.csv"
+t "plot needs a CSV file" 1 "^fewmulctl: plot: give one or more CSV files" plot -o "$tmp/x.png"
+t "plot --size wants WxH" 1 "^fewmulctl: --size 10x10: want WIDTHxHEIGHT" plot "$tmp/l.csv" -o "$tmp/x.png" --size 10x10
+t "plot into a missing directory" 1 "^fewmulctl: /nonexistent/x.png: No such file or directory$" plot "$tmp/l.csv" -o /nonexistent/x.png
+ok_if "a failed plot leaves no file" [ ! -e "$tmp/x.png" ]
+
+# hist --plot: the hidden layers' histograms as bar charts.
+t "hist --plot draws PNG" 0 "^layer 1: adds" hist --model "$tmp/m" --limit 200 --plot "$tmp/h.png"
+ok_if "hist --plot writes a PNG" png_sig "$tmp/h.png"
+t "hist --plot SVG with --json" 0 '^\{"model"' hist --model "$tmp/m" --limit 200 --plot "$tmp/h.svg" --size 600x400 --title "t" --json
+ok_if "hist --plot writes an SVG" grep -q "<svg" "$tmp/h.svg"
+t "hist --plot checks the format first" 1 "^fewmulctl: --plot .*h.gif: unknown image format" hist --model "$tmp/m" --plot "$tmp/h.gif"
+t "hist --plot of a layer without histogram" 1 "^fewmulctl: --plot .*: --layer selects a layer without a histogram" hist --model "$tmp/m" --limit 50 --layer 2 --plot "$tmp/h.png"
+t "hist --size needs --plot" 1 "^fewmulctl: hist: --size and --title only apply to --plot$" hist --model "$tmp/m" --size 800x600
+"$FEWMULCTL" train --backend cpu --arch 784-10 --epochs 1 --train-limit 200 --test-limit 100 --save "$tmp/m1" >/dev/null 2>&1
+t "hist --plot of a model without hidden layers" 1 "the model has no hidden layer, so no histogram" hist --model "$tmp/m1" --limit 50 --plot "$tmp/h.png"
+
 t "count prints the paper's numbers" 0 "1747974000" count --arch 784-1024-1024-1024-10 --batch 200
 t "count --json gives the ratio" 0 '"ratio":0.001057' count --json
 rm -rf "$tmp"

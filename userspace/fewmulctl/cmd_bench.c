@@ -28,8 +28,9 @@ static double now_s(void)
 
 /* samples/s of the engine for one mode; < 0 on error */
 static double bench_engine(const struct fewmul_train_config *base,
-			   uint32_t weights, uint32_t qbp, unsigned int threads,
-			   unsigned int steps, const struct fewmul_dataset *ds)
+			   const char *backend, uint32_t weights, uint32_t qbp,
+			   unsigned int threads, unsigned int steps,
+			   const struct fewmul_dataset *ds, int *errp)
 {
 	struct fewmul_train_config cfg = *base;
 	struct fewmul_result r = { 0 };
@@ -45,9 +46,10 @@ static double bench_engine(const struct fewmul_train_config *base,
 		return -1;
 	for (i = 0; i < n + cfg.batch; i++)
 		idx[i] = i % ds->count;
-	err = fewmul_trainer_new(&cfg, "cpu", threads, &t);
+	err = fewmul_trainer_new(&cfg, backend, threads, &t);
 	if (err) {
 		free(idx);
+		*errp = err;
 		return -1;
 	}
 	/* one warm-up step, then the timed ones */
@@ -58,6 +60,7 @@ static double bench_engine(const struct fewmul_train_config *base,
 	dt = now_s() - t0;
 	fewmul_trainer_free(t);
 	free(idx);
+	*errp = err;
 	return err ? -1 : (double)n / dt;
 }
 
@@ -107,7 +110,8 @@ static double bench_torch(const char *arch, unsigned int batch,
 
 int cmd_bench(int argc, char **argv)
 {
-	enum { O_ARCH = 256, O_BATCH, O_STEPS, O_THREADS, O_NOTORCH, O_JSON };
+	enum { O_ARCH = 256, O_BATCH, O_STEPS, O_THREADS, O_NOTORCH, O_JSON,
+	       O_BACKEND, O_DEVICE };
 	static const struct option opts[] = {
 		{ "arch", required_argument, NULL, O_ARCH },
 		{ "batch", required_argument, NULL, O_BATCH },
@@ -115,18 +119,21 @@ int cmd_bench(int argc, char **argv)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "no-torch", no_argument, NULL, O_NOTORCH },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fewmul_train_config cfg;
 	struct fewmul_dataset ds = { 0 };
 	uint32_t steps = 10, tlist[8] = { 1, 2 }, nt = 2, k;
-	int c, json = 0, notorch = 0;
+	struct backend_opt be = { 0 };
+	int c, json = 0, notorch = 0, err = 0;
 	char arch[256] = "784-1024-1024-1024-10", *tok, *save;
 	size_t off;
 
 	fewmul_train_config_default(&cfg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ARCH:
 			if (opt_arch(optarg, &cfg))
@@ -155,8 +162,10 @@ int cmd_bench(int argc, char **argv)
 				}
 				nt++;
 			}
-			if (!nt)
-				return 1;
+			if (!nt) {
+				fewmulctl_errx("--threads: want a list like 1,2");
+				return -1;
+			}
 			break;
 		case O_NOTORCH:
 			notorch = 1;
@@ -164,12 +173,22 @@ int cmd_bench(int argc, char **argv)
 		case O_JSON:
 			json = 1;
 			break;
+		case O_BACKEND:
+			if (opt_backend(optarg, &be))
+				return -1;
+			break;
+		case O_DEVICE:
+			be.device = optarg;
+			break;
 		default:
-			return 1;
+			return opt_fail(c, argv, opts);
 		}
 	}
 	if (optind != argc)
-		return 1;
+		return opt_extra(argv, argv[optind]);
+	/* the default stays cpu: the runs compare thread counts */
+	if (backend_resolve(&be, "cpu"))
+		return -1;
 
 	/* synthetic images: throughput does not depend on pixel values */
 	ds.count = 4096;
@@ -190,12 +209,16 @@ int cmd_bench(int argc, char **argv)
 		ds.labels[k] = (uint8_t)(k % cfg.width[cfg.nr_layers]);
 
 	if (!json)
-		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)\n",
-		       arch, cfg.batch, steps);
+		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)%s\n",
+		       arch, cfg.batch, steps, strcmp(be.name, "kernel") ? "" :
+		       "; backend kernel: the module's own workers, threads apply to float32 only");
 	for (k = 0; k < nt; k++) {
 		unsigned int th = tlist[k];
-		double full = bench_engine(&cfg, FEWMUL_WEIGHTS_FULL, 0, th, steps, &ds);
-		double tern = bench_engine(&cfg, FEWMUL_WEIGHTS_TERNARY, 1, th, steps, &ds);
+		double full = bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_FULL, 0, th,
+					   steps, &ds, &err);
+		double tern = full < 0 ? -1 :
+			      bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_TERNARY, 1,
+					   th, steps, &ds, &err);
 		char what[128] = "plain C float32 loop";
 		double ref = -1, t0;
 
@@ -208,7 +231,7 @@ int cmd_bench(int argc, char **argv)
 				ref = (double)steps * cfg.batch / (now_s() - t0);
 		}
 		if (full < 0 || tern < 0) {
-			fewmulctl_errx("bench: the engine failed to train");
+			backend_err(&be, "bench: training", err ? err : -EIO);
 			free(ds.images);
 			free(ds.labels);
 			return -1;
@@ -218,6 +241,7 @@ int cmd_bench(int argc, char **argv)
 
 			json_begin(&j, stdout);
 			json_str(&j, "arch", arch);
+			json_str(&j, "backend", be.name);
 			json_u64(&j, "batch", cfg.batch);
 			json_u64(&j, "threads", th);
 			json_double(&j, "full_int", full);

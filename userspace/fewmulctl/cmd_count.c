@@ -30,7 +30,7 @@ int cmd_count(int argc, char **argv)
 
 	fewmul_train_config_default(&cfg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ARCH:
 			if (opt_arch(optarg, &cfg))
@@ -49,11 +49,11 @@ int cmd_count(int argc, char **argv)
 			json = 1;
 			break;
 		default:
-			return 1;
+			return opt_fail(c, argv, opts);
 		}
 	}
 	if (optind != argc)
-		return 1;
+		return opt_extra(argv, argv[optind]);
 
 	full = fewmul_count_full(&cfg, batch, bn);
 	qb = fewmul_count_qb(&cfg, batch, bn);

@@ -16,7 +16,8 @@
 
 int cmd_eval(int argc, char **argv)
 {
-	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT, O_THREADS, O_BACKEND, O_JSON };
+	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT, O_THREADS, O_BACKEND, O_JSON,
+	       O_DEVICE };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "data", required_argument, NULL, O_DATA },
@@ -24,10 +25,13 @@ int cmd_eval(int argc, char **argv)
 		{ "test-limit", required_argument, NULL, O_LIMIT },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *model = NULL, *data = NULL, *backend = "cpu";
+	const char *model = NULL, *data = NULL;
+	struct backend_opt be = { 0 };
+	char label[4200];
 	struct fewmul_dataset train = { 0 }, test = { 0 };
 	struct fewmul_model_info info;
 	struct fewmul_trainer *t = NULL;
@@ -39,7 +43,7 @@ int cmd_eval(int argc, char **argv)
 	char errbuf[512];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MODEL:
 			model = optarg;
@@ -48,37 +52,41 @@ int cmd_eval(int argc, char **argv)
 			data = optarg;
 			break;
 		case O_CALIB:
-			if (parse_u32(optarg, 0, UINT32_MAX, &calib)) {
-				fewmulctl_errx("--calib %s: want a number (0: all)", optarg);
+			if (opt_count("--calib", optarg, &calib))
 				return -1;
-			}
 			break;
 		case O_LIMIT:
-			if (parse_u32(optarg, 0, UINT32_MAX, &limit)) {
-				fewmulctl_errx("--test-limit %s: want a number (0: all)", optarg);
+			if (opt_count("--test-limit", optarg, &limit))
 				return -1;
-			}
 			break;
 		case O_THREADS:
-			if (parse_u32(optarg, 1, 256, &threads)) {
-				fewmulctl_errx("--threads %s: want 1..256", optarg);
+			if (opt_threads(optarg, &threads))
 				return -1;
-			}
 			break;
 		case O_BACKEND:
-			backend = optarg;
+			if (opt_backend(optarg, &be))
+				return -1;
+			break;
+		case O_DEVICE:
+			be.device = optarg;
 			break;
 		case O_JSON:
 			json = 1;
 			break;
 		default:
-			return 1;
+			return opt_fail(c, argv, opts);
 		}
 	}
-	if (optind != argc || !model)
-		return 1;
+	if (optind != argc)
+		return opt_extra(argv, argv[optind]);
+	if (!model) {
+		fewmulctl_errx("eval: --model FILE is required");
+		return CMD_USAGE;
+	}
+	if (backend_resolve(&be, NULL))
+		return -1;
 
-	err = fewmul_model_load(model, backend, threads, &t, &info,
+	err = fewmul_model_load(model, be.spec, threads, &t, &info,
 				errbuf, sizeof(errbuf));
 	if (err) {
 		fewmulctl_errx("%s", errbuf);
@@ -129,6 +137,7 @@ int cmd_eval(int argc, char **argv)
 		json_double(&j, "error_rate", (double)r.errors / (double)r.samples);
 		json_double(&j, "loss", r.loss / (double)r.samples);
 		json_str(&j, "test_weights", "deterministic");
+		json_str(&j, "backend", be.name);
 		json_arr_open(&j, "confusion");
 		for (i = 0; i < nk; i++) {
 			json_arr_open(&j, NULL);
@@ -141,9 +150,10 @@ int cmd_eval(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	printf("%s: %s%s, trained %u epochs (step %" PRIu64 ")\n", model,
+	printf("%s: %s%s, trained %u epochs (step %" PRIu64 "); backend %s\n", model,
 	       weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
-	       info.epoch, fewmul_trainer_step(t));
+	       info.epoch, fewmul_trainer_step(t),
+	       backend_label(&be, label, sizeof(label)));
 	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, BN statistics from %u training samples\n\n",
 	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
 	       r.loss / (double)r.samples, calib);

@@ -79,9 +79,10 @@ static int same_info(const struct fewmul_device_info *a,
 
 int cmd_info(int argc, char **argv)
 {
+	enum { O_JSON = 256, O_DEVICE };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "device", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fewmul_device_info ioc, nl;
@@ -91,20 +92,20 @@ int cmd_info(int argc, char **argv)
 	struct json j;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
+		case O_JSON:
 			json = 1;
 			break;
-		case 'd':
+		case O_DEVICE:
 			path = optarg;
 			break;
 		default:
-			return 1;
+			return opt_fail(c, argv, opts);
 		}
 	}
 	if (optind != argc)
-		return 1;
+		return opt_extra(argv, argv[optind]);
 
 	err = fewmul_dev_open(path, &dev);
 	if (err) {

@@ -109,36 +109,61 @@ static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
 	}
 }
 
-static void usage_options(void)
+/*
+ * The --log CSV header. Columns are only ever added at the end; a file
+ * begun by an older fewmulctl (without val_error) is continued in its own
+ * format.
+ */
+#define LOG_HEADER_V1 "epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls"
+#define LOG_HEADER LOG_HEADER_V1 ",val_error"
+
+/*
+ * Open --log for appending: write the header to a new or empty file, and
+ * check an existing file's header. *v1 is set for the older format.
+ */
+static FILE *log_open(const char *path, int val, int *v1)
 {
-	fprintf(stderr,
-		"Options:\n"
-		"  --data DIR           IDX dataset directory (default %s)\n"
-		"  --arch A-B-...-K     layer widths (default 784-1024-1024-1024-10)\n"
-		"  --weights MODE       full, binary, binary-stoch, ternary (default)\n"
-		"  --qbp / --no-qbp     quantized backprop (default on)\n"
-		"  --exp-range MIN:MAX  exponent range of quantized backprop (-4:3)\n"
-		"  --bn shift|none      batch norm (default shift)\n"
-		"  --epochs N           (default 10)\n"
-		"  --batch N            (default 200)\n"
-		"  --lr START[:END]     learning rate, rounded to powers of two\n"
-		"  --seed N             (default 0)\n"
-		"  --threads N          worker threads (default: online CPUs)\n"
-		"  --backend cpu        where to train\n"
-		"  --train-limit N      use the first N training samples\n"
-		"  --test-limit N       use the first N test samples\n"
-		"  --log FILE.csv       append one line per epoch\n"
-		"  --save FILE          save the model after every epoch and on Ctrl-C\n"
-		"  --resume FILE        continue a saved model bit-exactly where it stopped\n"
-		"  --json               one JSON object per epoch\n",
-		FEWMUL_DEFAULT_DATA_DIR);
+	char line[512];
+	FILE *f = fopen(path, "a+");
+
+	*v1 = 0;
+	if (!f) {
+		fewmulctl_err(path, -errno);
+		return NULL;
+	}
+	rewind(f);
+	if (!fgets(line, sizeof(line), f)) {
+		if (ferror(f)) {
+			fewmulctl_err(path, -EIO);
+			fclose(f);
+			return NULL;
+		}
+		fprintf(f, "%s\n", LOG_HEADER);
+		return f;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!strcmp(line, LOG_HEADER))
+		return f;
+	if (!strcmp(line, LOG_HEADER_V1) && !val) {
+		*v1 = 1;
+		return f;
+	}
+	if (!strcmp(line, LOG_HEADER_V1))
+		fewmulctl_errx("--log %s: the file has no val_error column (an older fewmulctl began it); use a new file with --val",
+			       path);
+	else
+		fewmulctl_errx("--log %s: not a fewmulctl train log (its first line is not the CSV header)",
+			       path);
+	fclose(f);
+	return NULL;
 }
 
 int cmd_train(int argc, char **argv)
 {
 	enum { O_DATA = 256, O_ARCH, O_WEIGHTS, O_QBP, O_NOQBP, O_ERANGE, O_BN,
 	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_THREADS, O_BACKEND,
-	       O_TRAINLIM, O_TESTLIM, O_LOG, O_JSON, O_SAVE, O_RESUME };
+	       O_TRAINLIM, O_TESTLIM, O_LOG, O_JSON, O_SAVE, O_RESUME, O_DEVICE,
+	       O_VAL };
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, O_DATA },
 		{ "arch", required_argument, NULL, O_ARCH },
@@ -153,8 +178,10 @@ int cmd_train(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ "train-limit", required_argument, NULL, O_TRAINLIM },
 		{ "test-limit", required_argument, NULL, O_TESTLIM },
+		{ "val", required_argument, NULL, O_VAL },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "save", required_argument, NULL, O_SAVE },
@@ -164,20 +191,23 @@ int cmd_train(int argc, char **argv)
 	struct fewmul_train_config cfg;
 	struct fewmul_dataset train = { 0 }, test = { 0 };
 	struct fewmul_trainer *t = NULL;
-	const char *data = NULL, *backend = "cpu", *logpath = NULL;
+	const char *data = NULL, *logpath = NULL;
+	struct backend_opt be = { 0 };
+	char label[4200];
 	const char *savepath = NULL, *resumepath = NULL;
 	struct fewmul_model_info info = { 0 };
 	uint32_t start_ep = 0, start_pos = 0;
 	char errbuf[512];
 	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	uint32_t trainlim = 0, testlim = 0, *tri = NULL, *tei = NULL, i, ep;
-	int c, err, json = 0, ret = -1;
+	uint32_t val = 0, *vai = NULL;
+	int c, err, json = 0, ret = -1, log_v1 = 0;
 	FILE *logf = NULL;
 	char *colon;
 
 	fewmul_train_config_default(&cfg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case O_DATA:
 			data = optarg;
@@ -244,16 +274,21 @@ int cmd_train(int argc, char **argv)
 			}
 			break;
 		case O_SEED:
-			cfg.seed = strtoull(optarg, NULL, 0);
-			break;
-		case O_THREADS:
-			if (parse_u32(optarg, 1, 256, &threads)) {
-				fewmulctl_errx("--threads %s: want 1..256", optarg);
+			if (parse_u64(optarg, &cfg.seed)) {
+				fewmulctl_errx("--seed %s: want a decimal number", optarg);
 				return -1;
 			}
 			break;
+		case O_THREADS:
+			if (opt_threads(optarg, &threads))
+				return -1;
+			break;
 		case O_BACKEND:
-			backend = optarg;
+			if (opt_backend(optarg, &be))
+				return -1;
+			break;
+		case O_DEVICE:
+			be.device = optarg;
 			break;
 		case O_TRAINLIM:
 			if (parse_u32(optarg, 1, 1u << 30, &trainlim)) {
@@ -264,6 +299,12 @@ int cmd_train(int argc, char **argv)
 		case O_TESTLIM:
 			if (parse_u32(optarg, 1, 1u << 30, &testlim)) {
 				fewmulctl_errx("--test-limit %s: want a positive count", optarg);
+				return -1;
+			}
+			break;
+		case O_VAL:
+			if (parse_u32(optarg, 1, 1u << 30, &val)) {
+				fewmulctl_errx("--val %s: want a positive number of samples", optarg);
 				return -1;
 			}
 			break;
@@ -280,14 +321,14 @@ int cmd_train(int argc, char **argv)
 			resumepath = optarg;
 			break;
 		default:
-			usage_options();
-			return 1;
+			return opt_fail(c, argv, opts);
 		}
 	}
-	if (optind != argc) {
-		usage_options();
-		return 1;
-	}
+	if (optind != argc)
+		return opt_extra(argv, argv[optind]);
+	if (backend_resolve(&be, NULL))
+		return -1;
+	backend_label(&be, label, sizeof(label));
 
 	err = fewmul_dataset_load_dir(data, 0, &train);
 	if (err) {
@@ -304,13 +345,19 @@ int cmd_train(int argc, char **argv)
 			       cfg.width[0], train.rows, train.cols);
 		goto out;
 	}
-	if (!trainlim || trainlim > train.count)
-		trainlim = train.count;
+	/* validation: the last val samples, never trained on */
+	if (val >= train.count) {
+		fewmulctl_errx("--val %u: want fewer than the %u training samples",
+			       val, train.count);
+		goto out;
+	}
+	if (!trainlim || trainlim > train.count - val)
+		trainlim = train.count - val;
 	if (!testlim || testlim > test.count)
 		testlim = test.count;
 
 	if (resumepath) {
-		err = fewmul_model_load(resumepath, backend, threads, &t, &info,
+		err = fewmul_model_load(resumepath, be.spec, threads, &t, &info,
 					errbuf, sizeof(errbuf));
 		if (err) {
 			fewmulctl_errx("--resume: %s", errbuf);
@@ -329,39 +376,43 @@ int cmd_train(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		err = fewmul_trainer_new(&cfg, backend, threads, &t);
+		err = fewmul_trainer_new(&cfg, be.spec, threads, &t);
 	}
 	if (err) {
-		fewmulctl_err(err == -ENODEV ? "--backend (only 'cpu' exists yet)" :
-			      "creating the model", err);
+		backend_err(&be, "creating the model", err);
 		goto out;
 	}
 	tri = malloc(sizeof(*tri) * trainlim);
 	tei = malloc(sizeof(*tei) * testlim);
-	if (!tri || !tei) {
+	vai = malloc(sizeof(*vai) * (val ? val : 1));
+	if (!tri || !tei || !vai) {
 		fewmulctl_err("allocating index lists", -ENOMEM);
 		goto out;
 	}
 	for (i = 0; i < testlim; i++)
 		tei[i] = i;
+	for (i = 0; i < val; i++)
+		vai[i] = train.count - val + i;
 	if (logpath) {
-		logf = fopen(logpath, "a");
-		if (!logf) {
-			fewmulctl_err(logpath, -errno);
+		logf = log_open(logpath, val, &log_v1);
+		if (!logf)
 			goto out;
-		}
-		if (ftell(logf) == 0)
-			fprintf(logf, "epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls\n");
 	}
+	if (!json && strcmp(be.name, "kernel"))
+		snprintf(label, sizeof(label), "%s, %u threads", be.name, threads);
 	if (!json)
-		printf("backend %s, %u threads; %s%s, bn %s, batch %u, lr 2^-%u..2^-%u, seed %" PRIu64 "; test error uses deterministic test-time weights\n",
-		       backend, threads, weights_name(cfg.weights),
+		printf("backend %s; %s%s, bn %s, batch %u, lr 2^-%u..2^-%u, seed %" PRIu64 "; test error uses deterministic test-time weights\n",
+		       label, weights_name(cfg.weights),
 		       cfg.qbp ? "+QB" : "", cfg.bn ? "shift" : "none", cfg.batch,
 		       cfg.lr_shift_start, cfg.lr_shift_end, cfg.seed);
+	if (!json && val)
+		printf("training on samples 0..%u, validating on the last %u (%u..%u) of the %u training samples\n",
+		       trainlim - 1, val, train.count - val, train.count - 1,
+		       train.count);
 
 	fewmulctl_catch_sigint();
 	for (ep = start_ep; ep < cfg.epochs && !fewmulctl_interrupted; ep++) {
-		struct fewmul_result tr = { 0 }, te = { 0 };
+		struct fewmul_result tr = { 0 }, te = { 0 }, va = { 0 };
 		uint32_t calib, lr, pos = ep == start_ep ? start_pos : 0;
 		uint32_t chunk = cfg.batch * 10;
 		double t0, dt;
@@ -384,7 +435,7 @@ int cmd_train(int argc, char **argv)
 		progress_done();
 		dt = now_s() - t0;
 		if (err) {
-			fewmulctl_err("training", err);
+			backend_err(&be, "training", err);
 			goto out;
 		}
 		if (pos < trainlim) {	/* interrupted: keep what was done */
@@ -405,10 +456,12 @@ int cmd_train(int argc, char **argv)
 		}
 		calib = trainlim < 10000 ? trainlim : 10000;
 		err = fewmul_trainer_calibrate(t, &train, tri, calib);
+		if (!err && val)
+			err = fewmul_trainer_eval(t, &train, vai, val, &va, NULL);
 		if (!err)
 			err = fewmul_trainer_eval(t, &test, tei, testlim, &te, NULL);
 		if (err) {
-			fewmulctl_err("evaluating", err);
+			backend_err(&be, "evaluating", err);
 			goto out;
 		}
 		lr = fewmul_lr_shift_at(&cfg, ep);
@@ -421,6 +474,8 @@ int cmd_train(int argc, char **argv)
 			json_u64(&j, "lr_shift", lr);
 			json_double(&j, "train_loss", tr.loss / (double)tr.samples);
 			json_double(&j, "train_error", (double)tr.errors / (double)tr.samples);
+			if (val)
+				json_double(&j, "val_error", (double)va.errors / (double)va.samples);
 			json_double(&j, "test_error", (double)te.errors / (double)te.samples);
 			json_str(&j, "test_weights", "deterministic");
 			json_double(&j, "seconds", dt);
@@ -437,24 +492,42 @@ int cmd_train(int argc, char **argv)
 				json_arr_close(&j);
 			}
 			json_arr_close(&j);
+			json_str(&j, "backend", be.name);
+			snprintf(errbuf, sizeof(errbuf), "%016" PRIx64,
+				 fewmul_trainer_checksum(t));
+			json_str(&j, "checksum", errbuf);
 			json_end(&j);
 		} else {
-			printf("epoch %u/%u  lr 2^-%u  train loss %.4f err %.2f%%  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",
+			char vbuf[32] = "";
+
+			if (val)
+				snprintf(vbuf, sizeof(vbuf), "  val err %.2f%%",
+					 100.0 * (double)va.errors / (double)va.samples);
+			printf("epoch %u/%u  lr 2^-%u  train loss %.4f err %.2f%%%s  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",
 			       ep + 1, cfg.epochs, lr, tr.loss / (double)tr.samples,
-			       100.0 * (double)tr.errors / (double)tr.samples,
+			       100.0 * (double)tr.errors / (double)tr.samples, vbuf,
 			       100.0 * (double)te.errors / (double)te.samples, dt,
 			       (double)tr.samples / dt, (double)tr.ops.adds,
 			       (double)tr.ops.shifts, (double)tr.ops.muls);
 		}
 		fflush(stdout);
 		if (logf) {
-			fprintf(logf, "%u,%u,%.6f,%.6f,%.6f,%.3f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+			errno = 0;
+			fprintf(logf, "%u,%u,%.6f,%.6f,%.6f,%.3f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
 				ep + 1, lr, tr.loss / (double)tr.samples,
 				(double)tr.errors / (double)tr.samples,
 				(double)te.errors / (double)te.samples, dt,
 				(double)tr.samples / dt, tr.ops.adds,
 				tr.ops.shifts, tr.ops.muls);
-			fflush(logf);
+			if (!log_v1 && val)
+				fprintf(logf, ",%.6f", (double)va.errors / (double)va.samples);
+			else if (!log_v1)
+				fputc(',', logf);	/* no validation set */
+			fputc('\n', logf);
+			if (fflush(logf) || ferror(logf)) {
+				fewmulctl_err(logpath, errno ? -errno : -EIO);
+				goto out;
+			}
 		}
 		if (savepath) {
 			info.epoch = ep + 1;
@@ -477,6 +550,7 @@ out:
 		fclose(logf);
 	free(tri);
 	free(tei);
+	free(vai);
 	fewmul_trainer_free(t);
 	fewmul_dataset_free(&train);
 	fewmul_dataset_free(&test);

@@ -10,14 +10,25 @@
 #define PROG_NAME "fewmulctl"
 
 /*
- * A subcommand handler returns 0 on success, 1 to have usage printed, or
- * a negative value after it has printed its own error (exit status 1).
+ * A subcommand handler returns 0 on success, CMD_USAGE to have the usage
+ * line printed (exit status 1), CMD_HELP to have the full help printed to
+ * stdout (exit status 0), or a negative value after it has printed its
+ * own error (exit status 1).
+ */
+#define CMD_USAGE	1
+#define CMD_HELP	2
+
+/*
+ * @args: the synopsis after "fewmulctl NAME"
+ * @help: one line: what the command does
+ * @options: one line per option, "  --opt ARG   what it does\n"
  */
 struct fewmulctl_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *args;
 	const char *help;
+	const char *options;
 };
 
 extern const struct fewmulctl_cmd fewmulctl_cmds[];
@@ -25,6 +36,17 @@ extern const struct fewmulctl_cmd fewmulctl_cmds[];
 extern volatile sig_atomic_t fewmulctl_interrupted;
 /* Ctrl-C sets fewmulctl_interrupted; a second one exits at once. */
 void fewmulctl_catch_sigint(void);
+
+struct option;
+/*
+ * getopt_long() (optstring starting with ':') returned c = '?' or ':':
+ * print "fewmulctl: CMD: unrecognized option '--x'" (or "option '--x'
+ * requires an argument", ...) and return CMD_USAGE; for --help or -h
+ * return CMD_HELP. argv[0] is the command name.
+ */
+int opt_fail(int c, char **argv, const struct option *opts);
+/* "fewmulctl: CMD: unexpected argument 'ARG'"; returns CMD_USAGE. */
+int opt_extra(char **argv, const char *arg);
 
 void fewmulctl_err(const char *what, int err);
 void fewmulctl_errx(const char *fmt, ...)
@@ -53,6 +75,42 @@ int cmd_train(int argc, char **argv);
 int cmd_count(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_hist(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+
+/*
+ * --backend and --device of train, eval, bench and hist. name NULL means
+ * the default (fewmul_default_backend(), or "cpu" where a command says
+ * so); device NULL means FEWMUL_DEFAULT_DEVICE.
+ */
+struct backend_opt {
+	const char *name;
+	const char *device;
+	char spec[4200];	/* what libfewmul gets: "cpu", "kernel:PATH" */
+};
+
+/* --backend NAME: kernel or cpu, or print why not and return -1. */
+int opt_backend(const char *arg, struct backend_opt *b);
+/*
+ * Settle the backend (default: dflt, or fewmul_default_backend() when
+ * dflt is NULL) and, for kernel, check that the device is there and can
+ * train; print why not and return -1.
+ */
+int backend_resolve(struct backend_opt *b, const char *dflt);
+/* "kernel (/dev/fewmul)" or "cpu". */
+const char *backend_label(const struct backend_opt *b, char *buf, size_t len);
+/*
+ * Explain a failure to create a trainer on b (after backend_resolve):
+ * "fewmulctl: WHAT: --backend kernel: DEVICE: reason" (WHAT may be NULL).
+ */
+void backend_err(const struct backend_opt *b, const char *what, int err);
+/* The module is missing or unreachable: say so and how to fix it. */
+void explain_module_err(const char *what, int err);
+/* A decimal number, nothing else: 0 or -EINVAL. */
+int parse_u64(const char *s, uint64_t *out);
 
 int parse_lr_shift(const char *s, uint32_t *shift);
 int float_ref_train(const unsigned int *width, unsigned int L, unsigned int B,
@@ -63,6 +121,10 @@ int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 struct fewmul_train_config;
 /* --arch: parse into cfg, or print why not and return -1. */
 int opt_arch(const char *arg, struct fewmul_train_config *cfg);
+/* --threads: 1..256, or print why not and return -1. */
+int opt_threads(const char *arg, uint32_t *threads);
+/* A count option NAME where 0 means all: parse, or print why not, -1. */
+int opt_count(const char *name, const char *arg, uint32_t *out);
 const char *weights_name(uint32_t w);
 
 #endif

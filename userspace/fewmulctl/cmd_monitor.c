@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl monitor: one line per FEWMUL_CMD_PROGRESS event (a minibatch
+ * trained by the kernel backend), from the genetlink group "events".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+
+struct monitor {
+	int json;
+	int all;
+	uid_t me;
+	uint32_t count;		/* 0: unlimited */
+	uint32_t seen;
+};
+
+static int on_event(const struct fewmul_ctx_stats *ev, void *arg)
+{
+	struct monitor *m = arg;
+	double loss = ev->batch_size ? ev->batch_loss / ev->batch_size : 0;
+
+	if (!m->all && ev->owner_uid != m->me)
+		return 0;
+	if (m->json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_u64(&j, "ctx", ev->id);
+		json_u64(&j, "pid", ev->owner_pid);
+		json_u64(&j, "uid", ev->owner_uid);
+		json_u64(&j, "epoch", ev->epoch + 1);
+		json_u64(&j, "step", ev->step);
+		json_u64(&j, "done", ev->done);
+		json_u64(&j, "total", ev->total);
+		json_u64(&j, "batch_size", ev->batch_size);
+		json_u64(&j, "batch_errors", ev->batch_errors);
+		json_double(&j, "batch_loss", loss);
+		json_u64(&j, "samples", ev->samples);
+		json_u64(&j, "errors", ev->errors);
+		json_end(&j);
+	} else {
+		printf("ctx %" PRIu64 " pid %u epoch %u step %" PRIu64 " batch %" PRIu64 "/%" PRIu64
+		       ": loss %.4f err %u/%u (%.1f%%)\n",
+		       ev->id, ev->owner_pid, ev->epoch + 1, ev->step, ev->done,
+		       ev->total, loss, ev->batch_errors, ev->batch_size,
+		       ev->batch_size ? 100.0 * ev->batch_errors / ev->batch_size : 0.0);
+	}
+	fflush(stdout);
+	m->seen++;
+	return m->count && m->seen >= m->count;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	enum { O_COUNT = 256, O_TIMEOUT, O_ALL, O_JSON };
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, O_COUNT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "json", no_argument, NULL, O_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct monitor m = { .me = geteuid() };
+	uint32_t timeout = 0;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case O_COUNT:
+			if (parse_u32(optarg, 1, UINT32_MAX, &m.count)) {
+				fewmulctl_errx("--count %s: want a positive number of events", optarg);
+				return -1;
+			}
+			break;
+		case O_TIMEOUT:
+			if (parse_u32(optarg, 1, 2000000, &timeout)) {
+				fewmulctl_errx("--timeout %s: want 1..2000000 seconds", optarg);
+				return -1;
+			}
+			break;
+		case O_ALL:
+			m.all = 1;
+			break;
+		case O_JSON:
+			m.json = 1;
+			break;
+		default:
+			return opt_fail(c, argv, opts);
+		}
+	}
+	if (optind != argc)
+		return opt_extra(argv, argv[optind]);
+
+	fewmulctl_catch_sigint();
+	err = fewmul_genl_monitor(on_event, &m, timeout ? (int)(timeout * 1000) : -1,
+				  &fewmulctl_interrupted);
+	if (err == -ETIMEDOUT) {
+		if (!m.count)
+			return 0;	/* ran for the time asked */
+		fewmulctl_errx("monitor: timed out after %u s with %u of %u events",
+			       timeout, m.seen, m.count);
+		return -1;
+	}
+	if (err) {
+		explain_module_err(err == -ENOENT ? "genetlink family \"fewmul\"" :
+				   "monitor", err);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl plot: draw the train, validation and test error per epoch of
+ * one or more `train --log` CSV files into one PNG or SVG chart.
+ *
+ * Columns are found by name in the header (epoch, train_error,
+ * test_error and, when present, val_error), so logs with or without the
+ * val_error column both work. Errors are fractions in the file and
+ * percent in the chart. A file that restarts at a lower epoch (a new run
+ * appended to the same log) becomes a second series, "FILE #2".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+#include "chart.h"
+
+#define MAX_FIELDS	64
+
+struct run {
+	char name[256];
+	const char *path;
+	double *epoch, *train, *val, *test;
+	size_t n, cap;
+	int has_val;
+};
+
+struct runs {
+	struct run *v;
+	size_t n, cap;
+};
+
+static void runs_free(struct runs *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		free(rs->v[i].epoch);
+		free(rs->v[i].train);
+		free(rs->v[i].val);
+		free(rs->v[i].test);
+	}
+	free(rs->v);
+}
+
+static struct run *run_new(struct runs *rs, const char *path, unsigned int nth)
+{
+	struct run *r;
+	char *copy;
+
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 8;
+		struct run *v = realloc(rs->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	copy = strdup(path);
+	if (!copy)
+		return NULL;
+	r = &rs->v[rs->n++];
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	if (nth > 1)
+		snprintf(r->name, sizeof(r->name), "%s #%u", basename(copy), nth);
+	else
+		snprintf(r->name, sizeof(r->name), "%s", basename(copy));
+	free(copy);
+	return r;
+}
+
+static int run_add(struct run *r, double ep, double tr, double va, double te)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		double *a = realloc(r->epoch, cap * sizeof(double));
+		double *b = a ? realloc(r->train, cap * sizeof(double)) : NULL;
+		double *c = b ? realloc(r->val, cap * sizeof(double)) : NULL;
+		double *d = c ? realloc(r->test, cap * sizeof(double)) : NULL;
+
+		/* each realloc that succeeded is kept, so nothing leaks */
+		if (a)
+			r->epoch = a;
+		if (b)
+			r->train = b;
+		if (c)
+			r->val = c;
+		if (d)
+			r->test = d;
+		if (!d)
+			return -ENOMEM;
+		r->cap = cap;
+	}
+	r->epoch[r->n] = ep;
+	r->train[r->n] = tr;
+	r->val[r->n] = va;
+	r->test[r->n] = te;
+	r->n++;
+	if (!isnan(va))
+		r->has_val = 1;
+	return 0;
+}
+
+/* Split line at commas in place; returns the number of fields. */
+static int split(char *line, char **f)
+{
+	int n = 0;
+
+	for (;;) {
+		if (n == MAX_FIELDS)
+			return n + 1;	/* too many: the caller reports it */
+		f[n++] = line;
+		line = strchr(line, ',');
+		if (!line)
+			return n;
+		*line++ = '\0';
+	}
+}
+
+struct columns {
+	int nf, epoch, train, test, val;
+};
+
+static int header(const char *path, unsigned long lineno, char *line,
+		  struct columns *col)
+{
+	char *f[MAX_FIELDS];
+	int i, nf = split(line, f);
+
+	if (nf > MAX_FIELDS) {
+		fewmulctl_errx("%s:%lu: more than %d columns", path, lineno, MAX_FIELDS);
+		return -1;
+	}
+	col->nf = nf;
+	col->epoch = col->train = col->test = col->val = -1;
+	for (i = 0; i < nf; i++) {
+		if (!strcmp(f[i], "epoch"))
+			col->epoch = i;
+		else if (!strcmp(f[i], "train_error"))
+			col->train = i;
+		else if (!strcmp(f[i], "test_error"))
+			col->test = i;
+		else if (!strcmp(f[i], "val_error"))
+			col->val = i;
+	}
+	if (col->epoch < 0 || col->train < 0 || col->test < 0) {
+		fewmulctl_errx("%s:%lu: no %s column; want the header of 'fewmulctl train --log'",
+			       path, lineno, col->epoch < 0 ? "epoch" :
+			       col->train < 0 ? "train_error" : "test_error");
+		return -1;
+	}
+	return 0;
+}
+
+/* An error rate: a number in [0, 1]; "" is NaN where empty is allowed. */
+static int rate(const char *s, int empty_ok, double *out)
+{
+	char *end;
+
+	if (!*s && empty_ok) {
+		*out = NAN;
+		return 0;
+	}
+	errno = 0;
+	*out = strtod(s, &end);
+	if (!*s || *end || errno || !(*out >= 0 && *out <= 1))
+		return -1;
+	*out *= 100;
+	return 0;
+}
+
+static int read_log(const char *path, struct runs *rs)
+{
+	struct columns col = { 0 };
+	char *line = NULL, *f[MAX_FIELDS];
+	unsigned long lineno = 0;
+	unsigned int nth = 0;
+	struct run *r = NULL;
+	size_t cap = 0, rows = 0;
+	double tr, va, te, last = 0;
+	uint32_t ep;
+	ssize_t len;
+	FILE *fp;
+	int nf, k, ret = -1;
+
+	fp = fopen(path, "r");
+	if (!fp) {
+		fewmulctl_err(path, -errno);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!len)
+			continue;
+		if (strlen(line) != (size_t)len) {
+			fewmulctl_errx("%s:%lu: a NUL byte (not a CSV file)", path, lineno);
+			goto out;
+		}
+		/* the header, also where another log was appended */
+		if (!strncmp(line, "epoch,", 6) || !col.nf) {
+			if (header(path, lineno, line, &col))
+				goto out;
+			r = NULL;
+			continue;
+		}
+		nf = split(line, f);
+		if (nf != col.nf) {
+			fewmulctl_errx("%s:%lu: %s%d fields, the header has %d", path,
+				       lineno, nf > MAX_FIELDS ? "over " : "",
+				       nf > MAX_FIELDS ? MAX_FIELDS : nf, col.nf);
+			goto out;
+		}
+		if (parse_u32(f[col.epoch], 1, UINT32_MAX, &ep)) {
+			fewmulctl_errx("%s:%lu: epoch '%s' is not a positive number",
+				       path, lineno, f[col.epoch]);
+			goto out;
+		}
+		k = rate(f[col.train], 0, &tr) ? col.train :
+		    rate(f[col.test], 0, &te) ? col.test :
+		    col.val >= 0 && rate(f[col.val], 1, &va) ? col.val : -1;
+		if (k >= 0) {
+			fewmulctl_errx("%s:%lu: %s '%s' is not an error rate 0..1",
+				       path, lineno, k == col.train ? "train_error" :
+				       k == col.test ? "test_error" : "val_error", f[k]);
+			goto out;
+		}
+		if (col.val < 0)
+			va = NAN;
+		if (!r || ep <= last) {	/* a new run starts at a lower epoch */
+			r = run_new(rs, path, ++nth);
+			if (!r) {
+				fewmulctl_err(path, -ENOMEM);
+				goto out;
+			}
+		}
+		if (run_add(r, ep, tr, va, te)) {
+			fewmulctl_err(path, -ENOMEM);
+			goto out;
+		}
+		last = ep;
+		rows++;
+	}
+	if (ferror(fp)) {
+		fewmulctl_err(path, -EIO);
+		goto out;
+	}
+	if (!col.nf) {
+		fewmulctl_errx("%s: empty file; want the CSV of 'fewmulctl train --log'", path);
+		goto out;
+	}
+	if (!rows) {
+		fewmulctl_errx("%s: no data rows (only the header)", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	fclose(fp);
+	return ret;
+}
+
+#define LABEL_LEN	(sizeof(((struct run *)0)->name) + 8)
+
+/* Legend entry nk: "NAME what", colour of run i, style st. */
+static void add_key(struct chart_key *keys, char (*labels)[LABEL_LEN],
+		    size_t *nk, const struct run *r, size_t i, const char *what,
+		    enum chart_style st)
+{
+	snprintf(labels[*nk], LABEL_LEN, "%s %s", r->name, what);
+	keys[*nk].label = labels[*nk];
+	keys[*nk].color = (unsigned int)i;
+	keys[*nk].style = st;
+	(*nk)++;
+}
+
+static int draw(const struct runs *rs, const char *out, const char *title,
+		int width, int height)
+{
+	struct chart_panel p = { 0 };
+	struct chart_key *keys;
+	char (*labels)[LABEL_LEN];
+	double top, lw, xmin = INFINITY, xmax = -INFINITY, ymax = 0;
+	size_t i, j, nk = 0;
+	struct chart *c;
+	int ret;
+
+	keys = calloc(rs->n * 3, sizeof(*keys));
+	labels = calloc(rs->n * 3, sizeof(*labels));
+	if (!keys || !labels) {
+		free(keys);
+		free(labels);
+		fewmulctl_err(out, -ENOMEM);
+		return -1;
+	}
+	for (i = 0; i < rs->n; i++) {
+		const struct run *r = &rs->v[i];
+
+		for (j = 0; j < r->n; j++) {
+			xmin = fmin(xmin, r->epoch[j]);
+			xmax = fmax(xmax, r->epoch[j]);
+			ymax = fmax(ymax, fmax(r->train[j], r->test[j]));
+			if (!isnan(r->val[j]))
+				ymax = fmax(ymax, r->val[j]);
+		}
+		/* one colour per run; dashed train, dotted val, solid test */
+		add_key(keys, labels, &nk, r, i, "train", CHART_DASHED);
+		if (r->has_val)
+			add_key(keys, labels, &nk, r, i, "val", CHART_DOTTED);
+		add_key(keys, labels, &nk, r, i, "test", CHART_SOLID);
+	}
+	if (xmin == xmax) {	/* one epoch: centre it */
+		xmin -= 1;
+		xmax += 1;
+	}
+
+	c = chart_open("-o", out, width, height);
+	if (!c) {
+		free(keys);
+		free(labels);
+		return -1;
+	}
+	top = chart_title(c, title);
+	lw = chart_legend_width(c, keys, nk, width * 0.35);
+	p.x = 6;
+	p.y = top;
+	p.w = width - lw - 24;
+	p.h = height - top - 4;
+	p.xmin = xmin;
+	p.xmax = xmax;
+	p.ymin = 0;
+	p.ymax = chart_nice_max(ymax * 1.04);
+	if (p.ymax > 100)
+		p.ymax = 100;
+	p.xinteger = 1;
+	p.xlabel = "epoch";
+	p.ylabel = "error (%)";
+	chart_panel(c, &p);
+	for (i = 0; i < rs->n; i++) {
+		const struct run *r = &rs->v[i];
+
+		chart_line(c, &p, r->epoch, r->train, r->n, (unsigned int)i, CHART_DASHED);
+		if (r->has_val)
+			chart_line(c, &p, r->epoch, r->val, r->n, (unsigned int)i, CHART_DOTTED);
+		chart_line(c, &p, r->epoch, r->test, r->n, (unsigned int)i, CHART_SOLID);
+	}
+	chart_legend(c, width - lw - 12, p.py, lw, keys, nk);
+	ret = chart_close(c);
+	free(keys);
+	free(labels);
+	return ret;
+}
+
+static double last_of(const double *v, size_t n)
+{
+	while (n--)
+		if (!isnan(v[n]))
+			return v[n];
+	return NAN;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	enum { O_TITLE = 256, O_SIZE, O_JSON };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "title", required_argument, NULL, O_TITLE },
+		{ "size", required_argument, NULL, O_SIZE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	int width = CHART_DEFAULT_WIDTH, height = CHART_DEFAULT_HEIGHT;
+	const char *out = NULL, *title = "Error rate per epoch", *fmt;
+	struct runs rs = { 0 };
+	int c, i, json = 0, ret = -1;
+	size_t k;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case O_TITLE:
+			title = optarg;
+			break;
+		case O_SIZE:
+			if (chart_parse_size("--size", optarg, &width, &height))
+				return -1;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		default:
+			return opt_fail(c, argv, opts);
+		}
+	}
+	if (!out) {
+		fewmulctl_errx("plot: -o FILE.png|FILE.svg is required");
+		return CMD_USAGE;
+	}
+	if (optind == argc) {
+		fewmulctl_errx("plot: give one or more CSV files of 'fewmulctl train --log'");
+		return CMD_USAGE;
+	}
+	fmt = chart_format("-o", out);
+	if (!fmt)
+		return -1;
+	for (i = optind; i < argc; i++)
+		if (read_log(argv[i], &rs))
+			goto out;
+	if (draw(&rs, out, title, width, height))
+		goto out;
+
+	if (json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "output", out);
+		json_str(&j, "format", fmt);
+		json_u64(&j, "width", (unsigned int)width);
+		json_u64(&j, "height", (unsigned int)height);
+		json_arr_open(&j, "runs");
+		for (k = 0; k < rs.n; k++) {
+			const struct run *r = &rs.v[k];
+
+			json_obj_open(&j, NULL);
+			json_str(&j, "file", r->path);
+			json_str(&j, "name", r->name);
+			json_u64(&j, "points", r->n);
+			json_u64(&j, "first_epoch", (unsigned long long)r->epoch[0]);
+			json_u64(&j, "last_epoch", (unsigned long long)r->epoch[r->n - 1]);
+			json_double(&j, "train_error", r->train[r->n - 1] / 100);
+			if (r->has_val)
+				json_double(&j, "val_error", last_of(r->val, r->n) / 100);
+			json_double(&j, "test_error", r->test[r->n - 1] / 100);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_end(&j);
+	} else {
+		printf("%s: %dx%d %s, %zu run%s\n", out, width, height, fmt, rs.n,
+		       rs.n == 1 ? "" : "s");
+		for (k = 0; k < rs.n; k++) {
+			const struct run *r = &rs.v[k];
+			char vbuf[32] = "";
+
+			if (r->has_val)
+				snprintf(vbuf, sizeof(vbuf), " val %.2f%%",
+					 last_of(r->val, r->n));
+			printf("  %s: epochs %.0f..%.0f, last train %.2f%%%s test %.2f%%\n",
+			       r->name, r->epoch[0], r->epoch[r->n - 1],
+			       r->train[r->n - 1], vbuf, r->test[r->n - 1]);
+		}
+	}
+	ret = 0;
+out:
+	runs_free(&rs);
+	return ret;
+}

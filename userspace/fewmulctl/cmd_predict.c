@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmulctl predict: classify one image with a saved model: the predicted
+ * class, the true label when it is known and the output layer's scores.
+ *
+ * The image is test sample --index of --data, a binary PGM (P5, maxval
+ * 255) or an IDX3 image file (one image, or --index), plain or gzip'd:
+ * zlib reads both, and the first bytes say which format it is. As eval
+ * does, the batch-norm statistics are first re-estimated with the
+ * deterministic test-time weights on the first --calib training samples,
+ * so predict and eval agree.
+ *
+ * predict runs the engine in this process (the cpu backend): the kernel's
+ * eval ioctl returns predictions but no scores. Both backends compute
+ * bit-identical results.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "libfewmul.h"
+#include "fewmulctl.h"
+
+static const char *const fashion_names[10] = {
+	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+};
+
+/* The image to classify, and where it came from. */
+struct image {
+	uint8_t *px;
+	uint32_t rows, cols;
+	int label;		/* -1: unknown */
+	const char *kind;	/* "test", "pgm" or "idx" */
+};
+
+static int gz_read_all(gzFile f, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	int n;
+
+	while (len) {
+		n = gzread(f, p, len > (1u << 30) ? 1u << 30 : (unsigned int)len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Skip len bytes; -1 when the file ends first. */
+static int gz_skip(gzFile f, uint64_t len)
+{
+	unsigned char buf[65536];
+	size_t n;
+
+	while (len) {
+		n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		if (gz_read_all(f, buf, n))
+			return -1;
+		len -= n;
+	}
+	return 0;
+}
+
+/* A PGM header number: whitespace and # comments before it. */
+static int pgm_number(gzFile f, uint32_t *out)
+{
+	uint64_t v = 0;
+	int c, digits = 0;
+
+	for (;;) {
+		c = gzgetc(f);
+		if (c == '#') {
+			while (c != '\n' && c != '\r' && c != -1)
+				c = gzgetc(f);
+			continue;
+		}
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+		    c != '\v' && c != '\f')
+			break;
+	}
+	while (c >= '0' && c <= '9') {
+		v = v * 10 + (uint64_t)(c - '0');
+		if (v > UINT32_MAX)
+			return -1;
+		digits++;
+		c = gzgetc(f);
+	}
+	/* one whitespace character ends a number (after maxval: the raster) */
+	if (!digits || (c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+			c != '\v' && c != '\f'))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int read_pgm(gzFile f, const char *path, struct image *im)
+{
+	uint32_t w, h, maxval;
+
+	if (pgm_number(f, &w) || pgm_number(f, &h) || pgm_number(f, &maxval) ||
+	    !w || !h) {
+		fewmulctl_errx("%s: bad PGM header; want \"P5 WIDTH HEIGHT 255\" and the pixels",
+			       path);
+		return -1;
+	}
+	if (maxval != 255) {
+		fewmulctl_errx("%s: PGM maxval %u; want 255 (8-bit pixels)", path, maxval);
+		return -1;
+	}
+	if (w != im->cols || h != im->rows) {
+		fewmulctl_errx("%s: %ux%u pixels; the model wants %ux%u", path, w, h,
+			       im->cols, im->rows);
+		return -1;
+	}
+	im->px = malloc((size_t)w * h);
+	if (!im->px) {
+		fewmulctl_err(path, -ENOMEM);
+		return -1;
+	}
+	if (gz_read_all(f, im->px, (size_t)w * h)) {
+		fewmulctl_errx("%s: truncated: the header says %ux%u pixels", path, w, h);
+		return -1;
+	}
+	if (gzgetc(f) != -1) {
+		fewmulctl_errx("%s: trailing data after the image (one image per file)", path);
+		return -1;
+	}
+	im->kind = "pgm";
+	return 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static int read_idx(gzFile f, const char *path, const unsigned char *magic,
+		    int have_index, uint32_t index, struct image *im)
+{
+	unsigned char hdr[16];
+	uint32_t n, rows, cols;
+	size_t px;
+
+	memcpy(hdr, magic, 2);
+	if (gz_read_all(f, hdr + 2, 14)) {
+		fewmulctl_errx("%s: truncated header (not an IDX file?)", path);
+		return -1;
+	}
+	if (be32(hdr) != 0x00000803) {
+		fewmulctl_errx("%s: bad magic 0x%08x; want a binary PGM (P5) or an IDX image file (0x00000803)",
+			       path, be32(hdr));
+		return -1;
+	}
+	n = be32(hdr + 4);
+	rows = be32(hdr + 8);
+	cols = be32(hdr + 12);
+	if (!n || !rows || !cols || rows > 4096 || cols > 4096 ||
+	    (uint64_t)rows * cols > 4096) {
+		fewmulctl_errx("%s: unsupported shape %u x %u x %u", path, n, rows, cols);
+		return -1;
+	}
+	if (rows != im->rows || cols != im->cols) {
+		fewmulctl_errx("%s: %ux%u images; the model wants %ux%u", path, cols,
+			       rows, im->cols, im->rows);
+		return -1;
+	}
+	if (!have_index && n != 1) {
+		fewmulctl_errx("%s: %u images; choose one with --index 0..%u", path, n,
+			       n - 1);
+		return -1;
+	}
+	if (index >= n) {
+		fewmulctl_errx("--index %u: %s has %u image%s (0..%u)", index, path, n,
+			       n == 1 ? "" : "s", n - 1);
+		return -1;
+	}
+	px = (size_t)rows * cols;
+	im->px = malloc(px);
+	if (!im->px) {
+		fewmulctl_err(path, -ENOMEM);
+		return -1;
+	}
+	if (gz_skip(f, (uint64_t)index * px) || gz_read_all(f, im->px, px) ||
+	    gz_skip(f, (uint64_t)(n - index - 1) * px)) {
+		fewmulctl_errx("%s: truncated: the header says %u images of %ux%u",
+			       path, n, rows, cols);
+		return -1;
+	}
+	if (gzgetc(f) != -1) {
+		fewmulctl_errx("%s: trailing data after the last image", path);
+		return -1;
+	}
+	im->kind = "idx";
+	return 0;
+}
+
+/* --image: PGM or IDX by its first bytes, plain or gzip'd. */
+static int read_image(const char *path, int have_index, uint32_t index,
+		      struct image *im)
+{
+	unsigned char magic[2];
+	gzFile f;
+	int ret = -1;
+
+	errno = 0;
+	f = gzopen(path, "rb");
+	if (!f) {
+		fewmulctl_err(path, errno ? -errno : -ENOMEM);
+		return -1;
+	}
+	if (gz_read_all(f, magic, 2)) {
+		fewmulctl_errx("%s: empty or unreadable; want a binary PGM (P5) or an IDX image file",
+			       path);
+	} else if (magic[0] == 'P' && magic[1] == '5') {
+		if (have_index)
+			fewmulctl_errx("--index: a PGM file holds one image; --index selects an image of an IDX file or of the test split");
+		else
+			ret = read_pgm(f, path, im);
+	} else if (magic[0] == 'P' && magic[1] >= '1' && magic[1] <= '7') {
+		fewmulctl_errx("%s: a P%c netpbm file; want a binary graymap (P5, maxval 255), e.g. from 'convert IN -colorspace gray -depth 8 OUT.pgm'",
+			       path, magic[1]);
+	} else {
+		ret = read_idx(f, path, magic, have_index, index, im);
+	}
+	gzclose(f);
+	return ret;
+}
+
+/* Class names are Fashion-MNIST's only for its 10 classes and directory. */
+static int fashion_data(const char *data, uint32_t classes)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (classes != 10)
+		return 0;
+	if (!data)
+		return 1;
+	return realpath(data, a) && realpath(FEWMUL_DEFAULT_DATA_DIR, b) &&
+	       !strcmp(a, b);
+}
+
+static void print_class(int k, int names)
+{
+	if (names)
+		printf("%d (%s)", k, fashion_names[k]);
+	else
+		printf("%d", k);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+	enum { O_MODEL = 256, O_DATA, O_INDEX, O_IMAGE, O_CALIB, O_THREADS,
+	       O_BACKEND, O_JSON };
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "data", required_argument, NULL, O_DATA },
+		{ "index", required_argument, NULL, O_INDEX },
+		{ "image", required_argument, NULL, O_IMAGE },
+		{ "calib", required_argument, NULL, O_CALIB },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "json", no_argument, NULL, O_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *model = NULL, *data = NULL, *image = NULL;
+	struct fewmul_dataset train = { 0 }, test = { 0 };
+	struct fewmul_model_info info;
+	struct fewmul_trainer *t = NULL;
+	struct image im = { .label = -1 };
+	uint32_t calib = 10000, threads = 1, index = 0, nk, i, *idx = NULL;
+	int c, json = 0, have_index = 0, names, ret = -1, err;
+	int32_t *scores = NULL;
+	char errbuf[512];
+	uint8_t pred;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case O_MODEL:
+			model = optarg;
+			break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_INDEX:
+			if (parse_u32(optarg, 0, UINT32_MAX, &index)) {
+				fewmulctl_errx("--index %s: want an image number (0-based)", optarg);
+				return -1;
+			}
+			have_index = 1;
+			break;
+		case O_IMAGE:
+			image = optarg;
+			break;
+		case O_CALIB:
+			if (opt_count("--calib", optarg, &calib))
+				return -1;
+			break;
+		case O_THREADS:
+			if (opt_threads(optarg, &threads))
+				return -1;
+			break;
+		case O_BACKEND:
+			if (!strcmp(optarg, "kernel")) {
+				fewmulctl_errx("--backend kernel: predict runs on the cpu backend only (the kernel's eval ioctl returns no scores; both backends compute the same result)");
+				return -1;
+			}
+			if (strcmp(optarg, "cpu")) {
+				fewmulctl_errx("--backend %s: want cpu", optarg);
+				return -1;
+			}
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		default:
+			return opt_fail(c, argv, opts);
+		}
+	}
+	if (optind != argc)
+		return opt_extra(argv, argv[optind]);
+	if (!model) {
+		fewmulctl_errx("predict: --model FILE is required");
+		return CMD_USAGE;
+	}
+	if (!image && !have_index) {
+		fewmulctl_errx("predict: give --index I (a test image of --data) or --image FILE");
+		return CMD_USAGE;
+	}
+
+	err = fewmul_model_load(model, "cpu", threads, &t, &info, errbuf,
+				sizeof(errbuf));
+	if (err) {
+		fewmulctl_errx("%s", errbuf);
+		return -1;
+	}
+	nk = info.config.width[info.config.nr_layers];
+	if (fewmul_dataset_load_dir(data, 0, &train)) {
+		fewmulctl_errx("training data: %s", train.error);
+		goto out;
+	}
+	if (train.rows * train.cols != info.config.width[0]) {
+		fewmulctl_errx("%s: the model's input width %u does not match the %ux%u images",
+			       model, info.config.width[0], train.rows, train.cols);
+		goto out;
+	}
+	im.rows = train.rows;
+	im.cols = train.cols;
+	if (image) {
+		if (read_image(image, have_index, index, &im))
+			goto out;
+	} else {
+		if (fewmul_dataset_load_dir(data, 1, &test)) {
+			fewmulctl_errx("test data: %s", test.error);
+			goto out;
+		}
+		if (test.rows != train.rows || test.cols != train.cols) {
+			fewmulctl_errx("test data: %ux%u images, the training data's are %ux%u",
+				       test.rows, test.cols, train.rows, train.cols);
+			goto out;
+		}
+		if (index >= test.count) {
+			fewmulctl_errx("--index %u: the test split has %u images (0..%u)",
+				       index, test.count, test.count - 1);
+			goto out;
+		}
+		im.px = malloc((size_t)im.rows * im.cols);
+		if (!im.px) {
+			fewmulctl_err("allocating", -ENOMEM);
+			goto out;
+		}
+		memcpy(im.px, test.images + (size_t)index * im.rows * im.cols,
+		       (size_t)im.rows * im.cols);
+		im.label = test.labels[index];
+		im.kind = "test";
+	}
+
+	if (!calib || calib > train.count)
+		calib = train.count;
+	idx = malloc(sizeof(*idx) * calib);
+	scores = calloc(nk, sizeof(*scores));
+	if (!idx || !scores) {
+		fewmulctl_err("allocating", -ENOMEM);
+		goto out;
+	}
+	for (i = 0; i < calib; i++)
+		idx[i] = i;
+	err = fewmul_trainer_calibrate(t, &train, idx, calib);
+	if (!err)
+		err = fewmul_trainer_predict(t, im.px, 1, &pred, scores);
+	if (err) {
+		fewmulctl_err("predicting", err);
+		goto out;
+	}
+	names = fashion_data(data, nk);
+
+	if (json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "model", model);
+		json_str(&j, "source", im.kind);
+		if (image)
+			json_str(&j, "image", image);
+		if (have_index)
+			json_u64(&j, "index", index);
+		json_u64(&j, "prediction", pred);
+		if (names)
+			json_str(&j, "class", fashion_names[pred]);
+		if (im.label >= 0) {
+			json_u64(&j, "label", (unsigned int)im.label);
+			if (names)
+				json_str(&j, "label_class", fashion_names[im.label]);
+			json_bool(&j, "correct", im.label == pred);
+		}
+		json_arr_open(&j, "scores");
+		for (i = 0; i < nk; i++)
+			json_double(&j, NULL, scores[i] / 4096.0);
+		json_arr_close(&j);
+		json_u64(&j, "calib", calib);
+		json_str(&j, "test_weights", "deterministic");
+		json_str(&j, "backend", "cpu");
+		json_end(&j);
+		ret = 0;
+		goto out;
+	}
+	printf("%s: %s%s, trained %u epochs; BN statistics from %u training samples; backend cpu\n",
+	       model, weights_name(info.config.weights),
+	       info.config.qbp ? "+QB" : "", info.epoch, calib);
+	if (!image)
+		printf("image:      test sample %u of %s\n", index,
+		       data ? data : FEWMUL_DEFAULT_DATA_DIR);
+	else if (have_index)
+		printf("image:      %s, image %u\n", image, index);
+	else
+		printf("image:      %s\n", image);
+	printf("prediction: ");
+	print_class(pred, names);
+	putchar('\n');
+	if (im.label >= 0) {
+		printf("label:      ");
+		print_class(im.label, names);
+		printf(", %s\n", im.label == pred ? "correct" : "wrong");
+	}
+	printf("scores (output layer, deterministic test-time weights; the loss's targets are +1 and -1):\n");
+	for (i = 0; i < nk; i++)
+		printf("  %3u %+9.4f%s%s%s\n", i, scores[i] / 4096.0,
+		       names ? "  " : "", names ? fashion_names[i] : "",
+		       i == pred ? "  <- predicted" : "");
+	ret = 0;
+out:
+	free(idx);
+	free(scores);
+	free(im.px);
+	fewmul_trainer_free(t);
+	fewmul_dataset_free(&train);
+	fewmul_dataset_free(&test);
+	return ret;
+}
