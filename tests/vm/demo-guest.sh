@@ -2,16 +2,46 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The demo, on whatever kernel runs it: load fewmul.ko unless it is
-# loaded, then show what the module reports.
+# loaded, show what the module reports, then train a ternary + quantized
+# backprop model on a Fashion-MNIST subset through /dev/fewmul while
+# `fewmulctl monitor` prints the module's progress events, evaluate it,
+# and print the multiplication table of the run.
 # usage: demo-guest.sh BUILD_DIR
+# FEWMUL_DEMO_TRAIN / FEWMUL_DEMO_TEST / FEWMUL_DEMO_EPOCHS size the run.
 set -eu
 b=$1
+ctl=$b/fewmulctl
+ntrain=${FEWMUL_DEMO_TRAIN:-3000}
+ntest=${FEWMUL_DEMO_TEST:-1000}
+epochs=${FEWMUL_DEMO_EPOCHS:-2}
+model=$(mktemp /tmp/fewmul-demo.XXXXXX.model)
+trap 'rm -f "$model"' EXIT
+
 if [ ! -c /dev/fewmul ]; then
 	insmod "$b/kmod-stock/fewmul.ko"
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -c /dev/fewmul ] && break; sleep 0.2; done
 fi
 echo "\$ fewmulctl info"
-"$b/fewmulctl" info
+"$ctl" info
 echo
-echo "\$ fewmulctl info --json"
-"$b/fewmulctl" info --json
+
+echo "\$ fewmulctl monitor &   # progress events from the module"
+"$ctl" monitor --timeout 3600 &
+mon=$!
+sleep 0.5
+echo "\$ fewmulctl train --backend kernel --weights ternary --qbp" \
+	"--train-limit $ntrain --test-limit $ntest --epochs $epochs --save MODEL"
+"$ctl" train --backend kernel --weights ternary --qbp \
+	--train-limit "$ntrain" --test-limit "$ntest" --epochs "$epochs" \
+	--save "$model"
+sleep 0.5
+kill "$mon" 2>/dev/null || true
+wait "$mon" 2>/dev/null || true
+echo
+
+echo "\$ fewmulctl eval --backend kernel --model MODEL --test-limit $ntest"
+"$ctl" eval --backend kernel --model "$model" --test-limit "$ntest"
+echo
+
+echo "\$ fewmulctl count --batch 200 --bn   # the paper's table for this net"
+"$ctl" count --batch 200 --bn
