@@ -11,9 +11,9 @@
 set -eu
 b=$1
 ctl=$b/fewmulctl
-ntrain=${FEWMUL_DEMO_TRAIN:-3000}
-ntest=${FEWMUL_DEMO_TEST:-1000}
-epochs=${FEWMUL_DEMO_EPOCHS:-2}
+ntrain=${FEWMUL_DEMO_TRAIN:-10000}
+ntest=${FEWMUL_DEMO_TEST:-2000}
+epochs=${FEWMUL_DEMO_EPOCHS:-3}
 model=$(mktemp /tmp/fewmul-demo.XXXXXX.model)
 trap 'rm -f "$model"' EXIT
 
@@ -25,8 +25,8 @@ echo "\$ fewmulctl info"
 "$ctl" info
 echo
 
-echo "\$ fewmulctl monitor &   # progress events from the module"
-"$ctl" monitor --timeout 3600 &
+echo "\$ fewmulctl monitor | awk 'NR % 10 == 1' &   # every 10th progress event"
+"$ctl" monitor --timeout 3600 | awk 'NR % 10 == 1 { print; fflush() }' &
 mon=$!
 sleep 0.5
 echo "\$ fewmulctl train --backend kernel --weights ternary --qbp" \
@@ -35,7 +35,7 @@ echo "\$ fewmulctl train --backend kernel --weights ternary --qbp" \
 	--train-limit "$ntrain" --test-limit "$ntest" --epochs "$epochs" \
 	--save "$model"
 sleep 0.5
-kill "$mon" 2>/dev/null || true
+pkill -f "$ctl monitor" 2>/dev/null || true
 wait "$mon" 2>/dev/null || true
 echo
 
@@ -43,5 +43,12 @@ echo "\$ fewmulctl eval --backend kernel --model MODEL --test-limit $ntest"
 "$ctl" eval --backend kernel --model "$model" --test-limit "$ntest"
 echo
 
-echo "\$ fewmulctl count --batch 200 --bn   # the paper's table for this net"
+echo "\$ fewmulctl count --batch 200   # the paper's table for this net"
+"$ctl" count --batch 200
+echo
+echo "\$ fewmulctl count --batch 200 --bn   # with batch norm, as trained above"
 "$ctl" count --batch 200 --bn
+echo
+echo "(the run's own counters are in the epoch lines: the only multiplications"
+echo " the ternary+QB engine executed are the 10 per sample of the loss report)"
+
