@@ -366,7 +366,10 @@ int cmd_train(int argc, char **argv)
 		cfg = info.config;
 		start_ep = info.epoch;
 		start_pos = info.epoch_pos;
-		if (!json)
+		if (start_ep >= cfg.epochs && !json)
+			printf("%s: all %u epochs of its schedule are done; nothing to train (evaluate it with 'fewmulctl eval --model %s')\n",
+			       resumepath, cfg.epochs, resumepath);
+		else if (!json)
 			printf("resuming %s at epoch %u, sample %u (step %llu); its configuration replaces the command line's\n",
 			       resumepath, start_ep + 1, start_pos,
 			       (unsigned long long)fewmul_trainer_step(t));
