@@ -189,7 +189,7 @@ declare -A cmd_opts=(
 	[info]="json device"
 	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume json"
 	[eval]="model data calib test-limit threads backend device json"
-	[predict]="model index image data calib threads backend json"
+	[predict]="model index image data calib threads backend device json"
 	[count]="arch batch bn json"
 	[bench]="arch batch steps threads backend device no-torch json"
 	[stats]="ctx all json"
@@ -239,7 +239,7 @@ t "predict --index past the test split" 1 "^fewmulctl: --index 10000: the test s
 t "predict --index wants a number" 1 "^fewmulctl: --index x: want an image number" predict "${pc[@]}" --index x
 t "predict needs an image" 1 "^fewmulctl: predict: give --index I" predict "${pc[@]}"
 t "predict needs a model" 1 "^fewmulctl: predict: --model FILE is required$" predict --index 0
-t "predict --backend kernel is refused with the reason" 1 "^fewmulctl: --backend kernel: predict runs on the cpu backend only" predict "${pc[@]}" --index 0 --backend kernel
+t "predict --backend kernel without a device says why" 1 "^fewmulctl: --backend kernel: /nonexistent/fewmul: No such file or directory$" predict "${pc[@]}" --index 0 --backend kernel --device /nonexistent/fewmul
 t "predict of a damaged model says what is wrong" 1 "bad: truncated header" predict --model "$tmp/bad" --index 0
 t "predict --image of a missing file" 1 "^fewmulctl: /nonexistent.pgm: No such file or directory$" predict "${pc[@]}" --image /nonexistent.pgm
 { printf 'P5 32 32 255\n'; head -c 1024 /dev/zero; } >"$tmp/big.pgm"

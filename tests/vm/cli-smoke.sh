@@ -116,6 +116,13 @@ out=$("$ctl" eval "${D[@]}" --model "$tmp/k.model" --backend cpu --test-limit 10
 [ $rc -eq 0 ] && [ -n "$kerr" ] && [ "$kerr" = "$(jget errors "$out")" ]
 ok "eval of a saved model: the same test errors on both backends" $?
 
+out=$("$ctl" predict "${D[@]}" --model "$tmp/k.model" --backend kernel --index 3 --calib 200 --json 2>&1)
+rc=$?
+kp=$(jget prediction "$out")
+out=$("$ctl" predict "${D[@]}" --model "$tmp/k.model" --backend cpu --index 3 --calib 200 --json 2>&1)
+[ $rc -eq 0 ] && [ -n "$kp" ] && [ "$kp" = "$(jget prediction "$out")" ]
+ok "predict through the device gives the cpu backend's class ($kp)" $?
+
 kout=$("$ctl" hist "${D[@]}" --model "$tmp/k.model" --backend kernel --limit 200 --json 2>&1)
 krc=$?
 cout=$("$ctl" hist "${D[@]}" --model "$tmp/k.model" --backend cpu --limit 200 --json 2>&1)

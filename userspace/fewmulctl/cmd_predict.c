@@ -10,8 +10,9 @@
  * deterministic test-time weights on the first --calib training samples,
  * so predict and eval agree.
  *
- * predict runs the engine in this process (the cpu backend): the kernel's
- * eval ioctl returns predictions but no scores. Both backends compute
+ * With the kernel backend (the default when /dev/fewmul exists) the class
+ * comes from the device's eval ioctl, which returns classes but not
+ * scores; --backend cpu also prints the scores. Both backends compute
  * bit-identical results.
  */
 #include <errno.h>
@@ -260,7 +261,7 @@ static void print_class(int k, int names)
 int cmd_predict(int argc, char **argv)
 {
 	enum { O_MODEL = 256, O_DATA, O_INDEX, O_IMAGE, O_CALIB, O_THREADS,
-	       O_BACKEND, O_JSON };
+	       O_BACKEND, O_DEVICE, O_JSON };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "data", required_argument, NULL, O_DATA },
@@ -269,6 +270,7 @@ int cmd_predict(int argc, char **argv)
 		{ "calib", required_argument, NULL, O_CALIB },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -277,8 +279,9 @@ int cmd_predict(int argc, char **argv)
 	struct fewmul_model_info info;
 	struct fewmul_trainer *t = NULL;
 	struct image im = { .label = -1 };
+	struct backend_opt be = { 0 };
 	uint32_t calib = 10000, threads = 1, index = 0, nk, i, *idx = NULL;
-	int c, json = 0, have_index = 0, names, ret = -1, err;
+	int c, json = 0, have_index = 0, names, ret = -1, err, cpu;
 	int32_t *scores = NULL;
 	char errbuf[512];
 	uint8_t pred;
@@ -311,14 +314,11 @@ int cmd_predict(int argc, char **argv)
 				return -1;
 			break;
 		case O_BACKEND:
-			if (!strcmp(optarg, "kernel")) {
-				fewmulctl_errx("--backend kernel: predict runs on the cpu backend only (the kernel's eval ioctl returns no scores; both backends compute the same result)");
+			if (opt_backend(optarg, &be))
 				return -1;
-			}
-			if (strcmp(optarg, "cpu")) {
-				fewmulctl_errx("--backend %s: want cpu", optarg);
-				return -1;
-			}
+			break;
+		case O_DEVICE:
+			be.device = optarg;
 			break;
 		case O_JSON:
 			json = 1;
@@ -338,7 +338,9 @@ int cmd_predict(int argc, char **argv)
 		return CMD_USAGE;
 	}
 
-	err = fewmul_model_load(model, "cpu", threads, &t, &info, errbuf,
+	if (backend_resolve(&be, NULL))
+		return -1;
+	err = fewmul_model_load(model, be.spec, threads, &t, &info, errbuf,
 				sizeof(errbuf));
 	if (err) {
 		fewmulctl_errx("%s", errbuf);
@@ -388,8 +390,9 @@ int cmd_predict(int argc, char **argv)
 	if (!calib || calib > train.count)
 		calib = train.count;
 	idx = malloc(sizeof(*idx) * calib);
-	scores = calloc(nk, sizeof(*scores));
-	if (!idx || !scores) {
+	cpu = !strcmp(be.name, "cpu");
+	scores = cpu ? calloc(nk, sizeof(*scores)) : NULL;
+	if (!idx || (cpu && !scores)) {
 		fewmulctl_err("allocating", -ENOMEM);
 		goto out;
 	}
@@ -423,20 +426,22 @@ int cmd_predict(int argc, char **argv)
 				json_str(&j, "label_class", fashion_names[im.label]);
 			json_bool(&j, "correct", im.label == pred);
 		}
-		json_arr_open(&j, "scores");
-		for (i = 0; i < nk; i++)
-			json_double(&j, NULL, scores[i] / 4096.0);
-		json_arr_close(&j);
+		if (scores) {
+			json_arr_open(&j, "scores");
+			for (i = 0; i < nk; i++)
+				json_double(&j, NULL, scores[i] / 4096.0);
+			json_arr_close(&j);
+		}
 		json_u64(&j, "calib", calib);
 		json_str(&j, "test_weights", "deterministic");
-		json_str(&j, "backend", "cpu");
+		json_str(&j, "backend", be.name);
 		json_end(&j);
 		ret = 0;
 		goto out;
 	}
-	printf("%s: %s%s, trained %u epochs; BN statistics from %u training samples; backend cpu\n",
+	printf("%s: %s%s, trained %u epochs; BN statistics from %u training samples; backend %s\n",
 	       model, weights_name(info.config.weights),
-	       info.config.qbp ? "+QB" : "", info.epoch, calib);
+	       info.config.qbp ? "+QB" : "", info.epoch, calib, be.name);
 	if (!image)
 		printf("image:      test sample %u of %s\n", index,
 		       data ? data : FEWMUL_DEFAULT_DATA_DIR);
@@ -451,6 +456,11 @@ int cmd_predict(int argc, char **argv)
 		printf("label:      ");
 		print_class(im.label, names);
 		printf(", %s\n", im.label == pred ? "correct" : "wrong");
+	}
+	if (!scores) {
+		printf("scores:     the kernel backend returns classes only (--backend cpu prints scores)\n");
+		ret = 0;
+		goto out;
 	}
 	printf("scores (output layer, deterministic test-time weights; the loss's targets are +1 and -1):\n");
 	for (i = 0; i < nk; i++)

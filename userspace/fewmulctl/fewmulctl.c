@@ -69,7 +69,7 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
 	  OPT_BACKEND_DEV
 	  OPT_JSON_HELP },
-	{ "predict", cmd_predict, "--model FILE (--index I | --image FILE.pgm|FILE.idx[.gz] [--index I]) [--data DIR] [--calib N] [--threads N] [--backend cpu] [--json]",
+	{ "predict", cmd_predict, "--model FILE (--index I | --image FILE.pgm|FILE.idx[.gz] [--index I]) [--data DIR] [--calib N] [--threads N] [--backend kernel|cpu] [--json]",
 	  "classify one image: predicted class, true label when known, output-layer scores",
 	  "  --model FILE           the model file (from train --save)\n"
 	  "  --index I              image I (0-based) of the test split of --data, or of the\n"
@@ -82,9 +82,11 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         batch-norm statistics\n"
 	  "  --calib N              re-estimate batch-norm statistics on the first N training\n"
 	  "                         samples, as eval does (default 10000; 0: all)\n"
-	  "  --threads N            worker threads (default 1)\n"
-	  "  --backend cpu          predict runs in this process only: the kernel's eval ioctl\n"
-	  "                         returns no scores (both backends compute the same result)\n"
+	  "  --threads N            worker threads of the cpu backend (default 1)\n"
+	  "  --backend kernel|cpu   classify in fewmul.ko or in this process (default: kernel\n"
+	  "                         when " FEWMUL_DEFAULT_DEVICE " exists); the kernel's eval\n"
+	  "                         ioctl returns the class, only cpu prints the scores\n"
+	  OPT_BACKEND_DEV
 	  OPT_JSON_HELP },
 	{ "count", cmd_count, "[--arch A-B-..-K] [--batch N] [--bn] [--json]",
 	  "the paper's multiplication count: full precision vs binary/ternary + QB",

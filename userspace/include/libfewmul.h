@@ -283,8 +283,10 @@ int fewmul_trainer_eval(struct fewmul_trainer *t,
  * NULL; K = width[nr_layers]) the output-layer score of class k, fixed
  * point with 12 fraction bits (4096 is 1.0, the squared hinge loss's
  * target for the true class; -4096 for the others). Calibrate first (see
- * fewmul_trainer_calibrate()). cpu backend only: -EOPNOTSUPP on a kernel
- * trainer, whose eval ioctl does not return scores.
+ * fewmul_trainer_calibrate()). On a kernel trainer, whose eval ioctl
+ * returns classes but not scores, scores must be NULL (-EOPNOTSUPP
+ * otherwise) and pixels must be anonymous memory (it is registered with
+ * the device for the call).
  */
 int fewmul_trainer_predict(struct fewmul_trainer *t, const uint8_t *pixels,
 			   uint32_t n, uint8_t *pred, int32_t *scores);

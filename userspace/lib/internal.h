@@ -40,6 +40,9 @@ int fewmul_kernel_run(struct fewmul_kernel *k, int kind,
 		      uint32_t n, uint32_t epoch, struct fewmul_result *res,
 		      uint64_t *confusion);
 uint64_t fewmul_kernel_step(const struct fewmul_kernel *k);
+/* Drop ds from the registered datasets, if it is there. */
+void fewmul_kernel_forget(struct fewmul_kernel *k,
+			  const struct fewmul_dataset *ds);
 void *fewmul_kernel_arena(const struct fewmul_kernel *k, size_t *size);
 const char *fewmul_kernel_path(const struct fewmul_kernel *k);
 int fewmul_kernel_hist(const struct fewmul_kernel *k, unsigned int layer,

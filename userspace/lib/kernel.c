@@ -225,6 +225,21 @@ static void kds_drop(struct fewmul_kernel *k, struct kds *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Unregister ds if it is cached (its memory is about to go away). */
+void fewmul_kernel_forget(struct fewmul_kernel *k,
+			  const struct fewmul_dataset *ds)
+{
+	unsigned int i;
+
+	for (i = 0; i < KDS_MAX; i++) {
+		struct kds *e = &k->ds[i];
+
+		if (e->himg && e->images == ds->images &&
+		    e->labels == ds->labels && e->ds_count == ds->count)
+			kds_drop(k, e);
+	}
+}
+
 /*
  * The registered copy of ds covering samples [0, need): registers the
  * prefix on first use (less memory to pin for a small subset) and all of

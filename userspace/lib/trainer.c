@@ -279,6 +279,55 @@ FEWMUL_API int fewmul_trainer_eval(struct fewmul_trainer *t,
 	return run_batches(t, ds, idx, n, 0, FEWMUL_PLAN_EVAL, res, confusion);
 }
 
+/*
+ * The kernel backend classifies through FEWMUL_IOC_EVAL: image i alone,
+ * with label 0, lands in row 0 of a fresh confusion matrix, in the
+ * column of its predicted class. The images are registered for the call
+ * and unregistered after it.
+ */
+static int kernel_predict(struct fewmul_trainer *t, const uint8_t *pixels,
+			  uint32_t n, uint8_t *pred)
+{
+	u32 nk = t->cfg.width[t->cfg.nr_layers], i, k;
+	struct fewmul_dataset ds;
+	uint64_t *conf;
+	uint8_t *lab;
+	int err = 0;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.count = n;
+	ds.rows = 1;
+	ds.cols = t->cfg.width[0];
+	ds.classes = nk;
+	ds.images = (uint8_t *)pixels;
+	lab = calloc(n ? n : 1, 1);
+	conf = calloc((size_t)nk * nk, sizeof(*conf));
+	if (!lab || !conf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	ds.labels = lab;
+	for (i = 0; i < n && !err; i++) {
+		memset(conf, 0, (size_t)nk * nk * sizeof(*conf));
+		err = fewmul_kernel_run(t->kern, FEWMUL_PLAN_EVAL, &ds, &i, 1, 0,
+					NULL, conf);
+		for (k = 0; !err && k < nk; k++) {
+			if (conf[k]) {
+				if (pred)
+					pred[i] = (uint8_t)k;
+				break;
+			}
+		}
+		if (!err && k == nk)
+			err = -EPROTO;
+	}
+	fewmul_kernel_forget(t->kern, &ds);
+out:
+	free(lab);
+	free(conf);
+	return err;
+}
+
 FEWMUL_API int fewmul_trainer_predict(struct fewmul_trainer *t,
 				      const uint8_t *pixels, uint32_t n,
 				      uint8_t *pred, int32_t *scores)
@@ -290,8 +339,8 @@ FEWMUL_API int fewmul_trainer_predict(struct fewmul_trainer *t,
 
 	if (!t || (!pixels && n))
 		return -EINVAL;
-	if (t->kern)
-		return -EOPNOTSUPP;	/* the eval ioctl returns no scores */
+	if (t->kern)	/* the eval ioctl returns classes, not scores */
+		return scores ? -EOPNOTSUPP : kernel_predict(t, pixels, n, pred);
 	m = fewmul_cpu_model(t->cpu);
 	L = t->cfg.nr_layers;
 	nk = t->cfg.width[L];
