@@ -202,11 +202,13 @@ FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuapi -Iuserspace/include -Iuserspace/lib \
 		-Iuserspace/fewmulctl -Ikmod/core $(NL_CFLAGS)
-FUZZERS      := $(O)/fuzz/fuzz_idx $(O)/fuzz/fuzz_model $(O)/fuzz/fuzz_args
+FUZZERS      := $(O)/fuzz/fuzz_idx $(O)/fuzz/fuzz_model $(O)/fuzz/fuzz_args \
+		$(O)/fuzz/fuzz_files
 FUZZ_CTL     := userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_train.c \
 		userspace/fewmulctl/json.c userspace/fewmulctl/fewmulctl.c
 
-$(O)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LIB_SRCS) $(FUZZ_CTL) $(HDRS)
+$(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c \
+		$(LIB_SRCS) $(FUZZ_CTL) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(FUZZ_CTL) \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_bench.c \

@@ -368,6 +368,15 @@ static double last_of(const double *v, size_t n)
 	return NAN;
 }
 
+int plot_read_log(const char *path)
+{
+	struct runs rs = { 0 };
+	int ret = read_log(path, &rs);
+
+	runs_free(&rs);
+	return ret;
+}
+
 int cmd_plot(int argc, char **argv)
 {
 	enum { O_TITLE = 256, O_SIZE, O_JSON };

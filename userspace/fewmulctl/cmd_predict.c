@@ -237,6 +237,16 @@ static int read_image(const char *path, int have_index, uint32_t index,
 	return ret;
 }
 
+int predict_read_image(const char *path, int have_index, uint32_t index,
+		       uint32_t rows, uint32_t cols)
+{
+	struct image im = { .rows = rows, .cols = cols, .label = -1 };
+	int ret = read_image(path, have_index, index, &im);
+
+	free(im.px);
+	return ret;
+}
+
 /* Class names are Fashion-MNIST's only for its 10 classes and directory. */
 static int fashion_data(const char *data, uint32_t classes)
 {

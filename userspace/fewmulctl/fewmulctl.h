@@ -121,6 +121,14 @@ int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 struct fewmul_train_config;
 /* --arch: parse into cfg, or print why not and return -1. */
 int opt_arch(const char *arg, struct fewmul_train_config *cfg);
+/*
+ * The file readers of predict (PGM or IDX image of rows x cols) and plot
+ * (a train --log CSV): read, check, free; 0, or -1 after printing why.
+ * Separate entry points for the fuzzer (tests/fuzz/fuzz_files.c).
+ */
+int predict_read_image(const char *path, int have_index, uint32_t index,
+		       uint32_t rows, uint32_t cols);
+int plot_read_log(const char *path);
 /* --threads: 1..256, or print why not and return -1. */
 int opt_threads(const char *arg, uint32_t *threads);
 /* A count option NAME where 0 means all: parse, or print why not, -1. */
