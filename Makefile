@@ -60,7 +60,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module userspace deps deps-bench bench test-kernel check \
-	unit selftests demo bench-guest install uninstall checkpatch clean fuzz
+	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -224,6 +224,9 @@ $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 
 fuzz: $(FUZZERS)
 	@tests/fuzz/run.sh $(O)/fuzz $(FUZZ_SECONDS)
+
+# Build every harness without running it (make check runs them briefly).
+fuzz-build: $(FUZZERS)
 
 check:
 	@scripts/check.sh

@@ -160,8 +160,7 @@ count_tap "unit" "$res/unit-summary.tap"
 [ "$rc" -eq 0 ] || rec "unit test binaries exit cleanly" 1
 
 say "fuzzers (libFuzzer, ASan+UBSan, ${FEWMUL_FUZZ_SECONDS:-15} s each)"
-if make -s build/fuzz/fuzz_idx build/fuzz/fuzz_model build/fuzz/fuzz_args \
-	>"$res/fuzz-build.log" 2>&1; then
+if make -s O="$O" fuzz-build >"$res/fuzz-build.log" 2>&1; then
 	tests/fuzz/run.sh "$O/fuzz" "${FEWMUL_FUZZ_SECONDS:-15}" >"$res/fuzz.tap" 2>&1
 	cat "$res/fuzz.tap"
 	count_tap "fuzz" "$res/fuzz.tap"
