@@ -119,7 +119,7 @@ static int fewmul_run_plan(struct fewmul_state *st, int kind,
 			   struct fewmul_counters *lops)
 {
 	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
-	unsigned int w, l;
+	unsigned int w;
 	int nph, p;
 
 	nph = fewmul_step_plan(&st->m, kind, ph, FEWMUL_MAX_PHASES);
@@ -140,16 +140,7 @@ static int fewmul_run_plan(struct fewmul_state *st, int kind,
 		}
 	}
 	fewmul_plan_done(&st->m, kind);
-	for (w = 0; w < st->nr_workers; w++) {
-		for (l = 0; l < FEWMUL_LAYER_SLOTS; l++) {
-			const struct fewmul_counters *o =
-				&st->ops[w * FEWMUL_LAYER_SLOTS + l];
-
-			lops[l].adds += o->adds;
-			lops[l].shifts += o->shifts;
-			lops[l].muls += o->muls;
-		}
-	}
+	fewmul_counters_gather(lops, st->ops, st->nr_workers);
 	return 0;
 }
 
@@ -368,14 +359,6 @@ static int fewmul_load_batch(struct fewmul_state *st, const struct fewmul_run *a
 	return 0;
 }
 
-static void fewmul_add_counters(struct fewmul_counters *dst,
-				const struct fewmul_counters *src)
-{
-	dst->adds += src->adds;
-	dst->shifts += src->shifts;
-	dst->muls += src->muls;
-}
-
 /* Publish one finished minibatch to stats readers (and maybe events). */
 static void fewmul_publish(struct fewmul_ctx *ctx, struct fewmul_state *st,
 			   const struct fewmul_counters *lops, bool train,
@@ -385,8 +368,8 @@ static void fewmul_publish(struct fewmul_ctx *ctx, struct fewmul_state *st,
 
 	spin_lock(&ctx->stats_lock);
 	for (l = 0; l < FEWMUL_LAYER_SLOTS; l++) {
-		fewmul_add_counters(&ctx->layer_ops[l], &lops[l]);
-		fewmul_add_counters(&ctx->totals.ops, &lops[l]);
+		fewmul_counters_add(&ctx->layer_ops[l], &lops[l]);
+		fewmul_counters_add(&ctx->totals.ops, &lops[l]);
 	}
 	for (l = 1; l < L; l++)
 		memcpy(ctx->hist[l], st->m.hist[l], sizeof(ctx->hist[l]));
@@ -454,6 +437,7 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 {
 	struct fewmul_counters lops[FEWMUL_LAYER_SLOTS];
+	struct fewmul_counters ops = {};
 	struct fewmul_buf *images, *labels;
 	struct fewmul_state *st;
 	struct fewmul_run arg;
@@ -493,9 +477,6 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	arg.done = 0;
 	arg.errors = 0;
 	arg.loss = 0;
-	arg.adds = 0;
-	arg.shifts = 0;
-	arg.muls = 0;
 	fewmul_set_busy(ctx, true, nbatches, arg.epoch, train);
 	if (calib)
 		fewmul_calib_begin(&st->m);
@@ -529,11 +510,8 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 			for (b = 0; conf && b < nb; b++)
 				conf[st->lab[b] * nk + st->pred[b]]++;
 		}
-		for (b = 0; b < FEWMUL_LAYER_SLOTS; b++) {
-			arg.adds += lops[b].adds;
-			arg.shifts += lops[b].shifts;
-			arg.muls += lops[b].muls;
-		}
+		for (b = 0; b < FEWMUL_LAYER_SLOTS; b++)
+			fewmul_counters_add(&ops, &lops[b]);
 		arg.done++;
 		fewmul_publish(ctx, st, lops, train, nb, errors, loss, arg.done);
 		if (train && arg.notify_every &&
@@ -560,6 +538,9 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	kvfree(conf);
 	if (ret)
 		return ret;
+	arg.adds = ops.adds;
+	arg.shifts = ops.shifts;
+	arg.muls = ops.muls;
 	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
 		return -EFAULT;
 	return 0;

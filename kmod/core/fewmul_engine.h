@@ -121,6 +121,31 @@ struct fewmul_counters {
 	u64 muls;
 };
 
+/* dst += src */
+static inline void fewmul_counters_add(struct fewmul_counters *dst,
+				       const struct fewmul_counters *src)
+{
+	dst->adds += src->adds;
+	dst->shifts += src->shifts;
+	dst->muls += src->muls;
+}
+
+/*
+ * Sum per-worker, per-layer counters: layers[l] += per[w][l] for the nw
+ * workers of a run, each with FEWMUL_CORE_MAX_LAYERS + 1 layer slots.
+ */
+static inline void fewmul_counters_gather(struct fewmul_counters *layers,
+					  const struct fewmul_counters *per,
+					  unsigned int nw)
+{
+	unsigned int w, l;
+
+	for (w = 0; w < nw; w++)
+		for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++)
+			fewmul_counters_add(&layers[l],
+					    &per[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l]);
+}
+
 #define FEWMUL_HIST_BINS	32	/* log2|x| from -16 (bin 0) to 15 */
 #define FEWMUL_HIST_MIN		(-16)
 

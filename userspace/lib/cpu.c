@@ -101,7 +101,8 @@ static void *cpu_worker(void *arg)
 int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
 		   struct fewmul_counters *layer_ops)
 {
-	unsigned int w;
+	struct fewmul_counters lo[FEWMUL_CORE_MAX_LAYERS + 1] = { { 0 } };
+	unsigned int l;
 
 	c->nph = fewmul_step_plan(&c->m, kind, c->ph, FEWMUL_MAX_PHASES);
 	if (c->nph < 0)
@@ -112,22 +113,11 @@ int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
 		cpu_barrier_wait(&c->barrier);	/* release the workers */
 	cpu_run_share(c, 0);
 	fewmul_plan_done(&c->m, kind);
-	for (w = 0; w < c->nthreads; w++) {
-		unsigned int l;
-
-		for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++) {
-			const struct fewmul_counters *o =
-				&c->ops[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l];
-
-			ops->adds += o->adds;
-			ops->shifts += o->shifts;
-			ops->muls += o->muls;
-			if (layer_ops) {
-				layer_ops[l].adds += o->adds;
-				layer_ops[l].shifts += o->shifts;
-				layer_ops[l].muls += o->muls;
-			}
-		}
+	fewmul_counters_gather(lo, c->ops, c->nthreads);
+	for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++) {
+		fewmul_counters_add(ops, &lo[l]);
+		if (layer_ops)
+			fewmul_counters_add(&layer_ops[l], &lo[l]);
 	}
 	return 0;
 }
