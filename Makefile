@@ -36,7 +36,8 @@ US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
 
-CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c
+CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c \
+		kmod/core/fewmul_step.c
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
 		userspace/lib/cpu.c userspace/lib/kernel.c userspace/lib/trainer.c \
 		userspace/lib/modelfile.c \
@@ -142,7 +143,8 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
+	      $(O)/asan/test_golden
 
 $(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
 	@mkdir -p $(dir $@)
@@ -173,7 +175,7 @@ $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS)
 	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
 		$(NL_LIBS) $(CAIRO_LIBS)
 
-$(O)/asan/test_cli: tests/unit/test_cli.sh $(O)/asan/fewmulctl
+$(O)/asan/test_cli $(O)/asan/test_golden: $(O)/asan/test_%: tests/unit/test_%.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
 unit: $(UNIT_TESTS)

@@ -15,6 +15,9 @@
 
 static struct genl_family fewmul_genl_family;
 
+/* Index of the "events" group in fewmul_genl_mcgrps[]. */
+#define FEWMUL_GENL_MCGRP_EVENTS_ID	0
+
 static int fewmul_genl_get_info(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fewmul_info fi = {};
@@ -236,14 +239,18 @@ static int fewmul_genl_dump_stats(struct sk_buff *skb,
  * fewmul_genl_progress() - multicast a %FEWMUL_CMD_PROGRESS event
  * @ctx: the training context (its totals are sent)
  *
- * Best effort, to listeners in every network namespace (contexts belong
- * to no namespace); a failure to allocate or deliver only loses the event.
+ * Best effort, to listeners of the "events" group in the initial network
+ * namespace; nothing is built when there are none. A failure to allocate
+ * or deliver only loses the event.
  */
 void fewmul_genl_progress(struct fewmul_ctx *ctx)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
+	if (!genl_has_listeners(&fewmul_genl_family, &init_net,
+				FEWMUL_GENL_MCGRP_EVENTS_ID))
+		return;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
@@ -254,9 +261,8 @@ void fewmul_genl_progress(struct fewmul_ctx *ctx)
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	rcu_read_lock();
-	genlmsg_multicast_allns(&fewmul_genl_family, msg, 0, 0);
-	rcu_read_unlock();
+	genlmsg_multicast(&fewmul_genl_family, msg, 0,
+			  FEWMUL_GENL_MCGRP_EVENTS_ID, GFP_KERNEL);
 }
 
 static const struct nla_policy fewmul_ctx_id_policy[FEWMUL_A_CTX_ID + 1] = {
@@ -290,7 +296,7 @@ static const struct genl_ops fewmul_genl_ops[] = {
 };
 
 static const struct genl_multicast_group fewmul_genl_mcgrps[] = {
-	{ .name = FEWMUL_GENL_MCGRP_EVENTS },
+	[FEWMUL_GENL_MCGRP_EVENTS_ID] = { .name = FEWMUL_GENL_MCGRP_EVENTS },
 };
 
 static struct genl_family fewmul_genl_family __ro_after_init = {

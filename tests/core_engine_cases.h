@@ -59,7 +59,7 @@ static void fewmul_synth(u32 idx, u8 *img, u8 *label)
 static void fewmul_train_split(struct fewmul_model *mdl, u32 nsteps, u32 nsplit,
 			u32 seed, struct fewmul_counters *ops)
 {
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
+	struct fewmul_phase *ph = mdl->plan;
 	u32 B = mdl->cfg.batch, s, b, k, r;
 	int n, p;
 

@@ -175,6 +175,8 @@ int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
 	}
 	for (l = 1; l <= cfg->nr_layers; l++)
 		m->w0_shift[l] = fewmul_w0_shift(cfg->width[l - 1], cfg->width[l]);
+	for (l = 1; l < ARRAY_SIZE(m->conf_row); l++)
+		m->conf_row[l] = m->conf_row[l - 1] + cfg->width[cfg->nr_layers];
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_model_bind);
@@ -794,11 +796,11 @@ static int fewmul_fast_dx(struct fewmul_model *m, u32 l, u32 i, s32 maxd,
 	return 0;
 }
 
-#define FEWMUL_DW_BLOCK 128	/* pairs per accumulator block (1 KiB) */
+#define FEWMUL_DW_BLOCK 64	/* pairs per accumulator block (512 B of stack) */
 
 /*
  * Fast quantized-backprop update of row i, SWAR over pairs of units, in
- * blocks of 256 units. Exact when (maxd << (emax - emin)) * nz < 2^31,
+ * blocks of 128 units. Exact when (maxd << (emax - emin)) * nz < 2^31,
  * else -1 (take the reference).
  */
 static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
@@ -937,7 +939,7 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_NOBN, l, 1);
 		err |= fewmul_plan_add(ph, &n, max, fwd, l, cfg->width[l]);
 	}
-	if (kind != FEWMUL_PLAN_CALIB)
+	if (kind != FEWMUL_PLAN_CALIB && m->labels)
 		err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_LOSS, L,
 				       m->cur_batch);
 	if (kind == FEWMUL_PLAN_TRAIN) {
@@ -1098,14 +1100,14 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_calib_end);
 int fewmul_run_serial(struct fewmul_model *m, int kind,
 		      struct fewmul_counters *ops)
 {
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
 	int n, k;
 
-	n = fewmul_step_plan(m, kind, ph, FEWMUL_MAX_PHASES);
+	n = fewmul_step_plan(m, kind, m->plan, FEWMUL_MAX_PHASES);
 	if (n < 0)
 		return n;
+	m->nr_phases = n;
 	for (k = 0; k < n; k++)
-		fewmul_phase_run(m, &ph[k], 0, ph[k].count, ops);
+		fewmul_phase_run(m, &m->plan[k], 0, m->plan[k].count, ops);
 	fewmul_plan_done(m, kind);
 	return 0;
 }

@@ -130,24 +130,54 @@ static inline void fewmul_counters_add(struct fewmul_counters *dst,
 	dst->muls += src->muls;
 }
 
-/*
- * Sum per-worker, per-layer counters: layers[l] += per[w][l] for the nw
- * workers of a run, each with FEWMUL_CORE_MAX_LAYERS + 1 layer slots.
- */
-static inline void fewmul_counters_gather(struct fewmul_counters *layers,
-					  const struct fewmul_counters *per,
-					  unsigned int nw)
-{
-	unsigned int w, l;
-
-	for (w = 0; w < nw; w++)
-		for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++)
-			fewmul_counters_add(&layers[l],
-					    &per[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l]);
-}
+#define FEWMUL_LAYER_SLOTS	(FEWMUL_CORE_MAX_LAYERS + 1)
 
 #define FEWMUL_HIST_BINS	32	/* log2|x| from -16 (bin 0) to 15 */
 #define FEWMUL_HIST_MIN		(-16)
+
+/* Phase kinds of a plan; see fewmul_step_plan(). */
+enum fewmul_phase_kind {
+	FEWMUL_PH_SAMPLE,	/* items: rows of U[l] */
+	FEWMUL_PH_SAMPLE_TEST,	/* items: rows of U[l] */
+	FEWMUL_PH_INPUT,	/* items: input pixels */
+	FEWMUL_PH_FWD,		/* items: units of layer l */
+	FEWMUL_PH_FWD_CALIB,
+	FEWMUL_PH_FWD_EVAL,
+	FEWMUL_PH_LOSS,		/* items: samples */
+	FEWMUL_PH_BNBACK,	/* items: units of layer l */
+	FEWMUL_PH_BACK,		/* items: rows of U[l] */
+	FEWMUL_PH_HIST,		/* one item */
+	FEWMUL_PH_COLS,		/* items: 64-unit blocks of layer l */
+	FEWMUL_PH_DT,		/* items: samples */
+	FEWMUL_PH_UT,		/* items: 64-unit blocks of layer l */
+	FEWMUL_PH_NOBN,		/* one item: measure the no-BN scale */
+};
+
+enum fewmul_plan_kind {
+	FEWMUL_PLAN_TRAIN,	/* sample, forward, loss, backward, update */
+	FEWMUL_PLAN_CALIB,	/* test weights, forward with batch BN stats */
+	FEWMUL_PLAN_EVAL,	/* test weights, forward with stored BN stats */
+};
+
+/**
+ * struct fewmul_phase - one phase of a plan
+ * @kind: enum fewmul_phase_kind
+ * @layer: layer the phase works on
+ * @count: number of independent items; any split of [0, count) into
+ *	ranges run in any order or concurrently gives the same result
+ */
+struct fewmul_phase {
+	u16 kind;
+	u16 layer;
+	u32 count;
+};
+
+/*
+ * Longest plan: per layer sample, column lists or U^T, the no-BN scale,
+ * forward, BN backward, packed deltas, backward and the histogram; plus
+ * the input and the loss.
+ */
+#define FEWMUL_MAX_PHASES (8 * FEWMUL_CORE_MAX_LAYERS + 2)
 
 /**
  * struct fewmul_model - a model bound to its arena and scratch memory
@@ -199,51 +229,11 @@ struct fewmul_model {
 	u32 lr_shift;
 	u64 step;				/* minibatches trained */
 	u64 hist[FEWMUL_CORE_MAX_LAYERS + 1][FEWMUL_HIST_BINS];
+	/* the current plan (fewmul_batch_step()) */
+	u32 nr_phases;
+	struct fewmul_phase plan[FEWMUL_MAX_PHASES];
+	u32 conf_row[256];			/* label * n[L] */
 };
-
-/* Phase kinds of a plan; see fewmul_step_plan(). */
-enum fewmul_phase_kind {
-	FEWMUL_PH_SAMPLE,	/* items: rows of U[l] */
-	FEWMUL_PH_SAMPLE_TEST,	/* items: rows of U[l] */
-	FEWMUL_PH_INPUT,	/* items: input pixels */
-	FEWMUL_PH_FWD,		/* items: units of layer l */
-	FEWMUL_PH_FWD_CALIB,
-	FEWMUL_PH_FWD_EVAL,
-	FEWMUL_PH_LOSS,		/* items: samples */
-	FEWMUL_PH_BNBACK,	/* items: units of layer l */
-	FEWMUL_PH_BACK,		/* items: rows of U[l] */
-	FEWMUL_PH_HIST,		/* one item */
-	FEWMUL_PH_COLS,		/* items: 64-unit blocks of layer l */
-	FEWMUL_PH_DT,		/* items: samples */
-	FEWMUL_PH_UT,		/* items: 64-unit blocks of layer l */
-	FEWMUL_PH_NOBN,		/* one item: measure the no-BN scale */
-};
-
-enum fewmul_plan_kind {
-	FEWMUL_PLAN_TRAIN,	/* sample, forward, loss, backward, update */
-	FEWMUL_PLAN_CALIB,	/* test weights, forward with batch BN stats */
-	FEWMUL_PLAN_EVAL,	/* test weights, forward with stored BN stats */
-};
-
-/**
- * struct fewmul_phase - one phase of a plan
- * @kind: enum fewmul_phase_kind
- * @layer: layer the phase works on
- * @count: number of independent items; any split of [0, count) into
- *	ranges run in any order or concurrently gives the same result
- */
-struct fewmul_phase {
-	u16 kind;
-	u16 layer;
-	u32 count;
-};
-
-/*
- * Longest plan: per layer sample, column lists or U^T, the no-BN scale,
- * forward, BN backward, packed deltas, backward and the histogram; plus
- * the input and the loss.
- */
-#define FEWMUL_MAX_PHASES (8 * FEWMUL_CORE_MAX_LAYERS + 2)
 
 u64 fewmul_scratch_size(const struct fewmul_config *cfg);
 
@@ -286,6 +276,86 @@ void fewmul_plan_done(struct fewmul_model *m, int kind);
 /* Run a whole plan on the calling thread. */
 int fewmul_run_serial(struct fewmul_model *m, int kind,
 		      struct fewmul_counters *ops);
+
+/* ---- the minibatch step (fewmul_step.c) ---------------------------------- */
+
+#define FEWMUL_MAX_WORKERS	1024
+
+/**
+ * struct fewmul_exec - how a backend runs the phases of a plan
+ * @nr_workers: ranges every phase is split into, 1..%FEWMUL_MAX_WORKERS
+ * @ops: per worker and layer counters, [@nr_workers][%FEWMUL_LAYER_SLOTS]
+ * @run: runs the phases m->plan[0..m->nr_phases) in order; for each
+ *	phase p, fewmul_phase_share(m, p, w, nw, fewmul_exec_ops(ex, w))
+ *	must run for every w of some nw (normally @nr_workers; 1 is always
+ *	allowed) and all of them must return before phase p + 1 starts.
+ *	NULL: the caller runs the shares itself, one after the other.
+ *
+ * Any split gives the same result bit for bit (the engine's phases
+ * are independent per item), so a backend chooses its workers freely.
+ */
+struct fewmul_exec {
+	u32 nr_workers;
+	struct fewmul_counters *ops;
+	void (*run)(struct fewmul_exec *ex, struct fewmul_model *m);
+};
+
+static inline struct fewmul_counters *
+fewmul_exec_ops(const struct fewmul_exec *ex, u32 w)
+{
+	return ex->ops + (u64)w * FEWMUL_LAYER_SLOTS;
+}
+
+/*
+ * Run range w of nw of phase m->plan[p], adding executed operations to
+ * wops[layer]. Long ranges are cut into FEWMUL_SHARE_CHUNKS pieces with
+ * fewmul_yield() between them (the kernel reschedules there).
+ */
+void fewmul_phase_share(struct fewmul_model *m, u32 p, u32 w, u32 nw,
+			struct fewmul_counters *wops);
+
+/**
+ * struct fewmul_batch - one minibatch for fewmul_batch_step()
+ * @kind: FEWMUL_PLAN_TRAIN, FEWMUL_PLAN_CALIB or FEWMUL_PLAN_EVAL
+ * @images: [@nb] pointers to n[0] pixels each
+ * @labels: [@nb] labels below n[L] (checked), or NULL (prediction)
+ * @nb: samples, 1..B
+ * @epoch: selects the learning rate (train)
+ * @pred: [@nb] predicted classes out, or NULL
+ * @confusion: [n[L]][n[L]] matrix (true label major) the step adds to,
+ *	or NULL; needs @labels
+ */
+struct fewmul_batch {
+	int kind;
+	const u8 *const *images;
+	const u8 *labels;
+	u32 nb;
+	u32 epoch;
+	u8 *pred;
+	u64 *confusion;
+};
+
+/**
+ * struct fewmul_step_result - what one step did
+ * @errors: misclassified samples (0 for a calibration step)
+ * @loss: summed squared-hinge loss, Q(2*FA) (0 for a calibration step)
+ * @ops: operations executed, all layers
+ * @layers: operations executed per layer
+ */
+struct fewmul_step_result {
+	u32 errors;
+	s64 loss;
+	struct fewmul_counters ops;
+	struct fewmul_counters layers[FEWMUL_LAYER_SLOTS];
+};
+
+/*
+ * One minibatch: begin, plan, run the plan through ex, then the outcome.
+ * Return: 0, or -EINVAL for a bad batch (nothing changed).
+ */
+int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
+		      const struct fewmul_batch *bt,
+		      struct fewmul_step_result *res);
 
 /* Summed squared-hinge loss of the batch, Q(2*FA) (after train/eval). */
 s64 fewmul_batch_loss(const struct fewmul_model *m);

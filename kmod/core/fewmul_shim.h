@@ -16,12 +16,29 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/math64.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 
 /* Signed 64-by-32 division, truncating toward zero. */
 static inline s64 fewmul_div_s64(s64 a, s32 b)
 {
 	return div_s64(a, b);
+}
+
+/* Unsigned 64-by-32 division. */
+static inline u64 fewmul_div_u64(u64 a, u32 b)
+{
+	return div_u64(a, b);
+}
+
+/*
+ * Between two pieces of a worker's range: the kernel reschedules there
+ * (a phase's range can take milliseconds), userspace does nothing.
+ */
+#define FEWMUL_SHARE_CHUNKS	16
+static inline void fewmul_yield(void)
+{
+	cond_resched();
 }
 
 /*
@@ -48,6 +65,8 @@ typedef __INT16_TYPE__ s16;
 typedef __INT32_TYPE__ s32;
 typedef __INT64_TYPE__ s64;
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Nothing is exported in userspace. */
 #define EXPORT_SYMBOL_FEWMUL_CORE(sym)
 
@@ -58,6 +77,18 @@ typedef __INT64_TYPE__ s64;
 static inline s64 fewmul_div_s64(s64 a, s32 b)
 {
 	return a / b;
+}
+
+/* Unsigned 64-by-32 division. */
+static inline u64 fewmul_div_u64(u64 a, u32 b)
+{
+	return a / b;
+}
+
+/* Threads are preempted in userspace: a worker's range is one piece. */
+#define FEWMUL_SHARE_CHUNKS	1
+static inline void fewmul_yield(void)
+{
 }
 
 #endif /* __KERNEL__ */

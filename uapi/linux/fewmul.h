@@ -68,6 +68,8 @@ enum fewmul_ioc_nr {
 #define FEWMUL_FEATURE_TRAIN		_BITULL(2)
 /* %FEWMUL_CMD_GET_STATS, %FEWMUL_CMD_GET_HIST and progress events. */
 #define FEWMUL_FEATURE_GENL_STATS	_BITULL(3)
+/* struct fewmul_run has @layer_ops and @predictions. */
+#define FEWMUL_FEATURE_RUN_OUTPUTS	_BITULL(4)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -273,6 +275,16 @@ struct fewmul_model_create {
  * @adds: Out: additions and subtractions executed.
  * @shifts: Out: shifts executed.
  * @muls: Out: multiplications executed.
+ * @layer_ops: In: user pointer to nr_layers + 1 &struct fewmul_op_counts,
+ *	or 0. When the call returns 0 they hold the operations it executed
+ *	per layer: entry l counts weight layer l (sampling, forward, batch
+ *	norm, backward, update; the loss with the last layer), entry 0 the
+ *	input conversion. Since %FEWMUL_FEATURE_RUN_OUTPUTS.
+ * @predictions: In: FEWMUL_IOC_EVAL without %FEWMUL_RUN_CALIBRATE: user
+ *	pointer to @nr_indices __u8 that receive the predicted class of
+ *	each listed sample, or 0; entries of minibatches that did not run
+ *	are left alone. Must be 0 for FEWMUL_IOC_TRAIN and calibration
+ *	(-EINVAL). Since %FEWMUL_FEATURE_RUN_OUTPUTS.
  *
  * Needs a model (-ENODEV otherwise). A context runs one call at a time:
  * while a BUF_REGISTER, BUF_UNREGISTER, MODEL_CREATE, TRAIN or EVAL call
@@ -295,6 +307,20 @@ struct fewmul_run {
 	__u64 done;
 	__u64 errors;
 	__s64 loss;
+	__u64 adds;
+	__u64 shifts;
+	__u64 muls;
+	__u64 layer_ops;
+	__u64 predictions;
+};
+
+/**
+ * struct fewmul_op_counts - operations one layer executed
+ * @adds: additions and subtractions
+ * @shifts: shifts
+ * @muls: multiplications
+ */
+struct fewmul_op_counts {
 	__u64 adds;
 	__u64 shifts;
 	__u64 muls;
