@@ -39,7 +39,7 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
 		userspace/lib/cpu.c userspace/lib/kernel.c userspace/lib/trainer.c \
-		userspace/lib/modelfile.c \
+		userspace/lib/modelfile.c userspace/lib/outfile.c userspace/lib/names.c \
 		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
