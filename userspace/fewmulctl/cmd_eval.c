@@ -151,7 +151,7 @@ int cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	printf("%s: %s%s, trained %u epochs (step %" PRIu64 "); backend %s\n", model,
-	       weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
+	       fewmul_weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
 	       info.epoch, fewmul_trainer_step(t),
 	       backend_label(&be, label, sizeof(label)));
 	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, BN statistics from %u training samples\n\n",

@@ -450,7 +450,7 @@ int cmd_predict(int argc, char **argv)
 		goto out;
 	}
 	printf("%s: %s%s, trained %u epochs; BN statistics from %u training samples; backend %s\n",
-	       model, weights_name(info.config.weights),
+	       model, fewmul_weights_name(info.config.weights),
 	       info.config.qbp ? "+QB" : "", info.epoch, calib, be.name);
 	if (!image)
 		printf("image:      test sample %u of %s\n", index,
