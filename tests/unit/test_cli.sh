@@ -189,7 +189,7 @@ t "a stray argument is named" 1 "^fewmulctl: count: unexpected argument 'extra'$
 # --help documents every option each command accepts.
 declare -A cmd_opts=(
 	[info]="json device"
-	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume json"
+	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume progress json"
 	[eval]="model data calib test-limit threads backend device json"
 	[predict]="model index image data calib threads backend device json"
 	[count]="arch batch bn json"
@@ -214,7 +214,7 @@ pc=(--model "$tmp/m" --calib 400 --backend cpu)
 t "predict --index shows the prediction with its class name" 0 "^prediction: [0-9] \([A-Z][A-Za-z/ -]+\)$" predict "${pc[@]}" --index 0
 t "predict --index shows the true label" 0 "^label: +9 \(Ankle boot\), (correct|wrong)$" predict "${pc[@]}" --index 0
 t "predict prints one score per class" 0 "^ +9 +[-+][0-9]+\.[0-9]{4}  Ankle boot" predict "${pc[@]}" --index 0
-t "predict --json" 0 '^\{"model":"[^"]+","source":"test","index":0,"prediction":[0-9],"class":"[^"]+","label":9,"label_class":"Ankle boot","correct":(true|false),"scores":\[(-?[0-9.e+-]+,){9}-?[0-9.e+-]+\],"calib":400,"test_weights":"deterministic","backend":"cpu"\}$' \
+t "predict --json" 0 '^\{"model":"[^"]+","source":"test","index":0,"prediction":[0-9],"class":"[^"]+","label":9,"label_class":"Ankle boot","correct":(true|false),"scores":\[(-?[0-9.e+-]+,){9}-?[0-9.e+-]+\],"bn_stats":"re-estimated","calib":400,"test_weights":"deterministic","backend":"cpu"\}$' \
 	predict "${pc[@]}" --index 0 --json
 p0=$("$FEWMULCTL" predict "${pc[@]}" --index 0 --json 2>&1 | sed -n 's/.*"prediction":\([0-9]*\).*/\1/p')
 conf=$("$FEWMULCTL" eval --model "$tmp/m" --calib 400 --backend cpu --test-limit 1 --json 2>&1 | sed -n 's/.*"confusion":\[\[\(.*\)\]\].*/\1/p')
@@ -439,6 +439,16 @@ t "--lr below 2^-24 says the real range" 1 "^fewmulctl: --lr 1e-30: want START\[
 t "--model on a directory says so" 1 "^fewmulctl: .*adir: a directory, not a model file$" eval --backend cpu --model "$tmp/adir"
 t "--resume on a directory says so" 1 "^fewmulctl: --resume .*adir: a directory, not a model file$" train --backend cpu --resume "$tmp/adir"
 t "--exp-range rejects trailing junk" 1 "^fewmulctl: --exp-range -4:3x: want EMIN:EMAX" train --exp-range -4:3x
+
+# --- self-contained inference (item 4) -----------------------------------------
+t "eval uses the model's stored BN statistics by default" 0 '"bn_stats":"stored","calib":600,' eval --model "$tmp/m" --backend cpu --test-limit 50 --json
+t "eval's confusion matrix has column indices" 0 "^ {17} +0 +1 +2 +3 +4 +5 +6 +7 +8 +9$" eval --model "$tmp/m" --backend cpu --test-limit 50
+t "predict needs no training set with stored statistics" 0 '"source":"pgm",.*"bn_stats":"stored","calib":600,' predict --model "$tmp/m" --backend cpu --image "$tmp/s0.pgm" --data "$tmp/empty-data" --json
+t "predict --calib 0 uses the stored statistics" 0 '"bn_stats":"stored"' predict --model "$tmp/m" --backend cpu --image "$tmp/s0.pgm" --calib 0 --json
+t "predict --calib all re-estimates on every training sample" 0 '"bn_stats":"re-estimated","calib":60000,' predict --model "$tmp/m" --backend cpu --image "$tmp/s0.pgm" --calib all --json
+t "--calib 0 on a model saved mid-epoch says it has no statistics" 1 "^fewmulctl: --calib 0: .*int.model has no stored batch-norm statistics for its weights" eval --model "$tmp/int.model" --backend cpu --test-limit 50 --calib 0
+t "a model saved mid-epoch is re-estimated by default, with a note" 0 "^fewmulctl: note: .*int.model has no stored batch-norm statistics .* re-estimating them on 10000 training samples" eval --model "$tmp/int.model" --backend cpu --test-limit 50
+t "--calib wants a count, all or 0" 1 "^fewmulctl: --calib x: want a number of training samples, 'all', or 0" eval --model "$tmp/m" --calib x
 
 # --- polish (item 7) -----------------------------------------------------------
 t "help CMD prints that command's help" 0 "^Usage: fewmulctl train " help train

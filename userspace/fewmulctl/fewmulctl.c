@@ -54,17 +54,20 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         and report their error per epoch; --train-limit then\n"
 	  "                         counts from the start of the rest\n"
 	  "  --log FILE.csv         append one CSV line per epoch (header on a new file)\n"
-	  "  --save FILE            save the model after every epoch and on Ctrl-C\n"
-	  "  --resume FILE          continue a saved model bit-exactly where it stopped\n"
+	  "  --save FILE            save the model after every epoch and on SIGINT/SIGTERM\n"
+	  "  --resume FILE          continue a saved model bit-exactly where it stopped, and\n"
+	  "                         save back to FILE unless --save names another\n"
+	  "  --progress SECONDS     a progress line every SECONDS when stderr is not a\n"
+	  "                         terminal (default 30; 0: never)\n"
 	  OPT_JSON_HELP },
 	{ "eval", cmd_eval, "--model FILE [--data DIR] [--calib N] [--test-limit N] [--threads N] [--backend kernel|cpu] [--json]",
 	  "test error, per-class accuracy and confusion matrix of a saved model",
 	  "  --model FILE           the model file (from train --save)\n"
 	  OPT_DATA
-	  "  --calib N              re-estimate batch-norm statistics on the first N training\n"
-	  "                         samples (default 10000; 0: all)\n"
+	  "  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n"
+	  "                         training samples (default and 0: the model's stored ones)\n"
 	  "  --test-limit N         evaluate the first N test samples (default 0: all)\n"
-	  "  --threads N            worker threads of the cpu backend (default 1)\n"
+	  "  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
 	  "  --backend kernel|cpu   evaluate in fewmul.ko or in this process (default: kernel\n"
 	  "                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
 	  OPT_BACKEND_DEV
@@ -78,11 +81,10 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         or an IDX3 image file\n"
 	  "                         (plain or .gz) with one image, or any number with --index\n"
 	  "  --data DIR             IDX dataset directory (default " FEWMUL_DEFAULT_DATA_DIR "):\n"
-	  "                         its test split for --index, its training split for the\n"
-	  "                         batch-norm statistics\n"
-	  "  --calib N              re-estimate batch-norm statistics on the first N training\n"
-	  "                         samples, as eval does (default 10000; 0: all)\n"
-	  "  --threads N            worker threads of the cpu backend (default 1)\n"
+	  "                         its test split for --index, its training split for --calib\n"
+	  "  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n"
+	  "                         training samples (default and 0: the model's stored ones)\n"
+	  "  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
 	  "  --backend kernel|cpu   classify in fewmul.ko or in this process (default: kernel\n"
 	  "                         when " FEWMUL_DEFAULT_DEVICE " exists); the kernel's eval\n"
 	  "                         ioctl returns the class, only cpu prints the scores\n"
@@ -402,6 +404,80 @@ int common_option(int c, const struct common_opts *co)
 		*co->json = 1;
 		return 1;
 	}
+	return 0;
+}
+
+int opt_calib(const char *arg, int64_t *calib)
+{
+	uint32_t n;
+
+	if (!strcmp(arg, "all")) {
+		*calib = CALIB_ALL;
+		return 0;
+	}
+	if (parse_u32(arg, 0, UINT32_MAX, &n)) {
+		fewmulctl_errx("--calib %s: want a number of training samples, 'all', or 0 for the model's stored statistics",
+			       arg);
+		return -1;
+	}
+	*calib = n;
+	return 0;
+}
+
+int bn_stats_settle(struct fewmul_trainer *t, const char *model,
+		    const struct fewmul_model_info *info,
+		    const struct fewmul_model_extra *ex, int64_t calib,
+		    const char *data, struct fewmul_dataset *train,
+		    uint32_t *used, const char **how)
+{
+	uint32_t n, i, *idx;
+	int err;
+
+	*used = 0;
+	if (info->config.bn == FEWMUL_BN_OFF && calib < 0) {
+		*how = "none";	/* no batch norm: nothing to estimate */
+		return 0;
+	}
+	if (!calib || (calib < 0 && ex->bn_samples)) {
+		if (!ex->bn_samples && info->config.bn != FEWMUL_BN_OFF) {
+			fewmulctl_errx("--calib 0: %s has no stored batch-norm statistics for its weights (saved in the middle of an epoch, or by fewmulctl 0.1); re-estimate them with --calib N",
+				       model);
+			return -1;
+		}
+		*used = ex->bn_samples;
+		*how = info->config.bn == FEWMUL_BN_OFF ? "none" : "stored";
+		return 0;
+	}
+	if (calib < 0) {
+		calib = CALIB_DEFAULT;
+		fewmulctl_errx("note: %s has no stored batch-norm statistics for its weights (saved in the middle of an epoch, or by fewmulctl 0.1); re-estimating them on %u training samples",
+			       model, CALIB_DEFAULT);
+	}
+	if (fewmul_dataset_load_dir(data, 0, train)) {
+		fewmulctl_errx("--data: %s", train->error);
+		return -1;
+	}
+	if (train->rows * train->cols != info->config.width[0]) {
+		fewmulctl_errx("%s: the model's input width %u does not match the %ux%u training images",
+			       model, info->config.width[0], train->rows, train->cols);
+		return -1;
+	}
+	n = calib > train->count ? train->count : (uint32_t)calib;
+	idx = malloc(sizeof(*idx) * (n ? n : 1));
+	if (!idx) {
+		fewmulctl_err("allocating", -ENOMEM);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	err = fewmul_trainer_calibrate(t, train, idx, n);
+	free(idx);
+	if (err) {
+		fewmulctl_err("estimating the batch-norm statistics", err);
+		return -1;
+	}
+	*used = n;
+	*how = "re-estimated";
 	return 0;
 }
 

@@ -180,6 +180,32 @@ int opt_arch(const char *arg, struct fewmul_train_config *cfg);
 int predict_read_image(const char *path, int have_index, uint32_t index,
 		       uint32_t rows, uint32_t cols);
 int plot_read_log(const char *path);
+/*
+ * Batch-norm statistics of eval and predict. --calib: a count, "all"
+ * (CALIB_ALL) or 0; no --calib is -1.
+ */
+#define CALIB_ALL	((int64_t)UINT32_MAX)
+#define CALIB_DEFAULT	10000u
+int opt_calib(const char *arg, int64_t *calib);
+struct fewmul_model_info;
+struct fewmul_model_extra;
+struct fewmul_dataset;
+struct fewmul_trainer;
+/*
+ * Settle the statistics of a loaded model: without --calib (calib < 0)
+ * the stored ones (a model saved at the end of an epoch has them), or,
+ * when it has none for its weights, re-estimated on CALIB_DEFAULT
+ * training samples after a note; calib 0: the stored ones or an error;
+ * N: re-estimated on the first N training samples of data. train is
+ * loaded only then and must outlive t. *used: the samples behind the
+ * statistics; *how: "stored", "re-estimated" or "none" (no batch norm).
+ * 0, or -1 after printing why.
+ */
+int bn_stats_settle(struct fewmul_trainer *t, const char *model,
+		    const struct fewmul_model_info *info,
+		    const struct fewmul_model_extra *ex, int64_t calib,
+		    const char *data, struct fewmul_dataset *train,
+		    uint32_t *used, const char **how);
 /* --threads: 1..256, or print why not and return -1. */
 int opt_threads(const char *arg, uint32_t *threads);
 /* A count option NAME where 0 means all: parse, or print why not, -1. */
