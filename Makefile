@@ -40,7 +40,7 @@ CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmu
 		kmod/core/fewmul_step.c
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
 		userspace/lib/cpu.c userspace/lib/kernel.c userspace/lib/trainer.c \
-		userspace/lib/modelfile.c \
+		userspace/lib/modelfile.c userspace/lib/outfile.c userspace/lib/names.c \
 		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
@@ -48,7 +48,8 @@ CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
-		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c
+		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
+		userspace/fewmulctl/output.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
@@ -218,6 +219,7 @@ $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c 
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
 		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
+		userspace/fewmulctl/output.c \
 		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)

@@ -256,7 +256,7 @@ int cmd_bench(int argc, char **argv)
 			       th, full, tern, what, ref, tern / full,
 			       ref > 0 ? tern / ref : 0.0);
 		}
-		fflush(stdout);
+		flush_out(stdout);
 	}
 	free(ds.images);
 	free(ds.labels);

@@ -136,6 +136,15 @@ enum fewmul_weights {
 	FEWMUL_WEIGHTS_TERNARY = 3,	/* stochastic ternary connect */
 };
 
+/*
+ * The name of a weight mode: "full", "binary", "binary-stoch" or
+ * "ternary" ("unknown" for another value; never NULL).
+ */
+const char *fewmul_weights_name(uint32_t weights);
+
+/* The weight mode called name (as above): 0, or -EINVAL for another name. */
+int fewmul_weights_parse(const char *name, uint32_t *weights);
+
 /* Batch norm modes (struct fewmul_train_config.bn). */
 enum fewmul_bn {
 	FEWMUL_BN_OFF = 0,		/* power-of-two pre-activation scale */
@@ -352,8 +361,10 @@ struct fewmul_model_info {
 /*
  * Save the trainer's model to path: header (magic, format and ABI
  * version, configuration, seed, step, epoch), parameters, CRC32s; written
- * to a temporary file and renamed, so path is either the old file or the
- * complete new one. On failure err (may be NULL) says why.
+ * through fewmul_outfile_open(), so path is either the old file or the
+ * complete new one, and a path that names a device, FIFO, socket or
+ * directory is refused (-EINVAL, -EISDIR). On failure err (may be NULL)
+ * says why.
  */
 int fewmul_model_save(const struct fewmul_trainer *t, const char *path,
 		      const struct fewmul_model_info *info, char *err,
@@ -368,6 +379,78 @@ int fewmul_model_save(const struct fewmul_trainer *t, const char *path,
 int fewmul_model_load(const char *path, const char *backend,
 		      unsigned int threads, struct fewmul_trainer **out,
 		      struct fewmul_model_info *info, char *err, size_t errlen);
+
+/* ---- output files --------------------------------------------------------- */
+
+/** struct fewmul_outfile - a file being written to replace its target */
+struct fewmul_outfile;
+
+/*
+ * Begin replacing path. Its target is path or, for a symbolic link, the
+ * file the links finally name (which may not exist yet); it must be a
+ * regular file or not exist: a device, FIFO or socket gives -EINVAL and
+ * a directory -EISDIR, and neither is touched. The data goes to a
+ * temporary file beside the target (write it through
+ * fewmul_outfile_fd()), created with mode 0666 & ~umask or given the
+ * existing file's mode and, where permitted, its owner. Returns 0, or
+ * -errno with a message naming the file in err (may be NULL).
+ */
+int fewmul_outfile_open(const char *path, struct fewmul_outfile **out,
+			char *err, size_t errlen);
+
+/* The temporary file's descriptor. */
+int fewmul_outfile_fd(const struct fewmul_outfile *o);
+
+/*
+ * fsync and close the temporary file, rename it over the target and sync
+ * the directory; frees o. On failure the temporary file is removed, the
+ * target is untouched and err says why.
+ */
+int fewmul_outfile_commit(struct fewmul_outfile *o, char *err, size_t errlen);
+
+/* Remove the temporary file and free o; the target is untouched. */
+void fewmul_outfile_abort(struct fewmul_outfile *o);
+
+/*
+ * Would fewmul_outfile_open(path) succeed now? Creates and removes the
+ * temporary file, so a missing or read-only directory is found before
+ * any work is done. 0, or -errno with err set.
+ */
+int fewmul_outfile_check(const char *path, char *err, size_t errlen);
+
+/**
+ * struct fewmul_model_extra - what a model file records about its run
+ * @size: sizeof(struct fewmul_model_extra) as the caller knows it (the
+ *	struct only grows at the end; fields past size are not touched)
+ * @bn_samples: training samples the stored test-time batch-norm
+ *	statistics were estimated on with these weights (see
+ *	fewmul_trainer_calibrate()); 0: not estimated since the weights
+ *	last changed, so evaluation must calibrate first (models without
+ *	batch norm need no statistics)
+ * @train_limit: training samples per epoch of the run (0: unknown)
+ * @val: samples held out at the end of the training set (0: none)
+ *
+ * Files of format version 1 (before fewmulctl 0.2) load with all zero.
+ */
+struct fewmul_model_extra {
+	uint32_t size;
+	uint32_t bn_samples;
+	uint32_t train_limit;
+	uint32_t val;
+};
+
+/* fewmul_model_save() that also records extra (may be NULL: all zero). */
+int fewmul_model_save_ex(const struct fewmul_trainer *t, const char *path,
+			 const struct fewmul_model_info *info,
+			 const struct fewmul_model_extra *extra, char *err,
+			 size_t errlen);
+
+/* fewmul_model_load() that also returns extra (may be NULL). */
+int fewmul_model_load_ex(const char *path, const char *backend,
+			 unsigned int threads, struct fewmul_trainer **out,
+			 struct fewmul_model_info *info,
+			 struct fewmul_model_extra *extra, char *err,
+			 size_t errlen);
 
 /*
  * The paper's multiplication count per minibatch of batch samples for the
