@@ -166,7 +166,8 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
+	      $(O)/asan/test_simd_cli
 
 $(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
@@ -202,6 +203,9 @@ $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/asan/test_cli: tests/unit/test_cli.sh $(O)/asan/fewmulctl
+	install -m 755 $< $@
+
+$(O)/asan/test_simd_cli: tests/unit/test_simd_cli.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
 unit: $(UNIT_TESTS)

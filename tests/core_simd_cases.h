@@ -248,6 +248,64 @@ static int fsc_row_list(const struct fewmul_simd *s, u32 seed, u32 n)
 	return bad;
 }
 
+/* col_lists (64 columns, rows rows) against fewmul_k_col_lists(). */
+static int fsc_col_lists(const struct fewmul_simd *s, u32 seed, u32 rows)
+{
+	u32 lshift = 0, sshift = seed & 7, pitch = 64 + (seed & 3) * 40, j;
+	static u16 c1[128], c2[128];
+	int bad = 0;
+
+	fsc_rs = 0xa54ff53a5f1d36f1ULL ^ seed ^ ((u64)rows << 20);
+	while ((1u << lshift) < rows)
+		lshift++;
+	for (j = 0; j < rows * pitch; j++) {
+		u32 r = fsc_rand() % 5;
+
+		fsc_t[j] = (s8)(r < 2 ? 0 : r == 2 ? 1 : r == 3 ? -1 :
+				(seed & 1) ? 1 : 0);
+	}
+	for (j = 0; j < (64u << lshift); j++) {
+		fsc_list[j] = 0xdeadbeef;
+		fsc_list2[j] = 0xdeadbeef;
+	}
+	s->col_lists(fsc_t, rows, pitch, sshift, fsc_list, lshift, c1);
+	fewmul_k_col_lists(fsc_t, rows, pitch, 64, 1u << sshift, fsc_list2,
+			   lshift, c2);
+	for (j = 0; j < 128; j++)
+		bad += c1[j] != c2[j];
+	for (j = 0; j < (64u << lshift); j++)
+		bad += fsc_list[j] != fsc_list2[j];
+	return bad;
+}
+
+/* Deterministic binary and ternary test-time weights. */
+static int fsc_sample_det(const struct fewmul_simd *s, u32 seed, u32 n,
+			  int binary)
+{
+	static const s32 edge[] = { 0, 1, -1, FEWMUL_ONE_W / 2,
+				    FEWMUL_ONE_W / 2 + 1, -FEWMUL_ONE_W / 2,
+				    -FEWMUL_ONE_W / 2 - 1, FEWMUL_ONE_W,
+				    -FEWMUL_ONE_W };
+	u32 j;
+	int bad = 0;
+
+	fsc_rs = 0x1f83d9abfb41bd6bULL ^ seed ^ ((u64)n << 24);
+	for (j = 0; j < n + 8; j++) {
+		u32 r = fsc_rand();
+
+		fsc_u[j] = (r & 1) ? edge[(r >> 1) % ARRAY_SIZE(edge)] :
+			   fsc_sym(FEWMUL_ONE_W);
+		fsc_t[j] = 0x55;
+		fsc_t2[j] = 0x55;
+	}
+	s->sample_det(fsc_u, fsc_t, n, binary);
+	fewmul_k_sample(fsc_u, fsc_t2, n, binary ? FEWMUL_WMODE_BINARY :
+			FEWMUL_WMODE_TERNARY, 1, NULL);
+	for (j = 0; j < n + 8; j++)
+		bad += fsc_t[j] != fsc_t2[j];
+	return bad;
+}
+
 /*
  * Every case at every size; returns the number of failing (case, size)
  * pairs and reports each through fail(name, size, seed).
@@ -296,6 +354,12 @@ static int fsc_run_all(const struct fewmul_simd *s,
 				  "row_list all -1", n, seed);
 			FSC_CHECK(fsc_row_list(s, seed | 24, n),
 				  "row_list all +1", n, seed);
+			FSC_CHECK(fsc_col_lists(s, seed, n < 64 ? n : 64),
+				  "col_lists", n, seed);
+			FSC_CHECK(fsc_sample_det(s, seed, n, 0),
+				  "sample_det ternary", n, seed);
+			FSC_CHECK(fsc_sample_det(s, seed, n, 1),
+				  "sample_det binary", n, seed);
 		}
 	}
 #undef FSC_CHECK

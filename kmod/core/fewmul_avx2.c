@@ -460,6 +460,67 @@ static void fewmul_avx2_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
 	cnt[1] = (u16)nn;
 }
 
+/*
+ * Column lists of 64 columns: per row two 32-byte compares give the +1 and
+ * -1 columns as 64-bit masks; each set bit appends the row's offset to
+ * its column (+1 from the front, -1 from the back, rows ascending, as
+ * fewmul_k_col_lists()). Offsets i << sshift.
+ */
+static void fewmul_avx2_col_lists(const s8 *t, u32 rows, u32 tpitch,
+				  u32 sshift, u32 *list, u32 lshift, u16 *cnt)
+{
+	const v32c z = { 0 };
+	u32 i, c, off = 0, last = rows - 1;
+
+	for (c = 0; c < 128; c++)
+		cnt[c] = 0;
+	for (i = 0; i < rows; i++, t += tpitch, off += 1u << sshift) {
+		v32c a = *(const v32c_u *)t, b = *(const v32c_u *)(t + 32);
+		u64 mp = (u32)__builtin_ia32_pmovmskb256((v32c)(a > z)) |
+			 (u64)(u32)__builtin_ia32_pmovmskb256((v32c)(b > z)) << 32;
+		u64 mn = (u32)__builtin_ia32_pmovmskb256((v32c)(a < z)) |
+			 (u64)(u32)__builtin_ia32_pmovmskb256((v32c)(b < z)) << 32;
+
+		while (mp) {
+			c = (u32)__builtin_ctzll(mp);
+			list[((u64)c << lshift) + cnt[2 * c]++] = off;
+			mp &= mp - 1;
+		}
+		while (mn) {
+			c = (u32)__builtin_ctzll(mn);
+			list[((u64)c << lshift) + last - cnt[2 * c + 1]++] = off;
+			mn &= mn - 1;
+		}
+	}
+}
+
+/*
+ * Deterministic weights by compares: binary (w >> 31) | 1, i.e. +1 for
+ * w >= 0; ternary test-time weights (w < -1/2) - (w > 1/2) as masks.
+ */
+static void fewmul_avx2_sample_det(const s32 *u, s8 *t, u32 n, int binary)
+{
+	const v8s h = fewmul_set1(FEWMUL_ONE_W / 2), one = fewmul_set1(1);
+	v8s r[4];
+	u32 j;
+	int k;
+
+	for (j = 0; j + 32 <= n; j += 32) {
+		for (k = 0; k < 4; k++) {
+			v8s w = fewmul_ld(u + j + 8 * k);
+
+			if (binary)
+				r[k] = __builtin_ia32_psradi256(w, 31) | one;
+			else
+				r[k] = (-h > w) - (w > h);
+		}
+		fewmul_store32(t + j, r[0], r[1], r[2], r[3]);
+	}
+	if (j < n)
+		fewmul_k_sample(u + j, t + j, n - j, binary ? FEWMUL_WMODE_BINARY :
+				FEWMUL_WMODE_TERNARY, 1, NULL);
+}
+
 static int fewmul_avx2_valid(void)
 {
 	return fewmul_cpu_has_avx2();
@@ -474,5 +535,7 @@ const struct fewmul_simd fewmul_simd_avx2 = {
 	.transpose = fewmul_avx2_transpose,
 	.sample4 = fewmul_avx2_sample4,
 	.row_list = fewmul_avx2_row_list,
+	.col_lists = fewmul_avx2_col_lists,
+	.sample_det = fewmul_avx2_sample_det,
 };
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_avx2);

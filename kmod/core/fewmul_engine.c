@@ -284,7 +284,7 @@ static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 
 	if (cfg->wmode == FEWMUL_WMODE_FULL)
 		return;
-	if (!test && !fewmul_simd_sample(m, l, i0, i1, ops))
+	if (!fewmul_simd_sample(m, l, i0, i1, test, ops))
 		return;
 	for (i = i0; i < i1; i++) {
 		fewmul_rng_seed(&rng, cfg->seed,
@@ -305,6 +305,8 @@ static void fewmul_ph_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
 {
 	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
 
+	if (!fewmul_simd_cols(m, l, k0, k1))
+		return;
 	for (k = k0; k < k1; k++) {
 		j0 = k * 64;
 		fewmul_k_col_lists(m->t[l] + j0, nin, nout,
@@ -824,7 +826,7 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 		return -1;
 	ops->adds += (u64)nz * nout + nout;
 	ops->shifts += (u64)nz * nout + nout;
-	if (!fewmul_simd_dw(m, l, i, qe, zb, nz, upd))
+	if (!fewmul_simd_dw(m, l, i, u, qe, zb, nz, upd))
 		return 0;
 	for (k0 = 0; k0 < np; k0 += FEWMUL_DW_BLOCK) {
 		k1 = k0 + FEWMUL_DW_BLOCK < np ? k0 + FEWMUL_DW_BLOCK : np;

@@ -96,6 +96,18 @@ static void fewmul_g_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
 	fewmul_k_row_list(t, n, 1u << sshift, list, cnt);
 }
 
+static void fewmul_g_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
+			       u32 *list, u32 lshift, u16 *cnt)
+{
+	fewmul_k_col_lists(t, rows, tpitch, 64, 1u << sshift, list, lshift, cnt);
+}
+
+static void fewmul_g_sample_det(const s32 *u, s8 *t, u32 n, int binary)
+{
+	fewmul_k_sample(u, t, n, binary ? FEWMUL_WMODE_BINARY :
+			FEWMUL_WMODE_TERNARY, 1, NULL);
+}
+
 static int fewmul_g_valid(void)
 {
 	return 1;
@@ -110,6 +122,8 @@ const struct fewmul_simd fewmul_simd_generic = {
 	.transpose = fewmul_g_transpose,
 	.sample4 = fewmul_g_sample4,
 	.row_list = fewmul_g_row_list,
+	.col_lists = fewmul_g_col_lists,
+	.sample_det = fewmul_g_sample_det,
 };
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_generic);
 
@@ -207,6 +221,20 @@ static void fewmul_simd_leave(int on)
 
 /* ---- drivers --------------------------------------------------------------- */
 
+/*
+ * a * b for the operation counters, by shifts and adds: the drivers run
+ * inside a training step, which executes no multiply instruction.
+ */
+static u64 fewmul_count_mul(u64 a, u32 b)
+{
+	u64 r = 0;
+
+	for (; b; b >>= 1, a <<= 1)
+		if (b & 1)
+			r += a;
+	return r;
+}
+
 /* Lanes the kernels cover: the batch rounded up to 16 (<= bs). */
 static inline u32 fewmul_simd_lanes(const struct fewmul_model *m)
 {
@@ -221,27 +249,29 @@ static inline u32 fewmul_simd_lanes(const struct fewmul_model *m)
 int fewmul_simd_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			 struct fewmul_counters *ops)
 {
+	u32 nin = m->cfg.width[l - 1], nl, j, work, rows = 0;
 	const struct fewmul_simd *s;
-	u32 nin = m->cfg.width[l - 1], nl, nb = m->cur_batch, j, work;
 	int on;
 
 	if (!fewmul_simd_on(m))
 		return -1;
-	s = fewmul_simd_get();
 	nl = fewmul_simd_lanes(m);
 	for (j = j0; j < j1;) {
 		s = fewmul_simd_enter(fewmul_simd_get(), &on);
-		for (work = 0; j < j1 && work < FEWMUL_SIMD_SECTION; j++) {
+		/* rows of up to bs lanes per section */
+		for (work = 0; j < j1 && work < FEWMUL_SIMD_SECTION >> m->bshift;
+		     j++) {
 			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
 			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
 
 			s->sum_lists(m->x[l - 1], cl, np, cl + nin - nn, nn,
 				     m->y[l] + ((u64)j << m->bshift), nl);
-			ops->adds += (u64)(np + nn) * nb;
-			work += (np + nn + 1) * nl;
+			rows += np + nn;
+			work += np + nn + 1;
 		}
 		fewmul_simd_leave(on);
 	}
+	ops->adds += fewmul_count_mul(rows, m->cur_batch);
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_fwd_sums);
@@ -277,8 +307,8 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dx);
  * instead of one shift per sample. The caller checked
  * (max|D| << (emax - emin)) * nz < 2^31, which bounds every partial sum.
  */
-int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
-		   const u16 *zb, u32 nz, int upd)
+int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
+		   const s8 *qe, const u16 *zb, u32 nz, int upd)
 {
 	u32 nlev = (u32)(m->cfg.qb_emax - m->cfg.qb_emin) + 1;
 	u32 *ent = (u32 *)m->dx + ((u64)i << m->bshift);
@@ -311,8 +341,7 @@ int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 		ent[pos[c > 0 ? 2 * (c - 1) : 2 * (-c - 1) + 1]++] = b << dtshift;
 	}
 	s = fewmul_simd_enter(fewmul_simd_get(), &on);
-	s->dw_row((const s32 *)m->dtpk, ent, cnt, nlev,
-		  m->w[l] + (u64)i * m->cfg.width[l], m->cfg.width[l], upd);
+	s->dw_row((const s32 *)m->dtpk, ent, cnt, nlev, u, m->cfg.width[l], upd);
 	fewmul_simd_leave(on);
 	return 0;
 }
@@ -328,9 +357,10 @@ int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
 	if (!fewmul_simd_on(m))
 		return -1;
 	for (b = b0; b < b1; b += nb) {
-		nb = b1 - b;
-		if ((u64)nb * n > FEWMUL_SIMD_SECTION / 8)
-			nb = (FEWMUL_SIMD_SECTION / 8) / n + 1;
+		/* about 2^16 values per section */
+		nb = (FEWMUL_SIMD_SECTION >> 3) >> fewmul_log2_ceil(n);
+		if (nb < 8)
+			nb = 8;
 		if (nb > b1 - b)
 			nb = b1 - b;
 		s = fewmul_simd_enter(fewmul_simd_get(), &on);
@@ -343,53 +373,85 @@ int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dt);
 
 /*
- * Stochastic ternary sampling of rows [i0, i1) of layer l, four rows at a
- * time (one generator stream per row, exactly as fewmul_k_sample() draws
- * them), then each row's list for the backward pass.
+ * Sampled (train) or test-time weights of rows [i0, i1) of layer l, then
+ * each row's list for the backward pass. Stochastic ternary sampling runs
+ * four rows at a time (one generator stream per row, drawn exactly as
+ * fewmul_k_sample() draws them); deterministic weights are compares.
  */
 int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
-		       struct fewmul_counters *ops)
+		       int test, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 nout = cfg->width[l], i, k;
+	u32 nout = cfg->width[l], i, k, r, nrow;
+	int det = test || cfg->wmode == FEWMUL_WMODE_BINARY;
+	int binary = cfg->wmode != FEWMUL_WMODE_TERNARY;
 	const struct fewmul_simd *s;
 	struct fewmul_rng rng;
-	u64 st[4][4];
+	u64 st[4][4], off;
 	int on;
 
-	if (!fewmul_simd_on(m) || cfg->wmode != FEWMUL_WMODE_TERNARY)
+	if (!fewmul_simd_on(m))
 		return -1;
-	for (i = i0; i < i1; i += k) {
-		const s32 *u = m->w[l] + (u64)i * nout;
-		s8 *t = m->t[l] + (u64)i * nout;
+	off = fewmul_count_mul(i0, nout);	/* row i0 of U and of t */
+	for (i = i0; i < i1; i += nrow) {
+		const s32 *u = m->w[l] + off;
+		s8 *t0 = m->t[l] + off, *t = t0;
 
-		for (k = 0; k < 4 && i + k < i1; k++) {
+		nrow = i1 - i < 4 ? i1 - i : 4;
+		for (k = 0; !det && k < nrow; k++) {
 			fewmul_rng_seed(&rng, cfg->seed,
 					fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step,
 						      l, i + k));
 			memcpy(st[k], rng.s, sizeof(rng.s));
 		}
 		s = fewmul_simd_enter(fewmul_simd_get(), &on);
-		if (k == 4) {
+		if (!det && !binary && nrow == 4) {
 			s->sample4(st, u, t, nout, nout);
 		} else {
-			u32 r;
-
-			for (r = 0; r < k; r++) {
+			for (r = 0; r < nrow; r++, u += nout, t += nout) {
+				if (det) {
+					s->sample_det(u, t, nout, binary);
+					continue;
+				}
 				memcpy(rng.s, st[r], sizeof(rng.s));
-				fewmul_k_sample(u + (u64)r * nout,
-						t + (u64)r * nout, nout,
-						cfg->wmode, 0, &rng);
+				fewmul_k_sample(u, t, nout, cfg->wmode, 0, &rng);
 			}
 		}
-		for (k = 0; k < 4 && i + k < i1; k++)
-			s->row_list(m->t[l] + (u64)(i + k) * nout, nout,
-				    m->bshift - 1,
+		for (k = 0; k < nrow; k++, t0 += nout, off += nout) {
+			s->row_list(t0, nout, m->bshift - 1,
 				    m->rl[l] + ((u64)(i + k) << m->rl_shift[l]),
 				    m->rn[l] + 2 * (i + k));
+			ops->adds += nout;	/* one compare per weight */
+		}
 		fewmul_simd_leave(on);
-		ops->adds += (u64)k * nout;
 	}
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_sample);
+
+/* Column lists of 64-unit blocks [k0, k1) of layer l (the forward pass). */
+int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
+{
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
+	const struct fewmul_simd *s;
+	int on;
+
+	if (!fewmul_simd_on(m))
+		return -1;
+	for (k = k0; k < k1; k++) {
+		j0 = k << 6;
+		s = fewmul_simd_enter(fewmul_simd_get(), &on);
+		if (nout - j0 >= 64)
+			s->col_lists(m->t[l] + j0, nin, nout, m->bshift - 1,
+				     m->cl[l] + ((u64)j0 << m->cl_shift[l]),
+				     m->cl_shift[l], m->cn[l] + 2 * j0);
+		else
+			fewmul_k_col_lists(m->t[l] + j0, nin, nout, nout - j0,
+					   m->bs / 2,
+					   m->cl[l] + ((u64)j0 << m->cl_shift[l]),
+					   m->cl_shift[l], m->cn[l] + 2 * j0);
+		fewmul_simd_leave(on);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_cols);

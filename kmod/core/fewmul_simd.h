@@ -47,6 +47,9 @@
  * @transpose: DT[b][j] = D[j][b] for b < @nb, j < @n
  * @sample4: ternary sampling of four rows at once, one stream per row
  * @row_list: list of the non-zero entries of one sampled row
+ * @col_lists: lists of the non-zero entries of 64 columns (rows ascending)
+ * @sample_det: deterministic weights of one row: binary sign(w) (w >= 0
+ *	-> +1), or the ternary test-time weights (|w| > 1/2 -> sign(w))
  */
 struct fewmul_simd {
 	const char *name;
@@ -59,7 +62,10 @@ struct fewmul_simd {
 	void (*transpose)(const s32 *d, u32 dshift, u32 n, u32 nb,
 			  s32 *dt, u32 dtshift);
 	void (*sample4)(u64 st[4][4], const s32 *u, s8 *t, u32 pitch, u32 n);
-	void (*row_list)(const s8 *t, u32 n, u32 step, u32 *list, u16 *cnt);
+	void (*row_list)(const s8 *t, u32 n, u32 sshift, u32 *list, u16 *cnt);
+	void (*col_lists)(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
+			  u32 *list, u32 lshift, u16 *cnt);
+	void (*sample_det)(const s32 *u, s8 *t, u32 n, int binary);
 };
 
 extern const struct fewmul_simd fewmul_simd_generic;
@@ -93,10 +99,11 @@ static inline int fewmul_simd_on(const struct fewmul_model *m)
 int fewmul_simd_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			 struct fewmul_counters *ops);
 int fewmul_simd_dx(struct fewmul_model *m, u32 l, u32 i, u32 np, u32 nn);
-int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
-		   const u16 *zb, u32 nz, int upd);
+int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
+		   const s8 *qe, const u16 *zb, u32 nz, int upd);
 int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1);
 int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
-		       struct fewmul_counters *ops);
+		       int test, struct fewmul_counters *ops);
+int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1);
 
 #endif /* _FEWMUL_SIMD_H */
