@@ -59,7 +59,7 @@ static const u32 fsc_widths[] = { 1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64,
 static int fsc_sum_lists(const struct fewmul_simd *s, u32 seed, u32 nl,
 			 int edge)
 {
-	u32 np, nn, k, b, lim = edge ? 0x7fffffff / FSC_ROWS : (1u << 18);
+	u32 np, nn, k, b, lim = edge ? 0x7fffffff / (FSC_ROWS + 1) : (1u << 18);
 	int bad = 0;
 
 	fsc_rs = 0x9e3779b97f4a7c15ULL ^ seed;
@@ -71,10 +71,15 @@ static int fsc_sum_lists(const struct fewmul_simd *s, u32 seed, u32 nl,
 	/* offsets in pairs: row r at r * nl / 2 */
 	for (k = 0; k < np + nn; k++)
 		fsc_list[k] = (fsc_rand() % FSC_ROWS) * (nl / 2);
+	for (b = 0; b < nl; b++)	/* a first partial sum to add to */
+		fsc_out[b] = (seed & 1) ? fsc_sym(lim) : 0;
+	for (b = 0; b < nl; b++)
+		fsc_ref[b] = fsc_out[b];
 	fsc_out[nl] = 0x5a5a5a5a;
-	s->sum_lists(fsc_base, fsc_list, np, fsc_list + np, nn, fsc_out, nl);
+	s->sum_lists(fsc_base, fsc_list, np, fsc_list + np, nn, fsc_out, nl,
+		     seed & 1);
 	for (b = 0; b < nl; b++) {
-		s64 a = 0;
+		s64 a = fsc_ref[b];
 
 		for (k = 0; k < np; k++)
 			a += fsc_base[fsc_list[k] * 2 + b];

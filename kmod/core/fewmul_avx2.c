@@ -68,14 +68,14 @@ FEWMUL_AI v8s fewmul_tailmask(u32 n)
 #define FEWMUL_DEF_SUM(NV)						\
 static void fewmul_avx2_sum##NV(const s32 *base, const u32 *pos,	\
 				u32 npos, const u32 *neg, u32 nneg,	\
-				s32 *out)				\
+				s32 *out, int acc)			\
 {									\
 	v8s a[NV];							\
 	u32 p;								\
 	int v;								\
 									\
 	for (v = 0; v < NV; v++)					\
-		a[v] = fewmul_set1(0);					\
+		a[v] = acc ? fewmul_ld(out + 8 * v) : fewmul_set1(0);	\
 	for (p = 0; p < npos; p++) {					\
 		const s32 *r = base + ((u64)pos[p] << 1);		\
 									\
@@ -108,7 +108,8 @@ FEWMUL_DEF_SUM(12)
  * lists once.
  */
 static void fewmul_avx2_sum_lists(const s32 *base, const u32 *pos, u32 npos,
-				  const u32 *neg, u32 nneg, s32 *out, u32 nl)
+				  const u32 *neg, u32 nneg, s32 *out, u32 nl,
+				  int acc)
 {
 	u32 nv = nl >> 3, passes = (nv + 11) / 12, w;
 
@@ -119,22 +120,22 @@ static void fewmul_avx2_sum_lists(const s32 *base, const u32 *pos, u32 npos,
 			w = 12;
 		switch (w) {
 		case 2:
-			fewmul_avx2_sum2(base, pos, npos, neg, nneg, out);
+			fewmul_avx2_sum2(base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 4:
-			fewmul_avx2_sum4(base, pos, npos, neg, nneg, out);
+			fewmul_avx2_sum4(base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 6:
-			fewmul_avx2_sum6(base, pos, npos, neg, nneg, out);
+			fewmul_avx2_sum6(base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 8:
-			fewmul_avx2_sum8(base, pos, npos, neg, nneg, out);
+			fewmul_avx2_sum8(base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 10:
-			fewmul_avx2_sum10(base, pos, npos, neg, nneg, out);
+			fewmul_avx2_sum10(base, pos, npos, neg, nneg, out, acc);
 			break;
 		default:
-			fewmul_avx2_sum12(base, pos, npos, neg, nneg, out);
+			fewmul_avx2_sum12(base, pos, npos, neg, nneg, out, acc);
 			break;
 		}
 		base += 8 * w;

@@ -38,7 +38,8 @@
  * @name: shown by fewmulctl info/bench and the module's log
  * @valid: non-zero when this CPU (and OS) can run it
  * @sum_lists: out[b] = sum over @pos of base row [b] - sum over @neg,
- *	for lanes b < @nl (@nl a multiple of 16); rows at @base + 2 * offset
+ *	for lanes b < @nl (@nl a multiple of 16); rows at @base + 2 * offset;
+ *	with @acc, out[b] += that sum
  * @relu_mask: d[b] = 0 where x[b] <= 0, lanes b < @nl (multiple of 16)
  * @dw_row: weight gradient and update of one row of shadow weights; the
  *	samples are listed by level (highest first), positive then negative
@@ -55,7 +56,7 @@ struct fewmul_simd {
 	const char *name;
 	int (*valid)(void);
 	void (*sum_lists)(const s32 *base, const u32 *pos, u32 npos,
-			  const u32 *neg, u32 nneg, s32 *out, u32 nl);
+			  const u32 *neg, u32 nneg, s32 *out, u32 nl, int acc);
 	void (*relu_mask)(s32 *d, const s32 *x, u32 nl);
 	void (*dw_row)(const s32 *dt, const u32 *ent,
 		       const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd);
