@@ -111,8 +111,11 @@ static void fewmul_avx2_sum_lists(const s32 *base, const u32 *pos, u32 npos,
 				  const u32 *neg, u32 nneg, s32 *out, u32 nl,
 				  int acc)
 {
-	u32 nv = nl >> 3, passes = (nv + 11) / 12, w;
+	u32 nv = nl >> 3, passes, cap, w;
 
+	/* passes = ceil(nv / 12) without the reciprocal multiply of a / 12 */
+	for (passes = 1, cap = 12; cap < nv; passes++, cap += 12)
+		__asm__("" : "+r" (cap));	/* not folded into a / 12 */
 	while (nv) {
 		w = (nv + passes - 1) / passes;
 		w = (w + 1) & ~1u;

@@ -425,6 +425,8 @@ int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			}
 		}
 		for (k = 0; k < nrow; k++, t0 += nout, off += nout) {
+			/* keep the adds: GCC would fold them into a multiply */
+			__asm__("" : "+r" (off));
 			s->row_list(t0, nout, m->bshift - 1,
 				    m->rl[l] + ((u64)(i + k) << m->rl_shift[l]),
 				    m->rn[l] + 2 * (i + k));
