@@ -18,41 +18,51 @@
 typedef s32 v8s __attribute__((vector_size(32)));
 typedef u32 v8u __attribute__((vector_size(32)));
 typedef u64 v4q __attribute__((vector_size(32)));
-typedef short v16h __attribute__((vector_size(32)));
-typedef char v32c __attribute__((vector_size(32)));
-/* unaligned views of memory (row pitches are 64-byte aligned anyway) */
-typedef s32 v8s_u __attribute__((vector_size(32), aligned(4), may_alias));
-typedef char v32c_u __attribute__((vector_size(32), aligned(1), may_alias));
+typedef s16 v16h __attribute__((vector_size(32)));
+typedef s8 v32c __attribute__((vector_size(32)));
+typedef char v32m __attribute__((vector_size(sizeof(u8) * 32)));	/* vpmovmskb */
 
-#define FEWMUL_AI static inline __attribute__((always_inline))
-
-FEWMUL_AI v8s fewmul_ld(const s32 *p)
+/* unaligned loads and stores (vmovdqu; rows of U need not be aligned) */
+static __always_inline v8s fewmul_ld(const s32 *p)
 {
-	return *(const v8s_u *)p;
+	v8s v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
-FEWMUL_AI void fewmul_st(s32 *p, v8s v)
+static __always_inline void fewmul_st(s32 *p, v8s v)
 {
-	*(v8s_u *)p = v;
+	memcpy(p, &v, sizeof(v));
 }
 
-FEWMUL_AI v8s fewmul_set1(s32 x)
+static __always_inline v32c fewmul_ld8(const s8 *p)
 {
-	return (v8s){ x, x, x, x, x, x, x, x };
+	v32c v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
-FEWMUL_AI v8s fewmul_min(v8s a, v8s b)
+static __always_inline v8s fewmul_set1(s32 x)
+{
+	const v8s v = { x, x, x, x, x, x, x, x };
+
+	return v;
+}
+
+static __always_inline v8s fewmul_min(v8s a, v8s b)
 {
 	return __builtin_ia32_pminsd256(a, b);
 }
 
-FEWMUL_AI v8s fewmul_max(v8s a, v8s b)
+static __always_inline v8s fewmul_max(v8s a, v8s b)
 {
 	return __builtin_ia32_pmaxsd256(a, b);
 }
 
 /* Lanes j < n of the vector at j0 (mask for the masked moves). */
-FEWMUL_AI v8s fewmul_tailmask(u32 n)
+static __always_inline v8s fewmul_tailmask(u32 n)
 {
 	const v8s idx = { 0, 1, 2, 3, 4, 5, 6, 7 };
 
@@ -62,45 +72,36 @@ FEWMUL_AI v8s fewmul_tailmask(u32 n)
 /* ---- list sums ---------------------------------------------------------- */
 
 /*
- * NV vectors of 8 lanes from @base: out = sum of the listed +1 rows minus
- * the listed -1 rows; accumulators stay in registers for the whole lists.
+ * nv vectors of 8 lanes from @base (nv a constant after inlining): out =
+ * sum of the listed +1 rows minus the listed -1 rows (plus out with
+ * @acc); the accumulators stay in registers for the whole lists.
  */
-#define FEWMUL_DEF_SUM(NV)						\
-static void fewmul_avx2_sum##NV(const s32 *base, const u32 *pos,	\
-				u32 npos, const u32 *neg, u32 nneg,	\
-				s32 *out, int acc)			\
-{									\
-	v8s a[NV];							\
-	u32 p;								\
-	int v;								\
-									\
-	for (v = 0; v < NV; v++)					\
-		a[v] = acc ? fewmul_ld(out + 8 * v) : fewmul_set1(0);	\
-	for (p = 0; p < npos; p++) {					\
-		const s32 *r = base + ((u64)pos[p] << 1);		\
-									\
-		for (v = 0; v < NV; v++)				\
-			a[v] += fewmul_ld(r + 8 * v);			\
-	}								\
-	for (p = 0; p < nneg; p++) {					\
-		const s32 *r = base + ((u64)neg[p] << 1);		\
-									\
-		for (v = 0; v < NV; v++)				\
-			a[v] -= fewmul_ld(r + 8 * v);			\
-	}								\
-	for (v = 0; v < NV; v++)					\
-		fewmul_st(out + 8 * v, a[v]);				\
-}
+static __always_inline void fewmul_avx2_sum_n(const int nv, const s32 *base,
+					      const u32 *pos, u32 npos,
+					      const u32 *neg, u32 nneg,
+					      s32 *out, int acc)
+{
+	v8s a[12];
+	u32 p;
+	int v;
 
-#pragma GCC push_options
-#pragma GCC optimize("unroll-loops")
-FEWMUL_DEF_SUM(2)
-FEWMUL_DEF_SUM(4)
-FEWMUL_DEF_SUM(6)
-FEWMUL_DEF_SUM(8)
-FEWMUL_DEF_SUM(10)
-FEWMUL_DEF_SUM(12)
-#pragma GCC pop_options
+	for (v = 0; v < nv; v++)
+		a[v] = acc ? fewmul_ld(out + 8 * v) : fewmul_set1(0);
+	for (p = 0; p < npos; p++) {
+		const s32 *r = base + ((u64)pos[p] << 1);
+
+		for (v = 0; v < nv; v++)
+			a[v] += fewmul_ld(r + 8 * v);
+	}
+	for (p = 0; p < nneg; p++) {
+		const s32 *r = base + ((u64)neg[p] << 1);
+
+		for (v = 0; v < nv; v++)
+			a[v] -= fewmul_ld(r + 8 * v);
+	}
+	for (v = 0; v < nv; v++)
+		fewmul_st(out + 8 * v, a[v]);
+}
 
 /*
  * nl lanes (a multiple of 16) in passes of at most 12 vectors, the passes
@@ -123,22 +124,22 @@ static void fewmul_avx2_sum_lists(const s32 *base, const u32 *pos, u32 npos,
 			w = 12;
 		switch (w) {
 		case 2:
-			fewmul_avx2_sum2(base, pos, npos, neg, nneg, out, acc);
+			fewmul_avx2_sum_n(2, base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 4:
-			fewmul_avx2_sum4(base, pos, npos, neg, nneg, out, acc);
+			fewmul_avx2_sum_n(4, base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 6:
-			fewmul_avx2_sum6(base, pos, npos, neg, nneg, out, acc);
+			fewmul_avx2_sum_n(6, base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 8:
-			fewmul_avx2_sum8(base, pos, npos, neg, nneg, out, acc);
+			fewmul_avx2_sum_n(8, base, pos, npos, neg, nneg, out, acc);
 			break;
 		case 10:
-			fewmul_avx2_sum10(base, pos, npos, neg, nneg, out, acc);
+			fewmul_avx2_sum_n(10, base, pos, npos, neg, nneg, out, acc);
 			break;
 		default:
-			fewmul_avx2_sum12(base, pos, npos, neg, nneg, out, acc);
+			fewmul_avx2_sum_n(12, base, pos, npos, neg, nneg, out, acc);
 			break;
 		}
 		base += 8 * w;
@@ -168,7 +169,7 @@ static void fewmul_avx2_relu_mask(s32 *d, const s32 *x, u32 nl)
  *	arithmetic shift by 32 or more gives the sign, so k >= 32 gives 0
  *	like the scalar code. |result| <= 2^30.
  */
-FEWMUL_AI v8s fewmul_upd(v8s u, v8s a, int upd)
+static __always_inline v8s fewmul_upd(v8s u, v8s a, int upd)
 {
 	const v8s w1 = fewmul_set1(FEWMUL_ONE_W);
 
@@ -186,48 +187,39 @@ FEWMUL_AI v8s fewmul_upd(v8s u, v8s a, int upd)
 }
 
 /*
- * One row, NV vectors of outputs from j: Horner over the levels (double
- * the accumulators, add the level's +1 samples, subtract its -1 samples),
- * then the update of the row's shadow weights.
+ * One row, nv vectors of outputs (a constant after inlining): Horner over
+ * the levels (double the accumulators, add the level's +1 samples,
+ * subtract its -1 samples), then the update of the row's shadow weights.
  */
-#define FEWMUL_DEF_DW(NV)						\
-static void fewmul_avx2_dw##NV(const s32 *dt, const u32 *ent,		\
-			       const u16 *cnt, u32 nlev, s32 *u, int upd) \
-{									\
-	v8s a[NV];							\
-	u32 lv, p;							\
-	int v;								\
-									\
-	for (v = 0; v < NV; v++)					\
-		a[v] = fewmul_set1(0);					\
-	for (lv = nlev; lv-- > 0;) {					\
-		for (v = 0; v < NV; v++)				\
-			a[v] += a[v];					\
-		for (p = cnt[2 * lv]; p; p--) {				\
-			const s32 *r = dt + *ent++;			\
-									\
-			for (v = 0; v < NV; v++)			\
-				a[v] += fewmul_ld(r + 8 * v);		\
-		}							\
-		for (p = cnt[2 * lv + 1]; p; p--) {			\
-			const s32 *r = dt + *ent++;			\
-									\
-			for (v = 0; v < NV; v++)			\
-				a[v] -= fewmul_ld(r + 8 * v);		\
-		}							\
-	}								\
-	for (v = 0; v < NV; v++)					\
-		fewmul_st(u + 8 * v,					\
-			  fewmul_upd(fewmul_ld(u + 8 * v), a[v], upd));	\
-}
+static __always_inline void fewmul_avx2_dw_n(const int nv, const s32 *dt,
+					     const u32 *ent, const u16 *cnt,
+					     u32 nlev, s32 *u, int upd)
+{
+	v8s a[8];
+	u32 lv, p;
+	int v;
 
-#pragma GCC push_options
-#pragma GCC optimize("unroll-loops")
-FEWMUL_DEF_DW(1)
-FEWMUL_DEF_DW(2)
-FEWMUL_DEF_DW(4)
-FEWMUL_DEF_DW(8)
-#pragma GCC pop_options
+	for (v = 0; v < nv; v++)
+		a[v] = fewmul_set1(0);
+	for (lv = nlev; lv-- > 0;) {
+		for (v = 0; v < nv; v++)
+			a[v] += a[v];
+		for (p = cnt[2 * lv]; p; p--) {
+			const s32 *r = dt + *ent++;
+
+			for (v = 0; v < nv; v++)
+				a[v] += fewmul_ld(r + 8 * v);
+		}
+		for (p = cnt[2 * lv + 1]; p; p--) {
+			const s32 *r = dt + *ent++;
+
+			for (v = 0; v < nv; v++)
+				a[v] -= fewmul_ld(r + 8 * v);
+		}
+	}
+	for (v = 0; v < nv; v++)
+		fewmul_st(u + 8 * v, fewmul_upd(fewmul_ld(u + 8 * v), a[v], upd));
+}
 
 /* The last n < 8 outputs: masked loads and store, nothing beyond n touched. */
 static void fewmul_avx2_dw_tail(const s32 *dt, const u32 *ent,
@@ -256,17 +248,17 @@ static void fewmul_avx2_dw_row(const s32 *dt, const u32 *ent,
 	u32 j = 0;
 
 	for (; j + 64 <= n; j += 64)
-		fewmul_avx2_dw8(dt + j, ent, cnt, nlev, u + j, upd);
+		fewmul_avx2_dw_n(8, dt + j, ent, cnt, nlev, u + j, upd);
 	if (j + 32 <= n) {
-		fewmul_avx2_dw4(dt + j, ent, cnt, nlev, u + j, upd);
+		fewmul_avx2_dw_n(4, dt + j, ent, cnt, nlev, u + j, upd);
 		j += 32;
 	}
 	if (j + 16 <= n) {
-		fewmul_avx2_dw2(dt + j, ent, cnt, nlev, u + j, upd);
+		fewmul_avx2_dw_n(2, dt + j, ent, cnt, nlev, u + j, upd);
 		j += 16;
 	}
 	if (j + 8 <= n) {
-		fewmul_avx2_dw1(dt + j, ent, cnt, nlev, u + j, upd);
+		fewmul_avx2_dw_n(1, dt + j, ent, cnt, nlev, u + j, upd);
 		j += 8;
 	}
 	if (j < n)
@@ -276,7 +268,7 @@ static void fewmul_avx2_dw_row(const s32 *dt, const u32 *ent,
 /* ---- transpose ---------------------------------------------------------------- */
 
 /* 8 x 8 s32: r[k][c] -> r[c][k] */
-FEWMUL_AI void fewmul_tr8(v8s r[8])
+static __always_inline void fewmul_tr8(v8s r[8])
 {
 	const v8s lo32 = { 0, 8, 1, 9, 4, 12, 5, 13 };
 	const v8s hi32 = { 2, 10, 3, 11, 6, 14, 7, 15 };
@@ -329,8 +321,15 @@ static void fewmul_avx2_transpose(const s32 *d, u32 dshift, u32 n, u32 nb,
 
 /* ---- sampling and lists -------------------------------------------------- */
 
+static __always_inline v4q fewmul_q4(u64 a, u64 b, u64 c, u64 d)
+{
+	const v4q v = { a, b, c, d };
+
+	return v;
+}
+
 /* xoshiro256+ on four independent streams, one per 64-bit lane. */
-FEWMUL_AI v4q fewmul_rng4(v4q s[4])
+static __always_inline v4q fewmul_rng4(v4q s[4])
 {
 	v4q r = s[0] + s[3], t = s[1] << 17;
 
@@ -348,7 +347,7 @@ FEWMUL_AI v4q fewmul_rng4(v4q s[4])
  * halves). Weight 2k takes the high half of draw k, 2k + 1 the low half;
  * t = sign(w) where |w| > bits >> 8, else 0 (fewmul_k_sample()).
  */
-FEWMUL_AI v8s fewmul_tern8(v8s draws, const s32 *u)
+static __always_inline v8s fewmul_tern8(v8s draws, const s32 *u)
 {
 	const v8s swap = { 1, 0, 3, 2, 5, 4, 7, 6 };
 	v8u bits = (v8u)__builtin_shuffle(draws, swap);
@@ -359,14 +358,16 @@ FEWMUL_AI v8s fewmul_tern8(v8s draws, const s32 *u)
 	return __builtin_ia32_psignd256(hit & fewmul_set1(1), w);
 }
 
-FEWMUL_AI void fewmul_store32(s8 *t, v8s a, v8s b, v8s c, v8s d)
+static __always_inline void fewmul_store32(s8 *t, v8s a, v8s b, v8s c, v8s d)
 {
 	const v8s fix = { 0, 4, 1, 5, 2, 6, 3, 7 };
 	v16h ab = __builtin_ia32_packssdw256(a, b);
 	v16h cd = __builtin_ia32_packssdw256(c, d);
 	v8s p = (v8s)__builtin_ia32_packsswb256(ab, cd);
 
-	*(v32c_u *)t = (v32c)__builtin_ia32_permvarsi256(p, fix);
+	v32c r = (v32c)__builtin_ia32_permvarsi256(p, fix);
+
+	memcpy(t, &r, sizeof(r));
 }
 
 /*
@@ -386,7 +387,7 @@ static void fewmul_avx2_sample4(u64 st[4][4], const s32 *u, s8 *t, u32 pitch,
 	int g;
 
 	for (k = 0; k < 4; k++)
-		s[k] = (v4q){ st[0][k], st[1][k], st[2][k], st[3][k] };
+		s[k] = fewmul_q4(st[0][k], st[1][k], st[2][k], st[3][k]);
 	for (j = 0; j + 32 <= n; j += 32) {
 		v8s dr[4][4];	/* [row][group of 4 draws] */
 
@@ -441,9 +442,9 @@ static void fewmul_avx2_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
 	u32 j, np = 0, nn = 0, *back = list + n - 1;
 
 	for (j = 0; j + 32 <= n; j += 32) {
-		v32c v = *(const v32c_u *)(t + j);
-		u32 mp = (u32)__builtin_ia32_pmovmskb256(v > z);
-		u32 mn = (u32)__builtin_ia32_pmovmskb256(v < z);
+		v32c v = fewmul_ld8(t + j);
+		u32 mp = (u32)__builtin_ia32_pmovmskb256((v32m)(v > z));
+		u32 mn = (u32)__builtin_ia32_pmovmskb256((v32m)(v < z));
 
 		while (mp) {
 			list[np++] = (j + (u32)__builtin_ctz(mp)) << sshift;
@@ -479,11 +480,11 @@ static void fewmul_avx2_col_lists(const s8 *t, u32 rows, u32 tpitch,
 	for (c = 0; c < 128; c++)
 		cnt[c] = 0;
 	for (i = 0; i < rows; i++, t += tpitch, off += 1u << sshift) {
-		v32c a = *(const v32c_u *)t, b = *(const v32c_u *)(t + 32);
-		u64 mp = (u32)__builtin_ia32_pmovmskb256((v32c)(a > z)) |
-			 (u64)(u32)__builtin_ia32_pmovmskb256((v32c)(b > z)) << 32;
-		u64 mn = (u32)__builtin_ia32_pmovmskb256((v32c)(a < z)) |
-			 (u64)(u32)__builtin_ia32_pmovmskb256((v32c)(b < z)) << 32;
+		v32c a = fewmul_ld8(t), b = fewmul_ld8(t + 32);
+		u64 mp = (u32)__builtin_ia32_pmovmskb256((v32m)(a > z)) |
+			 (u64)(u32)__builtin_ia32_pmovmskb256((v32m)(b > z)) << 32;
+		u64 mn = (u32)__builtin_ia32_pmovmskb256((v32m)(a < z)) |
+			 (u64)(u32)__builtin_ia32_pmovmskb256((v32m)(b < z)) << 32;
 
 		while (mp) {
 			c = (u32)__builtin_ctzll(mp);

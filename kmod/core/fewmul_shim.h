@@ -138,6 +138,8 @@ static inline s64 fewmul_div_s64(s64 a, s32 b)
 	return a / b;
 }
 
+/* __always_inline: from glibc's <sys/cdefs.h>, like the kernel's. */
+
 /* Userspace may always use the vector registers. */
 static inline int fewmul_simd_begin(void)
 {

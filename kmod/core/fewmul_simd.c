@@ -220,7 +220,7 @@ static void fewmul_simd_leave(int on)
  * Section sizes: about 2^16 vector lane-adds (tens of microseconds at
  * 8 lanes a cycle and L2 speed) before the section is closed again.
  */
-#define FEWMUL_SIMD_SECTION	(1u << 19)
+#define FEWMUL_SIMD_SECTION	0x80000u
 
 /* ---- drivers --------------------------------------------------------------- */
 
