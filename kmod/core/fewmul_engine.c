@@ -10,6 +10,7 @@
  * split. Integer sums are exact, so summation order does not matter either.
  */
 #include "fewmul_internal.h"
+#include "fewmul_simd.h"
 
 int fewmul_config_check(const struct fewmul_config *cfg)
 {
@@ -285,6 +286,8 @@ static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 
 	if (cfg->wmode == FEWMUL_WMODE_FULL)
 		return;
+	if (!fewmul_simd_sample(m, l, i0, i1, test, ops))
+		return;
 	for (i = i0; i < i1; i++) {
 		fewmul_rng_seed(&rng, cfg->seed,
 				fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step, l, i));
@@ -304,6 +307,8 @@ static void fewmul_ph_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
 {
 	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
 
+	if (!fewmul_simd_cols(m, l, k0, k1))
+		return;
 	for (k = k0; k < k1; k++) {
 		j0 = k * 64;
 		fewmul_k_col_lists(m->t[l] + j0, nin, nout,
@@ -318,6 +323,8 @@ static void fewmul_ph_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
 {
 	u32 b;
 
+	if (!fewmul_simd_dt(m, l, b0, b1))
+		return;
 	for (b = b0; b < b1; b++)
 		fewmul_k_dt(m->d[l] + b, m->bshift, m->cfg.width[l],
 			    m->dtpk + ((u64)b << m->dt_shift));
@@ -529,6 +536,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers;
 	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
 	int full_fast = cfg->wmode == FEWMUL_WMODE_FULL && !m->reference;
+	int simd_sums = !full_fast && !fewmul_simd_fwd_sums(m, l, j0, j1, ops);
 
 	if (full_fast)
 		fewmul_full_forward(m, l, j0, j1, ops);
@@ -539,7 +547,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		if (cfg->wmode == FEWMUL_WMODE_FULL) {
 			if (!full_fast)	/* else computed above */
 				fewmul_full_forward_ref(m, l, j, ops);
-		} else if (!m->reference) {
+		} else if (!m->reference && !simd_sums) {
 			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
 			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
 
@@ -549,7 +557,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			fewmul_k_unpack((const u64 *)y, y, NULL,
 					(nb + 15) & ~15u);
 			ops->adds += (u64)(np + nn) * nb;
-		} else {
+		} else if (m->reference) {
 			for (b = 0; b < nb; b++)
 				y[b] = 0;
 			for (i = 0; i < nin; i++) {
@@ -678,7 +686,8 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			d[b] = 0;
 		m->maxd[l][j] = mx;
 		/* packed copy for the list-based backward (binary/ternary) */
-		if (!m->reference && cfg->wmode != FEWMUL_WMODE_FULL)
+		if (!m->reference && cfg->wmode != FEWMUL_WMODE_FULL &&
+		    !fewmul_simd_get())
 			fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
 				      (nb + 15) & ~15u);
 		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
@@ -788,11 +797,13 @@ static int fewmul_fast_dx(struct fewmul_model *m, u32 l, u32 i, s32 maxd,
 
 	if ((u64)maxd * (np + nn) >= (1ULL << 31))
 		return -1;
+	ops->adds += (u64)(np + nn) * nb;
+	if (!fewmul_simd_dx(m, l, i, np, nn))
+		return 0;
 	fewmul_k_sum_lists(m->dpk[l], rl, np, rl + nout - nn, nn, tmp,
 			   (nb + 15) / 16);
 	fewmul_k_unpack(tmp, m->d[l - 1] + (u64)i * B, m->x[l - 1] + (u64)i * B,
 			(nb + 15) & ~15u);
-	ops->adds += (u64)(np + nn) * nb;
 	return 0;
 }
 
@@ -815,6 +826,10 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 
 	if (((u64)maxd << span) * nz >= (1ULL << 31))
 		return -1;
+	ops->adds += (u64)nz * nout + nout;
+	ops->shifts += (u64)nz * nout + nout;
+	if (!fewmul_simd_dw(m, l, i, u, qe, zb, nz, upd))
+		return 0;
 	for (k0 = 0; k0 < np; k0 += FEWMUL_DW_BLOCK) {
 		k1 = k0 + FEWMUL_DW_BLOCK < np ? k0 + FEWMUL_DW_BLOCK : np;
 		fewmul_k_dw_acc(m->dtpk + k0, m->dt_shift, zb, qe, nz, acc,
@@ -823,8 +838,6 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 				nout - 2 * k0 < 2 * FEWMUL_DW_BLOCK ?
 				nout - 2 * k0 : 2 * FEWMUL_DW_BLOCK, upd);
 	}
-	ops->adds += (u64)nz * nout + nout;
-	ops->shifts += (u64)nz * nout + nout;
 	return 0;
 }
 

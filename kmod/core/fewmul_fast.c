@@ -40,6 +40,7 @@ void fewmul_k_row_list(const s8 *t, u32 n, u32 step, u32 *list, u16 *cnt)
 	cnt[0] = (u16)np;
 	cnt[1] = (u16)nn;
 }
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_k_row_list);
 
 /**
  * fewmul_k_col_lists() - column lists of 64 (or fewer) columns at once
@@ -73,6 +74,7 @@ void fewmul_k_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 w, u32 step,
 		}
 	}
 }
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_k_col_lists);
 
 /**
  * fewmul_k_sum_lists() - signed sums of listed rows, 16 samples at a time

@@ -567,6 +567,19 @@ typedef int (*fewmul_progress_fn)(const struct fewmul_ctx_stats *ev,
 int fewmul_genl_monitor(fewmul_progress_fn fn, void *arg, int timeout_ms,
 			const volatile int *stop);
 
+/*
+ * Vector kernels of the cpu backend's engine, process-wide: "auto" (the
+ * best this CPU supports; the default, or FEWMUL_SIMD from the
+ * environment at load), "off" (general registers only), or a name such as
+ * "avx2". Weights are bit-identical whatever the choice. Set it before
+ * creating trainers. Returns 0 or -EINVAL (unknown, or not supported by
+ * this CPU).
+ */
+int fewmul_simd_set(const char *name);
+
+/* The implementation in use: "avx2", "off", ... */
+const char *fewmul_simd_impl(void);
+
 #ifdef __cplusplus
 }
 #endif
