@@ -52,7 +52,7 @@ struct fewmul_state;
  * @has_model: a model exists
  * @busy: a train or eval call runs
  * @nr_layers: the model's layers
- * @wmode: the model's weight mode
+ * @weights: the model's weight mode
  * @qbp: quantized backprop on
  * @epoch: epoch of the last train call
  * @step: minibatches trained (including a resumed model's start)
@@ -70,7 +70,7 @@ struct fewmul_totals {
 	bool has_model;
 	bool busy;
 	u32 nr_layers;
-	u32 wmode;
+	u32 weights;
 	u32 qbp;
 	u32 epoch;
 	u64 step;
@@ -111,8 +111,8 @@ struct fewmul_ctx {
 	struct fewmul_state *state;
 	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
 	struct fewmul_totals totals;
-	struct fewmul_counters layer_ops[FEWMUL_CORE_MAX_LAYERS + 1];
-	u64 hist[FEWMUL_CORE_MAX_LAYERS + 1][FEWMUL_HIST_BINS];
+	struct fewmul_counters layer_ops[FEWMUL_MAX_LAYERS + 1];
+	u64 hist[FEWMUL_MAX_LAYERS + 1][FEWMUL_HIST_NR_BINS];
 };
 
 /*

@@ -53,9 +53,9 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS |
 			 FEWMUL_FEATURE_RUN_OUTPUTS;
-	info->max_layers = FEWMUL_MAX_LAYERS_ABI;
-	info->max_width = FEWMUL_CORE_MAX_WIDTH;
-	info->max_batch = FEWMUL_CORE_MAX_BATCH;
+	info->max_layers = FEWMUL_MAX_LAYERS;
+	info->max_width = FEWMUL_MAX_WIDTH;
+	info->max_batch = FEWMUL_MAX_BATCH;
 	info->pad = 0;
 	info->max_scratch_bytes = (u64)fewmul_max_scratch_mb << 20;
 }
@@ -149,7 +149,7 @@ void fewmul_totals_reset(struct fewmul_ctx *ctx, const struct fewmul_config *cfg
 	if (cfg) {
 		ctx->totals.has_model = true;
 		ctx->totals.nr_layers = cfg->nr_layers;
-		ctx->totals.wmode = cfg->wmode;
+		ctx->totals.weights = cfg->weights;
 		ctx->totals.qbp = cfg->qbp;
 		ctx->totals.step = step;
 	}
@@ -239,7 +239,7 @@ int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg)
  * @ctx: the context
  * @layer: 0..nr_layers of its model
  * @ops: the layer's operation counters
- * @bins: %FEWMUL_HIST_BINS u64
+ * @bins: %FEWMUL_HIST_NR_BINS u64
  *
  * Return: 0, -ENODEV without a model, -EINVAL for a layer it lacks.
  */

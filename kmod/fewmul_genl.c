@@ -88,7 +88,7 @@ static int fewmul_fill_ctx(struct sk_buff *msg, struct fewmul_ctx *ctx)
 	    nla_put_u8(msg, FEWMUL_A_CTX_HAS_MODEL, t.has_model) ||
 	    nla_put_u8(msg, FEWMUL_A_CTX_BUSY, t.busy) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_NR_LAYERS, t.nr_layers) ||
-	    nla_put_u32(msg, FEWMUL_A_CTX_WEIGHTS, t.wmode) ||
+	    nla_put_u32(msg, FEWMUL_A_CTX_WEIGHTS, t.weights) ||
 	    nla_put_u8(msg, FEWMUL_A_CTX_QBP, t.qbp) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_EPOCH, t.epoch) ||
 	    fewmul_put_u64(msg, FEWMUL_A_CTX_STEP, t.step) ||
@@ -129,7 +129,7 @@ static int fewmul_fill_hist(struct sk_buff *msg, struct fewmul_ctx *ctx,
 			    u32 layer, struct genl_info *info)
 {
 	struct fewmul_counters ops;
-	u64 bins[FEWMUL_HIST_BINS];
+	u64 bins[FEWMUL_HIST_NR_BINS];
 	int ret;
 
 	ret = fewmul_hist_read(ctx, layer, &ops, bins);
@@ -271,7 +271,7 @@ static const struct nla_policy fewmul_ctx_id_policy[FEWMUL_A_CTX_ID + 1] = {
 
 static const struct nla_policy fewmul_hist_policy[FEWMUL_A_CTX_LAYER + 1] = {
 	[FEWMUL_A_CTX_ID]	= { .type = NLA_U64 },
-	[FEWMUL_A_CTX_LAYER]	= NLA_POLICY_MAX(NLA_U32, FEWMUL_CORE_MAX_LAYERS),
+	[FEWMUL_A_CTX_LAYER]	= NLA_POLICY_MAX(NLA_U32, FEWMUL_MAX_LAYERS),
 };
 
 /* Ops without a policy take no attributes (resv_start_op 0). */

@@ -137,30 +137,11 @@ void fewmul_state_release(struct fewmul_ctx *ctx)
 	ctx->state = NULL;
 }
 
+/* The one check of an untrusted configuration on this entry point. */
 static int fewmul_model_config(const struct fewmul_model_create *arg,
 			       struct fewmul_config *cfg)
 {
-	BUILD_BUG_ON(FEWMUL_MAX_LAYERS_ABI != FEWMUL_CORE_MAX_LAYERS);
-	BUILD_BUG_ON(FEWMUL_MODEL_WEIGHTS_TERNARY != FEWMUL_WMODE_TERNARY);
-	BUILD_BUG_ON(FEWMUL_MODEL_BN_SHIFT != (int)FEWMUL_BN_SHIFT);
-	BUILD_BUG_ON(FEWMUL_HIST_NR_BINS != FEWMUL_HIST_BINS);
-	BUILD_BUG_ON(FEWMUL_HIST_MIN_EXP != FEWMUL_HIST_MIN);
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->nr_layers = arg->nr_layers;
-	if (cfg->nr_layers < 1 || cfg->nr_layers > FEWMUL_CORE_MAX_LAYERS)
-		return -EINVAL;
-	memcpy(cfg->width, arg->width, sizeof(cfg->width));
-	cfg->wmode = arg->weights;
-	cfg->qbp = !!(arg->flags & FEWMUL_MODEL_QBP);
-	cfg->bn = arg->bn;
-	cfg->qb_emin = arg->exp_min;
-	cfg->qb_emax = arg->exp_max;
-	cfg->lr_shift_start = arg->lr_shift_start;
-	cfg->lr_shift_end = arg->lr_shift_end;
-	cfg->epochs = arg->epochs;
-	cfg->batch = arg->batch;
-	cfg->seed = arg->seed;
+	fewmul_config_from_create(cfg, arg);
 	return fewmul_config_check(cfg);
 }
 
@@ -212,9 +193,7 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 		st->workers[w].st = st;
 		st->workers[w].idx = w;
 	}
-	ret = fewmul_model_bind(&st->m, cfg, st->params, st->scratch);
-	if (ret)
-		goto err_free;
+	fewmul_model_bind(&st->m, cfg, st->params, st->scratch);
 	if (init) {
 		fewmul_model_init_params(&st->m);
 	} else {

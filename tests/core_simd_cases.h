@@ -220,7 +220,7 @@ static int fsc_sample4(const struct fewmul_simd *s, u32 seed, u32 n)
 	s->sample4(st, fsc_u, fsc_t, n, n);
 	for (k = 0; k < 4; k++) {
 		fewmul_k_sample(fsc_u + k * n, fsc_t2 + k * n, n,
-				FEWMUL_WMODE_TERNARY, 0, &rng[k]);
+				FEWMUL_MODEL_WEIGHTS_TERNARY, 0, &rng[k]);
 		bad += memcmp(st[k], rng[k].s, sizeof(st[k])) != 0;
 	}
 	for (j = 0; j < 4 * n; j++)
@@ -304,8 +304,8 @@ static int fsc_sample_det(const struct fewmul_simd *s, u32 seed, u32 n,
 		fsc_t2[j] = 0x55;
 	}
 	s->sample_det(fsc_u, fsc_t, n, binary);
-	fewmul_k_sample(fsc_u, fsc_t2, n, binary ? FEWMUL_WMODE_BINARY :
-			FEWMUL_WMODE_TERNARY, 1, NULL);
+	fewmul_k_sample(fsc_u, fsc_t2, n, binary ? FEWMUL_MODEL_WEIGHTS_BINARY :
+			FEWMUL_MODEL_WEIGHTS_TERNARY, 1, NULL);
 	for (j = 0; j < n + 8; j++)
 		bad += fsc_t[j] != fsc_t2[j];
 	return bad;

@@ -424,7 +424,7 @@ static void fewmul_avx2_sample4(u64 st[4][4], const s32 *u, s8 *t, u32 pitch,
 			memcpy(rng.s, st[k], sizeof(rng.s));
 			fewmul_k_sample(u + (u64)k * pitch + j,
 					t + (u64)k * pitch + j, n - j,
-					FEWMUL_WMODE_TERNARY, 0, &rng);
+					FEWMUL_MODEL_WEIGHTS_TERNARY, 0, &rng);
 			memcpy(st[k], rng.s, sizeof(rng.s));
 		}
 	}
@@ -522,8 +522,8 @@ static void fewmul_avx2_sample_det(const s32 *u, s8 *t, u32 n, int binary)
 		fewmul_store32(t + j, r[0], r[1], r[2], r[3]);
 	}
 	if (j < n)
-		fewmul_k_sample(u + j, t + j, n - j, binary ? FEWMUL_WMODE_BINARY :
-				FEWMUL_WMODE_TERNARY, 1, NULL);
+		fewmul_k_sample(u + j, t + j, n - j, binary ? FEWMUL_MODEL_WEIGHTS_BINARY :
+				FEWMUL_MODEL_WEIGHTS_TERNARY, 1, NULL);
 }
 
 static int fewmul_avx2_valid(void)

@@ -88,7 +88,7 @@ static void fewmul_g_sample4(u64 st[4][4], const s32 *u, s8 *t, u32 pitch,
 
 	for (k = 0; k < 4; k++, u += pitch, t += pitch) {
 		memcpy(rng.s, st[k], sizeof(rng.s));
-		fewmul_k_sample(u, t, n, FEWMUL_WMODE_TERNARY, 0, &rng);
+		fewmul_k_sample(u, t, n, FEWMUL_MODEL_WEIGHTS_TERNARY, 0, &rng);
 		memcpy(st[k], rng.s, sizeof(rng.s));
 	}
 }
@@ -107,8 +107,8 @@ static void fewmul_g_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
 
 static void fewmul_g_sample_det(const s32 *u, s8 *t, u32 n, int binary)
 {
-	fewmul_k_sample(u, t, n, binary ? FEWMUL_WMODE_BINARY :
-			FEWMUL_WMODE_TERNARY, 1, NULL);
+	fewmul_k_sample(u, t, n, binary ? FEWMUL_MODEL_WEIGHTS_BINARY :
+			FEWMUL_MODEL_WEIGHTS_TERNARY, 1, NULL);
 }
 
 static int fewmul_g_valid(void)
@@ -317,7 +317,7 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dx);
 int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
 		   const s8 *qe, const u16 *zb, u32 nz, int upd)
 {
-	u32 nlev = (u32)(m->cfg.qb_emax - m->cfg.qb_emin) + 1;
+	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
 	u32 *ent = (u32 *)m->dx + ((u64)i << m->bshift);
 	u32 dtshift = m->dt_shift + 1, z, k, at;
 	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
@@ -390,8 +390,8 @@ int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 nout = cfg->width[l], i, k, r, nrow;
-	int det = test || cfg->wmode == FEWMUL_WMODE_BINARY;
-	int binary = cfg->wmode != FEWMUL_WMODE_TERNARY;
+	int det = test || cfg->weights == FEWMUL_MODEL_WEIGHTS_BINARY;
+	int binary = cfg->weights != FEWMUL_MODEL_WEIGHTS_TERNARY;
 	const struct fewmul_simd *s;
 	struct fewmul_rng rng;
 	u64 st[4][4], off;
@@ -421,7 +421,7 @@ int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 					continue;
 				}
 				memcpy(rng.s, st[r], sizeof(rng.s));
-				fewmul_k_sample(u, t, nout, cfg->wmode, 0, &rng);
+				fewmul_k_sample(u, t, nout, cfg->weights, 0, &rng);
 			}
 		}
 		for (k = 0; k < nrow; k++, t0 += nout, off += nout) {

@@ -92,7 +92,7 @@ const struct fewmul_simd *fewmul_simd_get(void);
 
 static inline int fewmul_simd_on(const struct fewmul_model *m)
 {
-	return !m->reference && m->cfg.wmode != FEWMUL_WMODE_FULL &&
+	return !m->reference && m->cfg.weights != FEWMUL_MODEL_WEIGHTS_FULL &&
 	       fewmul_simd_get();
 }
 

@@ -125,7 +125,8 @@ static struct fewmul_model *fewmul_simd_model(struct kunit *test,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, arena);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, scratch);
-	KUNIT_ASSERT_EQ(test, fewmul_model_bind(m, cfg, arena, scratch), 0);
+	KUNIT_ASSERT_EQ(test, fewmul_config_check(cfg), 0);
+	fewmul_model_bind(m, cfg, arena, scratch);
 	fewmul_model_init_params(m);
 	return m;
 }
@@ -142,7 +143,7 @@ static void fewmul_simd_train_test(struct kunit *test)
 	struct fewmul_config cfg;
 	u32 ea, eb;
 
-	fewmul_base_cfg(&cfg, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	cfg.width[1] = 77;
 	cfg.width[2] = 130;
 	cfg.batch = 29;

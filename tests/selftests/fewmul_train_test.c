@@ -73,7 +73,7 @@
 #include "kselftest_harness.h"
 
 #define DEV "/dev/" FEWMUL_DEVICE_NAME
-#define MAX_W (FEWMUL_MAX_LAYERS_ABI + 1)
+#define MAX_W (FEWMUL_MAX_LAYERS + 1)
 
 /* Architectures, zero-terminated lists of widths. */
 /* struct fewmul_run before FEWMUL_FEATURE_RUN_OUTPUTS */
@@ -918,7 +918,7 @@ TEST_F(dev, info_has_train_feature)
 	ASSERT_EQ(0, get_info(self->fd, &info));
 	EXPECT_NE(0, info.features & FEWMUL_FEATURE_TRAIN);
 	EXPECT_LE(3, info.max_layers);
-	EXPECT_GE(FEWMUL_MAX_LAYERS_ABI, info.max_layers);
+	EXPECT_GE(FEWMUL_MAX_LAYERS, info.max_layers);
 	EXPECT_LE(16, info.max_width);
 	EXPECT_LE(16, info.max_batch);
 }
@@ -1354,7 +1354,7 @@ static const char *bad_cfg(struct fewmul_model_create *mc, int i,
 {
 	switch (i) {
 	case 0: mc->nr_layers = 0; return "nr_layers 0";
-	case 1: mc->nr_layers = FEWMUL_MAX_LAYERS_ABI + 1; return "nr_layers 17";
+	case 1: mc->nr_layers = FEWMUL_MAX_LAYERS + 1; return "nr_layers 17";
 	case 2: mc->nr_layers = 0xffffffffu; return "nr_layers ~0";
 	case 3: mc->width[0] = 0; return "input width 0";
 	case 4: mc->width[1] = 0; return "hidden width 0";
@@ -1364,7 +1364,7 @@ static const char *bad_cfg(struct fewmul_model_create *mc, int i,
 	case 8: mc->width[2] = 1; return "1 class";
 	case 9: mc->width[2] = 257; return "257 classes";
 	case 10: mc->width[3] = 4; return "width after nr_layers";
-	case 11: mc->width[FEWMUL_MAX_LAYERS_ABI] = 1; return "width[16] set";
+	case 11: mc->width[FEWMUL_MAX_LAYERS] = 1; return "width[16] set";
 	case 12: mc->nr_layers = 1; return "nr_layers 1 with width[2] set";
 	case 13: mc->weights = 4; return "weights 4";
 	case 14: mc->weights = 0xffffffffu; return "weights ~0";
@@ -2126,7 +2126,7 @@ TEST_F(ctx, eval_predictions_layer_ops)
 {
 	struct data *d = &self->data;
 	__u32 c = self->net.classes, L = self->net.mc.nr_layers, n = 30, i, l;
-	struct fewmul_op_counts lops[FEWMUL_MAX_LAYERS_ABI + 2];
+	struct fewmul_op_counts lops[FEWMUL_MAX_LAYERS + 2];
 	__u64 conf[4][4] = { { 0 } }, cols[4] = { 0 }, pcols[4] = { 0 };
 	__u64 adds = 0, shifts = 0, muls = 0;
 	__u8 pred[40];
@@ -2289,8 +2289,8 @@ TEST_F(ctx, hist_layer_range)
 	EXPECT_EQ(0, get_hist(self->fd, 0, &h));
 	EXPECT_EQ(0, get_hist(self->fd, L, &h));
 	EXPECT_EQ(-EINVAL, get_hist(self->fd, L + 1, &h));
-	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS_ABI, &h));
-	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS_ABI + 1, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS + 1, &h));
 	EXPECT_EQ(-EINVAL, get_hist(self->fd, 0xffffffffu, &h));
 }
 

@@ -27,7 +27,7 @@
 #include "fewmul_engine.h"
 
 #define FAKE_CTXS 8
-#define FAKE_LAYERS (FEWMUL_CORE_MAX_LAYERS + 1)
+#define FAKE_LAYERS (FEWMUL_MAX_LAYERS + 1)
 
 struct fake_buf {
 	uint64_t addr;
@@ -126,9 +126,9 @@ static int fake_info(int fd, struct fewmul_info *in)
 	in->nr_workers = 1;
 	in->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS;
-	in->max_layers = FEWMUL_CORE_MAX_LAYERS;
-	in->max_width = FEWMUL_CORE_MAX_WIDTH;
-	in->max_batch = FEWMUL_CORE_MAX_BATCH;
+	in->max_layers = FEWMUL_MAX_LAYERS;
+	in->max_width = FEWMUL_MAX_WIDTH;
+	in->max_batch = FEWMUL_MAX_BATCH;
 	in->max_scratch_bytes = 1ULL << 30;
 	return 0;
 }
@@ -177,30 +177,10 @@ static int fake_model_create(struct fake_ctx *c, struct fewmul_model_create *mc)
 	struct fewmul_layout lay;
 	struct fake_buf *b;
 	uint64_t ss;
-	uint32_t l;
 
 	if (mc->size != sizeof(*mc) || (mc->flags & ~FEWMUL_MODEL_FLAGS_ALL))
 		return -EINVAL;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_layers = mc->nr_layers;
-	if (cfg.nr_layers < 1 || cfg.nr_layers > FEWMUL_CORE_MAX_LAYERS)
-		return -EINVAL;
-	for (l = 0; l <= FEWMUL_MAX_LAYERS_ABI; l++) {
-		if (l > cfg.nr_layers && mc->width[l])
-			return -EINVAL;
-		if (l <= cfg.nr_layers)
-			cfg.width[l] = mc->width[l];
-	}
-	cfg.wmode = mc->weights;
-	cfg.qbp = !!(mc->flags & FEWMUL_MODEL_QBP);
-	cfg.bn = mc->bn;
-	cfg.qb_emin = mc->exp_min;
-	cfg.qb_emax = mc->exp_max;
-	cfg.lr_shift_start = mc->lr_shift_start;
-	cfg.lr_shift_end = mc->lr_shift_end;
-	cfg.epochs = mc->epochs;
-	cfg.batch = mc->batch;
-	cfg.seed = mc->seed;
+	fewmul_config_from_create(&cfg, mc);
 	if (fewmul_config_check(&cfg))
 		return -EINVAL;
 	b = fake_buf(c, mc->arena);
@@ -222,10 +202,7 @@ static int fake_model_create(struct fake_ctx *c, struct fewmul_model_create *mc)
 		return -ENOMEM;
 	}
 	memset(c->scratch, 0, ss);
-	if (fewmul_model_bind(&c->m, &cfg, (void *)(uintptr_t)b->addr, c->scratch)) {
-		fake_model_free(c);
-		return -EINVAL;
-	}
+	fewmul_model_bind(&c->m, &cfg, (void *)(uintptr_t)b->addr, c->scratch);
 	if (mc->flags & FEWMUL_MODEL_INIT)
 		fewmul_model_init_params(&c->m);
 	else

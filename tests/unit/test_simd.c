@@ -55,8 +55,9 @@ static int run_new(struct run *r, const struct fewmul_config *cfg)
 	if (!r->arena || !r->scratch || !r->img || !r->ptr || !r->lab)
 		return -1;
 	memset(r->scratch, 0, ss);
-	if (fewmul_model_bind(&r->m, cfg, r->arena, r->scratch))
+	if (fewmul_config_check(cfg))
 		return -1;
+	fewmul_model_bind(&r->m, cfg, r->arena, r->scratch);
 	fewmul_model_init_params(&r->m);
 	return 0;
 }
@@ -120,7 +121,7 @@ static u32 run_train(struct run *r, const char *impl, u32 nsteps, u32 nsplit)
 	return fewmul_batch_errors(&r->m, NULL);
 }
 
-static void cfg_of(struct fewmul_config *c, u32 wmode, u32 qbp, u32 batch,
+static void cfg_of(struct fewmul_config *c, u32 weights, u32 qbp, u32 batch,
 		   const u32 *w, u32 nl)
 {
 	u32 l;
@@ -129,11 +130,11 @@ static void cfg_of(struct fewmul_config *c, u32 wmode, u32 qbp, u32 batch,
 	c->nr_layers = nl;
 	for (l = 0; l <= nl; l++)
 		c->width[l] = w[l];
-	c->wmode = wmode;
+	c->weights = weights;
 	c->qbp = qbp;
-	c->bn = FEWMUL_BN_SHIFT;
-	c->qb_emin = -4;
-	c->qb_emax = 3;
+	c->bn = FEWMUL_MODEL_BN_SHIFT;
+	c->exp_min = -4;
+	c->exp_max = 3;
 	c->lr_shift_start = 2;
 	c->lr_shift_end = 5;
 	c->epochs = 4;
@@ -142,7 +143,7 @@ static void cfg_of(struct fewmul_config *c, u32 wmode, u32 qbp, u32 batch,
 }
 
 /* The same run with the scalar engine and with impl: identical bits. */
-static void test_run(const char *impl, u32 wmode, u32 qbp, u32 bn, u32 batch,
+static void test_run(const char *impl, u32 weights, u32 qbp, u32 bn, u32 batch,
 		     const u32 *w, u32 nl, u32 nsteps, u32 nsplit)
 {
 	struct fewmul_config cfg;
@@ -151,7 +152,7 @@ static void test_run(const char *impl, u32 wmode, u32 qbp, u32 bn, u32 batch,
 	u32 ea, ev;
 
 	tap_begin();
-	cfg_of(&cfg, wmode, qbp, batch, w, nl);
+	cfg_of(&cfg, weights, qbp, batch, w, nl);
 	cfg.bn = bn;
 	CHECK_EQ(run_new(&a, &cfg), 0);
 	CHECK_EQ(run_new(&v, &cfg), 0);
@@ -174,8 +175,8 @@ static void test_run(const char *impl, u32 wmode, u32 qbp, u32 bn, u32 batch,
 		run_free(&fresh);
 	}
 	snprintf(name, sizeof(name),
-		 "%s == off: wmode %u qbp %u bn %u, batch %u, %u layers (%u..%u wide), %u steps, %u ranges",
-		 impl, wmode, qbp, bn, batch, nl, w[0], w[1], nsteps, nsplit);
+		 "%s == off: weights %u qbp %u bn %u, batch %u, %u layers (%u..%u wide), %u steps, %u ranges",
+		 impl, weights, qbp, bn, batch, nl, w[0], w[1], nsteps, nsplit);
 	run_free(&a);
 	run_free(&v);
 	tap_end(name);
@@ -202,16 +203,16 @@ int main(void)
 	for (k = 0; k < 2 && impls[k]; k++) {
 		const char *im = impls[k];
 
-		test_run(im, FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT, 29, odd, 3, 7, 3);
-		test_run(im, FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT, 1, odd, 3, 4, 1);
-		test_run(im, FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT, 64, tiny, 2, 5, 2);
-		test_run(im, FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_NONE, 29, odd, 3, 5, 3);
-		test_run(im, FEWMUL_WMODE_TERNARY, 0, FEWMUL_BN_SHIFT, 29, odd, 3, 5, 2);
-		test_run(im, FEWMUL_WMODE_BINARY, 1, FEWMUL_BN_SHIFT, 29, odd, 3, 5, 3);
-		test_run(im, FEWMUL_WMODE_BINARY_STOCH, 1, FEWMUL_BN_SHIFT, 17, odd, 3, 5, 2);
-		test_run(im, FEWMUL_WMODE_FULL, 1, FEWMUL_BN_SHIFT, 17, odd, 3, 3, 2);
-		test_run(im, FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT, 200, mnist, 3, 3, 2);
-		test_run(im, FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT, 33, wide, 3, 2, 3);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 29, odd, 3, 7, 3);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 1, odd, 3, 4, 1);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 64, tiny, 2, 5, 2);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_NONE, 29, odd, 3, 5, 3);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 0, FEWMUL_MODEL_BN_SHIFT, 29, odd, 3, 5, 2);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_BINARY, 1, FEWMUL_MODEL_BN_SHIFT, 29, odd, 3, 5, 3);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, 1, FEWMUL_MODEL_BN_SHIFT, 17, odd, 3, 5, 2);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_FULL, 1, FEWMUL_MODEL_BN_SHIFT, 17, odd, 3, 3, 2);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 200, mnist, 3, 3, 2);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 33, wide, 3, 2, 3);
 	}
 	fewmul_simd_select("auto");
 	return tap_done();

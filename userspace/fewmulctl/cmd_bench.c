@@ -141,8 +141,8 @@ int cmd_bench(int argc, char **argv)
 			snprintf(arch, sizeof(arch), "%s", optarg);
 			break;
 		case O_BATCH:
-			if (parse_u32(optarg, 1, 4096, &cfg.batch)) {
-				fewmulctl_errx("--batch %s: want 1..4096", optarg);
+			if (parse_u32(optarg, 1, FEWMUL_MAX_BATCH, &cfg.batch)) {
+				fewmulctl_errx("--batch %s: want 1..%u", optarg, FEWMUL_MAX_BATCH);
 				return -1;
 			}
 			break;
@@ -214,10 +214,10 @@ int cmd_bench(int argc, char **argv)
 		       "; backend kernel: the module's own workers, threads apply to float32 only");
 	for (k = 0; k < nt; k++) {
 		unsigned int th = tlist[k];
-		double full = bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_FULL, 0, th,
+		double full = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_FULL, 0, th,
 					   steps, &ds, &err);
 		double tern = full < 0 ? -1 :
-			      bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_TERNARY, 1,
+			      bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
 					   th, steps, &ds, &err);
 		/* the same with the vector kernels off (cpu backend only) */
 		const char *simd = fewmul_simd_impl();
@@ -225,7 +225,7 @@ int cmd_bench(int argc, char **argv)
 
 		if (tern >= 0 && strcmp(be.name, "kernel") && strcmp(simd, "off") &&
 		    !fewmul_simd_set("off")) {
-			scal = bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_TERNARY, 1,
+			scal = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
 					    th, steps, &ds, &err);
 			fewmul_simd_set(simd);
 		}

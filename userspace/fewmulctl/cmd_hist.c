@@ -19,7 +19,7 @@
 #include "chart.h"
 
 #define NBINS	32
-#define MINEXP	(-16)
+#define MINEXP	FEWMUL_HIST_MIN_EXP
 #define BAR	40
 
 struct layer_view {

@@ -27,11 +27,11 @@
 #include "libfewmul.h"
 #include "fewmulctl.h"
 
-/* Bounds of the command line (the engine checks them again). */
-#define MAX_EPOCHS	100000
-#define MAX_BATCH	4096
-#define MAX_LR_SHIFT	24
-#define CALIB_SAMPLES	10000	/* batch-norm statistics after each epoch */
+/* Bounds of the command line: the ABI's (<linux/fewmul.h>). */
+#define MAX_EPOCHS	FEWMUL_MAX_EPOCHS
+#define MAX_BATCH	FEWMUL_MAX_BATCH
+#define MAX_LR_SHIFT	FEWMUL_MAX_LR_SHIFT
+#define CALIB_SAMPLES	FEWMUL_DEFAULT_CALIB	/* BN statistics after each epoch */
 
 static double now_s(void)
 {
@@ -327,17 +327,18 @@ static int train_parse(int argc, char **argv, struct train_opts *o)
 		case O_ERANGE:
 			if (sscanf(optarg, "%d:%d%n", &cfg->exp_min, &cfg->exp_max, &n) != 2 ||
 			    optarg[n] || cfg->exp_min > cfg->exp_max ||
-			    cfg->exp_min < -16 || cfg->exp_max > 8) {
-				fewmulctl_errx("--exp-range %s: want EMIN:EMAX with -16 <= EMIN <= EMAX <= 8", optarg);
+			    cfg->exp_min < FEWMUL_EXP_MIN || cfg->exp_max > FEWMUL_EXP_MAX) {
+				fewmulctl_errx("--exp-range %s: want EMIN:EMAX with %d <= EMIN <= EMAX <= %d",
+					       optarg, FEWMUL_EXP_MIN, FEWMUL_EXP_MAX);
 				return -1;
 			}
 			o->given |= G_ERANGE;
 			break;
 		case O_BN:
 			if (!strcmp(optarg, "shift"))
-				cfg->bn = FEWMUL_BN_SHIFTBASED;
+				cfg->bn = FEWMUL_MODEL_BN_SHIFT;
 			else if (!strcmp(optarg, "none"))
-				cfg->bn = FEWMUL_BN_OFF;
+				cfg->bn = FEWMUL_MODEL_BN_NONE;
 			else {
 				fewmulctl_errx("--bn %s: want shift or none", optarg);
 				return -1;

@@ -39,8 +39,8 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "  --qbp, --no-qbp        quantized backprop on (default) or off\n"
 	  "  --exp-range MIN:MAX    exponent range of quantized backprop (default -4:3)\n"
 	  "  --bn shift|none        shift-based batch norm (default) or none\n"
-	  "  --epochs N             epochs to train, 1..100000 (default 10)\n"
-	  "  --batch N              minibatch size, 1..4096 (default 200)\n"
+	  "  --epochs N             epochs to train, 1.." XSTR(FEWMUL_MAX_EPOCHS) " (default 10)\n"
+	  "  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
 	  "  --lr START[:END]       learning rates of the first and last epoch, rounded to\n"
 	  "                         powers of two (default 0.125:0.0078125, 2^-3 to 2^-7)\n"
 	  "  --seed N               seed of everything random (default 0)\n"
@@ -99,7 +99,7 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	{ "bench", cmd_bench, "[--arch A-B-..-K] [--batch N] [--steps N] [--threads 1,2] [--backend cpu|kernel] [--no-torch] [--json]",
 	  "training throughput: full-precision integer vs ternary+QB vs float32, same run",
 	  "  --arch A-B-...-K       layer widths (default 784-1024-1024-1024-10)\n"
-	  "  --batch N              minibatch size, 1..4096 (default 200)\n"
+	  "  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
 	  "  --steps N              timed training steps per run, 1..100000 (default 10)\n"
 	  "  --threads LIST         comma-separated thread counts, one run each (default 1,2)\n"
 	  "  --backend cpu|kernel   where the engine runs (default cpu)\n"
@@ -434,18 +434,18 @@ int bn_stats_settle(struct fewmul_trainer *t, const char *model,
 	int err;
 
 	*used = 0;
-	if (info->config.bn == FEWMUL_BN_OFF && calib < 0) {
+	if (info->config.bn == FEWMUL_MODEL_BN_NONE && calib < 0) {
 		*how = "none";	/* no batch norm: nothing to estimate */
 		return 0;
 	}
 	if (!calib || (calib < 0 && ex->bn_samples)) {
-		if (!ex->bn_samples && info->config.bn != FEWMUL_BN_OFF) {
+		if (!ex->bn_samples && info->config.bn != FEWMUL_MODEL_BN_NONE) {
 			fewmulctl_errx("--calib 0: %s has no stored batch-norm statistics for its weights (saved in the middle of an epoch, or by fewmulctl 0.1); re-estimate them with --calib N",
 				       model);
 			return -1;
 		}
 		*used = ex->bn_samples;
-		*how = info->config.bn == FEWMUL_BN_OFF ? "none" : "stored";
+		*how = info->config.bn == FEWMUL_MODEL_BN_NONE ? "none" : "stored";
 		return 0;
 	}
 	if (calib < 0) {

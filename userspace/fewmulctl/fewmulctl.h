@@ -185,7 +185,11 @@ int plot_read_log(const char *path);
  * (CALIB_ALL) or 0; no --calib is -1.
  */
 #define CALIB_ALL	((int64_t)UINT32_MAX)
-#define CALIB_DEFAULT	10000u
+/* A macro's value as a string literal (limits in help texts). */
+#define STR_(x)	#x
+#define XSTR(x)	STR_(x)
+
+#define CALIB_DEFAULT	((unsigned int)FEWMUL_DEFAULT_CALIB)
 int opt_calib(const char *arg, int64_t *calib);
 struct fewmul_model_info;
 struct fewmul_model_extra;

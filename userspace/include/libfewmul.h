@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/fewmul.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -126,15 +128,24 @@ void fewmul_dataset_free(struct fewmul_dataset *ds);
 
 /* ---- training ------------------------------------------------------------ */
 
-#define FEWMUL_MAX_LAYERS 16
+/*
+ * Limits (FEWMUL_MAX_LAYERS, FEWMUL_MAX_WIDTH, FEWMUL_MAX_BATCH,
+ * FEWMUL_MAX_CLASSES, FEWMUL_MAX_EPOCHS, FEWMUL_EXP_MIN..FEWMUL_EXP_MAX,
+ * FEWMUL_MAX_LR_SHIFT), weight modes (FEWMUL_MODEL_WEIGHTS_*) and batch
+ * norm modes (FEWMUL_MODEL_BN_*) are the kernel ABI's, from
+ * <linux/fewmul.h>: one vocabulary from the module to this library.
+ */
 
-/* Weight modes (struct fewmul_train_config.weights). */
-enum fewmul_weights {
-	FEWMUL_WEIGHTS_FULL = 0,	/* integer multiplies (baseline) */
-	FEWMUL_WEIGHTS_BINARY = 1,	/* W0 * sign(w) */
-	FEWMUL_WEIGHTS_BINARY_STOCH = 2,	/* stochastic binary connect */
-	FEWMUL_WEIGHTS_TERNARY = 3,	/* stochastic ternary connect */
-};
+/* Deprecated names of the weight and batch norm modes (libfewmul 0.1). */
+#define FEWMUL_WEIGHTS_FULL		FEWMUL_MODEL_WEIGHTS_FULL
+#define FEWMUL_WEIGHTS_BINARY		FEWMUL_MODEL_WEIGHTS_BINARY
+#define FEWMUL_WEIGHTS_BINARY_STOCH	FEWMUL_MODEL_WEIGHTS_BINARY_STOCH
+#define FEWMUL_WEIGHTS_TERNARY		FEWMUL_MODEL_WEIGHTS_TERNARY
+#define FEWMUL_BN_OFF			FEWMUL_MODEL_BN_NONE
+#define FEWMUL_BN_SHIFTBASED		FEWMUL_MODEL_BN_SHIFT
+
+/* Training samples the test-time BN statistics are estimated on. */
+#define FEWMUL_DEFAULT_CALIB		10000
 
 /*
  * The name of a weight mode: "full", "binary", "binary-stoch" or
@@ -145,20 +156,15 @@ const char *fewmul_weights_name(uint32_t weights);
 /* The weight mode called name (as above): 0, or -EINVAL for another name. */
 int fewmul_weights_parse(const char *name, uint32_t *weights);
 
-/* Batch norm modes (struct fewmul_train_config.bn). */
-enum fewmul_bn {
-	FEWMUL_BN_OFF = 0,		/* power-of-two pre-activation scale */
-	FEWMUL_BN_SHIFTBASED = 1,	/* shift-based batch norm */
-};
 
 /**
  * struct fewmul_train_config - a model and how to train it
  * @nr_layers: number of weight layers, 1..16
  * @width: units per layer, width[0] = input pixels, width[nr_layers] =
  *	classes; entries past nr_layers must be 0
- * @weights: enum fewmul_weights
+ * @weights: FEWMUL_MODEL_WEIGHTS_*
  * @qbp: quantized backprop (1) or exact weight gradients (0)
- * @bn: enum fewmul_bn
+ * @bn: FEWMUL_MODEL_BN_*
  * @exp_min: lowest exponent of quantized backprop (e.g. -4)
  * @exp_max: highest exponent (e.g. 3)
  * @lr_shift_start: learning rate 2^-lr_shift_start in the first epoch
@@ -472,7 +478,7 @@ uint64_t fewmul_count_qb(const struct fewmul_train_config *cfg,
  * @has_model: 1 when the context has a model
  * @busy: 1 while a train or eval call runs
  * @nr_layers: the model's number of weight layers
- * @weights: the model's enum fewmul_weights mode
+ * @weights: the model's FEWMUL_MODEL_WEIGHTS_* mode
  * @qbp: quantized backprop on
  * @epoch: epoch of the last train call
  * @step: minibatches the model has trained

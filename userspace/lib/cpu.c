@@ -234,9 +234,9 @@ static int cpu_reload(struct fewmul_backend *be, uint64_t step)
 }
 
 static int cpu_hist(const struct fewmul_backend *be, unsigned int layer,
-		    uint64_t bins[FEWMUL_HIST_BINS])
+		    uint64_t bins[FEWMUL_HIST_NR_BINS])
 {
-	memcpy(bins, cpu_of(be)->m.hist[layer], FEWMUL_HIST_BINS * sizeof(u64));
+	memcpy(bins, cpu_of(be)->m.hist[layer], FEWMUL_HIST_NR_BINS * sizeof(u64));
 	return 0;
 }
 
@@ -322,9 +322,7 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 		goto err_free;
 	}
 	memset(c->scratch, 0, ss);
-	err = fewmul_model_bind(&c->m, cfg, c->arena, c->scratch);
-	if (err)
-		goto err_free;
+	fewmul_model_bind(&c->m, cfg, c->arena, c->scratch);
 	fewmul_model_init_params(&c->m);
 
 	if (nthreads > 1) {

@@ -50,7 +50,7 @@ struct fewmul_backend_ops {
 	void *(*params)(const struct fewmul_backend *be, size_t *size);
 	int (*reload)(struct fewmul_backend *be, uint64_t step);
 	int (*hist)(const struct fewmul_backend *be, unsigned int layer,
-		    uint64_t bins[FEWMUL_HIST_BINS]);
+		    uint64_t bins[FEWMUL_HIST_NR_BINS]);
 	const char *(*path)(const struct fewmul_backend *be);
 	void (*free)(struct fewmul_backend *be);
 };

@@ -29,16 +29,6 @@
 #define KRUN_MAX	(1u << 24)
 
 _Static_assert(1 + 2 * KDS_MAX <= FEWMUL_MAX_BUFFERS, "buffer slots");
-_Static_assert(FEWMUL_HIST_NR_BINS == 32 && FEWMUL_HIST_MIN_EXP == FEWMUL_HIST_MIN,
-	       "histogram bins");
-_Static_assert(FEWMUL_MAX_LAYERS_ABI == FEWMUL_CORE_MAX_LAYERS, "layer limit");
-_Static_assert(FEWMUL_MODEL_WEIGHTS_FULL == FEWMUL_WMODE_FULL &&
-	       FEWMUL_MODEL_WEIGHTS_BINARY == FEWMUL_WMODE_BINARY &&
-	       FEWMUL_MODEL_WEIGHTS_BINARY_STOCH == FEWMUL_WMODE_BINARY_STOCH &&
-	       FEWMUL_MODEL_WEIGHTS_TERNARY == FEWMUL_WMODE_TERNARY,
-	       "weight modes");
-_Static_assert(FEWMUL_MODEL_BN_NONE == FEWMUL_BN_NONE &&
-	       FEWMUL_MODEL_BN_SHIFT == FEWMUL_BN_SHIFT, "bn modes");
 
 /* A registered dataset: samples [0, count) of images and labels. */
 struct kds {
@@ -118,24 +108,12 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 			 uint32_t flags, uint64_t step)
 {
 	struct fewmul_model_create mc;
-	uint32_t l;
 
 	memset(&mc, 0, sizeof(mc));
 	mc.size = sizeof(mc);
-	mc.flags = flags | (k->cfg.qbp ? FEWMUL_MODEL_QBP : 0);
+	mc.flags = flags;
 	mc.arena = arena;
-	mc.nr_layers = k->cfg.nr_layers;
-	for (l = 0; l <= k->cfg.nr_layers; l++)
-		mc.width[l] = k->cfg.width[l];
-	mc.weights = k->cfg.wmode;
-	mc.bn = k->cfg.bn;
-	mc.exp_min = k->cfg.qb_emin;
-	mc.exp_max = k->cfg.qb_emax;
-	mc.lr_shift_start = k->cfg.lr_shift_start;
-	mc.lr_shift_end = k->cfg.lr_shift_end;
-	mc.epochs = k->cfg.epochs;
-	mc.batch = k->cfg.batch;
-	mc.seed = k->cfg.seed;
+	fewmul_config_to_create(&k->cfg, &mc);
 	mc.step = step;
 	return kioctl(k, FEWMUL_IOC_MODEL_CREATE, &mc);
 }
@@ -309,7 +287,7 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 {
 	unsigned long req = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_IOC_TRAIN :
 			    FEWMUL_IOC_EVAL;
-	struct fewmul_op_counts lops[FEWMUL_MAX_LAYERS_ABI + 1];
+	struct fewmul_op_counts lops[FEWMUL_MAX_LAYERS + 1];
 	uint32_t B = k->cfg.batch, pos = 0, l;
 
 	while (pos < n) {
@@ -491,7 +469,7 @@ static const char *kernel_path(const struct fewmul_backend *be)
 }
 
 static int kernel_hist(const struct fewmul_backend *be, unsigned int layer,
-		       uint64_t bins[FEWMUL_HIST_BINS])
+		       uint64_t bins[FEWMUL_HIST_NR_BINS])
 {
 	const struct fewmul_kernel *k = kern_of(be);
 	struct fewmul_hist h;

@@ -9,10 +9,10 @@
 #include "internal.h"
 
 static const char *const weights_names[] = {
-	[FEWMUL_WEIGHTS_FULL] = "full",
-	[FEWMUL_WEIGHTS_BINARY] = "binary",
-	[FEWMUL_WEIGHTS_BINARY_STOCH] = "binary-stoch",
-	[FEWMUL_WEIGHTS_TERNARY] = "ternary",
+	[FEWMUL_MODEL_WEIGHTS_FULL] = "full",
+	[FEWMUL_MODEL_WEIGHTS_BINARY] = "binary",
+	[FEWMUL_MODEL_WEIGHTS_BINARY_STOCH] = "binary-stoch",
+	[FEWMUL_MODEL_WEIGHTS_TERNARY] = "ternary",
 };
 
 #define NR_WEIGHTS (sizeof(weights_names) / sizeof(weights_names[0]))

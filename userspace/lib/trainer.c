@@ -19,9 +19,6 @@ struct fewmul_trainer {
 	struct fewmul_backend *be;
 };
 
-_Static_assert(FEWMUL_MAX_LAYERS == FEWMUL_CORE_MAX_LAYERS, "layer limit");
-_Static_assert((int)FEWMUL_WEIGHTS_TERNARY == (int)FEWMUL_WMODE_TERNARY, "modes");
-_Static_assert((int)FEWMUL_BN_SHIFTBASED == (int)FEWMUL_BN_SHIFT, "bn modes");
 
 FEWMUL_API void fewmul_train_config_default(struct fewmul_train_config *cfg)
 {
@@ -32,9 +29,9 @@ FEWMUL_API void fewmul_train_config_default(struct fewmul_train_config *cfg)
 	cfg->width[2] = 1024;
 	cfg->width[3] = 1024;
 	cfg->width[4] = 10;
-	cfg->weights = FEWMUL_WEIGHTS_TERNARY;
+	cfg->weights = FEWMUL_MODEL_WEIGHTS_TERNARY;
 	cfg->qbp = 1;
-	cfg->bn = FEWMUL_BN_SHIFTBASED;
+	cfg->bn = FEWMUL_MODEL_BN_SHIFT;
 	cfg->exp_min = -4;
 	cfg->exp_max = 3;
 	cfg->lr_shift_start = FEWMUL_DEFAULT_LR_START;
@@ -58,7 +55,7 @@ FEWMUL_API int fewmul_parse_arch(const char *s, struct fewmul_train_config *cfg)
 
 		while (*p >= '0' && *p <= '9') {
 			v = v * 10 + (unsigned long)(*p - '0');
-			if (v > FEWMUL_CORE_MAX_WIDTH)
+			if (v > FEWMUL_MAX_WIDTH)
 				return -EINVAL;
 			p++;
 			digits++;
@@ -86,11 +83,11 @@ void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *
 	memset(c, 0, sizeof(*c));
 	c->nr_layers = in->nr_layers;
 	memcpy(c->width, in->width, sizeof(c->width));
-	c->wmode = in->weights;
+	c->weights = in->weights;
 	c->qbp = in->qbp;
 	c->bn = in->bn;
-	c->qb_emin = in->exp_min;
-	c->qb_emax = in->exp_max;
+	c->exp_min = in->exp_min;
+	c->exp_max = in->exp_max;
 	c->lr_shift_start = in->lr_shift_start;
 	c->lr_shift_end = in->lr_shift_end;
 	c->epochs = in->epochs;
