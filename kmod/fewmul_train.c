@@ -148,10 +148,8 @@ static int fewmul_model_config(const struct fewmul_model_create *arg,
 /* Kernel memory a model of cfg takes with nw workers. */
 static u64 fewmul_state_bytes(const struct fewmul_config *cfg, unsigned int nw)
 {
-	struct fewmul_layout lay;
-
-	fewmul_layout(cfg, &lay);
-	return fewmul_scratch_size(cfg) + lay.size + sizeof(struct fewmul_state) +
+	return fewmul_scratch_size(cfg) + fewmul_params_size(cfg) +
+	       sizeof(struct fewmul_state) +
 	       (u64)nw * (sizeof(struct fewmul_worker) +
 			  FEWMUL_LAYER_SLOTS * sizeof(struct fewmul_counters)) +
 	       (u64)cfg->batch * (sizeof(u8 *) + sizeof(u32) + 2);
@@ -223,7 +221,6 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	struct fewmul_model_create arg;
 	struct fewmul_state *st;
 	struct fewmul_config cfg;
-	struct fewmul_layout lay;
 	struct fewmul_buf *arena;
 	u64 bytes;
 	u32 usize;
@@ -243,8 +240,7 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 		return -ENOENT;
 	if (!arena->write)
 		return -EACCES;
-	fewmul_layout(&cfg, &lay);
-	if (arena->length != lay.size)
+	if (arena->length != fewmul_params_size(&cfg))
 		return -EINVAL;
 	bytes = fewmul_state_bytes(&cfg, fewmul_nr_workers());
 	if (bytes > (u64)fewmul_max_scratch_mb << 20)

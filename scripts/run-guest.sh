@@ -28,4 +28,5 @@ out=$(cd "$out" && pwd)
 exec timeout --foreground "${FEWMUL_GUEST_TIMEOUT:-1200}" \
 	vng "${opts[@]}" -r "$img" -m "${FEWMUL_GUEST_MEM:-2G}" \
 	-p "${FEWMUL_GUEST_CPUS:-2}" --rwdir "$out=$out" \
+	--qemu-opts="-cpu max" \
 	--exec "$*" </dev/null

@@ -103,6 +103,15 @@ void fewmul_layout(const struct fewmul_config *cfg, struct fewmul_layout *lay)
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_layout);
 
+u64 fewmul_params_size(const struct fewmul_config *cfg)
+{
+	struct fewmul_layout lay;
+
+	fewmul_layout(cfg, &lay);
+	return lay.size;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_params_size);
+
 static u32 fewmul_max_width(const struct fewmul_config *cfg)
 {
 	u32 l, w = 0;

@@ -113,6 +113,9 @@ struct fewmul_layout {
 
 void fewmul_layout(const struct fewmul_config *cfg, struct fewmul_layout *lay);
 
+/* fewmul_layout()'s size: the arena's length in bytes. */
+u64 fewmul_params_size(const struct fewmul_config *cfg);
+
 /**
  * struct fewmul_counters - operations actually executed
  * @adds: additions and subtractions of data values

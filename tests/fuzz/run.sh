@@ -15,8 +15,12 @@ for f in "$dir"/fuzz_*; do
 	corpus=$dir/corpus-$name
 	mkdir -p "$corpus"
 	[ -d "$top/tests/fuzz/seeds/$name" ] && cp -n "$top/tests/fuzz/seeds/$name"/* "$corpus/" 2>/dev/null
+	# inputs that once crashed a harness: every harness replays them
+	cp -n "$top/tests/fuzz/seeds/regress"/* "$corpus/" 2>/dev/null
 	n=$((n + 1))
+	# crash files go to DIR (build/), never into the source tree
 	out=$("$f" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+		-artifact_prefix="$dir/$name-" \
 		-print_final_stats=1 "$corpus" 2>&1)
 	rc=$?
 	execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$')
