@@ -80,15 +80,29 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 all: module userspace
 
 help:
-	@echo "make            module (for $(KVER)) and userspace"
-	@echo "make deps       install every Debian package needed (root)"
-	@echo "make check      all tests: unit, KUnit and selftests in guests"
-	@echo "make demo       the main job, in a virtme-ng guest"
-	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
-	@echo "make unit       native unit tests only (ASan+UBSan)"
-	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
-	@echo "make bench      engine throughput vs PyTorch float32 (make deps-bench)"
-	@echo "make bench-guest kernel vs cpu backend throughput in one guest"
+	@echo "Main jobs:"
+	@echo "  make              module (for $(KVER)) and userspace"
+	@echo "  make demo         the main job, in a virtme-ng guest"
+	@echo "  make check        all tests: unit, fuzz, checkpatch, KUnit, selftests, guests"
+	@echo "  make deps         install every Debian package needed (root)"
+	@echo "  make install      library, CLI, headers, udev rule, man pages, DKMS"
+	@echo "  make uninstall    remove what make install put in place"
+	@echo "Parts:"
+	@echo "  make module       fewmul.ko against KDIR ($(KDIR))"
+	@echo "  make module-test  fewmul.ko and the KUnit module against TEST_KDIR"
+	@echo "  make userspace    libfewmul (shared, static, .pc) and fewmulctl"
+	@echo "  make test-kernel  build (or reuse) the cached KUnit/KASAN test kernel"
+	@echo "  make unit         native unit tests only (ASan+UBSan)"
+	@echo "  make selftests    the kselftest binaries (KSRC=<kernel tree>)"
+	@echo "  make fuzz         every libFuzzer harness for FUZZ_SECONDS (default 60)"
+	@echo "  make fuzz-build   build the fuzzers without running them"
+	@echo "  make checkpatch   checkpatch.pl --strict over kmod/ and uapi/"
+	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
+	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
+	@echo "  make bench-guest  kernel vs cpu backend throughput in one guest"
+	@echo "  make print-kver   the kernel version make module builds for"
+	@echo "  make print-version the project version"
+	@echo "  make clean        remove $(O)/"
 
 # --- kernel module --------------------------------------------------------
 
@@ -171,43 +185,27 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
 	      $(O)/asan/test_simd_cli $(O)/asan/test_golden
 
-$(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
+# Tests of the core alone, and tests of the library (core included).
+CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd
+LIB_TESTS    := $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer \
+		$(O)/asan/test_modelfile
+
+$(CORE_TESTS): $(O)/asan/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) $(SIMD_ASAN) -lm
 
-$(O)/asan/test_engine: tests/unit/test_engine.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
-	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) $(SIMD_ASAN) -lm
-
-$(O)/asan/test_simd: tests/unit/test_simd.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
-	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) $(SIMD_ASAN) -lm
-
-$(O)/asan/test_lib: tests/unit/test_lib.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
+$(LIB_TESTS): $(O)/asan/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
-
-$(O)/asan/test_idx: tests/unit/test_idx.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
-	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
-
-$(O)/asan/test_trainer: tests/unit/test_trainer.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
-	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
-
-$(O)/asan/test_modelfile: tests/unit/test_modelfile.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
-	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
 
 $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
 		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
 
-$(O)/asan/test_cli $(O)/asan/test_golden: $(O)/asan/test_%: tests/unit/test_%.sh $(O)/asan/fewmulctl
-	install -m 755 $< $@
-
-$(O)/asan/test_simd_cli: tests/unit/test_simd_cli.sh $(O)/asan/fewmulctl
+# Shell tests of the ASan build of fewmulctl.
+$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli: $(O)/asan/%: \
+		tests/unit/%.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
 unit: $(UNIT_TESTS)
@@ -215,13 +213,7 @@ unit: $(UNIT_TESTS)
 
 # kselftest-harness selftests; the harness header comes from the kernel
 # source tree (KSRC: the test kernel tree, or any linux-source-6.1 tree).
-$(O)/selftests/fewmul_test: tests/selftests/fewmul_test.c uapi/linux/fewmul.h
-	@test -n "$(KSRC)" || { echo "KSRC= (a kernel source tree) is required"; exit 1; }
-	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Werror -D_GNU_SOURCE -Iuapi \
-		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
-
-$(O)/selftests/fewmul_train_test: tests/selftests/fewmul_train_test.c uapi/linux/fewmul.h
+$(O)/selftests/%: tests/selftests/%.c uapi/linux/fewmul.h
 	@test -n "$(KSRC)" || { echo "KSRC= (a kernel source tree) is required"; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Werror -D_GNU_SOURCE -Iuapi \
@@ -320,7 +312,7 @@ install: userspace
 	install -m 644 packaging/60-fewmul.rules $(DESTDIR)/usr/lib/udev/rules.d/
 	install -m 644 packaging/fewmul.sysusers $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
 	install -m 644 packaging/completion/fewmulctl $(DESTDIR)/usr/share/bash-completion/completions/
-	install -m 644 tests/bench/torch_mlp.py $(DESTDIR)$(PREFIX)/share/fewmul/
+	install -m 644 userspace/bench/torch_mlp.py $(DESTDIR)$(PREFIX)/share/fewmul/
 	@if [ -z "$(DESTDIR)" ]; then scripts/dkms-install.sh $(VERSION); \
 	 else echo "DESTDIR set: skipping DKMS registration"; fi
 

@@ -64,13 +64,13 @@ static double bench_engine(const struct fewmul_train_config *base,
 	return err ? -1 : (double)n / dt;
 }
 
-/* PyTorch through tests/bench/torch_mlp.py; < 0 when unavailable. */
+/* PyTorch through userspace/bench/torch_mlp.py; < 0 when unavailable. */
 static double bench_torch(const char *arch, unsigned int batch,
 			  unsigned int steps, unsigned int threads, char *what,
 			  size_t len)
 {
 	static const char *const scripts[] = {
-		"tests/bench/torch_mlp.py",
+		"userspace/bench/torch_mlp.py",
 		"/usr/share/fewmul/torch_mlp.py",
 		"/usr/local/share/fewmul/torch_mlp.py",
 	};
