@@ -131,7 +131,8 @@ account_guest() {
 			case $r in
 			timeout) why[$st]="timed out after $t s (step limit $l s)"
 				 stuck=${stuck:-$st}
-				 echo "$label guest: timed out in $st after $t s (step limit $l s)" ;;
+				 echo "$label guest: timed out in $st after $t s" \
+					"(step limit $l s; guest ran $secs s of its $limit s)" ;;
 			notrun) why[$st]=$reason ;;
 			esac
 		done <"$dir/status"
