@@ -276,6 +276,9 @@ guest_run() {
 		"$top/tests/vm/guest.sh $dir $top/$kmod $bin $label $deadline" \
 		>"$dir/console.log" 2>&1 &
 	pid=$!
+	# The guest runs in its own process group (timeout's): Ctrl-C does
+	# not reach it by itself. timeout passes the signal on to qemu.
+	trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 130' INT TERM
 	# A heartbeat every minute: where the guest is.
 	last=$start
 	while kill -0 "$pid" 2>/dev/null; do
@@ -292,6 +295,7 @@ guest_run() {
 	done
 	wait "$pid"
 	rc=$?
+	trap - INT TERM
 	echo "$label guest finished in $(($(date +%s) - start)) s (rc $rc)"
 	account_guest "$label" "$dir" "$rc" "$(($(date +%s) - start))" "$limit" "${tkdir:-}"
 }
