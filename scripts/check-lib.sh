@@ -251,22 +251,24 @@ mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 # left in $res/<label>. Needs $top, $O, $res; $tkdir for KUnit.
 guest_run() {
 	local label=$1 img=$2 kmod=$3 bin=${4:-$top/$O} dir=$res/$1 start rc accel ms f exp limit
-	local pid now last cur since done_steps deadline lf
+	local pid now last cur since done_steps deadline lf why
 	mkdir -p "$dir"
 	say "guest: $label ($img)"
 	accel=$(scripts/run-guest.sh --accel)
 	read -r ms f lf < <(host_factor)
 	exp=$(fewmul_expected "$label" "$f")
 	limit=$((exp * FEWMUL_TIME_SLACK))
-	[ "$limit" -le "$FEWMUL_GUEST_CEILING" ] || limit=$FEWMUL_GUEST_CEILING
-	[ -z "${FEWMUL_GUEST_TIMEOUT:-}" ] || limit=$FEWMUL_GUEST_TIMEOUT
+	why=
+	[ "$limit" -le "$FEWMUL_GUEST_CEILING" ] ||
+		{ limit=$FEWMUL_GUEST_CEILING; why="(FEWMUL_GUEST_CEILING)"; }
+	[ -z "${FEWMUL_GUEST_TIMEOUT:-}" ] || { limit=$FEWMUL_GUEST_TIMEOUT; why="(FEWMUL_GUEST_TIMEOUT)"; }
 	if [ "$accel" = kvm ]; then
 		echo "$label guest: KVM; limit $(mins "$limit") (TCG estimate $(mins "$exp"))"
 	else
 		echo "$label guest: TCG (${accel#tcg: }), expected about $(mins "$exp")" \
 			"(slowdown $f% of the idle reference: calibration $ms ms," \
 			"load $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs: $lf%), limit $(mins "$limit")" \
-			"${FEWMUL_GUEST_TIMEOUT:+(FEWMUL_GUEST_TIMEOUT)}"
+			"$why"
 	fi
 	start=$(date +%s)
 	# The guest stops starting steps in time to write its kernel log
