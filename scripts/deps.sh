@@ -19,6 +19,7 @@ PKGS=(
 	libnl-3-dev libnl-genl-3-dev zlib1g-dev libcairo2-dev
 	clang llvm libclang-rt-14-dev binutils dkms udev
 	dataset-fashion-mnist
+	stress-ng
 )
 
 missing=()

@@ -4,28 +4,43 @@
 # Boot a kernel image in a virtme-ng guest with the host filesystem shared
 # read-only, OUT shared read-write, and run a command in it.
 # usage: run-guest.sh IMAGE OUT COMMAND...
+#        run-guest.sh --accel     prints "kvm" or "tcg: <why not KVM>"
 # KVM is used when it works (FEWMUL_KVM=0/1 overrides the detection);
 # otherwise TCG (about 10-30x slower).
+# The guest is killed after FEWMUL_GUEST_TIMEOUT seconds (default 1200;
+# make check derives its own limit and passes it here), exit status 124.
 set -euo pipefail
+
+accel() {
+	case "${FEWMUL_KVM:-auto}" in
+	0) echo "tcg: FEWMUL_KVM=0"; return ;;
+	1) echo kvm; return ;;
+	esac
+	if [ ! -w /dev/kvm ]; then
+		echo "tcg: /dev/kvm missing or not writable"
+	elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+		echo "tcg: the CPU offers no VMX/SVM"
+	else
+		echo kvm
+	fi
+}
+
+if [ "${1:-}" = --accel ]; then
+	accel
+	exit 0
+fi
+
 img=$1 out=$2
 shift 2
 
-kvm_works() {
-	[ -w /dev/kvm ] || return 1
-	grep -qwE 'vmx|svm' /proc/cpuinfo || return 1
-	return 0
-}
-
 opts=()
-case "${FEWMUL_KVM:-auto}" in
-0) opts+=(--disable-kvm) ;;
-1) ;;
-*) kvm_works || opts+=(--disable-kvm) ;;
-esac
+[ "$(accel)" = kvm ] || opts+=(--disable-kvm)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-exec timeout --foreground "${FEWMUL_GUEST_TIMEOUT:-1200}" \
+# Not --foreground: the signal must reach vng's children (qemu) too, or a
+# killed guest would keep running and writing into OUT.
+exec timeout -k 30 "${FEWMUL_GUEST_TIMEOUT:-1200}" \
 	vng "${opts[@]}" -r "$img" -m "${FEWMUL_GUEST_MEM:-2G}" \
 	-p "${FEWMUL_GUEST_CPUS:-2}" --rwdir "$out=$out" \
 	--qemu-opts="-cpu max" \
