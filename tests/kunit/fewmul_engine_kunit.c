@@ -10,9 +10,10 @@
 
 #include "../core_engine_cases.h"
 #include "fewmul_internal.h"
+#include "fewmul_kunit.h"
 
-static struct fewmul_model *fewmul_kunit_model(struct kunit *test,
-					       const struct fewmul_config *cfg)
+struct fewmul_model *fewmul_kunit_model(struct kunit *test,
+					const struct fewmul_config *cfg)
 {
 	struct fewmul_model *m;
 	struct fewmul_layout lay;

@@ -12,6 +12,7 @@
 
 #include "../core_simd_cases.h"
 #include "../core_engine_cases.h"
+#include "fewmul_kunit.h"
 
 static struct kunit *fewmul_simd_cur_test;
 
@@ -111,25 +112,6 @@ static void fewmul_simd_avx2_test(struct kunit *test)
 #endif
 }
 
-static struct fewmul_model *fewmul_simd_model(struct kunit *test,
-					      const struct fewmul_config *cfg)
-{
-	struct fewmul_model *m;
-	struct fewmul_layout lay;
-	void *arena, *scratch;
-
-	fewmul_layout(cfg, &lay);
-	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
-	arena = kunit_kzalloc(test, lay.size, GFP_KERNEL);
-	scratch = kunit_kzalloc(test, fewmul_scratch_size(cfg), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, arena);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, scratch);
-	KUNIT_ASSERT_EQ(test, fewmul_config_check(cfg), 0);
-	fewmul_model_bind(m, cfg, arena, scratch);
-	fewmul_model_init_params(m);
-	return m;
-}
 
 /*
  * Training with the selected vector kernels and with the scalar engine:
@@ -147,8 +129,8 @@ static void fewmul_simd_train_test(struct kunit *test)
 	cfg.width[1] = 77;
 	cfg.width[2] = 130;
 	cfg.batch = 29;
-	a = fewmul_simd_model(test, &cfg);
-	b = fewmul_simd_model(test, &cfg);
+	a = fewmul_kunit_model(test, &cfg);
+	b = fewmul_kunit_model(test, &cfg);
 	KUNIT_ASSERT_EQ(test, fewmul_simd_select("off"), 0);
 	fewmul_train_split(a, 5, 1, 0, &oa);
 	ea = fewmul_eval_synth(a, 5000, 29 * 4);
