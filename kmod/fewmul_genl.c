@@ -61,7 +61,7 @@ static bool fewmul_ctx_visible(const struct fewmul_ctx *ctx,
 	struct sock *sk = NETLINK_CB(req).sk;
 
 	return netlink_capable(req, CAP_SYS_ADMIN) ||
-	       uid_eq(ctx->owner_uid, sock_i_uid(sk));
+	       uid_eq(ctx->owner_uid, fewmul_sk_uid(sk));
 }
 
 static int fewmul_put_u64(struct sk_buff *msg, int attr, u64 v)
@@ -255,7 +255,7 @@ void fewmul_genl_progress(struct fewmul_ctx *ctx)
 	}
 	genlmsg_end(msg, hdr);
 	rcu_read_lock();
-	genlmsg_multicast_allns(&fewmul_genl_family, msg, 0, 0);
+	fewmul_genlmsg_multicast_allns(&fewmul_genl_family, msg, 0, 0);
 	rcu_read_unlock();
 }
 

@@ -18,6 +18,8 @@
 #include <linux/math64.h>
 #include <linux/string.h>
 
+#include "fewmul_compat.h"
+
 /* Signed 64-by-32 division, truncating toward zero. */
 static inline s64 fewmul_div_s64(s64 a, s32 b)
 {
@@ -29,7 +31,7 @@ static inline s64 fewmul_div_s64(s64 a, s32 b)
  * the core's API is exported (to the FEWMUL namespace only) in that case.
  */
 #if IS_ENABLED(CONFIG_KUNIT)
-#define EXPORT_SYMBOL_FEWMUL_CORE(sym) EXPORT_SYMBOL_NS_GPL(sym, FEWMUL)
+#define EXPORT_SYMBOL_FEWMUL_CORE(sym) EXPORT_SYMBOL_NS_GPL(sym, FEWMUL_NS)
 #else
 #define EXPORT_SYMBOL_FEWMUL_CORE(sym)
 #endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fewmul compat: every kernel API that differs between Linux 6.1, the
+ * oldest kernel fewmul supports, and current mainline, in one place.
+ *
+ * kmod/fewmul_compat.mk looks at the kernel's own headers at build time
+ * (stable kernels backport API changes, so the version number does not
+ * tell) and passes what it finds as FEWMUL_HAVE_* flags; it also refuses
+ * kernels older than 6.1 with one message. Documentation/packaging.rst
+ * has the table of kernels built and tested.
+ *
+ * Removed in 6.12 and not needed here: no_llseek. A file opened with
+ * nonseekable_open() and no .llseek already fails lseek() with -ESPIPE.
+ */
+#ifndef _FEWMUL_COMPAT_H
+#define _FEWMUL_COMPAT_H
+
+/*
+ * Symbol namespaces are string literals from 6.13 on; before, a bare
+ * identifier that the macros stringify. FEWMUL_NS serves both
+ * EXPORT_SYMBOL_NS_GPL() and MODULE_IMPORT_NS().
+ */
+#ifdef FEWMUL_HAVE_NS_STRING
+#define FEWMUL_NS "FEWMUL"
+#else
+#define FEWMUL_NS FEWMUL
+#endif
+
+/*
+ * The owner of a socket: sk_uid() (a READ_ONCE of sk->sk_uid) replaced
+ * sock_i_uid() (the same field under sk_callback_lock) in mainline.
+ */
+#ifdef FEWMUL_HAVE_SK_UID
+#define fewmul_sk_uid(sk)	sk_uid(sk)
+#else
+#define fewmul_sk_uid(sk)	sock_i_uid(sk)
+#endif
+
+/*
+ * genlmsg_multicast_allns() lost its gfp_t in 6.12 (and in stable, e.g.
+ * 6.1.115) when it started to require the caller's rcu_read_lock(). The
+ * callers hold that lock either way, so the older form gets GFP_ATOMIC.
+ */
+#ifdef FEWMUL_HAVE_GENL_ALLNS_GFP
+#define fewmul_genlmsg_multicast_allns(family, skb, portid, group) \
+	genlmsg_multicast_allns(family, skb, portid, group, GFP_ATOMIC)
+#else
+#define fewmul_genlmsg_multicast_allns(family, skb, portid, group) \
+	genlmsg_multicast_allns(family, skb, portid, group)
+#endif
+
+#endif /* _FEWMUL_COMPAT_H */
