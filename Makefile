@@ -56,10 +56,10 @@ LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 CTL_OBJS     := $(CTL_SRCS:%.c=$(O)/obj/%.o)
 
 SONAME       := libfewmul.so.0
-KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
+KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module userspace deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat userspace deps deps-bench bench test-kernel check \
 	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
 .DEFAULT_GOAL := all
 
@@ -73,6 +73,7 @@ help:
 	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
 	@echo "make unit       native unit tests only (ASan+UBSan)"
 	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
+	@echo "make compat     the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
 	@echo "make bench      engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "make bench-guest kernel vs cpu backend throughput in one guest"
 
@@ -98,6 +99,14 @@ $(O)/kmod-stock/fewmul.ko: $(KMOD_SRCS)
 # Module and KUnit module for the test kernel (TEST_KDIR from check.sh).
 module-test:
 	$(call kmod_build,test,$(TEST_KDIR))
+
+# The module against every supported kernel (scripts/compat-build.sh), and
+# the one build it runs per kernel: build/kmod-compat-<COMPAT_NAME>/.
+compat:
+	@scripts/compat-build.sh
+
+module-compat:
+	$(call kmod_build,compat-$(COMPAT_NAME),$(COMPAT_KDIR))
 
 # --- userspace ------------------------------------------------------------
 
