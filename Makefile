@@ -59,7 +59,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module compat module-compat userspace deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
 	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
 .DEFAULT_GOAL := all
 
@@ -71,6 +71,7 @@ help:
 	@echo "make check      all tests: unit, KUnit and selftests in guests"
 	@echo "make demo       the main job, in a virtme-ng guest"
 	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
+	@echo "make deb        Debian packages in $(O)/deb (fewmul-dkms, libfewmul0, -dev, fewmulctl)"
 	@echo "make unit       native unit tests only (ASan+UBSan)"
 	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
 	@echo "make compat     the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
@@ -129,7 +130,7 @@ $(O)/lib/libfewmul.so: $(LIB_PIC_OBJS) userspace/lib/libfewmul.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,$(SONAME) \
 		-Wl,--version-script=userspace/lib/libfewmul.map \
-		-o $@.$(VERSION) $(LIB_PIC_OBJS) $(NL_LIBS)
+		-o $@.$(VERSION) $(LIB_PIC_OBJS) $(NL_LIBS) $(LDFLAGS)
 	ln -sf libfewmul.so.$(VERSION) $(O)/lib/$(SONAME)
 	ln -sf $(SONAME) $@
 
@@ -147,7 +148,7 @@ $(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS)
 
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
-	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS)
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(LDFLAGS)
 
 # --- tests ----------------------------------------------------------------
 
@@ -271,6 +272,10 @@ test-kernel:
 
 checkpatch:
 	@scripts/checkpatch.sh
+
+# Debian packages (debian/) into build/deb/, then lintian over them.
+deb:
+	@scripts/deb-build.sh
 
 # --- install --------------------------------------------------------------
 
