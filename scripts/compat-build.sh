@@ -39,14 +39,11 @@ newest_dir() {	# newest_dir <glob>: the newest /lib/modules/<glob>/build
 prepare_newest() {
 	local tarball ver pkgver key tree start
 	tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
-	[ -n "$tarball" ] || { echo "no /usr/src/linux-source-*.tar.xz" >&2; return 2; }
+	[ -n "$tarball" ] || return 2
 	ver=${tarball##*/linux-source-}
 	ver=${ver%.tar.xz}
 	# Only worth a tree of its own when newer than the packaged headers.
-	if [ "$(printf '%s\n' "$ver" 6.12 | sort -V | tail -1)" = 6.12 ]; then
-		echo "newest linux-source is $ver, not newer than 6.12" >&2
-		return 2
-	fi
+	[ "$(printf '%s\n' "$ver" 6.12 | sort -V | tail -1)" != 6.12 ] || return 2
 	pkgver=$(dpkg-query -W -f='${Version}' "linux-source-$ver" 2>/dev/null || stat -c %Y "$tarball")
 	key=$( { echo "$pkgver"; gcc --version | head -1; echo kunit; } | sha256sum | cut -c1-12)
 	tree=$cache/compat-$ver-$key
