@@ -36,10 +36,23 @@ US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
 
-CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c
+CORE_SRCS    := kmod/core/fewmul_rng.c kmod/core/fewmul_engine.c kmod/core/fewmul_fast.c \
+		kmod/core/fewmul_step.c kmod/core/fewmul_simd.c
+# Vector kernels: compiled for their instruction set, one object each, and
+# linked wherever the core is (fewmul_simd.c refers to their tables).
+ARCH         := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+SIMD_SRCS    := kmod/core/fewmul_avx2.c
+SIMD_FLAGS   := -mavx2 -O3
+US_CFLAGS    += -DFEWMUL_HAVE_AVX2
+endif
+SIMD_OBJS    := $(SIMD_SRCS:%.c=$(O)/simd/%.o)
+SIMD_PIC     := $(SIMD_SRCS:%.c=$(O)/simd-pic/%.o)
+SIMD_ASAN    := $(SIMD_SRCS:%.c=$(O)/simd-asan/%.o)
 LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c \
 		userspace/lib/cpu.c userspace/lib/kernel.c userspace/lib/trainer.c \
-		userspace/lib/modelfile.c \
+		userspace/lib/modelfile.c userspace/lib/outfile.c userspace/lib/names.c \
+		userspace/lib/simd.c \
 		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
@@ -47,12 +60,13 @@ CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
-		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c
+		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
+		userspace/fewmulctl/output.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
-LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
-LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o)
+LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o) $(SIMD_PIC)
+LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(SIMD_OBJS)
 CTL_OBJS     := $(CTL_SRCS:%.c=$(O)/obj/%.o)
 
 SONAME       := libfewmul.so.0
@@ -126,6 +140,18 @@ $(O)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -fvisibility=hidden -c -o $@ $<
 
+$(O)/simd/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SIMD_FLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(O)/simd-pic/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SIMD_FLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(O)/simd-asan/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SIMD_FLAGS) $(SAN_FLAGS) -c -o $@ $<
+
 $(O)/lib/libfewmul.so: $(LIB_PIC_OBJS) userspace/lib/libfewmul.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,$(SONAME) \
@@ -152,38 +178,46 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
+	      $(O)/asan/test_simd_cli $(O)/asan/test_golden
 
-$(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
+$(O)/asan/test_core: tests/unit/test_core.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) -lm
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) $(SIMD_ASAN) -lm
 
-$(O)/asan/test_engine: tests/unit/test_engine.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h
+$(O)/asan/test_engine: tests/unit/test_engine.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) -lm
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) $(SIMD_ASAN) -lm
 
-$(O)/asan/test_lib: tests/unit/test_lib.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+$(O)/asan/test_simd: tests/unit/test_simd.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) $(SIMD_ASAN) -lm
 
-$(O)/asan/test_idx: tests/unit/test_idx.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+$(O)/asan/test_lib: tests/unit/test_lib.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
 
-$(O)/asan/test_trainer: tests/unit/test_trainer.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+$(O)/asan/test_idx: tests/unit/test_idx.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
 
-$(O)/asan/test_modelfile: tests/unit/test_modelfile.c $(LIB_SRCS) $(HDRS) tests/unit/*.h
+$(O)/asan/test_trainer: tests/unit/test_trainer.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(NL_LIBS)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
 
-$(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS)
+$(O)/asan/test_modelfile: tests/unit/test_modelfile.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
+
+$(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
-		$(NL_LIBS) $(CAIRO_LIBS)
+		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
 
-$(O)/asan/test_cli: tests/unit/test_cli.sh $(O)/asan/fewmulctl
+$(O)/asan/test_cli $(O)/asan/test_golden: $(O)/asan/test_%: tests/unit/test_%.sh $(O)/asan/fewmulctl
+	install -m 755 $< $@
+
+$(O)/asan/test_simd_cli: tests/unit/test_simd_cli.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
 unit: $(UNIT_TESTS)
@@ -226,6 +260,7 @@ $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c 
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
 		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
+		userspace/fewmulctl/output.c \
 		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)

@@ -19,11 +19,6 @@
 
 #define FEWMUL_VERSION		"0.1.0"
 
-/* Hard limits, reported through FEWMUL_IOC_INFO and genetlink. */
-#define FEWMUL_MAX_LAYERS	16
-#define FEWMUL_MAX_WIDTH	4096
-#define FEWMUL_MAX_BATCH	4096
-
 /* Largest argument struct accepted from userspace, whatever its version. */
 #define FEWMUL_MAX_ARG_SIZE	PAGE_SIZE
 
@@ -58,7 +53,7 @@ struct fewmul_state;
  * @has_model: a model exists
  * @busy: a train or eval call runs
  * @nr_layers: the model's layers
- * @wmode: the model's weight mode
+ * @weights: the model's weight mode
  * @qbp: quantized backprop on
  * @epoch: epoch of the last train call
  * @step: minibatches trained (including a resumed model's start)
@@ -76,7 +71,7 @@ struct fewmul_totals {
 	bool has_model;
 	bool busy;
 	u32 nr_layers;
-	u32 wmode;
+	u32 weights;
 	u32 qbp;
 	u32 epoch;
 	u64 step;
@@ -117,10 +112,16 @@ struct fewmul_ctx {
 	struct fewmul_state *state;
 	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
 	struct fewmul_totals totals;
-	struct fewmul_counters layer_ops[FEWMUL_CORE_MAX_LAYERS + 1];
-	u64 hist[FEWMUL_CORE_MAX_LAYERS + 1][FEWMUL_HIST_BINS];
+	struct fewmul_counters layer_ops[FEWMUL_MAX_LAYERS + 1];
+	u64 hist[FEWMUL_MAX_LAYERS + 1][FEWMUL_HIST_NR_BINS];
 };
 
+/*
+ * Who calls whom: main.c -> {ctx, buf, train, genl}; train.c -> {ctx,
+ * buf, genl}; buf.c -> ctx; genl.c -> ctx; ctx.c -> nothing.
+ */
+
+/* fewmul_ctx.c: contexts, limits, published totals */
 /* All open contexts, in id order; the lock also keeps them alive. */
 extern struct list_head fewmul_ctx_list;
 extern struct mutex fewmul_ctx_list_lock;
@@ -129,27 +130,36 @@ extern unsigned int fewmul_max_scratch_mb;
 unsigned int fewmul_nr_workers(void);
 void fewmul_fill_info(struct fewmul_info *info);
 unsigned int fewmul_nr_contexts(void);
+struct fewmul_ctx *fewmul_ctx_new(void);
+void fewmul_ctx_unlist(struct fewmul_ctx *ctx);
+void fewmul_ctx_destroy(struct fewmul_ctx *ctx);
+int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
+		    void __user *uarg, u32 *usize);
+void fewmul_totals_reset(struct fewmul_ctx *ctx, const struct fewmul_config *cfg,
+			 u64 step);
+void fewmul_totals_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
+			u32 epoch, bool train);
+void fewmul_totals_publish(struct fewmul_ctx *ctx, const struct fewmul_model *m,
+			   const struct fewmul_step_result *res, bool train,
+			   u32 nb, u64 done);
+int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
+		     struct fewmul_counters *ops, u64 *bins);
+int fewmul_ioctl_info(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg);
 
-/* fewmul_buf.c */
+/* fewmul_buf.c: pinned user buffers */
 int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg);
 int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg);
 struct fewmul_buf *fewmul_buf_get(struct fewmul_ctx *ctx, u32 handle);
 void fewmul_bufs_release(struct fewmul_ctx *ctx);
 
-/* fewmul_train.c */
+/* fewmul_train.c: models, training and evaluation */
 int fewmul_train_init(void);
 void fewmul_train_exit(void);
 int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg);
 int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train);
-int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg);
-int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg);
-int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
-		     struct fewmul_counters *ops, u64 *bins);
 void fewmul_state_release(struct fewmul_ctx *ctx);
-
-/* fewmul_main.c */
-int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
-		    void __user *uarg, u32 *usize);
 
 /* fewmul_genl.c */
 int fewmul_genl_init(void);

@@ -15,6 +15,9 @@
 
 static struct genl_family fewmul_genl_family;
 
+/* Index of the "events" group in fewmul_genl_mcgrps[]. */
+#define FEWMUL_GENL_MCGRP_EVENTS_ID	0
+
 static int fewmul_genl_get_info(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fewmul_info fi = {};
@@ -85,7 +88,7 @@ static int fewmul_fill_ctx(struct sk_buff *msg, struct fewmul_ctx *ctx)
 	    nla_put_u8(msg, FEWMUL_A_CTX_HAS_MODEL, t.has_model) ||
 	    nla_put_u8(msg, FEWMUL_A_CTX_BUSY, t.busy) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_NR_LAYERS, t.nr_layers) ||
-	    nla_put_u32(msg, FEWMUL_A_CTX_WEIGHTS, t.wmode) ||
+	    nla_put_u32(msg, FEWMUL_A_CTX_WEIGHTS, t.weights) ||
 	    nla_put_u8(msg, FEWMUL_A_CTX_QBP, t.qbp) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_EPOCH, t.epoch) ||
 	    fewmul_put_u64(msg, FEWMUL_A_CTX_STEP, t.step) ||
@@ -126,7 +129,7 @@ static int fewmul_fill_hist(struct sk_buff *msg, struct fewmul_ctx *ctx,
 			    u32 layer, struct genl_info *info)
 {
 	struct fewmul_counters ops;
-	u64 bins[FEWMUL_HIST_BINS];
+	u64 bins[FEWMUL_HIST_NR_BINS];
 	int ret;
 
 	ret = fewmul_hist_read(ctx, layer, &ops, bins);
@@ -236,14 +239,18 @@ static int fewmul_genl_dump_stats(struct sk_buff *skb,
  * fewmul_genl_progress() - multicast a %FEWMUL_CMD_PROGRESS event
  * @ctx: the training context (its totals are sent)
  *
- * Best effort, to listeners in every network namespace (contexts belong
- * to no namespace); a failure to allocate or deliver only loses the event.
+ * Best effort, to listeners of the "events" group in the initial network
+ * namespace; nothing is built when there are none. A failure to allocate
+ * or deliver only loses the event.
  */
 void fewmul_genl_progress(struct fewmul_ctx *ctx)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
+	if (!genl_has_listeners(&fewmul_genl_family, &init_net,
+				FEWMUL_GENL_MCGRP_EVENTS_ID))
+		return;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
@@ -254,9 +261,8 @@ void fewmul_genl_progress(struct fewmul_ctx *ctx)
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	rcu_read_lock();
-	fewmul_genlmsg_multicast_allns(&fewmul_genl_family, msg, 0, 0);
-	rcu_read_unlock();
+	genlmsg_multicast(&fewmul_genl_family, msg, 0,
+			  FEWMUL_GENL_MCGRP_EVENTS_ID, GFP_KERNEL);
 }
 
 static const struct nla_policy fewmul_ctx_id_policy[FEWMUL_A_CTX_ID + 1] = {
@@ -265,7 +271,7 @@ static const struct nla_policy fewmul_ctx_id_policy[FEWMUL_A_CTX_ID + 1] = {
 
 static const struct nla_policy fewmul_hist_policy[FEWMUL_A_CTX_LAYER + 1] = {
 	[FEWMUL_A_CTX_ID]	= { .type = NLA_U64 },
-	[FEWMUL_A_CTX_LAYER]	= NLA_POLICY_MAX(NLA_U32, FEWMUL_CORE_MAX_LAYERS),
+	[FEWMUL_A_CTX_LAYER]	= NLA_POLICY_MAX(NLA_U32, FEWMUL_MAX_LAYERS),
 };
 
 /* Ops without a policy take no attributes (resv_start_op 0). */
@@ -290,7 +296,7 @@ static const struct genl_ops fewmul_genl_ops[] = {
 };
 
 static const struct genl_multicast_group fewmul_genl_mcgrps[] = {
-	{ .name = FEWMUL_GENL_MCGRP_EVENTS },
+	[FEWMUL_GENL_MCGRP_EVENTS_ID] = { .name = FEWMUL_GENL_MCGRP_EVENTS },
 };
 
 static struct genl_family fewmul_genl_family __ro_after_init = {

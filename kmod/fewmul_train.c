@@ -13,13 +13,14 @@
  * after any call, and nothing the user writes there meanwhile reaches the
  * engine.
  *
- * A train or eval call runs minibatch after minibatch. Each minibatch is
- * a plan of phases (fewmul_step_plan()); every phase is split into
- * nr_workers contiguous item ranges, the same rule as the userspace cpu
- * backend. The calling thread runs range 0 and work items on an unbound
- * workqueue run the others; all meet before the next phase. The engine's
- * result does not depend on the split, so the parameters are bit-identical
- * to the cpu backend's for the same seed and inputs, for any worker count.
+ * A train or eval call runs minibatch after minibatch, each one
+ * fewmul_batch_step() of the core, exactly as the userspace cpu backend
+ * does. This file supplies the step's workers (struct fewmul_exec): every
+ * phase is split into nr_workers ranges by the core's rule; the calling
+ * thread runs range 0 and work items on an unbound workqueue run the
+ * others; all meet before the next phase. The engine's result does not
+ * depend on the split, so the parameters are bit-identical to the cpu
+ * backend's for the same seed and inputs, for any worker count.
  */
 #include <linux/completion.h>
 #include <linux/sched.h>
@@ -32,15 +33,8 @@
 
 #define FEWMUL_MODEL_SIZE_VER1	offsetofend(struct fewmul_model_create, scratch_bytes)
 #define FEWMUL_RUN_SIZE_VER1	offsetofend(struct fewmul_run, muls)
-#define FEWMUL_STATS_SIZE_VER1	offsetofend(struct fewmul_stats, muls)
-#define FEWMUL_HIST_SIZE_VER1	offsetofend(struct fewmul_hist, bins)
 
 #define FEWMUL_MAX_INDICES	BIT(24)
-
-/* Items a worker runs between two cond_resched() calls, at most. */
-#define FEWMUL_CHUNKS		16
-
-#define FEWMUL_LAYER_SLOTS	(FEWMUL_CORE_MAX_LAYERS + 1)
 
 static struct workqueue_struct *fewmul_wq;
 
@@ -53,16 +47,17 @@ struct fewmul_worker {
 /**
  * struct fewmul_state - a model and everything a run needs
  * @m: the engine's model (bound to @params and @scratch)
+ * @ex: how the core's step reaches the workers
  * @arena: the arena buffer (its @users count holds it)
  * @params: the kernel's copy of the parameters, vmalloc
  * @scratch: engine scratch, fewmul_scratch_size() bytes, vmalloc
  * @bytes: kernel memory accounted to this model
- * @nr_workers: ranges each phase is split into
  * @workers: work items of workers 1..nr_workers-1
- * @ops: per worker and layer counters, [nr_workers][FEWMUL_LAYER_SLOTS]
- * @phase: the phase being run
+ * @phase: index of the phase being run in @m's plan
  * @pending: workers that have not finished @phase
  * @phase_done: completed by the last worker to finish @phase
+ * @res: the outcome of the last step
+ * @call_ops: this call's counters per layer, [FEWMUL_LAYER_SLOTS]
  * @ptr: image pointers of the current minibatch, [batch]
  * @idx: dataset indices of the current minibatch, [batch]
  * @lab: labels of the current minibatch (a kernel copy), [batch]
@@ -70,78 +65,53 @@ struct fewmul_worker {
  */
 struct fewmul_state {
 	struct fewmul_model m;
+	struct fewmul_exec ex;
 	struct fewmul_buf *arena;
 	void *params;
 	void *scratch;
 	u64 bytes;
-	unsigned int nr_workers;
 	struct fewmul_worker *workers;
-	struct fewmul_counters *ops;
-	const struct fewmul_phase *phase;
+	u32 phase;
 	atomic_t pending;
 	struct completion phase_done;
+	struct fewmul_step_result res;
+	struct fewmul_op_counts call_ops[FEWMUL_LAYER_SLOTS];
 	const u8 **ptr;
 	u32 *idx;
 	u8 *lab;
 	u8 *pred;
 };
 
-/* Run range w of nw of the current phase, yielding between chunks. */
-static void fewmul_run_range(struct fewmul_state *st, unsigned int w,
-			     unsigned int nw)
-{
-	const struct fewmul_phase *ph = st->phase;
-	u32 begin = (u32)((u64)ph->count * w / nw);
-	u32 end = (u32)((u64)ph->count * (w + 1) / nw);
-	u32 chunk = max_t(u32, 1, DIV_ROUND_UP(end - begin, FEWMUL_CHUNKS));
-	struct fewmul_counters *ops =
-		&st->ops[w * FEWMUL_LAYER_SLOTS + ph->layer];
-	u32 b;
-
-	for (b = begin; b < end; b += chunk) {
-		fewmul_phase_run(&st->m, ph, b, min(end, b + chunk), ops);
-		cond_resched();
-	}
-}
-
 static void fewmul_worker_fn(struct work_struct *work)
 {
 	struct fewmul_worker *wk = container_of(work, struct fewmul_worker, work);
 	struct fewmul_state *st = wk->st;
 
-	fewmul_run_range(st, wk->idx, st->nr_workers);
+	fewmul_phase_share(&st->m, st->phase, wk->idx, st->ex.nr_workers,
+			   fewmul_exec_ops(&st->ex, wk->idx));
 	if (atomic_dec_and_test(&st->pending))
 		complete(&st->phase_done);
 }
 
-/* Run a whole plan over the workers; adds the counters to lops[]. */
-static int fewmul_run_plan(struct fewmul_state *st, int kind,
-			   struct fewmul_counters *lops)
+/* struct fewmul_exec.run: every phase over the workers, in order. */
+static void fewmul_exec_run(struct fewmul_exec *ex, struct fewmul_model *m)
 {
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
-	unsigned int w;
-	int nph, p;
+	struct fewmul_state *st = container_of(ex, struct fewmul_state, ex);
+	u32 nw = ex->nr_workers, p, w;
 
-	nph = fewmul_step_plan(&st->m, kind, ph, FEWMUL_MAX_PHASES);
-	if (nph < 0)
-		return nph;
-	memset(st->ops, 0, sizeof(*st->ops) * st->nr_workers * FEWMUL_LAYER_SLOTS);
-	for (p = 0; p < nph; p++) {
-		st->phase = &ph[p];
-		if (st->nr_workers > 1 && ph[p].count > 1) {
-			atomic_set(&st->pending, st->nr_workers - 1);
+	for (p = 0; p < m->nr_phases; p++) {
+		st->phase = p;
+		if (nw > 1 && m->plan[p].count > 1) {
+			atomic_set(&st->pending, nw - 1);
 			reinit_completion(&st->phase_done);
-			for (w = 1; w < st->nr_workers; w++)
+			for (w = 1; w < nw; w++)
 				queue_work(fewmul_wq, &st->workers[w].work);
-			fewmul_run_range(st, 0, st->nr_workers);
+			fewmul_phase_share(m, p, 0, nw, fewmul_exec_ops(ex, 0));
 			wait_for_completion(&st->phase_done);
 		} else {
-			fewmul_run_range(st, 0, 1);
+			fewmul_phase_share(m, p, 0, 1, fewmul_exec_ops(ex, 0));
 		}
 	}
-	fewmul_plan_done(&st->m, kind);
-	fewmul_counters_gather(lops, st->ops, st->nr_workers);
-	return 0;
 }
 
 static void fewmul_state_free(struct fewmul_state *st)
@@ -154,7 +124,7 @@ static void fewmul_state_free(struct fewmul_state *st)
 	kfree(st->idx);
 	kfree(st->lab);
 	kfree(st->pred);
-	kfree(st->ops);
+	kfree(st->ex.ops);
 	kfree(st->workers);
 	vfree(st->scratch);
 	vfree(st->params);
@@ -167,30 +137,11 @@ void fewmul_state_release(struct fewmul_ctx *ctx)
 	ctx->state = NULL;
 }
 
+/* The one check of an untrusted configuration on this entry point. */
 static int fewmul_model_config(const struct fewmul_model_create *arg,
 			       struct fewmul_config *cfg)
 {
-	BUILD_BUG_ON(FEWMUL_MAX_LAYERS_ABI != FEWMUL_CORE_MAX_LAYERS);
-	BUILD_BUG_ON(FEWMUL_MODEL_WEIGHTS_TERNARY != FEWMUL_WMODE_TERNARY);
-	BUILD_BUG_ON(FEWMUL_MODEL_BN_SHIFT != (int)FEWMUL_BN_SHIFT);
-	BUILD_BUG_ON(FEWMUL_HIST_NR_BINS != FEWMUL_HIST_BINS);
-	BUILD_BUG_ON(FEWMUL_HIST_MIN_EXP != FEWMUL_HIST_MIN);
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->nr_layers = arg->nr_layers;
-	if (cfg->nr_layers < 1 || cfg->nr_layers > FEWMUL_CORE_MAX_LAYERS)
-		return -EINVAL;
-	memcpy(cfg->width, arg->width, sizeof(cfg->width));
-	cfg->wmode = arg->weights;
-	cfg->qbp = !!(arg->flags & FEWMUL_MODEL_QBP);
-	cfg->bn = arg->bn;
-	cfg->qb_emin = arg->exp_min;
-	cfg->qb_emax = arg->exp_max;
-	cfg->lr_shift_start = arg->lr_shift_start;
-	cfg->lr_shift_end = arg->lr_shift_end;
-	cfg->epochs = arg->epochs;
-	cfg->batch = arg->batch;
-	cfg->seed = arg->seed;
+	fewmul_config_from_create(cfg, arg);
 	return fewmul_config_check(cfg);
 }
 
@@ -219,19 +170,20 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 	if (!st)
 		return -ENOMEM;
 	st->bytes = bytes;
-	st->nr_workers = nw;
+	st->ex.nr_workers = nw;
+	st->ex.run = fewmul_exec_run;
 	init_completion(&st->phase_done);
 	st->scratch = __vmalloc(ss, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 				 __GFP_NOWARN);
 	st->params = __vmalloc(arena->length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	st->workers = kcalloc(nw, sizeof(*st->workers), GFP_KERNEL_ACCOUNT);
-	st->ops = kcalloc(nw * FEWMUL_LAYER_SLOTS, sizeof(*st->ops),
-			  GFP_KERNEL_ACCOUNT);
+	st->ex.ops = kcalloc(nw * FEWMUL_LAYER_SLOTS, sizeof(*st->ex.ops),
+			     GFP_KERNEL_ACCOUNT);
 	st->ptr = kcalloc(cfg->batch, sizeof(*st->ptr), GFP_KERNEL_ACCOUNT);
 	st->idx = kcalloc(cfg->batch, sizeof(*st->idx), GFP_KERNEL_ACCOUNT);
 	st->lab = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
 	st->pred = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
-	if (!st->scratch || !st->params || !st->workers || !st->ops ||
+	if (!st->scratch || !st->params || !st->workers || !st->ex.ops ||
 	    !st->ptr || !st->idx || !st->lab || !st->pred) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -241,9 +193,7 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 		st->workers[w].st = st;
 		st->workers[w].idx = w;
 	}
-	ret = fewmul_model_bind(&st->m, cfg, st->params, st->scratch);
-	if (ret)
-		goto err_free;
+	fewmul_model_bind(&st->m, cfg, st->params, st->scratch);
 	if (init) {
 		fewmul_model_init_params(&st->m);
 	} else {
@@ -266,23 +216,6 @@ err_free:
 static void fewmul_sync_arena(struct fewmul_state *st)
 {
 	memcpy(st->arena->data, st->params, st->arena->length);
-}
-
-static void fewmul_totals_reset(struct fewmul_ctx *ctx,
-				const struct fewmul_state *st)
-{
-	spin_lock(&ctx->stats_lock);
-	memset(&ctx->totals, 0, sizeof(ctx->totals));
-	memset(ctx->layer_ops, 0, sizeof(ctx->layer_ops));
-	memset(ctx->hist, 0, sizeof(ctx->hist));
-	if (st) {
-		ctx->totals.has_model = true;
-		ctx->totals.nr_layers = st->m.cfg.nr_layers;
-		ctx->totals.wmode = st->m.cfg.wmode;
-		ctx->totals.qbp = st->m.cfg.qbp;
-		ctx->totals.step = st->m.step;
-	}
-	spin_unlock(&ctx->stats_lock);
 }
 
 int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
@@ -332,7 +265,7 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	fewmul_state_release(ctx);
 	ctx->state = st;
 	fewmul_sync_arena(st);
-	fewmul_totals_reset(ctx, st);
+	fewmul_totals_reset(ctx, &st->m.cfg, st->m.step);
 	return 0;
 }
 
@@ -359,45 +292,6 @@ static int fewmul_load_batch(struct fewmul_state *st, const struct fewmul_run *a
 	return 0;
 }
 
-/* Publish one finished minibatch to stats readers (and maybe events). */
-static void fewmul_publish(struct fewmul_ctx *ctx, struct fewmul_state *st,
-			   const struct fewmul_counters *lops, bool train,
-			   u32 nb, u32 errors, s64 loss, u64 done)
-{
-	u32 l, L = st->m.cfg.nr_layers;
-
-	spin_lock(&ctx->stats_lock);
-	for (l = 0; l < FEWMUL_LAYER_SLOTS; l++) {
-		fewmul_counters_add(&ctx->layer_ops[l], &lops[l]);
-		fewmul_counters_add(&ctx->totals.ops, &lops[l]);
-	}
-	for (l = 1; l < L; l++)
-		memcpy(ctx->hist[l], st->m.hist[l], sizeof(ctx->hist[l]));
-	ctx->totals.step = st->m.step;
-	ctx->totals.done = done;
-	if (train) {
-		ctx->totals.samples += nb;
-		ctx->totals.errors += errors;
-		ctx->totals.loss += loss;
-		ctx->totals.batch_loss = loss;
-		ctx->totals.batch_errors = errors;
-		ctx->totals.batch_size = nb;
-	}
-	spin_unlock(&ctx->stats_lock);
-}
-
-static void fewmul_set_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
-			    u32 epoch, bool train)
-{
-	spin_lock(&ctx->stats_lock);
-	ctx->totals.busy = busy;
-	ctx->totals.done = 0;
-	ctx->totals.total = total;
-	if (train)
-		ctx->totals.epoch = epoch;
-	spin_unlock(&ctx->stats_lock);
-}
-
 static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg,
 			    bool train, struct fewmul_buf **images,
 			    struct fewmul_buf **labels)
@@ -408,7 +302,8 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 	int ret;
 
 	if (arg->flags & ~FEWMUL_RUN_FLAGS_ALL ||
-	    (train && arg->flags & FEWMUL_RUN_CALIBRATE))
+	    (train && arg->flags & FEWMUL_RUN_CALIBRATE) ||
+	    (arg->predictions && (train || arg->flags & FEWMUL_RUN_CALIBRATE)))
 		return -EINVAL;
 	if (!st)
 		return -ENODEV;
@@ -434,18 +329,48 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 	return 0;
 }
 
+/* Copy this call's per-layer counters to the user's @layer_ops. */
+static int fewmul_put_layer_ops(const struct fewmul_state *st,
+				const struct fewmul_run *arg)
+{
+	if (!arg->layer_ops)
+		return 0;
+	if (copy_to_user(u64_to_user_ptr(arg->layer_ops), st->call_ops,
+			 (st->m.cfg.nr_layers + 1) * sizeof(st->call_ops[0])))
+		return -EFAULT;
+	return 0;
+}
+
+/* Add one step's counters to the call's. */
+static void fewmul_call_account(struct fewmul_state *st, struct fewmul_run *arg)
+{
+	const struct fewmul_step_result *res = &st->res;
+	u32 l;
+
+	for (l = 0; l < FEWMUL_LAYER_SLOTS; l++) {
+		st->call_ops[l].adds += res->layers[l].adds;
+		st->call_ops[l].shifts += res->layers[l].shifts;
+		st->call_ops[l].muls += res->layers[l].muls;
+	}
+	arg->adds += res->ops.adds;
+	arg->shifts += res->ops.shifts;
+	arg->muls += res->ops.muls;
+	arg->errors += res->errors;
+	arg->loss += res->loss;
+}
+
 int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 {
-	struct fewmul_counters lops[FEWMUL_LAYER_SLOTS];
-	struct fewmul_counters ops = {};
 	struct fewmul_buf *images, *labels;
+	struct fewmul_batch bt = {};
 	struct fewmul_state *st;
 	struct fewmul_run arg;
+	u8 __user *upred;
 	bool calib;
 	u64 *conf = NULL;
 	u64 nbatches, i;
-	u32 usize, nk, n0, b, nb;
-	int kind, ret;
+	u32 usize, nk, n0, b;
+	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_RUN_SIZE_VER1,
 			      uarg, &usize);
@@ -456,8 +381,13 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 		return ret;
 	st = ctx->state;
 	calib = arg.flags & FEWMUL_RUN_CALIBRATE;
-	kind = train ? FEWMUL_PLAN_TRAIN :
-	       calib ? FEWMUL_PLAN_CALIB : FEWMUL_PLAN_EVAL;
+	bt.kind = train ? FEWMUL_PLAN_TRAIN :
+		  calib ? FEWMUL_PLAN_CALIB : FEWMUL_PLAN_EVAL;
+	bt.images = st->ptr;
+	bt.labels = st->lab;
+	bt.epoch = arg.epoch;
+	bt.pred = st->pred;
+	upred = u64_to_user_ptr(arg.predictions);
 	nk = st->m.cfg.width[st->m.cfg.nr_layers];
 	n0 = st->m.cfg.width[0];
 	if (!train && !calib && arg.confusion) {
@@ -471,54 +401,48 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 			kvfree(conf);
 			return -EFAULT;
 		}
+		bt.confusion = conf;
 	}
 
 	nbatches = DIV_ROUND_UP((u64)arg.nr_indices, st->m.cfg.batch);
 	arg.done = 0;
 	arg.errors = 0;
 	arg.loss = 0;
-	fewmul_set_busy(ctx, true, nbatches, arg.epoch, train);
+	arg.adds = 0;
+	arg.shifts = 0;
+	arg.muls = 0;
+	memset(st->call_ops, 0, sizeof(st->call_ops));
+	fewmul_totals_busy(ctx, true, nbatches, arg.epoch, train);
 	if (calib)
 		fewmul_calib_begin(&st->m);
 	for (i = 0; i < nbatches; i++) {
-		u32 errors = 0;
-		s64 loss = 0;
-
 		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
 		/* Checked above; the user may have changed them since. */
-		ret = fewmul_load_batch(st, &arg, labels, i, &nb);
+		ret = fewmul_load_batch(st, &arg, labels, i, &bt.nb);
 		if (ret)
 			break;
-		for (b = 0; b < nb; b++)
+		for (b = 0; b < bt.nb; b++)
 			st->ptr[b] = images->data + (u64)st->idx[b] * n0;
-		ret = fewmul_batch_begin(&st->m, st->ptr, st->lab, nb,
-					 arg.epoch);
+		ret = fewmul_batch_step(&st->m, &st->ex, &bt, &st->res);
 		if (ret)
 			break;
-		memset(lops, 0, sizeof(lops));
-		ret = fewmul_run_plan(st, kind, lops);
-		if (ret)
+		if (upred && copy_to_user(upred + i * st->m.cfg.batch, st->pred,
+					  bt.nb)) {
+			ret = -EFAULT;
 			break;
-		if (!calib) {
-			errors = fewmul_batch_errors(&st->m, st->pred);
-			loss = fewmul_batch_loss(&st->m);
-			arg.errors += errors;
-			arg.loss += loss;
-			for (b = 0; conf && b < nb; b++)
-				conf[st->lab[b] * nk + st->pred[b]]++;
 		}
-		for (b = 0; b < FEWMUL_LAYER_SLOTS; b++)
-			fewmul_counters_add(&ops, &lops[b]);
+		fewmul_call_account(st, &arg);
 		arg.done++;
-		fewmul_publish(ctx, st, lops, train, nb, errors, loss, arg.done);
+		fewmul_totals_publish(ctx, &st->m, &st->res, train, bt.nb,
+				      arg.done);
 		if (train && arg.notify_every &&
 		    (arg.done % arg.notify_every == 0 || arg.done == nbatches))
 			fewmul_genl_progress(ctx);
 	}
-	fewmul_set_busy(ctx, false, 0, 0, false);
+	fewmul_totals_busy(ctx, false, 0, 0, false);
 
 	if (calib) {
 		/* All or nothing: partial statistics are not stored. */
@@ -536,93 +460,10 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 					 nk * nk * sizeof(*conf)))
 		ret = -EFAULT;
 	kvfree(conf);
+	if (!ret)
+		ret = fewmul_put_layer_ops(st, &arg);
 	if (ret)
 		return ret;
-	arg.adds = ops.adds;
-	arg.shifts = ops.shifts;
-	arg.muls = ops.muls;
-	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
-		return -EFAULT;
-	return 0;
-}
-
-int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg)
-{
-	struct fewmul_stats arg;
-	u32 usize;
-	int ret;
-
-	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_STATS_SIZE_VER1,
-			      uarg, &usize);
-	if (ret)
-		return ret;
-	if (arg.flags)
-		return -EINVAL;
-	/* Only the published totals: a MODEL_CREATE may run meanwhile. */
-	spin_lock(&ctx->stats_lock);
-	if (!ctx->totals.has_model) {
-		spin_unlock(&ctx->stats_lock);
-		return -ENODEV;
-	}
-	arg.step = ctx->totals.step;
-	arg.samples = ctx->totals.samples;
-	arg.errors = ctx->totals.errors;
-	arg.loss = ctx->totals.loss;
-	arg.adds = ctx->totals.ops.adds;
-	arg.shifts = ctx->totals.ops.shifts;
-	arg.muls = ctx->totals.ops.muls;
-	spin_unlock(&ctx->stats_lock);
-	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
-		return -EFAULT;
-	return 0;
-}
-
-/**
- * fewmul_hist_read() - one layer's published counters and histogram
- * @ctx: the context
- * @layer: 0..nr_layers of its model
- * @ops: the layer's operation counters
- * @bins: %FEWMUL_HIST_BINS u64
- *
- * Return: 0, -ENODEV without a model, -EINVAL for a layer it lacks.
- */
-int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
-		     struct fewmul_counters *ops, u64 *bins)
-{
-	int ret = 0;
-
-	spin_lock(&ctx->stats_lock);
-	if (!ctx->totals.has_model)
-		ret = -ENODEV;
-	else if (layer > ctx->totals.nr_layers)
-		ret = -EINVAL;
-	if (!ret) {
-		*ops = ctx->layer_ops[layer];
-		memcpy(bins, ctx->hist[layer], sizeof(ctx->hist[layer]));
-	}
-	spin_unlock(&ctx->stats_lock);
-	return ret;
-}
-
-int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg)
-{
-	struct fewmul_counters ops;
-	struct fewmul_hist arg;
-	u32 usize;
-	int ret;
-
-	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_HIST_SIZE_VER1,
-			      uarg, &usize);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.pad)
-		return -EINVAL;
-	ret = fewmul_hist_read(ctx, arg.layer, &ops, arg.bins);
-	if (ret)
-		return ret;
-	arg.adds = ops.adds;
-	arg.shifts = ops.shifts;
-	arg.muls = ops.muls;
 	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
 		return -EFAULT;
 	return 0;

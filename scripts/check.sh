@@ -181,8 +181,15 @@ rec "module builds warning-free against the $(make -s --no-print-directory print
 
 say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects)"
 tests/check-nomul.sh "$O/kmod-stock/kmod/core/fewmul_fast.o" \
-	"$O/obj/kmod/core/fewmul_fast.o" >"$res/nomul.tap" 2>&1
+	"$O/obj/kmod/core/fewmul_fast.o" \
+	"$O/kmod-stock/kmod/core/fewmul_simd.o" "$O/obj/kmod/core/fewmul_simd.o" \
+	$(ls "$O"/kmod-stock/kmod/core/fewmul_avx2.o "$O"/simd/kmod/core/fewmul_avx2.o 2>/dev/null) \
+	>"$res/nomul.tap" 2>&1
 count_tap "no-multiply" "$res/nomul.tap"
+
+say "no floating-point instruction in fewmul.ko (integer vector code only)"
+tests/check-nofp.sh "$O/kmod-stock/fewmul.ko" >"$res/nofp.tap" 2>&1
+count_tap "no-fp" "$res/nofp.tap"
 
 say "test kernel (cached by config hash)"
 tkdir=$(scripts/build-test-kernel.sh | tail -1)

@@ -3,18 +3,28 @@
 #
 # The per-sample and per-weight work of binary/ternary training with
 # quantized backprop runs only in the fewmul_k_* kernels of
-# kmod/core/fewmul_fast.c. Disassemble them from an object file built
-# with the kernel's flags and fail on any multiply instruction.
+# kmod/core/fewmul_fast.c and in the vector path (kmod/core/fewmul_simd.c:
+# drivers fewmul_simd_*, generic kernels fewmul_g_*; fewmul_avx2.c: every
+# function). Disassemble them from object files built with the kernel's
+# flags and fail on any multiply instruction: scalar (mul, imul, mulx) or
+# vector (pmul*, pmadd*, with or without the v prefix).
 # usage: check-nomul.sh OBJECT...   Prints TAP.
 set -uo pipefail
 KERNELS="fewmul_k_row_list fewmul_k_col_lists fewmul_k_sum_lists
 fewmul_k_unpack fewmul_k_pack fewmul_k_dt fewmul_k_dw_acc fewmul_k_update
 fewmul_k_qcodes fewmul_k_sample"
+MULS=$'\t(i?mul[bwlq]?|mulx[lq]?|v?pmul[a-z0-9]*|v?pmadd[a-z0-9]*)\\b'
 n=0
 fail=0
 for obj in "$@"; do
 	dis=$(objdump -d --no-show-raw-insn "$obj") || { echo "not ok - objdump $obj"; exit 1; }
-	for f in $KERNELS; do
+	case "$(basename "$obj")" in
+	fewmul_fast.o) fns=$KERNELS ;;
+	fewmul_avx2.o) fns=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis") ;;
+	*) fns=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis" |
+		 grep -E '^(fewmul_simd_|fewmul_g_|fewmul_count_mul)' | grep -vE '^fewmul_simd_(select|name|get|choose)$') ;;
+	esac
+	for f in $fns; do
 		n=$((n + 1))
 		body=$(awk -v f="<$f>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$dis")
 		if [ -z "$body" ]; then
@@ -22,7 +32,7 @@ for obj in "$@"; do
 			fail=$((fail + 1))
 			continue
 		fi
-		muls=$(grep -E $'\t(i?mul[bwlq]?|mulx[lq]?)\\b' <<<"$body" || true)
+		muls=$(grep -E "$MULS" <<<"$body" || true)
 		if [ -n "$muls" ]; then
 			echo "not ok $n - $f in $(basename "$obj") has no multiply"
 			sed 's/^/#   /' <<<"$muls"

@@ -16,7 +16,7 @@ static u8 fewmul_test_img[FEWMUL_TEST_MAX_B][16];
 static u8 fewmul_test_lab[FEWMUL_TEST_MAX_B];
 static const u8 *fewmul_test_ptr[FEWMUL_TEST_MAX_B];
 
-static void fewmul_base_cfg(struct fewmul_config *c, u32 wmode, u32 qbp)
+static void fewmul_base_cfg(struct fewmul_config *c, u32 weights, u32 qbp)
 {
 	memset(c, 0, sizeof(*c));
 	c->nr_layers = 3;
@@ -24,11 +24,11 @@ static void fewmul_base_cfg(struct fewmul_config *c, u32 wmode, u32 qbp)
 	c->width[1] = 24;
 	c->width[2] = 20;
 	c->width[3] = 4;
-	c->wmode = wmode;
+	c->weights = weights;
 	c->qbp = qbp;
-	c->bn = FEWMUL_BN_SHIFT;
-	c->qb_emin = -4;
-	c->qb_emax = 3;
+	c->bn = FEWMUL_MODEL_BN_SHIFT;
+	c->exp_min = -4;
+	c->exp_max = 3;
 	c->lr_shift_start = 2;
 	c->lr_shift_end = 5;
 	c->epochs = 10;
@@ -59,7 +59,7 @@ static void fewmul_synth(u32 idx, u8 *img, u8 *label)
 static void fewmul_train_split(struct fewmul_model *mdl, u32 nsteps, u32 nsplit,
 			u32 seed, struct fewmul_counters *ops)
 {
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
+	struct fewmul_phase *ph = mdl->plan;
 	u32 B = mdl->cfg.batch, s, b, k, r;
 	int n, p;
 

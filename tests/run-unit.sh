@@ -8,7 +8,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pass=0
 fail=0
-for t in test_core test_engine test_lib test_idx test_trainer test_modelfile test_cli; do
+export FEWMUL_GOLDEN=${FEWMUL_GOLDEN:-$(dirname "$0")/golden/checksums}
+for t in test_core test_engine test_simd test_lib test_idx test_trainer test_modelfile test_cli test_simd_cli test_golden; do
 	out=$(timeout 900 "$dir/$t" 2>&1)
 	rc=$?
 	echo "# $t"

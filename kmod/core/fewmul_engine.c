@@ -10,37 +10,78 @@
  * split. Integer sums are exact, so summation order does not matter either.
  */
 #include "fewmul_internal.h"
+#include "fewmul_simd.h"
 
 int fewmul_config_check(const struct fewmul_config *cfg)
 {
-	u32 l;
+	u32 l, nk;
 
-	if (cfg->nr_layers < 1 || cfg->nr_layers > FEWMUL_CORE_MAX_LAYERS)
+	if (cfg->nr_layers < 1 || cfg->nr_layers > FEWMUL_MAX_LAYERS)
 		return -EINVAL;
 	for (l = 0; l <= cfg->nr_layers; l++)
-		if (cfg->width[l] < 1 || cfg->width[l] > FEWMUL_CORE_MAX_WIDTH)
+		if (cfg->width[l] < 1 || cfg->width[l] > FEWMUL_MAX_WIDTH)
 			return -EINVAL;
-	for (; l <= FEWMUL_CORE_MAX_LAYERS; l++)
+	for (; l <= FEWMUL_MAX_LAYERS; l++)
 		if (cfg->width[l])
 			return -EINVAL;
-	if (cfg->width[cfg->nr_layers] < 2 || cfg->width[cfg->nr_layers] > 256)
+	nk = cfg->width[cfg->nr_layers];
+	if (nk < FEWMUL_MIN_CLASSES || nk > FEWMUL_MAX_CLASSES)
 		return -EINVAL;
-	if (cfg->wmode >= FEWMUL_WMODE_COUNT || cfg->qbp > 1 ||
-	    cfg->bn >= FEWMUL_BN_COUNT)
+	if (cfg->weights >= FEWMUL_MODEL_NR_WEIGHTS || cfg->qbp > 1 ||
+	    cfg->bn >= FEWMUL_MODEL_NR_BN)
 		return -EINVAL;
-	if (cfg->qb_emin < -16 || cfg->qb_emax > 8 ||
-	    cfg->qb_emin > cfg->qb_emax)
+	if (cfg->exp_min < FEWMUL_EXP_MIN || cfg->exp_max > FEWMUL_EXP_MAX ||
+	    cfg->exp_min > cfg->exp_max)
 		return -EINVAL;
-	if (cfg->lr_shift_start > 24 || cfg->lr_shift_end > 24 ||
+	if (cfg->lr_shift_start > FEWMUL_MAX_LR_SHIFT ||
+	    cfg->lr_shift_end > FEWMUL_MAX_LR_SHIFT ||
 	    cfg->lr_shift_end < cfg->lr_shift_start)
 		return -EINVAL;
-	if (cfg->epochs < 1 || cfg->epochs > 100000)
+	if (cfg->epochs < 1 || cfg->epochs > FEWMUL_MAX_EPOCHS)
 		return -EINVAL;
-	if (cfg->batch < 1 || cfg->batch > FEWMUL_CORE_MAX_BATCH)
+	if (cfg->batch < 1 || cfg->batch > FEWMUL_MAX_BATCH)
 		return -EINVAL;
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_config_check);
+
+void fewmul_config_from_create(struct fewmul_config *cfg,
+			       const struct fewmul_model_create *mc)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_layers = mc->nr_layers;
+	memcpy(cfg->width, mc->width, sizeof(cfg->width));
+	cfg->weights = mc->weights;
+	cfg->qbp = !!(mc->flags & FEWMUL_MODEL_QBP);
+	cfg->bn = mc->bn;
+	cfg->exp_min = mc->exp_min;
+	cfg->exp_max = mc->exp_max;
+	cfg->lr_shift_start = mc->lr_shift_start;
+	cfg->lr_shift_end = mc->lr_shift_end;
+	cfg->epochs = mc->epochs;
+	cfg->batch = mc->batch;
+	cfg->seed = mc->seed;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_config_from_create);
+
+void fewmul_config_to_create(const struct fewmul_config *cfg,
+			     struct fewmul_model_create *mc)
+{
+	mc->flags = (mc->flags & ~FEWMUL_MODEL_QBP) |
+		    (cfg->qbp ? FEWMUL_MODEL_QBP : 0);
+	mc->nr_layers = cfg->nr_layers;
+	memcpy(mc->width, cfg->width, sizeof(mc->width));
+	mc->weights = cfg->weights;
+	mc->bn = cfg->bn;
+	mc->exp_min = cfg->exp_min;
+	mc->exp_max = cfg->exp_max;
+	mc->lr_shift_start = cfg->lr_shift_start;
+	mc->lr_shift_end = cfg->lr_shift_end;
+	mc->epochs = cfg->epochs;
+	mc->batch = cfg->batch;
+	mc->seed = cfg->seed;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_config_to_create);
 
 void fewmul_layout(const struct fewmul_config *cfg, struct fewmul_layout *lay)
 {
@@ -146,15 +187,11 @@ static s32 fewmul_w0_shift(u32 nin, u32 nout)
 	return j + 1;
 }
 
-int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
-		      void *arena, void *scratch)
+void fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
+		       void *arena, void *scratch)
 {
 	u32 l;
-	int ret;
 
-	ret = fewmul_config_check(cfg);
-	if (ret)
-		return ret;
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
 	fewmul_layout(cfg, &m->lay);
@@ -175,7 +212,8 @@ int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
 	}
 	for (l = 1; l <= cfg->nr_layers; l++)
 		m->w0_shift[l] = fewmul_w0_shift(cfg->width[l - 1], cfg->width[l]);
-	return 0;
+	for (l = 1; l < ARRAY_SIZE(m->conf_row); l++)
+		m->conf_row[l] = m->conf_row[l - 1] + cfg->width[cfg->nr_layers];
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_model_bind);
 
@@ -281,13 +319,15 @@ static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 	u32 nout = cfg->width[l], i;
 	struct fewmul_rng rng;
 
-	if (cfg->wmode == FEWMUL_WMODE_FULL)
+	if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL)
+		return;
+	if (!fewmul_simd_sample(m, l, i0, i1, test, ops))
 		return;
 	for (i = i0; i < i1; i++) {
 		fewmul_rng_seed(&rng, cfg->seed,
 				fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step, l, i));
 		fewmul_k_sample(m->w[l] + (u64)i * nout, m->t[l] + (u64)i * nout,
-				nout, cfg->wmode, test, &rng);
+				nout, cfg->weights, test, &rng);
 		ops->adds += nout;	/* one compare per weight */
 		if (!m->reference)
 			fewmul_k_row_list(m->t[l] + (u64)i * nout, nout,
@@ -302,6 +342,8 @@ static void fewmul_ph_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
 {
 	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
 
+	if (!fewmul_simd_cols(m, l, k0, k1))
+		return;
 	for (k = k0; k < k1; k++) {
 		j0 = k * 64;
 		fewmul_k_col_lists(m->t[l] + j0, nin, nout,
@@ -316,6 +358,8 @@ static void fewmul_ph_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
 {
 	u32 b;
 
+	if (!fewmul_simd_dt(m, l, b0, b1))
+		return;
 	for (b = b0; b < b1; b++)
 		fewmul_k_dt(m->d[l] + b, m->bshift, m->cfg.width[l],
 			    m->dtpk + ((u64)b << m->dt_shift));
@@ -526,7 +570,8 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers;
 	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
-	int full_fast = cfg->wmode == FEWMUL_WMODE_FULL && !m->reference;
+	int full_fast = cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL && !m->reference;
+	int simd_sums = !full_fast && !fewmul_simd_fwd_sums(m, l, j0, j1, ops);
 
 	if (full_fast)
 		fewmul_full_forward(m, l, j0, j1, ops);
@@ -534,10 +579,10 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		s32 *y = m->y[l] + (u64)j * B;
 		s32 mu = 0, v8, sh = 0;
 
-		if (cfg->wmode == FEWMUL_WMODE_FULL) {
+		if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
 			if (!full_fast)	/* else computed above */
 				fewmul_full_forward_ref(m, l, j, ops);
-		} else if (!m->reference) {
+		} else if (!m->reference && !simd_sums) {
 			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
 			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
 
@@ -547,7 +592,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			fewmul_k_unpack((const u64 *)y, y, NULL,
 					(nb + 15) & ~15u);
 			ops->adds += (u64)(np + nn) * nb;
-		} else {
+		} else if (m->reference) {
 			for (b = 0; b < nb; b++)
 				y[b] = 0;
 			for (i = 0; i < nin; i++) {
@@ -567,7 +612,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			}
 		}
 
-		if (cfg->bn == FEWMUL_BN_SHIFT) {
+		if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
 			if (mode == FEWMUL_FWD_EVAL) {
 				mu = m->bn_mean[l][j];
 				sh = m->bn_shift[l][j];
@@ -664,7 +709,7 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 
 		for (b = 0; b < nb; b++)
 			sum += d[b];
-		if (cfg->bn == FEWMUL_BN_SHIFT)
+		if (cfg->bn == FEWMUL_MODEL_BN_SHIFT)
 			mean = fewmul_div_s64(sum, (s32)nb);
 		for (b = 0; b < nb; b++) {
 			d[b] = fewmul_clamp_s32(fewmul_shift_s64(d[b] - mean, -sh),
@@ -676,7 +721,8 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			d[b] = 0;
 		m->maxd[l][j] = mx;
 		/* packed copy for the list-based backward (binary/ternary) */
-		if (!m->reference && cfg->wmode != FEWMUL_WMODE_FULL)
+		if (!m->reference && cfg->weights != FEWMUL_MODEL_WEIGHTS_FULL &&
+		    !fewmul_simd_get())
 			fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
 				      (nb + 15) & ~15u);
 		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
@@ -706,7 +752,7 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 
 	for (b = 0; b < nb; b++) {
 		acc = 0;
-		if (cfg->wmode == FEWMUL_WMODE_FULL) {
+		if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
 			for (j = 0; j < nout; j++)
 				acc += (s64)u[j] * m->d[l][(u64)j * B + b];
 			acc = fewmul_shift_s64(acc, -FEWMUL_FW);
@@ -721,7 +767,7 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 		acc = fewmul_clamp_s32(acc, -FEWMUL_D_MAX, FEWMUL_D_MAX);
 		dprev[b] = x[b] > 0 ? (s32)acc : 0;
 	}
-	if (cfg->wmode == FEWMUL_WMODE_FULL) {
+	if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
 		ops->muls += (u64)nout * nb;
 		ops->adds += (u64)nout * nb;
 	} else {
@@ -786,19 +832,21 @@ static int fewmul_fast_dx(struct fewmul_model *m, u32 l, u32 i, s32 maxd,
 
 	if ((u64)maxd * (np + nn) >= (1ULL << 31))
 		return -1;
+	ops->adds += (u64)(np + nn) * nb;
+	if (!fewmul_simd_dx(m, l, i, np, nn))
+		return 0;
 	fewmul_k_sum_lists(m->dpk[l], rl, np, rl + nout - nn, nn, tmp,
 			   (nb + 15) / 16);
 	fewmul_k_unpack(tmp, m->d[l - 1] + (u64)i * B, m->x[l - 1] + (u64)i * B,
 			(nb + 15) & ~15u);
-	ops->adds += (u64)(np + nn) * nb;
 	return 0;
 }
 
-#define FEWMUL_DW_BLOCK 128	/* pairs per accumulator block (1 KiB) */
+#define FEWMUL_DW_BLOCK 64	/* pairs per accumulator block (512 B of stack) */
 
 /*
  * Fast quantized-backprop update of row i, SWAR over pairs of units, in
- * blocks of 256 units. Exact when (maxd << (emax - emin)) * nz < 2^31,
+ * blocks of 128 units. Exact when (maxd << (emax - emin)) * nz < 2^31,
  * else -1 (take the reference).
  */
 static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
@@ -807,12 +855,16 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 nout = cfg->width[l], np = (nout + 1) / 2, k0, k1;
-	u32 span = (u32)(cfg->qb_emax - cfg->qb_emin);
+	u32 span = (u32)(cfg->exp_max - cfg->exp_min);
 	s32 *u = m->w[l] + (u64)i * nout;
 	u64 acc[FEWMUL_DW_BLOCK];
 
 	if (((u64)maxd << span) * nz >= (1ULL << 31))
 		return -1;
+	ops->adds += (u64)nz * nout + nout;
+	ops->shifts += (u64)nz * nout + nout;
+	if (!fewmul_simd_dw(m, l, i, u, qe, zb, nz, upd))
+		return 0;
 	for (k0 = 0; k0 < np; k0 += FEWMUL_DW_BLOCK) {
 		k1 = k0 + FEWMUL_DW_BLOCK < np ? k0 + FEWMUL_DW_BLOCK : np;
 		fewmul_k_dw_acc(m->dtpk + k0, m->dt_shift, zb, qe, nz, acc,
@@ -821,8 +873,6 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 				nout - 2 * k0 < 2 * FEWMUL_DW_BLOCK ?
 				nout - 2 * k0 : 2 * FEWMUL_DW_BLOCK, upd);
 	}
-	ops->adds += (u64)nz * nout + nout;
-	ops->shifts += (u64)nz * nout + nout;
 	return 0;
 }
 
@@ -837,7 +887,7 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], i, j;
 	int bsh = (int)fewmul_bshift(nb) - 2 * m->w0_shift[l];
-	int emin = cfg->qb_emin, upd, fast = !m->reference;
+	int emin = cfg->exp_min, upd, fast = !m->reference;
 	struct fewmul_rng rng;
 	s32 maxd = 0;
 
@@ -855,7 +905,7 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 		u16 *zb = m->zb + (u64)i * B;
 		u32 nz = 0;
 
-		if (l > 1 && fast && cfg->wmode == FEWMUL_WMODE_FULL)
+		if (l > 1 && fast && cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL)
 			fewmul_full_dx(m, l, i, ops);
 		else if (l > 1 && (!fast || fewmul_fast_dx(m, l, i, maxd, ops)))
 			fewmul_back_dx(m, l, i, ops);
@@ -863,7 +913,7 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 		if (cfg->qbp) {
 			fewmul_rng_seed(&rng, cfg->seed,
 					fewmul_stream(FEWMUL_STREAM_QB, m->step, l, i));
-			nz = fewmul_k_qcodes(x, nb, cfg->qb_emin, cfg->qb_emax,
+			nz = fewmul_k_qcodes(x, nb, cfg->exp_min, cfg->exp_max,
 					     &rng, qe, zb);
 		}
 		if (!fast || !cfg->qbp ||
@@ -886,11 +936,11 @@ static void fewmul_ph_hist(struct fewmul_model *m, u32 l)
 			if (!x[b])
 				continue;
 			e = fewmul_ilog2_u32(fewmul_abs_u32(x[b])) - FEWMUL_FA;
-			e -= FEWMUL_HIST_MIN;
+			e -= FEWMUL_HIST_MIN_EXP;
 			if (e < 0)
 				e = 0;
-			if (e >= FEWMUL_HIST_BINS)
-				e = FEWMUL_HIST_BINS - 1;
+			if (e >= FEWMUL_HIST_NR_BINS)
+				e = FEWMUL_HIST_NR_BINS - 1;
 			m->hist[l][e]++;
 		}
 	}
@@ -927,17 +977,17 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 	if (!m->reference)
 		for (l = 1; l <= L; l++)
 			err |= fewmul_plan_add(ph, &n, max,
-					       cfg->wmode == FEWMUL_WMODE_FULL ?
+					       cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL ?
 					       FEWMUL_PH_UT : FEWMUL_PH_COLS, l,
 					       (cfg->width[l] + 63) / 64);
 	err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_INPUT, 0, cfg->width[0]);
 	for (l = 1; l <= L; l++) {
-		if (kind == FEWMUL_PLAN_TRAIN && cfg->bn == FEWMUL_BN_NONE &&
+		if (kind == FEWMUL_PLAN_TRAIN && cfg->bn == FEWMUL_MODEL_BN_NONE &&
 		    !m->bn_mean[l][0])
 			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_NOBN, l, 1);
 		err |= fewmul_plan_add(ph, &n, max, fwd, l, cfg->width[l]);
 	}
-	if (kind != FEWMUL_PLAN_CALIB)
+	if (kind != FEWMUL_PLAN_CALIB && m->labels)
 		err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_LOSS, L,
 				       m->cur_batch);
 	if (kind == FEWMUL_PLAN_TRAIN) {
@@ -1080,7 +1130,7 @@ void fewmul_calib_end(struct fewmul_model *m)
 {
 	u32 l, j, n = m->calib_batches;
 
-	if (!n || m->cfg.bn != FEWMUL_BN_SHIFT)
+	if (!n || m->cfg.bn != FEWMUL_MODEL_BN_SHIFT)
 		return;	/* without BN the slots hold the fixed layer scales */
 	for (l = 1; l <= m->cfg.nr_layers; l++) {
 		for (j = 0; j < m->cfg.width[l]; j++) {
@@ -1098,14 +1148,14 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_calib_end);
 int fewmul_run_serial(struct fewmul_model *m, int kind,
 		      struct fewmul_counters *ops)
 {
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
 	int n, k;
 
-	n = fewmul_step_plan(m, kind, ph, FEWMUL_MAX_PHASES);
+	n = fewmul_step_plan(m, kind, m->plan, FEWMUL_MAX_PHASES);
 	if (n < 0)
 		return n;
+	m->nr_phases = n;
 	for (k = 0; k < n; k++)
-		fewmul_phase_run(m, &ph[k], 0, ph[k].count, ops);
+		fewmul_phase_run(m, &m->plan[k], 0, m->plan[k].count, ops);
 	fewmul_plan_done(m, kind);
 	return 0;
 }

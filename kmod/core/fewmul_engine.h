@@ -3,7 +3,7 @@
  * fewmul core: the integer training engine.
  *
  * Shape legend (llm.c style):
- *   L        number of weight layers (1..FEWMUL_CORE_MAX_LAYERS)
+ *   L        number of weight layers (1..FEWMUL_MAX_LAYERS)
  *   n[l]     width of activation l; n[0] is the input (784 for MNIST),
  *            n[L] the number of classes
  *   B        minibatch size
@@ -24,39 +24,34 @@
 #define _FEWMUL_ENGINE_H
 
 #include "fewmul_core.h"
-
-#define FEWMUL_CORE_MAX_LAYERS	16
-#define FEWMUL_CORE_MAX_WIDTH	4096
-#define FEWMUL_CORE_MAX_BATCH	4096
+/*
+ * The ABI's vocabulary (limits, weight and BN modes, histogram bins) is
+ * the engine's: one set of names from the ioctls to the core.
+ */
+#include <linux/fewmul.h>
 
 #define FEWMUL_FA	12
 #define FEWMUL_FD	16
 #define FEWMUL_FW	24
 #define FEWMUL_ONE_W	0x1000000	/* 1.0 in Q(FW) */
 
-enum fewmul_wmode {
-	FEWMUL_WMODE_FULL = 0,		/* integer multiplies: the baseline */
-	FEWMUL_WMODE_BINARY = 1,	/* W0 * sign(w), deterministic */
-	FEWMUL_WMODE_BINARY_STOCH = 2,	/* P(+W0) = clip((w/W0 + 1)/2, 0, 1) */
-	FEWMUL_WMODE_TERNARY = 3,	/* stochastic ternary connect */
-	FEWMUL_WMODE_COUNT
-};
-
-enum fewmul_bn_mode {
-	FEWMUL_BN_NONE = 0,		/* power-of-two pre-activation scale */
-	FEWMUL_BN_SHIFT = 1,		/* shift-based batch norm (AP2) */
-	FEWMUL_BN_COUNT
-};
+/*
+ * Weight modes (FEWMUL_MODEL_WEIGHTS_*): full uses integer multiplies (the
+ * baseline); binary is W0 * sign(w), deterministic; binary-stoch samples
+ * P(+W0) = clip((w/W0 + 1)/2, 0, 1); ternary is stochastic ternary
+ * connect. BN modes (FEWMUL_MODEL_BN_*): none uses a power-of-two
+ * pre-activation scale per layer, shift uses shift-based batch norm (AP2).
+ */
 
 /**
  * struct fewmul_config - everything that defines a model and its training
  * @nr_layers: L, number of weight layers
  * @width: n[0..L]
- * @wmode: enum fewmul_wmode
+ * @weights: FEWMUL_MODEL_WEIGHTS_*
  * @qbp: quantized backprop on (1) or off (0)
- * @bn: enum fewmul_bn_mode
- * @qb_emin: lowest exponent of q(x) (real exponent, e.g. -4)
- * @qb_emax: highest exponent of q(x) (e.g. 3)
+ * @bn: FEWMUL_MODEL_BN_*
+ * @exp_min: lowest exponent of q(x) (real exponent, e.g. -4)
+ * @exp_max: highest exponent of q(x) (e.g. 3)
  * @lr_shift_start: learning rate 2^-lr_shift at the first epoch
  * @lr_shift_end: learning rate 2^-lr_shift at the last epoch
  * @epochs: number of epochs the schedule spans (>= 1)
@@ -65,12 +60,12 @@ enum fewmul_bn_mode {
  */
 struct fewmul_config {
 	u32 nr_layers;
-	u32 width[FEWMUL_CORE_MAX_LAYERS + 1];
-	u32 wmode;
+	u32 width[FEWMUL_MAX_LAYERS + 1];
+	u32 weights;
 	u32 qbp;
 	u32 bn;
-	s32 qb_emin;
-	s32 qb_emax;
+	s32 exp_min;
+	s32 exp_max;
 	u32 lr_shift_start;
 	u32 lr_shift_end;
 	u32 epochs;
@@ -88,6 +83,15 @@ struct fewmul_config {
  */
 int fewmul_config_check(const struct fewmul_config *cfg);
 
+/*
+ * The configuration of a FEWMUL_IOC_MODEL_CREATE argument, and back: the
+ * same fields under the same names. Neither checks anything.
+ */
+void fewmul_config_from_create(struct fewmul_config *cfg,
+			       const struct fewmul_model_create *mc);
+void fewmul_config_to_create(const struct fewmul_config *cfg,
+			     struct fewmul_model_create *mc);
+
 /**
  * struct fewmul_layout - where each parameter lives in the arena
  * @w_off: byte offset of U[l] (l = 1..L), [n[l-1]][n[l]] s32
@@ -100,10 +104,10 @@ int fewmul_config_check(const struct fewmul_config *cfg);
  * the user's memory; the model file stores them little-endian).
  */
 struct fewmul_layout {
-	u64 w_off[FEWMUL_CORE_MAX_LAYERS + 1];
-	u64 beta_off[FEWMUL_CORE_MAX_LAYERS + 1];
-	u64 mean_off[FEWMUL_CORE_MAX_LAYERS + 1];
-	u64 shift_off[FEWMUL_CORE_MAX_LAYERS + 1];
+	u64 w_off[FEWMUL_MAX_LAYERS + 1];
+	u64 beta_off[FEWMUL_MAX_LAYERS + 1];
+	u64 mean_off[FEWMUL_MAX_LAYERS + 1];
+	u64 shift_off[FEWMUL_MAX_LAYERS + 1];
 	u64 size;
 };
 
@@ -130,76 +134,7 @@ static inline void fewmul_counters_add(struct fewmul_counters *dst,
 	dst->muls += src->muls;
 }
 
-/*
- * Sum per-worker, per-layer counters: layers[l] += per[w][l] for the nw
- * workers of a run, each with FEWMUL_CORE_MAX_LAYERS + 1 layer slots.
- */
-static inline void fewmul_counters_gather(struct fewmul_counters *layers,
-					  const struct fewmul_counters *per,
-					  unsigned int nw)
-{
-	unsigned int w, l;
-
-	for (w = 0; w < nw; w++)
-		for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++)
-			fewmul_counters_add(&layers[l],
-					    &per[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l]);
-}
-
-#define FEWMUL_HIST_BINS	32	/* log2|x| from -16 (bin 0) to 15 */
-#define FEWMUL_HIST_MIN		(-16)
-
-/**
- * struct fewmul_model - a model bound to its arena and scratch memory
- *
- * Built by fewmul_model_init(); all pointers point into memory the caller
- * owns (arena: parameters; scratch: fewmul_scratch_size() bytes).
- */
-struct fewmul_model {
-	struct fewmul_config cfg;
-	struct fewmul_layout lay;
-	u8 *arena;
-	s32 *w[FEWMUL_CORE_MAX_LAYERS + 1];	/* U[l] */
-	s32 *beta[FEWMUL_CORE_MAX_LAYERS + 1];
-	s32 *bn_mean[FEWMUL_CORE_MAX_LAYERS + 1];
-	s32 *bn_shift[FEWMUL_CORE_MAX_LAYERS + 1];
-	/* scratch */
-	s8 *t[FEWMUL_CORE_MAX_LAYERS + 1];	/* sampled weights, [n[l-1]][n[l]] */
-	s32 *x[FEWMUL_CORE_MAX_LAYERS + 1];	/* X[l], [n[l]][B] */
-	s32 *y[FEWMUL_CORE_MAX_LAYERS + 1];	/* Y[l] (after BN), [n[l]][B] */
-	s32 *d[FEWMUL_CORE_MAX_LAYERS + 1];	/* D[l], [n[l]][B] */
-	s32 *dx;				/* dLoss/dX, [max n][B] */
-	s32 *mu[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch mean, [n[l]] */
-	s32 *sh[FEWMUL_CORE_MAX_LAYERS + 1];	/* batch BN shift, [n[l]] */
-	s32 w0_shift[FEWMUL_CORE_MAX_LAYERS + 1];	/* W0 = 2^-k */
-	u32 bs;					/* row stride of [n][B] arrays */
-	u32 reference;				/* 1: scalar reference paths only */
-	/* fast-path scratch (fewmul_fast.c) */
-	u32 bshift;				/* bs = 1 << bshift */
-	u32 *rl[FEWMUL_CORE_MAX_LAYERS + 1];	/* row lists, rows << rl_shift */
-	u16 *rn[FEWMUL_CORE_MAX_LAYERS + 1];	/* row list sizes, [n[l-1]][2] */
-	u32 *cl[FEWMUL_CORE_MAX_LAYERS + 1];	/* column lists, cols << cl_shift */
-	u16 *cn[FEWMUL_CORE_MAX_LAYERS + 1];	/* column list sizes, [n[l]][2] */
-	u32 rl_shift[FEWMUL_CORE_MAX_LAYERS + 1];
-	u32 cl_shift[FEWMUL_CORE_MAX_LAYERS + 1];
-	u64 *dpk[FEWMUL_CORE_MAX_LAYERS + 1];	/* packed D[l], [n[l]][bs/2] */
-	s32 *maxd[FEWMUL_CORE_MAX_LAYERS + 1];	/* max |D[l][j]|, [n[l]] */
-	u64 *dtpk;				/* packed D^T, bs << dt_shift */
-	u32 dt_shift;
-	u16 *zb;				/* per-row sample lists, [max n][bs] */
-	s64 *loss;				/* per-sample loss, [B] */
-	s8 *qe;					/* q(x) codes, [max n][B] */
-	s64 *calib_mu[FEWMUL_CORE_MAX_LAYERS + 1];	/* [n[l]] */
-	s64 *calib_v8[FEWMUL_CORE_MAX_LAYERS + 1];	/* [n[l]] */
-	u32 calib_batches;
-	/* the current batch */
-	const u8 *const *images;		/* [nb] pointers to n[0] pixels */
-	const u8 *labels;			/* [nb], NULL when unknown */
-	u32 cur_batch;				/* nb */
-	u32 lr_shift;
-	u64 step;				/* minibatches trained */
-	u64 hist[FEWMUL_CORE_MAX_LAYERS + 1][FEWMUL_HIST_BINS];
-};
+#define FEWMUL_LAYER_SLOTS	(FEWMUL_MAX_LAYERS + 1)
 
 /* Phase kinds of a plan; see fewmul_step_plan(). */
 enum fewmul_phase_kind {
@@ -243,17 +178,74 @@ struct fewmul_phase {
  * forward, BN backward, packed deltas, backward and the histogram; plus
  * the input and the loss.
  */
-#define FEWMUL_MAX_PHASES (8 * FEWMUL_CORE_MAX_LAYERS + 2)
+#define FEWMUL_MAX_PHASES (8 * FEWMUL_MAX_LAYERS + 2)
+
+/**
+ * struct fewmul_model - a model bound to its arena and scratch memory
+ *
+ * Built by fewmul_model_bind(); all pointers point into memory the caller
+ * owns (arena: parameters; scratch: fewmul_scratch_size() bytes).
+ */
+struct fewmul_model {
+	struct fewmul_config cfg;
+	struct fewmul_layout lay;
+	u8 *arena;
+	s32 *w[FEWMUL_MAX_LAYERS + 1];	/* U[l] */
+	s32 *beta[FEWMUL_MAX_LAYERS + 1];
+	s32 *bn_mean[FEWMUL_MAX_LAYERS + 1];
+	s32 *bn_shift[FEWMUL_MAX_LAYERS + 1];
+	/* scratch */
+	s8 *t[FEWMUL_MAX_LAYERS + 1];	/* sampled weights, [n[l-1]][n[l]] */
+	s32 *x[FEWMUL_MAX_LAYERS + 1];	/* X[l], [n[l]][B] */
+	s32 *y[FEWMUL_MAX_LAYERS + 1];	/* Y[l] (after BN), [n[l]][B] */
+	s32 *d[FEWMUL_MAX_LAYERS + 1];	/* D[l], [n[l]][B] */
+	s32 *dx;				/* dLoss/dX, [max n][B] */
+	s32 *mu[FEWMUL_MAX_LAYERS + 1];	/* batch mean, [n[l]] */
+	s32 *sh[FEWMUL_MAX_LAYERS + 1];	/* batch BN shift, [n[l]] */
+	s32 w0_shift[FEWMUL_MAX_LAYERS + 1];	/* W0 = 2^-k */
+	u32 bs;					/* row stride of [n][B] arrays */
+	u32 reference;				/* 1: scalar reference paths only */
+	/* fast-path scratch (fewmul_fast.c) */
+	u32 bshift;				/* bs = 1 << bshift */
+	u32 *rl[FEWMUL_MAX_LAYERS + 1];	/* row lists, rows << rl_shift */
+	u16 *rn[FEWMUL_MAX_LAYERS + 1];	/* row list sizes, [n[l-1]][2] */
+	u32 *cl[FEWMUL_MAX_LAYERS + 1];	/* column lists, cols << cl_shift */
+	u16 *cn[FEWMUL_MAX_LAYERS + 1];	/* column list sizes, [n[l]][2] */
+	u32 rl_shift[FEWMUL_MAX_LAYERS + 1];
+	u32 cl_shift[FEWMUL_MAX_LAYERS + 1];
+	u64 *dpk[FEWMUL_MAX_LAYERS + 1];	/* packed D[l], [n[l]][bs/2] */
+	s32 *maxd[FEWMUL_MAX_LAYERS + 1];	/* max |D[l][j]|, [n[l]] */
+	u64 *dtpk;				/* packed D^T, bs << dt_shift */
+	u32 dt_shift;
+	u16 *zb;				/* per-row sample lists, [max n][bs] */
+	s64 *loss;				/* per-sample loss, [B] */
+	s8 *qe;					/* q(x) codes, [max n][B] */
+	s64 *calib_mu[FEWMUL_MAX_LAYERS + 1];	/* [n[l]] */
+	s64 *calib_v8[FEWMUL_MAX_LAYERS + 1];	/* [n[l]] */
+	u32 calib_batches;
+	/* the current batch */
+	const u8 *const *images;		/* [nb] pointers to n[0] pixels */
+	const u8 *labels;			/* [nb], NULL when unknown */
+	u32 cur_batch;				/* nb */
+	u32 lr_shift;
+	u64 step;				/* minibatches trained */
+	u64 hist[FEWMUL_MAX_LAYERS + 1][FEWMUL_HIST_NR_BINS];
+	/* the current plan (fewmul_batch_step()) */
+	u32 nr_phases;
+	struct fewmul_phase plan[FEWMUL_MAX_PHASES];
+	u32 conf_row[256];			/* label * n[L] */
+};
 
 u64 fewmul_scratch_size(const struct fewmul_config *cfg);
 
 /*
  * Bind a model to its arena (fewmul_layout().size bytes, the parameters)
- * and scratch (fewmul_scratch_size() bytes, 64-byte aligned). Validates
- * cfg first. Does not touch the arena.
+ * and scratch (fewmul_scratch_size() bytes, 64-byte aligned). cfg must
+ * have passed fewmul_config_check() (each entry point checks once). Does
+ * not touch the arena.
  */
-int fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
-		      void *arena, void *scratch);
+void fewmul_model_bind(struct fewmul_model *m, const struct fewmul_config *cfg,
+		       void *arena, void *scratch);
 
 /* Initialise the parameters in the arena from cfg->seed; step = 0. */
 void fewmul_model_init_params(struct fewmul_model *m);
@@ -286,6 +278,86 @@ void fewmul_plan_done(struct fewmul_model *m, int kind);
 /* Run a whole plan on the calling thread. */
 int fewmul_run_serial(struct fewmul_model *m, int kind,
 		      struct fewmul_counters *ops);
+
+/* ---- the minibatch step (fewmul_step.c) ---------------------------------- */
+
+#define FEWMUL_MAX_WORKERS	1024
+
+/**
+ * struct fewmul_exec - how a backend runs the phases of a plan
+ * @nr_workers: ranges every phase is split into, 1..%FEWMUL_MAX_WORKERS
+ * @ops: per worker and layer counters, [@nr_workers][%FEWMUL_LAYER_SLOTS]
+ * @run: runs the phases m->plan[0..m->nr_phases) in order; for each
+ *	phase p, fewmul_phase_share(m, p, w, nw, fewmul_exec_ops(ex, w))
+ *	must run for every w of some nw (normally @nr_workers; 1 is always
+ *	allowed) and all of them must return before phase p + 1 starts.
+ *	NULL: the caller runs the shares itself, one after the other.
+ *
+ * Any split gives the same result bit for bit (the engine's phases
+ * are independent per item), so a backend chooses its workers freely.
+ */
+struct fewmul_exec {
+	u32 nr_workers;
+	struct fewmul_counters *ops;
+	void (*run)(struct fewmul_exec *ex, struct fewmul_model *m);
+};
+
+static inline struct fewmul_counters *
+fewmul_exec_ops(const struct fewmul_exec *ex, u32 w)
+{
+	return ex->ops + (u64)w * FEWMUL_LAYER_SLOTS;
+}
+
+/*
+ * Run range w of nw of phase m->plan[p], adding executed operations to
+ * wops[layer]. Long ranges are cut into FEWMUL_SHARE_CHUNKS pieces with
+ * fewmul_yield() between them (the kernel reschedules there).
+ */
+void fewmul_phase_share(struct fewmul_model *m, u32 p, u32 w, u32 nw,
+			struct fewmul_counters *wops);
+
+/**
+ * struct fewmul_batch - one minibatch for fewmul_batch_step()
+ * @kind: FEWMUL_PLAN_TRAIN, FEWMUL_PLAN_CALIB or FEWMUL_PLAN_EVAL
+ * @images: [@nb] pointers to n[0] pixels each
+ * @labels: [@nb] labels below n[L] (checked), or NULL (prediction)
+ * @nb: samples, 1..B
+ * @epoch: selects the learning rate (train)
+ * @pred: [@nb] predicted classes out, or NULL
+ * @confusion: [n[L]][n[L]] matrix (true label major) the step adds to,
+ *	or NULL; needs @labels
+ */
+struct fewmul_batch {
+	int kind;
+	const u8 *const *images;
+	const u8 *labels;
+	u32 nb;
+	u32 epoch;
+	u8 *pred;
+	u64 *confusion;
+};
+
+/**
+ * struct fewmul_step_result - what one step did
+ * @errors: misclassified samples (0 for a calibration step)
+ * @loss: summed squared-hinge loss, Q(2*FA) (0 for a calibration step)
+ * @ops: operations executed, all layers
+ * @layers: operations executed per layer
+ */
+struct fewmul_step_result {
+	u32 errors;
+	s64 loss;
+	struct fewmul_counters ops;
+	struct fewmul_counters layers[FEWMUL_LAYER_SLOTS];
+};
+
+/*
+ * One minibatch: begin, plan, run the plan through ex, then the outcome.
+ * Return: 0, or -EINVAL for a bad batch (nothing changed).
+ */
+int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
+		      const struct fewmul_batch *bt,
+		      struct fewmul_step_result *res);
 
 /* Summed squared-hinge loss of the batch, Q(2*FA) (after train/eval). */
 s64 fewmul_batch_loss(const struct fewmul_model *m);

@@ -40,6 +40,7 @@ void fewmul_k_row_list(const s8 *t, u32 n, u32 step, u32 *list, u16 *cnt)
 	cnt[0] = (u16)np;
 	cnt[1] = (u16)nn;
 }
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_k_row_list);
 
 /**
  * fewmul_k_col_lists() - column lists of 64 (or fewer) columns at once
@@ -73,6 +74,7 @@ void fewmul_k_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 w, u32 step,
 		}
 	}
 }
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_k_col_lists);
 
 /**
  * fewmul_k_sum_lists() - signed sums of listed rows, 16 samples at a time
@@ -290,8 +292,8 @@ void fewmul_k_sample(const s32 *u, s8 *t, u32 n, u32 mode, int test,
 		s32 w = u[j];
 		u32 bits;
 
-		if (mode == FEWMUL_WMODE_BINARY ||
-		    (test && mode == FEWMUL_WMODE_BINARY_STOCH)) {
+		if (mode == FEWMUL_MODEL_WEIGHTS_BINARY ||
+		    (test && mode == FEWMUL_MODEL_WEIGHTS_BINARY_STOCH)) {
 			t[j] = w >= 0 ? 1 : -1;
 			continue;
 		}
@@ -306,7 +308,7 @@ void fewmul_k_sample(const s32 *u, s8 *t, u32 n, u32 mode, int test,
 		} else {
 			bits = (u32)r;
 		}
-		if (mode == FEWMUL_WMODE_BINARY_STOCH) {
+		if (mode == FEWMUL_MODEL_WEIGHTS_BINARY_STOCH) {
 			/* P(+1) = (w + 1) / 2: 25 bits against w + 2^24 */
 			t[j] = (s32)(bits >> 7) < w + FEWMUL_ONE_W ? 1 : -1;
 		} else if (w > 0) {

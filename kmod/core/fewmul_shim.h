@@ -16,7 +16,9 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/math64.h>
+#include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/compiler.h>
 
 #include "fewmul_compat.h"
 
@@ -24,6 +26,22 @@
 static inline s64 fewmul_div_s64(s64 a, s32 b)
 {
 	return div_s64(a, b);
+}
+
+/* Unsigned 64-by-32 division. */
+static inline u64 fewmul_div_u64(u64 a, u32 b)
+{
+	return div_u64(a, b);
+}
+
+/*
+ * Between two pieces of a worker's range: the kernel reschedules there
+ * (a phase's range can take milliseconds), userspace does nothing.
+ */
+#define FEWMUL_SHARE_CHUNKS	16
+static inline void fewmul_yield(void)
+{
+	cond_resched();
 }
 
 /*
@@ -36,10 +54,87 @@ static inline s64 fewmul_div_s64(s64 a, s32 b)
 #define EXPORT_SYMBOL_FEWMUL_CORE(sym)
 #endif
 
+/*
+ * Vector sections (fewmul_simd.c): integer vector registers only between
+ * fewmul_simd_begin() returning non-zero and fewmul_simd_end(). Preemption
+ * is off in between: callers keep sections short and never reschedule
+ * inside one.
+ */
+#if defined(CONFIG_X86_64)
+#include <asm/simd.h>
+#include <asm/fpu/api.h>
+#include <asm/cpufeature.h>
+
+static inline int fewmul_simd_begin(void)
+{
+	if (!may_use_simd())
+		return 0;
+	kernel_fpu_begin();
+	return 1;
+}
+
+static inline void fewmul_simd_end(void)
+{
+	kernel_fpu_end();
+}
+
+static inline int fewmul_cpu_has_avx2(void)
+{
+	return boot_cpu_has(X86_FEATURE_AVX) && boot_cpu_has(X86_FEATURE_AVX2) &&
+	       cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL);
+}
+#elif defined(CONFIG_ARM64)
+#include <asm/simd.h>
+#include <asm/neon.h>
+
+static inline int fewmul_simd_begin(void)
+{
+	if (!may_use_simd())
+		return 0;
+	kernel_neon_begin();
+	return 1;
+}
+
+static inline void fewmul_simd_end(void)
+{
+	kernel_neon_end();
+}
+
+static inline int fewmul_cpu_has_avx2(void)
+{
+	return 0;
+}
+#else
+static inline int fewmul_simd_begin(void)
+{
+	return 0;
+}
+
+static inline void fewmul_simd_end(void)
+{
+}
+
+static inline int fewmul_cpu_has_avx2(void)
+{
+	return 0;
+}
+#endif
+
+/* The module chooses with its simd= parameter (fewmul_simd_select()). */
+static inline const char *fewmul_simd_default_name(void)
+{
+	return "auto";
+}
+
+#define fewmul_read_once(x)	READ_ONCE(x)
+#define fewmul_write_once(x, v)	WRITE_ONCE(x, v)
+#define fewmul_streq(a, b)	sysfs_streq(a, b)
+
 #else /* userspace */
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 typedef __UINT8_TYPE__ u8;
 typedef __UINT16_TYPE__ u16;
@@ -49,6 +144,8 @@ typedef __INT8_TYPE__ s8;
 typedef __INT16_TYPE__ s16;
 typedef __INT32_TYPE__ s32;
 typedef __INT64_TYPE__ s64;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Nothing is exported in userspace. */
 #define EXPORT_SYMBOL_FEWMUL_CORE(sym)
@@ -60,6 +157,61 @@ typedef __INT64_TYPE__ s64;
 static inline s64 fewmul_div_s64(s64 a, s32 b)
 {
 	return a / b;
+}
+
+/* Unsigned 64-by-32 division. */
+static inline u64 fewmul_div_u64(u64 a, u32 b)
+{
+	return a / b;
+}
+
+/* Threads are preempted in userspace: a worker's range is one piece. */
+#define FEWMUL_SHARE_CHUNKS	1
+static inline void fewmul_yield(void)
+{
+}
+
+/* __always_inline: from glibc's <sys/cdefs.h>, like the kernel's. */
+
+/* Userspace may always use the vector registers. */
+static inline int fewmul_simd_begin(void)
+{
+	return 1;
+}
+
+static inline void fewmul_simd_end(void)
+{
+}
+
+static inline int fewmul_cpu_has_avx2(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+/* FEWMUL_SIMD=auto|off|<name> in the environment (libfewmul(3)). */
+static inline const char *fewmul_simd_default_name(void)
+{
+	const char *v = getenv("FEWMUL_SIMD");
+
+	return v && *v ? v : "auto";
+}
+
+#define fewmul_read_once(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define fewmul_write_once(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* a == b, ignoring one trailing newline of a (like sysfs_streq) */
+static inline int fewmul_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (!*a || (*a == '\n' && !a[1])) && !*b;
 }
 
 #endif /* __KERNEL__ */

@@ -25,7 +25,8 @@ static struct fewmul_model *fewmul_kunit_model(struct kunit *test,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, arena);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, scratch);
-	KUNIT_ASSERT_EQ(test, fewmul_model_bind(m, cfg, arena, scratch), 0);
+	KUNIT_ASSERT_EQ(test, fewmul_config_check(cfg), 0);
+	fewmul_model_bind(m, cfg, arena, scratch);
 	fewmul_model_init_params(m);
 	return m;
 }
@@ -38,19 +39,19 @@ struct fewmul_cfg_case {
 
 static void cfg_ok(struct fewmul_config *c) { }
 static void cfg_no_layers(struct fewmul_config *c) { c->nr_layers = 0; }
-static void cfg_many_layers(struct fewmul_config *c) { c->nr_layers = FEWMUL_CORE_MAX_LAYERS + 1; }
+static void cfg_many_layers(struct fewmul_config *c) { c->nr_layers = FEWMUL_MAX_LAYERS + 1; }
 static void cfg_zero_width(struct fewmul_config *c) { c->width[1] = 0; }
-static void cfg_wide(struct fewmul_config *c) { c->width[2] = FEWMUL_CORE_MAX_WIDTH + 1; }
+static void cfg_wide(struct fewmul_config *c) { c->width[2] = FEWMUL_MAX_WIDTH + 1; }
 static void cfg_stray_width(struct fewmul_config *c) { c->width[5] = 3; }
 static void cfg_one_class(struct fewmul_config *c) { c->width[3] = 1; }
-static void cfg_wmode(struct fewmul_config *c) { c->wmode = FEWMUL_WMODE_COUNT; }
+static void cfg_wmode(struct fewmul_config *c) { c->weights = FEWMUL_MODEL_NR_WEIGHTS; }
 static void cfg_qbp(struct fewmul_config *c) { c->qbp = 2; }
-static void cfg_bn(struct fewmul_config *c) { c->bn = FEWMUL_BN_COUNT; }
-static void cfg_erange(struct fewmul_config *c) { c->qb_emin = 2; c->qb_emax = 1; }
-static void cfg_emin(struct fewmul_config *c) { c->qb_emin = -17; }
+static void cfg_bn(struct fewmul_config *c) { c->bn = FEWMUL_MODEL_NR_BN; }
+static void cfg_erange(struct fewmul_config *c) { c->exp_min = 2; c->exp_max = 1; }
+static void cfg_emin(struct fewmul_config *c) { c->exp_min = -17; }
 static void cfg_lr(struct fewmul_config *c) { c->lr_shift_start = 5; c->lr_shift_end = 4; }
 static void cfg_batch0(struct fewmul_config *c) { c->batch = 0; }
-static void cfg_batch_big(struct fewmul_config *c) { c->batch = FEWMUL_CORE_MAX_BATCH + 1; }
+static void cfg_batch_big(struct fewmul_config *c) { c->batch = FEWMUL_MAX_BATCH + 1; }
 static void cfg_epochs0(struct fewmul_config *c) { c->epochs = 0; }
 
 static const struct fewmul_cfg_case fewmul_cfg_cases[] = {
@@ -83,7 +84,7 @@ static void fewmul_config_check_test(struct kunit *test)
 	const struct fewmul_cfg_case *c = test->param_value;
 	struct fewmul_config cfg;
 
-	fewmul_base_cfg(&cfg, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c->mutate(&cfg);
 	KUNIT_EXPECT_EQ(test, fewmul_config_check(&cfg), c->want);
 }
@@ -105,7 +106,7 @@ static void fewmul_determinism_test(struct kunit *test)
 	struct fewmul_model *a, *b;
 	struct fewmul_config cfg;
 
-	fewmul_base_cfg(&cfg, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	a = fewmul_kunit_model(test, &cfg);
 	b = fewmul_kunit_model(test, &cfg);
 	fewmul_train_split(a, 3, 1, 0, &o1);
@@ -122,7 +123,7 @@ static void fewmul_converges_test(struct kunit *test)
 	struct fewmul_model *m;
 	u32 after;
 
-	fewmul_base_cfg(&cfg, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	m = fewmul_kunit_model(test, &cfg);
 	fewmul_train_split(m, 80, 1, 0, &o);
 	after = fewmul_eval_synth(m, 100000, 256);
@@ -145,7 +146,7 @@ static void fewmul_sampling_test(struct kunit *test)
 
 	for (r = 0; r < 4096; r++) {
 		fewmul_rng_seed(&rng, 5, r);
-		fewmul_k_sample(u, t, 2, FEWMUL_WMODE_TERNARY, 0, &rng);
+		fewmul_k_sample(u, t, 2, FEWMUL_MODEL_WEIGHTS_TERNARY, 0, &rng);
 		nz[0] += t[0] != 0;
 		nz[1] += t[1] != 0;
 		wrong += t[0] < 0 || t[1] > 0;

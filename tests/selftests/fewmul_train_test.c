@@ -73,9 +73,12 @@
 #include "kselftest_harness.h"
 
 #define DEV "/dev/" FEWMUL_DEVICE_NAME
-#define MAX_W (FEWMUL_MAX_LAYERS_ABI + 1)
+#define MAX_W (FEWMUL_MAX_LAYERS + 1)
 
 /* Architectures, zero-terminated lists of widths. */
+/* struct fewmul_run before FEWMUL_FEATURE_RUN_OUTPUTS */
+#define RUN_SIZE_V1	(offsetof(struct fewmul_run, muls) + sizeof(__u64))
+
 static const __u32 NET_16_8_4[] = { 16, 8, 4, 0 };
 static const __u32 NET_16_8_10[] = { 16, 8, 10, 0 };
 static const __u32 NET_784_64_10[] = { 784, 64, 10, 0 };
@@ -327,6 +330,8 @@ static void run_prefill(struct fewmul_run *r, const struct data *d,
 	r->confusion = 0;
 	r->epoch = 0;
 	r->notify_every = 0;
+	r->layer_ops = 0;
+	r->predictions = 0;
 }
 
 /* TRAIN on d->idx[first .. first + nr). */
@@ -586,7 +591,8 @@ FIXTURE(abi) {
 
 FIXTURE_VARIANT(abi) {
 	unsigned long cmd;
-	__u32 size;		/* sizeof the v1 struct */
+	__u32 size;		/* sizeof the struct */
+	__u32 minsize;		/* smallest size accepted (the v1 struct) */
 	__u32 flags_ok;		/* flag bits this ioctl accepts */
 	/* a valid argument; returns 0 or -errno */
 	int (*fill)(FIXTURE_DATA(abi) *self, void *arg);
@@ -661,6 +667,7 @@ static int fill_hist(FIXTURE_DATA(abi) *self, void *arg)
 FIXTURE_VARIANT_ADD(abi, buf_register) {
 	.cmd = FEWMUL_IOC_BUF_REGISTER,
 	.size = sizeof(struct fewmul_buf_register),
+	.minsize = sizeof(struct fewmul_buf_register),
 	.flags_ok = FEWMUL_BUF_FLAGS_ALL,
 	.fill = fill_buf_register,
 };
@@ -668,6 +675,7 @@ FIXTURE_VARIANT_ADD(abi, buf_register) {
 FIXTURE_VARIANT_ADD(abi, buf_unregister) {
 	.cmd = FEWMUL_IOC_BUF_UNREGISTER,
 	.size = sizeof(struct fewmul_buf_unregister),
+	.minsize = sizeof(struct fewmul_buf_unregister),
 	.flags_ok = 0,
 	.fill = fill_buf_unregister,
 };
@@ -675,6 +683,7 @@ FIXTURE_VARIANT_ADD(abi, buf_unregister) {
 FIXTURE_VARIANT_ADD(abi, model_create) {
 	.cmd = FEWMUL_IOC_MODEL_CREATE,
 	.size = sizeof(struct fewmul_model_create),
+	.minsize = sizeof(struct fewmul_model_create),
 	.flags_ok = FEWMUL_MODEL_FLAGS_ALL,
 	.fill = fill_model_create,
 };
@@ -683,6 +692,7 @@ FIXTURE_VARIANT_ADD(abi, model_create) {
 FIXTURE_VARIANT_ADD(abi, train) {
 	.cmd = FEWMUL_IOC_TRAIN,
 	.size = sizeof(struct fewmul_run),
+	.minsize = RUN_SIZE_V1,
 	.flags_ok = 0,
 	.fill = fill_train,
 };
@@ -690,6 +700,7 @@ FIXTURE_VARIANT_ADD(abi, train) {
 FIXTURE_VARIANT_ADD(abi, eval) {
 	.cmd = FEWMUL_IOC_EVAL,
 	.size = sizeof(struct fewmul_run),
+	.minsize = RUN_SIZE_V1,
 	.flags_ok = FEWMUL_RUN_FLAGS_ALL,
 	.fill = fill_eval,
 };
@@ -697,6 +708,7 @@ FIXTURE_VARIANT_ADD(abi, eval) {
 FIXTURE_VARIANT_ADD(abi, stats) {
 	.cmd = FEWMUL_IOC_STATS,
 	.size = sizeof(struct fewmul_stats),
+	.minsize = sizeof(struct fewmul_stats),
 	.flags_ok = 0,
 	.fill = fill_stats,
 };
@@ -704,6 +716,7 @@ FIXTURE_VARIANT_ADD(abi, stats) {
 FIXTURE_VARIANT_ADD(abi, hist) {
 	.cmd = FEWMUL_IOC_HIST,
 	.size = sizeof(struct fewmul_hist),
+	.minsize = sizeof(struct fewmul_hist),
 	.flags_ok = 0,
 	.fill = fill_hist,
 };
@@ -754,7 +767,7 @@ TEST_F(abi, size_one_short)
 	__u64 buf[ABI_BUF_WORDS] = { 0 };
 
 	ASSERT_EQ(0, variant->fill(self, buf));
-	abi_set_size(buf, variant->size - 1);
+	abi_set_size(buf, variant->minsize - 1);
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, variant->cmd, buf));
 }
 
@@ -905,7 +918,7 @@ TEST_F(dev, info_has_train_feature)
 	ASSERT_EQ(0, get_info(self->fd, &info));
 	EXPECT_NE(0, info.features & FEWMUL_FEATURE_TRAIN);
 	EXPECT_LE(3, info.max_layers);
-	EXPECT_GE(FEWMUL_MAX_LAYERS_ABI, info.max_layers);
+	EXPECT_GE(FEWMUL_MAX_LAYERS, info.max_layers);
 	EXPECT_LE(16, info.max_width);
 	EXPECT_LE(16, info.max_batch);
 }
@@ -1341,7 +1354,7 @@ static const char *bad_cfg(struct fewmul_model_create *mc, int i,
 {
 	switch (i) {
 	case 0: mc->nr_layers = 0; return "nr_layers 0";
-	case 1: mc->nr_layers = FEWMUL_MAX_LAYERS_ABI + 1; return "nr_layers 17";
+	case 1: mc->nr_layers = FEWMUL_MAX_LAYERS + 1; return "nr_layers 17";
 	case 2: mc->nr_layers = 0xffffffffu; return "nr_layers ~0";
 	case 3: mc->width[0] = 0; return "input width 0";
 	case 4: mc->width[1] = 0; return "hidden width 0";
@@ -1351,7 +1364,7 @@ static const char *bad_cfg(struct fewmul_model_create *mc, int i,
 	case 8: mc->width[2] = 1; return "1 class";
 	case 9: mc->width[2] = 257; return "257 classes";
 	case 10: mc->width[3] = 4; return "width after nr_layers";
-	case 11: mc->width[FEWMUL_MAX_LAYERS_ABI] = 1; return "width[16] set";
+	case 11: mc->width[FEWMUL_MAX_LAYERS] = 1; return "width[16] set";
 	case 12: mc->nr_layers = 1; return "nr_layers 1 with width[2] set";
 	case 13: mc->weights = 4; return "weights 4";
 	case 14: mc->weights = 0xffffffffu; return "weights ~0";
@@ -2104,6 +2117,95 @@ TEST_F(ctx, eval_confusion)
 	free(before);
 }
 
+/*
+ * EVAL's @predictions: one class per listed sample, consistent with the
+ * confusion matrix of the same call; @layer_ops sums to the call's
+ * totals. Entries past @nr_indices are not written.
+ */
+TEST_F(ctx, eval_predictions_layer_ops)
+{
+	struct data *d = &self->data;
+	__u32 c = self->net.classes, L = self->net.mc.nr_layers, n = 30, i, l;
+	struct fewmul_op_counts lops[FEWMUL_MAX_LAYERS + 2];
+	__u64 conf[4][4] = { { 0 } }, cols[4] = { 0 }, pcols[4] = { 0 };
+	__u64 adds = 0, shifts = 0, muls = 0;
+	__u8 pred[40];
+	struct fewmul_run r;
+
+	ASSERT_EQ(4, c);
+	ASSERT_EQ(0, do_train(self->fd, d, 0, 16, &r));
+	memset(pred, 0xcc, sizeof(pred));
+	memset(lops, 0xcc, sizeof(lops));
+	run_prefill(&r, d, d->idx, n);
+	r.confusion = (uintptr_t)&conf[0][0];
+	r.predictions = (uintptr_t)pred;
+	r.layer_ops = (uintptr_t)lops;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	for (i = 0; i < n; i++) {
+		ASSERT_GT(c, pred[i]) TH_LOG("sample %u", i);
+		pcols[pred[i]]++;
+	}
+	for (i = n; i < sizeof(pred); i++)
+		EXPECT_EQ(0xcc, pred[i]);
+	for (i = 0; i < c * c; i++)
+		cols[i % c] += (&conf[0][0])[i];
+	EXPECT_EQ(0, memcmp(cols, pcols, sizeof(cols)));
+	for (l = 0; l <= L; l++) {
+		adds += lops[l].adds;
+		shifts += lops[l].shifts;
+		muls += lops[l].muls;
+	}
+	EXPECT_EQ(r.adds, adds);
+	EXPECT_EQ(r.shifts, shifts);
+	EXPECT_EQ(r.muls, muls);
+	EXPECT_LT(0, lops[1].adds);
+	EXPECT_EQ(0xccccccccccccccccULL, lops[L + 1].adds);
+
+	/* TRAIN fills @layer_ops too */
+	run_prefill(&r, d, d->idx, 8);
+	r.layer_ops = (uintptr_t)lops;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	for (adds = 0, l = 0; l <= L; l++)
+		adds += lops[l].adds;
+	EXPECT_EQ(r.adds, adds);
+}
+
+/* @predictions: EVAL only; bad pointers fault; v1-sized calls still work. */
+TEST_F(ctx, run_outputs_invalid)
+{
+	struct data *d = &self->data;
+	__u8 pred[8];
+	struct fewmul_run r;
+
+	run_prefill(&r, d, d->idx, 8);
+	r.predictions = (uintptr_t)pred;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.flags = FEWMUL_RUN_CALIBRATE;
+	r.predictions = (uintptr_t)pred;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.predictions = 0xffff888000000000ULL;
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.layer_ops = 0xffff888000000000ULL;
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	/* a caller that knows only the first version of the struct */
+	run_prefill(&r, d, d->idx, 8);
+	r.size = RUN_SIZE_V1;
+	r.layer_ops = 0xffff888000000000ULL;	/* beyond its size: unread */
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	EXPECT_EQ(2, r.done);
+}
+
+TEST_F(dev, info_has_run_outputs)
+{
+	struct fewmul_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_TRUE(info.features & FEWMUL_FEATURE_RUN_OUTPUTS);
+}
+
 /* Calibration re-estimates BN statistics, never the weights. */
 TEST_F(ctx, eval_calibrate)
 {
@@ -2187,8 +2289,8 @@ TEST_F(ctx, hist_layer_range)
 	EXPECT_EQ(0, get_hist(self->fd, 0, &h));
 	EXPECT_EQ(0, get_hist(self->fd, L, &h));
 	EXPECT_EQ(-EINVAL, get_hist(self->fd, L + 1, &h));
-	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS_ABI, &h));
-	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS_ABI + 1, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS, &h));
+	EXPECT_EQ(-EINVAL, get_hist(self->fd, FEWMUL_MAX_LAYERS + 1, &h));
 	EXPECT_EQ(-EINVAL, get_hist(self->fd, 0xffffffffu, &h));
 }
 

@@ -27,7 +27,7 @@
 #include "fewmul_engine.h"
 
 #define FAKE_CTXS 8
-#define FAKE_LAYERS (FEWMUL_CORE_MAX_LAYERS + 1)
+#define FAKE_LAYERS (FEWMUL_MAX_LAYERS + 1)
 
 struct fake_buf {
 	uint64_t addr;
@@ -45,7 +45,6 @@ struct fake_ctx {
 	void *scratch;
 	const u8 **ptr;
 	u8 *lab;
-	u8 *pred;
 	struct fewmul_counters layer_ops[FAKE_LAYERS];
 	struct fewmul_counters ops;
 	uint64_t samples, errors;
@@ -63,11 +62,9 @@ static void fake_model_free(struct fake_ctx *c)
 	free(c->scratch);
 	free(c->ptr);
 	free(c->lab);
-	free(c->pred);
 	c->scratch = NULL;
 	c->ptr = NULL;
 	c->lab = NULL;
-	c->pred = NULL;
 	c->arena = 0;
 }
 
@@ -128,10 +125,10 @@ static int fake_info(int fd, struct fewmul_info *in)
 	in->abi_version = FEWMUL_ABI_VERSION;
 	in->nr_workers = 1;
 	in->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
-		       FEWMUL_FEATURE_TRAIN;
-	in->max_layers = FEWMUL_CORE_MAX_LAYERS;
-	in->max_width = FEWMUL_CORE_MAX_WIDTH;
-	in->max_batch = FEWMUL_CORE_MAX_BATCH;
+		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS;
+	in->max_layers = FEWMUL_MAX_LAYERS;
+	in->max_width = FEWMUL_MAX_WIDTH;
+	in->max_batch = FEWMUL_MAX_BATCH;
 	in->max_scratch_bytes = 1ULL << 30;
 	return 0;
 }
@@ -180,30 +177,10 @@ static int fake_model_create(struct fake_ctx *c, struct fewmul_model_create *mc)
 	struct fewmul_layout lay;
 	struct fake_buf *b;
 	uint64_t ss;
-	uint32_t l;
 
 	if (mc->size != sizeof(*mc) || (mc->flags & ~FEWMUL_MODEL_FLAGS_ALL))
 		return -EINVAL;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.nr_layers = mc->nr_layers;
-	if (cfg.nr_layers < 1 || cfg.nr_layers > FEWMUL_CORE_MAX_LAYERS)
-		return -EINVAL;
-	for (l = 0; l <= FEWMUL_MAX_LAYERS_ABI; l++) {
-		if (l > cfg.nr_layers && mc->width[l])
-			return -EINVAL;
-		if (l <= cfg.nr_layers)
-			cfg.width[l] = mc->width[l];
-	}
-	cfg.wmode = mc->weights;
-	cfg.qbp = !!(mc->flags & FEWMUL_MODEL_QBP);
-	cfg.bn = mc->bn;
-	cfg.qb_emin = mc->exp_min;
-	cfg.qb_emax = mc->exp_max;
-	cfg.lr_shift_start = mc->lr_shift_start;
-	cfg.lr_shift_end = mc->lr_shift_end;
-	cfg.epochs = mc->epochs;
-	cfg.batch = mc->batch;
-	cfg.seed = mc->seed;
+	fewmul_config_from_create(&cfg, mc);
 	if (fewmul_config_check(&cfg))
 		return -EINVAL;
 	b = fake_buf(c, mc->arena);
@@ -220,16 +197,12 @@ static int fake_model_create(struct fake_ctx *c, struct fewmul_model_create *mc)
 	c->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
 	c->ptr = calloc(cfg.batch, sizeof(*c->ptr));
 	c->lab = calloc(cfg.batch, 1);
-	c->pred = calloc(cfg.batch, 1);
-	if (!c->scratch || !c->ptr || !c->lab || !c->pred) {
+	if (!c->scratch || !c->ptr || !c->lab) {
 		fake_model_free(c);
 		return -ENOMEM;
 	}
 	memset(c->scratch, 0, ss);
-	if (fewmul_model_bind(&c->m, &cfg, (void *)(uintptr_t)b->addr, c->scratch)) {
-		fake_model_free(c);
-		return -EINVAL;
-	}
+	fewmul_model_bind(&c->m, &cfg, (void *)(uintptr_t)b->addr, c->scratch);
 	if (mc->flags & FEWMUL_MODEL_INIT)
 		fewmul_model_init_params(&c->m);
 	else
@@ -250,25 +223,33 @@ static void fake_add(struct fewmul_counters *d, const struct fewmul_counters *s)
 	d->muls += s->muls;
 }
 
+/*
+ * The module's run loop in miniature: the same core step, its phases
+ * split over three "workers" run one after the other (any split gives
+ * the module's result).
+ */
 static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 {
 	const struct fewmul_config *cfg = &c->m.cfg;
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
 	const uint32_t *idx = (const uint32_t *)(uintptr_t)r->indices;
-	uint64_t *conf = (uint64_t *)(uintptr_t)r->confusion;
+	struct fewmul_op_counts *lops = (void *)(uintptr_t)r->layer_ops;
+	uint8_t *pred = (uint8_t *)(uintptr_t)r->predictions;
+	struct fewmul_counters wops[3 * FAKE_LAYERS];
+	struct fewmul_exec ex = { .nr_workers = 3, .ops = wops };
+	struct fewmul_step_result res;
+	struct fewmul_batch bt = { 0 };
 	struct fake_buf *img, *lab;
-	uint32_t B, n0, nk, nb, limit, i, b;
-	int calib = r->flags & FEWMUL_RUN_CALIBRATE, kind, nph, p, err;
-	unsigned int call;
+	uint32_t B, n0, nb, limit, i, b;
+	int calib = r->flags & FEWMUL_RUN_CALIBRATE, err;
+	unsigned int call, p;
 
 	if (r->size != sizeof(*r) || (r->flags & ~FEWMUL_RUN_FLAGS_ALL) ||
-	    (train && calib))
+	    (train && calib) || (pred && (train || calib)))
 		return -EINVAL;
 	if (!c->arena)
 		return -ENODEV;
 	B = cfg->batch;
 	n0 = cfg->width[0];
-	nk = cfg->width[cfg->nr_layers];
 	img = fake_buf(c, r->images);
 	lab = fake_buf(c, r->labels);
 	if (!img || !lab)
@@ -279,8 +260,13 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	for (i = 0; i < r->nr_indices; i++)
 		if (idx[i] >= r->nr_samples)
 			return -EINVAL;
-	kind = train ? FEWMUL_PLAN_TRAIN : calib ? FEWMUL_PLAN_CALIB :
-	       FEWMUL_PLAN_EVAL;
+	bt.kind = train ? FEWMUL_PLAN_TRAIN : calib ? FEWMUL_PLAN_CALIB :
+		  FEWMUL_PLAN_EVAL;
+	bt.images = c->ptr;
+	bt.labels = c->lab;
+	bt.epoch = r->epoch;
+	bt.confusion = bt.kind == FEWMUL_PLAN_EVAL ?
+		       (uint64_t *)(uintptr_t)r->confusion : NULL;
 	nb = (r->nr_indices + B - 1) / B;
 	limit = nb;
 	call = ++fake_calls;
@@ -294,51 +280,42 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	}
 	r->done = r->errors = r->adds = r->shifts = r->muls = 0;
 	r->loss = 0;
+	if (lops)
+		memset(lops, 0, (cfg->nr_layers + 1) * sizeof(*lops));
 	if (calib)
 		fewmul_calib_begin(&c->m);
 	for (i = 0; i < limit; i++) {
-		struct fewmul_counters lops[FAKE_LAYERS];
-		uint32_t s = i * B, cnt = r->nr_indices - s < B ? r->nr_indices - s : B;
+		uint32_t s = i * B;
 		const u8 *labels = (const u8 *)(uintptr_t)lab->addr;
 
-		for (b = 0; b < cnt; b++) {
+		bt.nb = r->nr_indices - s < B ? r->nr_indices - s : B;
+		bt.pred = pred ? pred + s : NULL;
+		for (b = 0; b < bt.nb; b++) {
 			c->ptr[b] = (const u8 *)(uintptr_t)img->addr +
 				    (uint64_t)idx[s + b] * n0;
 			c->lab[b] = labels[idx[s + b]];
 		}
-		err = fewmul_batch_begin(&c->m, c->ptr, c->lab, cnt, r->epoch);
+		err = fewmul_batch_step(&c->m, &ex, &bt, &res);
 		if (err)
 			return err;
-		nph = fewmul_step_plan(&c->m, kind, ph, FEWMUL_MAX_PHASES);
-		if (nph < 0)
-			return nph;
-		memset(lops, 0, sizeof(lops));
-		for (p = 0; p < nph; p++)
-			fewmul_phase_run(&c->m, &ph[p], 0, ph[p].count,
-					 &lops[ph[p].layer]);
-		fewmul_plan_done(&c->m, kind);
-		if (!calib) {
-			uint32_t e = fewmul_batch_errors(&c->m, c->pred);
-			int64_t l = fewmul_batch_loss(&c->m);
-
-			r->errors += e;
-			r->loss += l;
-			if (train) {
-				c->samples += cnt;
-				c->errors += e;
-				c->loss += l;
-			}
-			for (b = 0; conf && b < cnt; b++)
-				conf[c->lab[b] * nk + c->pred[b]]++;
+		r->errors += res.errors;
+		r->loss += res.loss;
+		if (train) {
+			c->samples += bt.nb;
+			c->errors += res.errors;
+			c->loss += res.loss;
 		}
+		r->adds += res.ops.adds;
+		r->shifts += res.ops.shifts;
+		r->muls += res.ops.muls;
+		fake_add(&c->ops, &res.ops);
 		for (p = 0; p < FAKE_LAYERS; p++) {
-			struct fewmul_counters t = lops[p];
-
-			r->adds += t.adds;
-			r->shifts += t.shifts;
-			r->muls += t.muls;
-			fake_add(&c->layer_ops[p], &t);
-			fake_add(&c->ops, &t);
+			fake_add(&c->layer_ops[p], &res.layers[p]);
+			if (lops && p <= cfg->nr_layers) {
+				lops[p].adds += res.layers[p].adds;
+				lops[p].shifts += res.layers[p].shifts;
+				lops[p].muls += res.layers[p].muls;
+			}
 		}
 		r->done++;
 	}

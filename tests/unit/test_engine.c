@@ -30,8 +30,9 @@ static int model_new(struct model_buf *mb, const struct fewmul_config *cfg)
 	if (!mb->arena || !mb->scratch)
 		return -1;
 	memset(mb->scratch, 0, ss);
-	if (fewmul_model_bind(&mb->m, cfg, mb->arena, mb->scratch))
+	if (fewmul_config_check(cfg))
 		return -1;
+	fewmul_model_bind(&mb->m, cfg, mb->arena, mb->scratch);
 	fewmul_model_init_params(&mb->m);
 	return 0;
 }
@@ -47,45 +48,45 @@ static void test_config_check(void)
 	struct fewmul_config c;
 
 	tap_begin();
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	CHECK_EQ(fewmul_config_check(&c), 0);
 	c.nr_layers = 0;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
-	c.nr_layers = FEWMUL_CORE_MAX_LAYERS + 1;
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+	c.nr_layers = FEWMUL_MAX_LAYERS + 1;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c.width[1] = 0;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
-	c.width[2] = FEWMUL_CORE_MAX_WIDTH + 1;
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+	c.width[2] = FEWMUL_MAX_WIDTH + 1;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c.width[5] = 3;	/* beyond nr_layers must be zero */
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c.width[3] = 1;	/* one class */
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_COUNT, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_NR_WEIGHTS, 1);
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 2);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 2);
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
-	c.qb_emin = 2;
-	c.qb_emax = 1;
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+	c.exp_min = 2;
+	c.exp_max = 1;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c.lr_shift_start = 5;
 	c.lr_shift_end = 4;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c.batch = 0;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
-	c.batch = FEWMUL_CORE_MAX_BATCH + 1;
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+	c.batch = FEWMUL_MAX_BATCH + 1;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
-	c.bn = FEWMUL_BN_COUNT;
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+	c.bn = FEWMUL_MODEL_NR_BN;
 	CHECK_EQ(fewmul_config_check(&c), -EINVAL);
 	tap_end("config_check rejects every out-of-range field");
 }
@@ -118,7 +119,7 @@ static void test_lr_schedule(void)
 	struct fewmul_config c;
 
 	tap_begin();
-	fewmul_base_cfg(&c, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&c, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	c.lr_shift_start = 2;
 	c.lr_shift_end = 6;
 	c.epochs = 5;
@@ -132,14 +133,14 @@ static void test_lr_schedule(void)
 	tap_end("LR shift schedule: linear in the exponent, start to end");
 }
 
-static void test_determinism(u32 wmode, u32 qbp, const char *name)
+static void test_determinism(u32 weights, u32 qbp, const char *name)
 {
 	struct model_buf a, b2, c;
 	struct fewmul_config cfg;
 	struct fewmul_counters oa = { 0 }, ob = { 0 }, oc = { 0 };
 
 	tap_begin();
-	fewmul_base_cfg(&cfg, wmode, qbp);
+	fewmul_base_cfg(&cfg, weights, qbp);
 	CHECK_EQ(model_new(&a, &cfg), 0);
 	CHECK_EQ(model_new(&b2, &cfg), 0);
 	CHECK_EQ(model_new(&c, &cfg), 0);
@@ -171,7 +172,7 @@ static void test_seed_changes_result(void)
 	struct fewmul_counters o = { 0 };
 
 	tap_begin();
-	fewmul_base_cfg(&cfg, FEWMUL_WMODE_TERNARY, 1);
+	fewmul_base_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
 	CHECK_EQ(model_new(&a, &cfg), 0);
 	cfg.seed = 43;
 	CHECK_EQ(model_new(&b2, &cfg), 0);
@@ -183,7 +184,7 @@ static void test_seed_changes_result(void)
 	tap_end("a different seed gives different weights");
 }
 
-static void test_converges_bn(u32 wmode, u32 qbp, u32 bn, const char *name)
+static void test_converges_bn(u32 weights, u32 qbp, u32 bn, const char *name)
 {
 	struct fewmul_counters o = { 0 };
 	struct fewmul_config cfg;
@@ -191,7 +192,7 @@ static void test_converges_bn(u32 wmode, u32 qbp, u32 bn, const char *name)
 	u32 before, after;
 
 	tap_begin();
-	fewmul_base_cfg(&cfg, wmode, qbp);
+	fewmul_base_cfg(&cfg, weights, qbp);
 	cfg.bn = bn;
 	CHECK_EQ(model_new(&mb, &cfg), 0);
 	before = fewmul_eval_synth(&mb.m, 100000, 512);
@@ -201,15 +202,15 @@ static void test_converges_bn(u32 wmode, u32 qbp, u32 bn, const char *name)
 	       name, before, after, (unsigned long long)o.muls);
 	CHECK(after <= 512 / 20);	/* >= 95% accuracy */
 	CHECK(after < before);
-	if (wmode != FEWMUL_WMODE_FULL && qbp)	/* only the loss report multiplies */
+	if (weights != FEWMUL_MODEL_WEIGHTS_FULL && qbp)	/* only the loss report multiplies */
 		CHECK(o.muls == 80ULL * cfg.batch * cfg.width[cfg.nr_layers]);
 	model_free(&mb);
 	tap_end(name);
 }
 
-static void test_converges(u32 wmode, u32 qbp, const char *name)
+static void test_converges(u32 weights, u32 qbp, const char *name)
 {
-	test_converges_bn(wmode, qbp, FEWMUL_BN_SHIFT, name);
+	test_converges_bn(weights, qbp, FEWMUL_MODEL_BN_SHIFT, name);
 }
 
 
@@ -219,14 +220,14 @@ static void test_converges(u32 wmode, u32 qbp, const char *name)
  * identical operation counts, on widths that are odd and not multiples
  * of the 16-sample and 64-unit blocks, with a partial last batch.
  */
-static void test_fast_vs_reference(u32 wmode, u32 qbp, const char *name)
+static void test_fast_vs_reference(u32 weights, u32 qbp, const char *name)
 {
 	struct fewmul_counters oa = { 0 }, ob = { 0 };
 	struct model_buf a, b2;
 	struct fewmul_config cfg;
 
 	tap_begin();
-	fewmul_base_cfg(&cfg, wmode, qbp);
+	fewmul_base_cfg(&cfg, weights, qbp);
 	cfg.width[1] = 77;
 	cfg.width[2] = 130;
 	cfg.batch = 29;
@@ -265,14 +266,14 @@ static void test_sampling_stats(void)
 		u[k] = (s32)lround(us[k] * FEWMUL_ONE_W);
 	for (r = 0; r < n; r++) {
 		fewmul_rng_seed(&rng, 99, r);
-		fewmul_k_sample(u, t, nu, FEWMUL_WMODE_TERNARY, 0, &rng);
+		fewmul_k_sample(u, t, nu, FEWMUL_MODEL_WEIGHTS_TERNARY, 0, &rng);
 		for (k = 0; k < nu; k++) {
 			cnt_t[k] += t[k] != 0;
 			/* never the opposite sign */
 			neg_t[k] += (u[k] > 0 && t[k] < 0) || (u[k] <= 0 && t[k] > 0);
 		}
 		fewmul_rng_seed(&rng, 98, r);
-		fewmul_k_sample(u, t, nu, FEWMUL_WMODE_BINARY_STOCH, 0, &rng);
+		fewmul_k_sample(u, t, nu, FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, 0, &rng);
 		for (k = 0; k < nu; k++)
 			cnt_b[k] += t[k] > 0;
 	}
@@ -317,10 +318,10 @@ static void test_gradient_check(void)
 	cfg.width[0] = 8;
 	cfg.width[1] = 6;
 	cfg.width[2] = 3;
-	cfg.wmode = FEWMUL_WMODE_FULL;
-	cfg.bn = FEWMUL_BN_NONE;
-	cfg.qb_emin = -4;
-	cfg.qb_emax = 3;
+	cfg.weights = FEWMUL_MODEL_WEIGHTS_FULL;
+	cfg.bn = FEWMUL_MODEL_BN_NONE;
+	cfg.exp_min = -4;
+	cfg.exp_max = 3;
 	cfg.lr_shift_start = cfg.lr_shift_end = 8;
 	cfg.epochs = 1;
 	cfg.batch = 4;
@@ -412,10 +413,10 @@ static void test_gradient_check(void)
  */
 static void test_deepest_plan(void)
 {
-	static const u32 modes[][3] = {	/* wmode, qbp, bn */
-		{ FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_NONE },
-		{ FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_SHIFT },
-		{ FEWMUL_WMODE_FULL, 0, FEWMUL_BN_NONE },
+	static const u32 modes[][3] = {	/* weights, qbp, bn */
+		{ FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_NONE },
+		{ FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT },
+		{ FEWMUL_MODEL_WEIGHTS_FULL, 0, FEWMUL_MODEL_BN_NONE },
 	};
 	struct fewmul_counters o = { 0 };
 	struct fewmul_config cfg;
@@ -426,11 +427,11 @@ static void test_deepest_plan(void)
 	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
 		fewmul_base_cfg(&cfg, modes[k][0], modes[k][1]);
 		cfg.bn = modes[k][2];
-		cfg.nr_layers = FEWMUL_CORE_MAX_LAYERS;
+		cfg.nr_layers = FEWMUL_MAX_LAYERS;
 		cfg.width[0] = 16;
-		for (l = 1; l < FEWMUL_CORE_MAX_LAYERS; l++)
+		for (l = 1; l < FEWMUL_MAX_LAYERS; l++)
 			cfg.width[l] = 8;
-		cfg.width[FEWMUL_CORE_MAX_LAYERS] = 4;
+		cfg.width[FEWMUL_MAX_LAYERS] = 4;
 		cfg.batch = 8;
 		CHECK_EQ(model_new(&mb, &cfg), 0);
 		for (b = 0; b < 8; b++) {
@@ -452,27 +453,27 @@ int main(void)
 	test_deepest_plan();
 	test_sampling_stats();
 	test_gradient_check();
-	test_fast_vs_reference(FEWMUL_WMODE_TERNARY, 1, "fast == reference: ternary+QB");
-	test_fast_vs_reference(FEWMUL_WMODE_TERNARY, 0, "fast == reference: ternary, exact dW");
-	test_fast_vs_reference(FEWMUL_WMODE_BINARY, 1, "fast == reference: binary+QB");
-	test_fast_vs_reference(FEWMUL_WMODE_BINARY_STOCH, 1, "fast == reference: binary-stoch+QB");
-	test_fast_vs_reference(FEWMUL_WMODE_FULL, 1, "fast == reference: full+QB");
-	test_fast_vs_reference(FEWMUL_WMODE_FULL, 0, "fast == reference: full, exact dW");
+	test_fast_vs_reference(FEWMUL_MODEL_WEIGHTS_TERNARY, 1, "fast == reference: ternary+QB");
+	test_fast_vs_reference(FEWMUL_MODEL_WEIGHTS_TERNARY, 0, "fast == reference: ternary, exact dW");
+	test_fast_vs_reference(FEWMUL_MODEL_WEIGHTS_BINARY, 1, "fast == reference: binary+QB");
+	test_fast_vs_reference(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, 1, "fast == reference: binary-stoch+QB");
+	test_fast_vs_reference(FEWMUL_MODEL_WEIGHTS_FULL, 1, "fast == reference: full+QB");
+	test_fast_vs_reference(FEWMUL_MODEL_WEIGHTS_FULL, 0, "fast == reference: full, exact dW");
 	test_config_check();
 	test_counts();
 	test_lr_schedule();
-	test_determinism(FEWMUL_WMODE_TERNARY, 1, "ternary+QB: bit-identical under 1, 3 and 7 scrambled splits");
-	test_determinism(FEWMUL_WMODE_BINARY_STOCH, 1, "binary-stoch+QB: bit-identical under any split");
-	test_determinism(FEWMUL_WMODE_FULL, 0, "full: bit-identical under any split");
+	test_determinism(FEWMUL_MODEL_WEIGHTS_TERNARY, 1, "ternary+QB: bit-identical under 1, 3 and 7 scrambled splits");
+	test_determinism(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, 1, "binary-stoch+QB: bit-identical under any split");
+	test_determinism(FEWMUL_MODEL_WEIGHTS_FULL, 0, "full: bit-identical under any split");
 	test_seed_changes_result();
-	test_converges(FEWMUL_WMODE_TERNARY, 1, "ternary+QB converges on a small problem");
-	test_converges(FEWMUL_WMODE_BINARY, 1, "binary+QB converges on a small problem");
-	test_converges(FEWMUL_WMODE_BINARY_STOCH, 1, "binary-stoch+QB converges on a small problem");
-	test_converges(FEWMUL_WMODE_TERNARY, 0, "ternary without QB converges on a small problem");
-	test_converges(FEWMUL_WMODE_FULL, 0, "full converges on a small problem");
-	test_converges_bn(FEWMUL_WMODE_TERNARY, 1, FEWMUL_BN_NONE,
+	test_converges(FEWMUL_MODEL_WEIGHTS_TERNARY, 1, "ternary+QB converges on a small problem");
+	test_converges(FEWMUL_MODEL_WEIGHTS_BINARY, 1, "binary+QB converges on a small problem");
+	test_converges(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, 1, "binary-stoch+QB converges on a small problem");
+	test_converges(FEWMUL_MODEL_WEIGHTS_TERNARY, 0, "ternary without QB converges on a small problem");
+	test_converges(FEWMUL_MODEL_WEIGHTS_FULL, 0, "full converges on a small problem");
+	test_converges_bn(FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_NONE,
 			  "ternary+QB without BN (fixed power-of-two scales) converges");
-	test_converges_bn(FEWMUL_WMODE_FULL, 0, FEWMUL_BN_NONE,
+	test_converges_bn(FEWMUL_MODEL_WEIGHTS_FULL, 0, FEWMUL_MODEL_BN_NONE,
 			  "full without BN (fixed power-of-two scales) converges");
 	return tap_done();
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "libfewmul.h"
 #include "unit/tap.h"
 #include "unit/synth.h"
@@ -190,6 +192,73 @@ static void test_atomic(void)
 	tap_end("save replaces atomically and leaves no temporary file; errors name the cause");
 }
 
+/*
+ * Format version 2 records the run (fewmul_model_extra); version 1 files
+ * (a 160-byte header) still load, with the extra fields zero.
+ */
+static void test_extra_and_v1(void)
+{
+	struct fewmul_model_extra ex = { .size = sizeof(ex), .bn_samples = 250,
+					 .train_limit = 300, .val = 7 }, got;
+	struct fewmul_train_config c;
+	struct fewmul_model_info info = { .epoch = 1 }, ginfo;
+	struct fewmul_trainer *t, *r;
+	unsigned char *buf, *v1;
+	char err[256], v1path[300];
+	long len;
+	uint32_t crc;
+
+	tap_begin();
+	cfg_small(&c);
+	CHECK_EQ(fewmul_trainer_new(&c, "cpu", 1, &t), 0);
+	train_epoch(t, 0);
+	CHECK_EQ(fewmul_model_save_ex(t, path, &info, &ex, err, sizeof(err)), 0);
+	memset(&got, 0xcc, sizeof(got));
+	got.size = sizeof(got);
+	CHECK_EQ(fewmul_model_load_ex(path, "cpu", 1, &r, &ginfo, &got, err, sizeof(err)), 0);
+	CHECK_EQ(got.bn_samples, 250);
+	CHECK_EQ(got.train_limit, 300);
+	CHECK_EQ(got.val, 7);
+	fewmul_trainer_free(r);
+
+	/* the same model as version 1: header fields 0..156, CRC at 160 */
+	buf = slurp(&len);
+	v1 = malloc((size_t)len);
+	memcpy(v1, buf, 160);
+	v1[8] = 1;		/* version */
+	v1[16] = 164;		/* header size */
+	crc = (uint32_t)crc32(0L, v1, 160);
+	v1[160] = (unsigned char)crc;
+	v1[161] = (unsigned char)(crc >> 8);
+	v1[162] = (unsigned char)(crc >> 16);
+	v1[163] = (unsigned char)(crc >> 24);
+	memcpy(v1 + 164, buf + 196, (size_t)len - 196);
+	snprintf(v1path, sizeof(v1path), "%s.v1", path);
+	spit(v1path, v1, len - 32);
+	memset(&got, 0xcc, sizeof(got));
+	got.size = sizeof(got);
+	CHECK_EQ(fewmul_model_load_ex(v1path, "cpu", 1, &r, &ginfo, &got, err, sizeof(err)), 0);
+	CHECK_EQ(got.bn_samples, 0);
+	CHECK_EQ(got.train_limit, 0);
+	CHECK_EQ(ginfo.epoch, 1);
+	CHECK(fewmul_trainer_checksum(r) == fewmul_trainer_checksum(t));
+	fewmul_trainer_free(r);
+	unlink(v1path);
+
+	/* a version 2 file with a reserved byte set is refused */
+	buf[180] = 1;
+	crc = (uint32_t)crc32(0L, buf, 192);
+	buf[192] = (unsigned char)crc;
+	buf[193] = (unsigned char)(crc >> 8);
+	buf[194] = (unsigned char)(crc >> 16);
+	buf[195] = (unsigned char)(crc >> 24);
+	free(v1);
+	fewmul_trainer_free(t);
+	tap_end("version 2 records the run; version 1 files still load");
+	expect_bad("reserved header bytes set", buf, len, "reserved header bytes are not zero");
+	free(buf);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -201,6 +270,7 @@ int main(void)
 	test_roundtrip_resume();
 	test_damage();
 	test_atomic();
+	test_extra_and_v1();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		printf("# cleanup failed\n");

@@ -231,6 +231,53 @@ static void test_kernel_save_load(void)
 	tap_end("kernel backend (fake device): saved models reload on both backends and continue identically");
 }
 
+/*
+ * Predictions: the kernel backend's (one EVAL call with @predictions)
+ * equal the cpu backend's, the cpu backend's scores' arg-max and, summed
+ * per class, eval's confusion matrix.
+ */
+static void test_predict(void)
+{
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t[2];
+	struct fewmul_result r = { 0 };
+	const char *be[2] = { "cpu", FAKE };
+	static uint8_t pred[2][N];
+	static int32_t scores[N * 4];
+	uint64_t conf[16] = { 0 }, cols[4] = { 0 }, pcols[4] = { 0 };
+	uint32_t idx[N], i, k, best, w;
+
+	tap_begin();
+	small_cfg(&cfg);
+	for (i = 0; i < N; i++)
+		idx[i] = i;
+	for (w = 0; w < 2; w++) {
+		CHECK_EQ(fewmul_trainer_new(&cfg, be[w], 2, &t[w]), 0);
+		CHECK_EQ(fewmul_trainer_train(t[w], &ds, idx, N, 0, &r), 0);
+		CHECK_EQ(fewmul_trainer_calibrate(t[w], &ds, idx, 200), 0);
+		memset(pred[w], 0xee, N);
+		CHECK_EQ(fewmul_trainer_predict(t[w], ds.images, N, pred[w], NULL), 0);
+	}
+	CHECK(memcmp(pred[0], pred[1], N) == 0);
+	CHECK_EQ(fewmul_trainer_predict(t[1], ds.images, N, NULL, scores), -EOPNOTSUPP);
+	CHECK_EQ(fewmul_trainer_predict(t[0], ds.images, N, NULL, scores), 0);
+	CHECK_EQ(fewmul_trainer_eval(t[1], &ds, idx, N, NULL, conf), 0);
+	for (i = 0; i < N; i++) {
+		for (best = 0, k = 1; k < 4; k++)
+			if (scores[i * 4 + k] > scores[i * 4 + best])
+				best = k;
+		CHECK_EQ(best, pred[0][i]);
+		CHECK(pred[0][i] < 4);
+		pcols[pred[1][i]]++;
+	}
+	for (i = 0; i < 16; i++)
+		cols[i % 4] += conf[i];
+	CHECK(memcmp(cols, pcols, sizeof(cols)) == 0);
+	for (w = 0; w < 2; w++)
+		fewmul_trainer_free(t[w]);
+	tap_end("predict: kernel backend (one EVAL call) equals cpu backend, its scores and eval's confusion");
+}
+
 static void test_threads(void)
 {
 	struct outcome a, b, c;
@@ -313,6 +360,7 @@ int main(void)
 	test_kernel_fake();
 	test_kernel_datasets();
 	test_kernel_save_load();
+	test_predict();
 	fake_reset();
 	free(ds.images);
 	free(ds.labels);

@@ -68,6 +68,8 @@ enum fewmul_ioc_nr {
 #define FEWMUL_FEATURE_TRAIN		_BITULL(2)
 /* %FEWMUL_CMD_GET_STATS, %FEWMUL_CMD_GET_HIST and progress events. */
 #define FEWMUL_FEATURE_GENL_STATS	_BITULL(3)
+/* struct fewmul_run has @layer_ops and @predictions. */
+#define FEWMUL_FEATURE_RUN_OUTPUTS	_BITULL(4)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -112,7 +114,22 @@ struct fewmul_info {
  */
 #define FEWMUL_MAX_BUFFERS		16
 #define FEWMUL_MAX_BUF_BYTES		_BITULL(32)
-#define FEWMUL_MAX_LAYERS_ABI		16
+
+/*
+ * Limits of &struct fewmul_model_create (the engine's, also reported by
+ * FEWMUL_IOC_INFO): a value outside gives -EINVAL.
+ */
+#define FEWMUL_MAX_LAYERS		16	/* weight layers: 1.. */
+#define FEWMUL_MAX_WIDTH		4096	/* units per layer: 1.. */
+#define FEWMUL_MIN_CLASSES		2	/* width of the last layer */
+#define FEWMUL_MAX_CLASSES		256	/* labels are one byte */
+#define FEWMUL_MAX_BATCH		4096	/* samples per minibatch: 1.. */
+#define FEWMUL_MAX_EPOCHS		100000	/* epochs of the LR schedule: 1.. */
+#define FEWMUL_EXP_MIN			(-16)	/* lowest exp_min */
+#define FEWMUL_EXP_MAX			8	/* highest exp_max */
+#define FEWMUL_MAX_LR_SHIFT		24	/* learning rate 2^-24 .. 1 */
+/* Former name of FEWMUL_MAX_LAYERS. */
+#define FEWMUL_MAX_LAYERS_ABI		FEWMUL_MAX_LAYERS
 
 /* The kernel writes to the buffer (required for a parameter arena). */
 #define FEWMUL_BUF_WRITE		_BITUL(0)
@@ -165,10 +182,12 @@ struct fewmul_buf_unregister {
 #define FEWMUL_MODEL_WEIGHTS_BINARY		1	/* W0 * sign(w) */
 #define FEWMUL_MODEL_WEIGHTS_BINARY_STOCH	2	/* stochastic binary connect */
 #define FEWMUL_MODEL_WEIGHTS_TERNARY		3	/* stochastic ternary connect */
+#define FEWMUL_MODEL_NR_WEIGHTS			4
 
 /* Batch norm modes (&fewmul_model_create.bn). */
 #define FEWMUL_MODEL_BN_NONE			0	/* power-of-two layer scale */
 #define FEWMUL_MODEL_BN_SHIFT			1	/* shift-based batch norm */
+#define FEWMUL_MODEL_NR_BN			2
 
 /* Initialise the parameters from the seed; without it the arena's
  * contents (a saved model) are used as they are.
@@ -189,7 +208,7 @@ struct fewmul_buf_unregister {
  *	layout: per layer the shadow weights, then the BN offsets (beta),
  *	the test-time means and the test-time BN shifts, all native-endian
  *	__s32.
- * @nr_layers: In: number of weight layers, 1..%FEWMUL_MAX_LAYERS_ABI.
+ * @nr_layers: In: number of weight layers, 1..%FEWMUL_MAX_LAYERS.
  * @width: In: units of activation 0..@nr_layers (input first, classes
  *	last); each 1..max_width of &struct fewmul_info, the last 2..256,
  *	entries after @nr_layers zero.
@@ -224,7 +243,7 @@ struct fewmul_model_create {
 	__u32 flags;
 	__u32 arena;
 	__u32 nr_layers;
-	__u32 width[FEWMUL_MAX_LAYERS_ABI + 1];
+	__u32 width[FEWMUL_MAX_LAYERS + 1];
 	__u32 weights;
 	__u32 bn;
 	__s32 exp_min;
@@ -273,6 +292,16 @@ struct fewmul_model_create {
  * @adds: Out: additions and subtractions executed.
  * @shifts: Out: shifts executed.
  * @muls: Out: multiplications executed.
+ * @layer_ops: In: user pointer to nr_layers + 1 &struct fewmul_op_counts,
+ *	or 0. When the call returns 0 they hold the operations it executed
+ *	per layer: entry l counts weight layer l (sampling, forward, batch
+ *	norm, backward, update; the loss with the last layer), entry 0 the
+ *	input conversion. Since %FEWMUL_FEATURE_RUN_OUTPUTS.
+ * @predictions: In: FEWMUL_IOC_EVAL without %FEWMUL_RUN_CALIBRATE: user
+ *	pointer to @nr_indices __u8 that receive the predicted class of
+ *	each listed sample, or 0; entries of minibatches that did not run
+ *	are left alone. Must be 0 for FEWMUL_IOC_TRAIN and calibration
+ *	(-EINVAL). Since %FEWMUL_FEATURE_RUN_OUTPUTS.
  *
  * Needs a model (-ENODEV otherwise). A context runs one call at a time:
  * while a BUF_REGISTER, BUF_UNREGISTER, MODEL_CREATE, TRAIN or EVAL call
@@ -295,6 +324,20 @@ struct fewmul_run {
 	__u64 done;
 	__u64 errors;
 	__s64 loss;
+	__u64 adds;
+	__u64 shifts;
+	__u64 muls;
+	__u64 layer_ops;
+	__u64 predictions;
+};
+
+/**
+ * struct fewmul_op_counts - operations one layer executed
+ * @adds: additions and subtractions
+ * @shifts: shifts
+ * @muls: multiplications
+ */
+struct fewmul_op_counts {
 	__u64 adds;
 	__u64 shifts;
 	__u64 muls;

@@ -2,8 +2,11 @@
 /*
  * fewmulctl charts: the cairo drawing shared by `plot` and `hist --plot`.
  * PNG through an image surface and cairo_surface_write_to_png_stream(),
- * SVG through cairo_svg_surface_create_for_stream(), both into a FILE
- * this module opened, so errors name the file and errno.
+ * SVG through cairo_svg_surface_create_for_stream(), both into a FILE on
+ * libfewmul's fewmul_outfile: a temporary file renamed over the target
+ * when the image is complete, so a failure never leaves half an image
+ * and never removes or replaces what is not a regular file. Errors name
+ * the file and errno.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +20,7 @@
 #include <cairo-svg.h>
 #include <fontconfig/fontconfig.h>
 
+#include "libfewmul.h"
 #include "fewmulctl.h"
 #include "chart.h"
 
@@ -30,6 +34,7 @@ struct chart {
 	cairo_surface_t *surface;
 	cairo_t *cr;
 	FILE *f;
+	struct fewmul_outfile *of;
 	char *path;
 	int svg;
 	int width, height;
@@ -154,6 +159,8 @@ static cairo_status_t write_fn(void *closure, const unsigned char *data,
 						CAIRO_STATUS_WRITE_ERROR;
 }
 
+static void chart_free(struct chart *c, int remove);
+
 struct chart *chart_open(const char *opt, const char *path, int width,
 			 int height)
 {
@@ -176,9 +183,7 @@ struct chart *chart_open(const char *opt, const char *path, int width,
 	c->svg = !strcmp(fmt, "svg");
 	c->width = width;
 	c->height = height;
-	c->f = fopen(path, "wb");
-	if (!c->f) {
-		fewmulctl_err(path, -errno);
+	if (open_outfile(opt, path, &c->of, &c->f)) {
 		free(c->path);
 		free(c);
 		return NULL;
@@ -194,7 +199,7 @@ struct chart *chart_open(const char *opt, const char *path, int width,
 	c->cr = cairo_create(c->surface);
 	if (cairo_status(c->cr)) {
 		fewmulctl_errx("%s: %s", path, cairo_status_to_string(cairo_status(c->cr)));
-		chart_discard(c);
+		chart_free(c, 1);
 		return NULL;
 	}
 	cairo_set_source_rgb(c->cr, 1, 1, 1);
@@ -213,15 +218,9 @@ static void chart_free(struct chart *c, int remove)
 	if (c->f)
 		fclose(c->f);
 	if (remove)
-		unlink(c->path);
+		fewmul_outfile_abort(c->of);
 	free(c->path);
 	free(c);
-}
-
-void chart_discard(struct chart *c)
-{
-	if (c)
-		chart_free(c, 1);
 }
 
 int chart_close(struct chart *c)
@@ -248,7 +247,12 @@ int chart_close(struct chart *c)
 		fewmulctl_err(c->path, -err);
 	else if (st)
 		fewmulctl_errx("%s: %s", c->path, cairo_status_to_string(st));
-	chart_free(c, err || st);
+	if (!err && !st && close_outfile(c->of))
+		err = EIO;
+	else if (err || st)
+		fewmul_outfile_abort(c->of);
+	c->of = NULL;
+	chart_free(c, 0);
 	return err || st ? -1 : 0;
 }
 

@@ -68,9 +68,6 @@ struct chart *chart_open(const char *opt, const char *path, int width,
 /* Write and close the file: 0, or -1 after printing (the file is removed). */
 int chart_close(struct chart *c);
 
-/* Drop a chart without writing it (the file is removed); NULL is a no-op. */
-void chart_discard(struct chart *c);
-
 /* The chart's title, centred at the top; returns the height it takes. */
 double chart_title(struct chart *c, const char *title);
 

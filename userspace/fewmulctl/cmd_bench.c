@@ -141,8 +141,8 @@ int cmd_bench(int argc, char **argv)
 			snprintf(arch, sizeof(arch), "%s", optarg);
 			break;
 		case O_BATCH:
-			if (parse_u32(optarg, 1, 4096, &cfg.batch)) {
-				fewmulctl_errx("--batch %s: want 1..4096", optarg);
+			if (parse_u32(optarg, 1, FEWMUL_MAX_BATCH, &cfg.batch)) {
+				fewmulctl_errx("--batch %s: want 1..%u", optarg, FEWMUL_MAX_BATCH);
 				return -1;
 			}
 			break;
@@ -214,11 +214,21 @@ int cmd_bench(int argc, char **argv)
 		       "; backend kernel: the module's own workers, threads apply to float32 only");
 	for (k = 0; k < nt; k++) {
 		unsigned int th = tlist[k];
-		double full = bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_FULL, 0, th,
+		double full = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_FULL, 0, th,
 					   steps, &ds, &err);
 		double tern = full < 0 ? -1 :
-			      bench_engine(&cfg, be.spec, FEWMUL_WEIGHTS_TERNARY, 1,
+			      bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
 					   th, steps, &ds, &err);
+		/* the same with the vector kernels off (cpu backend only) */
+		const char *simd = fewmul_simd_impl();
+		double scal = -1;
+
+		if (tern >= 0 && strcmp(be.name, "kernel") && strcmp(simd, "off") &&
+		    !fewmul_simd_set("off")) {
+			scal = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
+					    th, steps, &ds, &err);
+			fewmul_simd_set(simd);
+		}
 		char what[128] = "plain C float32 loop";
 		double ref = -1, t0;
 
@@ -246,17 +256,26 @@ int cmd_bench(int argc, char **argv)
 			json_u64(&j, "threads", th);
 			json_double(&j, "full_int", full);
 			json_double(&j, "ternary_qb", tern);
+			json_str(&j, "simd", simd);
+			if (scal > 0)
+				json_double(&j, "ternary_qb_scalar", scal);
 			json_str(&j, "float32_reference", what);
 			json_double(&j, "float32", ref);
 			json_double(&j, "ternary_qb_over_full", tern / full);
 			json_double(&j, "ternary_qb_over_float32", ref > 0 ? tern / ref : 0);
 			json_end(&j);
 		} else {
-			printf("threads %u: full(int) %8.1f  ternary+QB %8.1f  float32 (%s) %8.1f  | ternary+QB/full %.2fx  ternary+QB/float32 %.2fx\n",
-			       th, full, tern, what, ref, tern / full,
-			       ref > 0 ? tern / ref : 0.0);
+			printf("threads %u: full(int) %8.1f  ternary+QB %8.1f (simd %s)",
+			       th, full, tern, simd);
+			if (scal > 0)
+				printf("  ternary+QB scalar %8.1f", scal);
+			printf("  float32 (%s) %8.1f  | ternary+QB/full %.2fx  ternary+QB/float32 %.2fx",
+			       what, ref, tern / full, ref > 0 ? tern / ref : 0.0);
+			if (scal > 0)
+				printf("  simd/scalar %.2fx", tern / scal);
+			printf("\n");
 		}
-		fflush(stdout);
+		flush_out(stdout);
 	}
 	free(ds.images);
 	free(ds.labels);

@@ -10,23 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libfewmul.h"
 #include "fewmulctl.h"
 
 int cmd_eval(int argc, char **argv)
 {
-	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT, O_THREADS, O_BACKEND, O_JSON,
-	       O_DEVICE };
+	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "data", required_argument, NULL, O_DATA },
 		{ "calib", required_argument, NULL, O_CALIB },
 		{ "test-limit", required_argument, NULL, O_LIMIT },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "device", required_argument, NULL, O_DEVICE },
-		{ "json", no_argument, NULL, O_JSON },
+		OPT_THREADS, OPT_BACKEND, OPT_JSON,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL, *data = NULL;
@@ -34,12 +31,16 @@ int cmd_eval(int argc, char **argv)
 	char label[4200];
 	struct fewmul_dataset train = { 0 }, test = { 0 };
 	struct fewmul_model_info info;
+	struct fewmul_model_extra ex = { .size = sizeof(ex) };
 	struct fewmul_trainer *t = NULL;
 	struct fewmul_result r = { 0 };
-	uint32_t calib = 10000, limit = 0, threads = 1;
+	uint32_t limit = 0, used, threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t calib = -1;
+	const char *how;
 	uint64_t *conf = NULL;
 	uint32_t *idx = NULL, i, k, nk;
 	int c, json = 0, ret = -1, err;
+	struct common_opts co = { .threads = &threads, .be = &be, .json = &json };
 	char errbuf[512];
 
 	optind = 1;
@@ -52,29 +53,19 @@ int cmd_eval(int argc, char **argv)
 			data = optarg;
 			break;
 		case O_CALIB:
-			if (opt_count("--calib", optarg, &calib))
+			if (opt_calib(optarg, &calib))
 				return -1;
 			break;
 		case O_LIMIT:
 			if (opt_count("--test-limit", optarg, &limit))
 				return -1;
 			break;
-		case O_THREADS:
-			if (opt_threads(optarg, &threads))
-				return -1;
-			break;
-		case O_BACKEND:
-			if (opt_backend(optarg, &be))
-				return -1;
-			break;
-		case O_DEVICE:
-			be.device = optarg;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
 		default:
-			return opt_fail(c, argv, opts);
+			err = common_option(c, &co);
+			if (err < 0)
+				return -1;
+			if (!err)
+				return opt_fail(c, argv, opts);
 		}
 	}
 	if (optind != argc)
@@ -86,19 +77,15 @@ int cmd_eval(int argc, char **argv)
 	if (backend_resolve(&be, NULL))
 		return -1;
 
-	err = fewmul_model_load(model, be.spec, threads, &t, &info,
-				errbuf, sizeof(errbuf));
+	err = fewmul_model_load_ex(model, be.spec, threads, &t, &info, &ex,
+				   errbuf, sizeof(errbuf));
 	if (err) {
 		fewmulctl_errx("%s", errbuf);
 		return -1;
 	}
 	nk = info.config.width[info.config.nr_layers];
-	if (fewmul_dataset_load_dir(data, 0, &train)) {
-		fewmulctl_errx("training data: %s", train.error);
-		goto out;
-	}
 	if (fewmul_dataset_load_dir(data, 1, &test)) {
-		fewmulctl_errx("test data: %s", test.error);
+		fewmulctl_errx("--data: %s", test.error);
 		goto out;
 	}
 	if (test.rows * test.cols != info.config.width[0]) {
@@ -108,21 +95,17 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (!limit || limit > test.count)
 		limit = test.count;
-	if (!calib || calib > train.count)
-		calib = train.count;
-	idx = malloc(sizeof(*idx) * (calib > limit ? calib : limit));
+	if (bn_stats_settle(t, model, &info, &ex, calib, data, &train, &used, &how))
+		goto out;
+	idx = malloc(sizeof(*idx) * limit);
 	conf = calloc((size_t)nk * nk, sizeof(*conf));
 	if (!idx || !conf) {
 		fewmulctl_err("allocating", -ENOMEM);
 		goto out;
 	}
-	for (i = 0; i < calib; i++)
-		idx[i] = i;
-	err = fewmul_trainer_calibrate(t, &train, idx, calib);
 	for (i = 0; i < limit; i++)
 		idx[i] = i;
-	if (!err)
-		err = fewmul_trainer_eval(t, &test, idx, limit, &r, conf);
+	err = fewmul_trainer_eval(t, &test, idx, limit, &r, conf);
 	if (err) {
 		fewmulctl_err("evaluating", err);
 		goto out;
@@ -137,6 +120,8 @@ int cmd_eval(int argc, char **argv)
 		json_double(&j, "error_rate", (double)r.errors / (double)r.samples);
 		json_double(&j, "loss", r.loss / (double)r.samples);
 		json_str(&j, "test_weights", "deterministic");
+		json_str(&j, "bn_stats", how);
+		json_u64(&j, "calib", used);
 		json_str(&j, "backend", be.name);
 		json_arr_open(&j, "confusion");
 		for (i = 0; i < nk; i++) {
@@ -151,13 +136,20 @@ int cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	printf("%s: %s%s, trained %u epochs (step %" PRIu64 "); backend %s\n", model,
-	       weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
+	       fewmul_weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
 	       info.epoch, fewmul_trainer_step(t),
 	       backend_label(&be, label, sizeof(label)));
-	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, BN statistics from %u training samples\n\n",
+	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, ",
 	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
-	       r.loss / (double)r.samples, calib);
-	printf("class  accuracy   confusion (rows: label, columns: prediction)\n");
+	       r.loss / (double)r.samples);
+	if (!strcmp(how, "none"))
+		printf("no batch norm\n\n");
+	else
+		printf("BN statistics %s from %u training samples\n\n", how, used);
+	printf("class  accuracy   confusion (rows: label, columns: prediction)\n                 ");
+	for (k = 0; k < nk; k++)
+		printf("%5u", k);
+	putchar('\n');
 	for (i = 0; i < nk; i++) {
 		uint64_t row = 0;
 
@@ -172,7 +164,7 @@ int cmd_eval(int argc, char **argv)
 out:
 	free(idx);
 	free(conf);
-	fewmul_trainer_free(t);
+	fewmul_trainer_free(t);	/* before the data it may have registered */
 	fewmul_dataset_free(&train);
 	fewmul_dataset_free(&test);
 	return ret;

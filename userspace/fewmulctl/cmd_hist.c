@@ -19,7 +19,7 @@
 #include "chart.h"
 
 #define NBINS	32
-#define MINEXP	(-16)
+#define MINEXP	FEWMUL_HIST_MIN_EXP
 #define BAR	40
 
 struct layer_view {
@@ -135,7 +135,7 @@ static int hist_ctx(uint64_t id, struct layer_view *v, unsigned int *nr_layers,
 	}
 	*nr_layers = st.nr_layers;
 	snprintf(title, len, "context %" PRIu64 " (pid %u): %u layers, %s%s, step %" PRIu64 ", %" PRIu64 " samples trained",
-		 id, st.owner_pid, st.nr_layers, weights_name(st.weights),
+		 id, st.owner_pid, st.nr_layers, fewmul_weights_name(st.weights),
 		 st.qbp ? "+QB" : "", st.step, st.samples);
 	return 0;
 }
@@ -198,7 +198,7 @@ static int hist_model(const char *path, const char *data, uint32_t limit,
 		}
 	}
 	snprintf(title, len, "%s: %u layers, %s%s, step %" PRIu64 "; histograms of %u training steps (%u samples) on a copy, the file is unchanged",
-		 path, info.config.nr_layers, weights_name(info.config.weights),
+		 path, info.config.nr_layers, fewmul_weights_name(info.config.weights),
 		 info.config.qbp ? "+QB" : "", step0, steps, limit);
 	ret = 0;
 out:

@@ -118,8 +118,13 @@ int cmd_info(int argc, char **argv)
 	}
 	err = fewmul_dev_info(dev, &ioc);
 	fewmul_dev_close(dev);
+	if (err == -ENOTTY) {
+		fewmulctl_errx("%s: not a fewmul device (FEWMUL_IOC_INFO: %s)", path,
+			       strerror(ENOTTY));
+		return -1;
+	}
 	if (err) {
-		fewmulctl_err("FEWMUL_IOC_INFO", err);
+		fewmulctl_errx("%s: FEWMUL_IOC_INFO: %s", path, strerror(-err));
 		return -1;
 	}
 	nlerr = fewmul_genl_info(&nl);

@@ -52,7 +52,7 @@ static int on_event(const struct fewmul_ctx_stats *ev, void *arg)
 		       ev->total, loss, ev->batch_errors, ev->batch_size,
 		       ev->batch_size ? 100.0 * ev->batch_errors / ev->batch_size : 0.0);
 	}
-	fflush(stdout);
+	flush_out(stdout);
 	m->seen++;
 	return m->count && m->seen >= m->count;
 }
@@ -99,7 +99,7 @@ int cmd_monitor(int argc, char **argv)
 	if (optind != argc)
 		return opt_extra(argv, argv[optind]);
 
-	fewmulctl_catch_sigint();
+	fewmulctl_catch_signals(NULL);
 	err = fewmul_genl_monitor(on_event, &m, timeout ? (int)(timeout * 1000) : -1,
 				  &fewmulctl_interrupted);
 	if (err == -ETIMEDOUT) {

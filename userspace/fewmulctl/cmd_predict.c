@@ -6,9 +6,9 @@
  * The image is test sample --index of --data, a binary PGM (P5, maxval
  * 255) or an IDX3 image file (one image, or --index), plain or gzip'd:
  * zlib reads both, and the first bytes say which format it is. As eval
- * does, the batch-norm statistics are first re-estimated with the
- * deterministic test-time weights on the first --calib training samples,
- * so predict and eval agree.
+ * does, it uses the batch-norm statistics stored in the model at the end
+ * of training (no training data needed), or re-estimates them on the
+ * first --calib training samples, so predict and eval agree.
  *
  * With the kernel backend (the default when /dev/fewmul exists) the class
  * comes from the device's eval ioctl, which returns classes but not
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -270,28 +271,29 @@ static void print_class(int k, int names)
 
 int cmd_predict(int argc, char **argv)
 {
-	enum { O_MODEL = 256, O_DATA, O_INDEX, O_IMAGE, O_CALIB, O_THREADS,
-	       O_BACKEND, O_DEVICE, O_JSON };
+	enum { O_MODEL = 256, O_DATA, O_INDEX, O_IMAGE, O_CALIB };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "data", required_argument, NULL, O_DATA },
 		{ "index", required_argument, NULL, O_INDEX },
 		{ "image", required_argument, NULL, O_IMAGE },
 		{ "calib", required_argument, NULL, O_CALIB },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "device", required_argument, NULL, O_DEVICE },
-		{ "json", no_argument, NULL, O_JSON },
+		OPT_THREADS, OPT_BACKEND, OPT_JSON,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL, *data = NULL, *image = NULL;
 	struct fewmul_dataset train = { 0 }, test = { 0 };
 	struct fewmul_model_info info;
+	struct fewmul_model_extra ex = { .size = sizeof(ex) };
 	struct fewmul_trainer *t = NULL;
 	struct image im = { .label = -1 };
 	struct backend_opt be = { 0 };
-	uint32_t calib = 10000, threads = 1, index = 0, nk, i, *idx = NULL;
+	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), index = 0;
+	uint32_t nk, i, used, side;
 	int c, json = 0, have_index = 0, names, ret = -1, err, cpu;
+	struct common_opts co = { .threads = &threads, .be = &be, .json = &json };
+	int64_t calib = -1;
+	const char *how;
 	int32_t *scores = NULL;
 	char errbuf[512];
 	uint8_t pred;
@@ -316,25 +318,15 @@ int cmd_predict(int argc, char **argv)
 			image = optarg;
 			break;
 		case O_CALIB:
-			if (opt_count("--calib", optarg, &calib))
+			if (opt_calib(optarg, &calib))
 				return -1;
-			break;
-		case O_THREADS:
-			if (opt_threads(optarg, &threads))
-				return -1;
-			break;
-		case O_BACKEND:
-			if (opt_backend(optarg, &be))
-				return -1;
-			break;
-		case O_DEVICE:
-			be.device = optarg;
-			break;
-		case O_JSON:
-			json = 1;
 			break;
 		default:
-			return opt_fail(c, argv, opts);
+			err = common_option(c, &co);
+			if (err < 0)
+				return -1;
+			if (!err)
+				return opt_fail(c, argv, opts);
 		}
 	}
 	if (optind != argc)
@@ -350,37 +342,33 @@ int cmd_predict(int argc, char **argv)
 
 	if (backend_resolve(&be, NULL))
 		return -1;
-	err = fewmul_model_load(model, be.spec, threads, &t, &info, errbuf,
-				sizeof(errbuf));
+	err = fewmul_model_load_ex(model, be.spec, threads, &t, &info, &ex,
+				   errbuf, sizeof(errbuf));
 	if (err) {
 		fewmulctl_errx("%s", errbuf);
 		return -1;
 	}
 	nk = info.config.width[info.config.nr_layers];
-	if (fewmul_dataset_load_dir(data, 0, &train)) {
-		fewmulctl_errx("training data: %s", train.error);
-		goto out;
-	}
-	if (train.rows * train.cols != info.config.width[0]) {
-		fewmulctl_errx("%s: the model's input width %u does not match the %ux%u images",
-			       model, info.config.width[0], train.rows, train.cols);
-		goto out;
-	}
-	im.rows = train.rows;
-	im.cols = train.cols;
+	/* the model knows its pixel count; a square is the usual shape */
+	for (side = 1; side * side < info.config.width[0]; side++)
+		;
+	im.rows = side * side == info.config.width[0] ? side : 1;
+	im.cols = info.config.width[0] / im.rows;
 	if (image) {
 		if (read_image(image, have_index, index, &im))
 			goto out;
 	} else {
 		if (fewmul_dataset_load_dir(data, 1, &test)) {
-			fewmulctl_errx("test data: %s", test.error);
+			fewmulctl_errx("--data: %s", test.error);
 			goto out;
 		}
-		if (test.rows != train.rows || test.cols != train.cols) {
-			fewmulctl_errx("test data: %ux%u images, the training data's are %ux%u",
-				       test.rows, test.cols, train.rows, train.cols);
+		if (test.rows * test.cols != info.config.width[0]) {
+			fewmulctl_errx("%s: the model's input width %u does not match the %ux%u test images",
+				       model, info.config.width[0], test.rows, test.cols);
 			goto out;
 		}
+		im.rows = test.rows;
+		im.cols = test.cols;
 		if (index >= test.count) {
 			fewmulctl_errx("--index %u: the test split has %u images (0..%u)",
 				       index, test.count, test.count - 1);
@@ -397,20 +385,15 @@ int cmd_predict(int argc, char **argv)
 		im.kind = "test";
 	}
 
-	if (!calib || calib > train.count)
-		calib = train.count;
-	idx = malloc(sizeof(*idx) * calib);
+	if (bn_stats_settle(t, model, &info, &ex, calib, data, &train, &used, &how))
+		goto out;
 	cpu = !strcmp(be.name, "cpu");
 	scores = cpu ? calloc(nk, sizeof(*scores)) : NULL;
-	if (!idx || (cpu && !scores)) {
+	if (cpu && !scores) {
 		fewmulctl_err("allocating", -ENOMEM);
 		goto out;
 	}
-	for (i = 0; i < calib; i++)
-		idx[i] = i;
-	err = fewmul_trainer_calibrate(t, &train, idx, calib);
-	if (!err)
-		err = fewmul_trainer_predict(t, im.px, 1, &pred, scores);
+	err = fewmul_trainer_predict(t, im.px, 1, &pred, scores);
 	if (err) {
 		fewmulctl_err("predicting", err);
 		goto out;
@@ -442,16 +425,22 @@ int cmd_predict(int argc, char **argv)
 				json_double(&j, NULL, scores[i] / 4096.0);
 			json_arr_close(&j);
 		}
-		json_u64(&j, "calib", calib);
+		json_str(&j, "bn_stats", how);
+		json_u64(&j, "calib", used);
 		json_str(&j, "test_weights", "deterministic");
 		json_str(&j, "backend", be.name);
 		json_end(&j);
 		ret = 0;
 		goto out;
 	}
-	printf("%s: %s%s, trained %u epochs; BN statistics from %u training samples; backend %s\n",
-	       model, weights_name(info.config.weights),
-	       info.config.qbp ? "+QB" : "", info.epoch, calib, be.name);
+	printf("%s: %s%s, trained %u epoch%s; ", model,
+	       fewmul_weights_name(info.config.weights),
+	       info.config.qbp ? "+QB" : "", info.epoch, info.epoch == 1 ? "" : "s");
+	if (strcmp(how, "none"))
+		printf("BN statistics %s from %u training samples", how, used);
+	else
+		printf("no batch norm");
+	printf("; backend %s\n", be.name);
 	if (!image)
 		printf("image:      test sample %u of %s\n", index,
 		       data ? data : FEWMUL_DEFAULT_DATA_DIR);
@@ -479,7 +468,6 @@ int cmd_predict(int argc, char **argv)
 		       i == pred ? "  <- predicted" : "");
 	ret = 0;
 out:
-	free(idx);
 	free(scores);
 	free(im.px);
 	fewmul_trainer_free(t);

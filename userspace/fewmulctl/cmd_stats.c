@@ -24,7 +24,7 @@ static void json_ctx(struct json *j, const struct fewmul_ctx_stats *c)
 	json_bool(j, "busy", c->busy);
 	if (c->has_model) {
 		json_u64(j, "layers", c->nr_layers);
-		json_str(j, "weights", weights_name(c->weights));
+		json_str(j, "weights", fewmul_weights_name(c->weights));
 		json_bool(j, "qbp", c->qbp);
 		json_u64(j, "epoch", c->samples ? c->epoch + 1 : 0);
 		json_u64(j, "step", c->step);
@@ -57,7 +57,7 @@ static void print_ctx(const struct fewmul_ctx_stats *c)
 		return;
 	}
 	snprintf(model, sizeof(model), "%uL %s%s", c->nr_layers,
-		 weights_name(c->weights), c->qbp ? "+QB" : "");
+		 fewmul_weights_name(c->weights), c->qbp ? "+QB" : "");
 	printf("%-18s %-5u %-9" PRIu64 " %-10" PRIu64 " %7.2f%% %8.4f  %-9.3g %-9.3g %-9.3g %s\n",
 	       model, c->samples ? c->epoch + 1 : 0, c->step, c->samples,
 	       c->samples ? 100.0 * (double)c->errors / (double)c->samples : 0.0,

@@ -3,6 +3,14 @@
  * fewmulctl train: train a model on an IDX dataset and report, per epoch,
  * the training loss and error, the test error, time, rate and the
  * operations executed.
+ *
+ * Three steps: train_parse() reads the command line into struct
+ * train_opts, train_setup() checks everything that can be checked before
+ * any training (outputs, data, the model) into struct train_run, and
+ * train_loop() runs the epochs; report_epoch() and log_epoch() print
+ * them. Every file written survives an error or a signal: --save is
+ * replaced atomically after every epoch and when SIGINT or SIGTERM stop
+ * the run (exit status 130 or 143).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,11 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "libfewmul.h"
 #include "fewmulctl.h"
+
+/* Bounds of the command line: the ABI's (<linux/fewmul.h>). */
+#define MAX_EPOCHS	FEWMUL_MAX_EPOCHS
+#define MAX_BATCH	FEWMUL_MAX_BATCH
+#define MAX_LR_SHIFT	FEWMUL_MAX_LR_SHIFT
+#define CALIB_SAMPLES	FEWMUL_DEFAULT_CALIB	/* BN statistics after each epoch */
 
 static double now_s(void)
 {
@@ -37,77 +53,130 @@ int parse_lr_shift(const char *s, uint32_t *shift)
 	if (errno || end == s || *end || !(v > 0) || v > 1)
 		return -EINVAL;
 	k = lround(-log2(v));
-	if (k < 0 || k > 24)
+	if (k < 0 || k > MAX_LR_SHIFT)
 		return -EINVAL;
 	*shift = (uint32_t)k;
 	return 0;
 }
 
-int parse_weights(const char *s, uint32_t *w)
+/* "2^-3" for k = 3, "1" for k = 0. */
+static const char *lr_str(uint32_t k, char *buf, size_t len)
 {
-	static const char *const names[] = { "full", "binary", "binary-stoch",
-					     "ternary" };
-	uint32_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (!strcmp(s, names[i])) {
-			*w = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (k)
+		snprintf(buf, len, "2^-%u", k);
+	else
+		snprintf(buf, len, "1");
+	return buf;
 }
 
-const char *weights_name(uint32_t w)
-{
-	static const char *const names[] = { "full", "binary", "binary-stoch",
-					     "ternary" };
+/* Configuration options, to compare with a --resume model's. */
+enum {
+	G_ARCH = 1 << 0, G_WEIGHTS = 1 << 1, G_QBP = 1 << 2, G_ERANGE = 1 << 3,
+	G_BN = 1 << 4, G_EPOCHS = 1 << 5, G_BATCH = 1 << 6, G_LR = 1 << 7,
+	G_SEED = 1 << 8, G_TRAINLIM = 1 << 9, G_VAL = 1 << 10,
+};
 
-	return w < 4 ? names[w] : "?";
+struct train_opts {
+	struct fewmul_train_config cfg;
+	unsigned int given;		/* G_* */
+	const char *arch, *lr;		/* as given, for messages */
+	const char *data, *logpath, *savepath, *resumepath;
+	struct backend_opt be;
+	uint32_t threads, trainlim, testlim, val, progress_every;
+	int json;
+};
+
+struct train_run {
+	struct train_opts *o;
+	struct fewmul_train_config cfg;	/* the model's */
+	struct fewmul_dataset train, test;
+	struct fewmul_trainer *t;
+	uint32_t start_ep, start_pos, trainlim, testlim, calib;
+	uint32_t *tri, *tei, *vai;
+	FILE *logf;
+	int log_v1;
+	char label[4200];
+};
+
+struct epoch_result {
+	uint32_t ep, lr;
+	struct fewmul_result tr, va, te;
+	double secs;
+};
+
+/* ---- progress ------------------------------------------------------------ */
+
+/*
+ * On a terminal (stderr): a bar as wide as the terminal with the running
+ * loss and error and the ETA. Otherwise a plain line every
+ * progress_every seconds (0: never).
+ */
+struct progress {
+	int tty;
+	uint32_t every;
+	double t0, last;
+};
+
+static void progress_init(struct progress *p, uint32_t every)
+{
+	p->tty = isatty(2);
+	p->every = every;
+	p->t0 = p->last = now_s();
 }
 
-/* A progress bar on a terminal (stderr), nothing otherwise. */
-static int progress_tty = -1;
-
-static void progress(uint32_t ep, uint32_t epochs, uint32_t pos, uint32_t n,
-		     double secs)
+static unsigned int term_cols(void)
 {
-	double rate = secs > 0 ? pos / secs : 0;
-	int width = 30, fill = (int)((uint64_t)pos * width / (n ? n : 1));
+	struct winsize ws;
+
+	if (ioctl(2, TIOCGWINSZ, &ws) || ws.ws_col < 20)
+		return 80;
+	return ws.ws_col;
+}
+
+static void progress_show(struct progress *p, uint32_t ep, uint32_t epochs,
+			  uint32_t pos, uint32_t n, const struct fewmul_result *tr)
+{
+	static const char hashes[] = "################################################################";
+	double now = now_s(), secs = now - p->t0, rate = secs > 0 ? pos / secs : 0;
 	double eta = rate > 0 ? (n - pos) / rate : 0;
+	double loss = tr->samples ? tr->loss / (double)tr->samples : 0;
+	double err = tr->samples ? 100.0 * (double)tr->errors / (double)tr->samples : 0;
+	char info[160];
+	int cols, width, fill, len;
 
-	if (progress_tty < 0)
-		progress_tty = isatty(2);
-	if (!progress_tty)
+	len = snprintf(info, sizeof(info), "] %3u%% loss %.4f err %.1f%% %.0f/s ETA %u:%02u",
+		       (unsigned int)((uint64_t)pos * 100 / (n ? n : 1)), loss, err,
+		       rate, (unsigned int)eta / 60, (unsigned int)eta % 60);
+	if (!p->tty) {
+		if (!p->every || now - p->last < p->every)
+			return;
+		p->last = now;
+		fprintf(stderr, "epoch %u/%u: %u of %u samples, loss %.4f err %.2f%%, %.0f samples/s, ETA %u:%02u\n",
+			ep + 1, epochs, pos, n, loss, err, rate,
+			(unsigned int)eta / 60, (unsigned int)eta % 60);
 		return;
-	fprintf(stderr, "\repoch %u/%u [%.*s%*s] %3u%% %6.0f samples/s ETA %u:%02u ",
-		ep + 1, epochs, fill, "##############################",
-		width - fill, "", (unsigned int)((uint64_t)pos * 100 / (n ? n : 1)),
-		rate, (unsigned int)eta / 60, (unsigned int)eta % 60);
-}
-
-static void progress_done(void)
-{
-	if (progress_tty > 0)
-		fprintf(stderr, "\r%*s\r", 79, "");
-}
-
-/* Deterministic shuffle (xorshift64, seeded from the seed and epoch). */
-static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + epoch + 1;
-	uint32_t i, j, t;
-
-	for (i = n; i > 1; i--) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		j = (uint32_t)(x % i);
-		t = a[i - 1];
-		a[i - 1] = a[j];
-		a[j] = t;
 	}
+	cols = (int)term_cols() - 1;
+	width = cols - len - snprintf(NULL, 0, "epoch %u/%u [", ep + 1, epochs);
+	if (width > 64)
+		width = 64;
+	if (width < 5) {	/* a narrow terminal: numbers only */
+		fprintf(stderr, "\r%.*s", cols, info + 2);
+		fprintf(stderr, "\033[K");
+		return;
+	}
+	fill = (int)((uint64_t)pos * (unsigned int)width / (n ? n : 1));
+	fprintf(stderr, "\repoch %u/%u [%.*s%*s%s\033[K", ep + 1, epochs, fill,
+		hashes, width - fill, "", info);
 }
+
+static void progress_done(const struct progress *p)
+{
+	if (p->tty)
+		fprintf(stderr, "\r\033[K");
+}
+
+/* ---- the --log CSV -------------------------------------------------------- */
 
 /*
  * The --log CSV header. Columns are only ever added at the end; a file
@@ -124,21 +193,29 @@ static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
 static FILE *log_open(const char *path, int val, int *v1)
 {
 	char line[512];
-	FILE *f = fopen(path, "a+");
+	FILE *f;
 
 	*v1 = 0;
+	if (check_appendable("--log", path))
+		return NULL;
+	f = fopen(path, "a+");
 	if (!f) {
-		fewmulctl_err(path, -errno);
+		fewmulctl_errx("--log %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	rewind(f);
 	if (!fgets(line, sizeof(line), f)) {
 		if (ferror(f)) {
-			fewmulctl_err(path, -EIO);
+			fewmulctl_errx("--log %s: %s", path, strerror(errno ? errno : EIO));
 			fclose(f);
 			return NULL;
 		}
-		fprintf(f, "%s\n", LOG_HEADER);
+		errno = 0;
+		if (fprintf(f, "%s\n", LOG_HEADER) < 0 || fflush(f)) {
+			fewmulctl_errx("--log %s: %s", path, strerror(errno ? errno : EIO));
+			fclose(f);
+			return NULL;
+		}
 		return f;
 	}
 	line[strcspn(line, "\r\n")] = '\0';
@@ -158,12 +235,40 @@ static FILE *log_open(const char *path, int val, int *v1)
 	return NULL;
 }
 
-int cmd_train(int argc, char **argv)
+static int log_epoch(struct train_run *r, const struct epoch_result *e)
+{
+	const struct fewmul_result *tr = &e->tr;
+	FILE *f = r->logf;
+
+	if (!f)
+		return 0;
+	errno = 0;
+	fprintf(f, "%u,%u,%.6f,%.6f,%.6f,%.3f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		e->ep + 1, e->lr, tr->loss / (double)tr->samples,
+		(double)tr->errors / (double)tr->samples,
+		(double)e->te.errors / (double)e->te.samples, e->secs,
+		(double)tr->samples / e->secs, tr->ops.adds, tr->ops.shifts,
+		tr->ops.muls);
+	if (!r->log_v1 && r->o->val)
+		fprintf(f, ",%.6f", (double)e->va.errors / (double)e->va.samples);
+	else if (!r->log_v1)
+		fputc(',', f);	/* no validation set */
+	fputc('\n', f);
+	if (fflush(f) || ferror(f)) {
+		fewmulctl_errx("--log %s: %s", r->o->logpath,
+			       strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- parse ---------------------------------------------------------------- */
+
+static int train_parse(int argc, char **argv, struct train_opts *o)
 {
 	enum { O_DATA = 256, O_ARCH, O_WEIGHTS, O_QBP, O_NOQBP, O_ERANGE, O_BN,
-	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_THREADS, O_BACKEND,
-	       O_TRAINLIM, O_TESTLIM, O_LOG, O_JSON, O_SAVE, O_RESUME, O_DEVICE,
-	       O_VAL };
+	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_TRAINLIM, O_TESTLIM, O_LOG,
+	       O_SAVE, O_RESUME, O_VAL, O_PROGRESS };
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, O_DATA },
 		{ "arch", required_argument, NULL, O_ARCH },
@@ -176,386 +281,640 @@ int cmd_train(int argc, char **argv)
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "lr", required_argument, NULL, O_LR },
 		{ "seed", required_argument, NULL, O_SEED },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "device", required_argument, NULL, O_DEVICE },
 		{ "train-limit", required_argument, NULL, O_TRAINLIM },
 		{ "test-limit", required_argument, NULL, O_TESTLIM },
 		{ "val", required_argument, NULL, O_VAL },
 		{ "log", required_argument, NULL, O_LOG },
-		{ "json", no_argument, NULL, O_JSON },
 		{ "save", required_argument, NULL, O_SAVE },
 		{ "resume", required_argument, NULL, O_RESUME },
+		{ "progress", required_argument, NULL, O_PROGRESS },
+		OPT_THREADS, OPT_BACKEND, OPT_JSON,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fewmul_train_config cfg;
-	struct fewmul_dataset train = { 0 }, test = { 0 };
-	struct fewmul_trainer *t = NULL;
-	const char *data = NULL, *logpath = NULL;
-	struct backend_opt be = { 0 };
-	char label[4200];
-	const char *savepath = NULL, *resumepath = NULL;
-	struct fewmul_model_info info = { 0 };
-	uint32_t start_ep = 0, start_pos = 0;
-	char errbuf[512];
-	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	uint32_t trainlim = 0, testlim = 0, *tri = NULL, *tei = NULL, i, ep;
-	uint32_t val = 0, *vai = NULL;
-	int c, err, json = 0, ret = -1, log_v1 = 0;
-	FILE *logf = NULL;
-	char *colon;
+	struct fewmul_train_config *cfg = &o->cfg;
+	struct common_opts co = { .threads = &o->threads, .be = &o->be,
+				  .json = &o->json };
+	char *colon, lrbuf[256];
+	int c, n;
 
-	fewmul_train_config_default(&cfg);
+	fewmul_train_config_default(cfg);
+	o->threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	o->progress_every = 30;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case O_DATA:
-			data = optarg;
+			o->data = optarg;
 			break;
 		case O_ARCH:
-			if (opt_arch(optarg, &cfg))
+			if (opt_arch(optarg, cfg))
 				return -1;
+			o->arch = optarg;
+			o->given |= G_ARCH;
 			break;
 		case O_WEIGHTS:
-			if (parse_weights(optarg, &cfg.weights)) {
+			if (parse_weights(optarg, &cfg->weights)) {
 				fewmulctl_errx("--weights %s: want full, binary, binary-stoch or ternary", optarg);
 				return -1;
 			}
+			o->given |= G_WEIGHTS;
 			break;
 		case O_QBP:
-			cfg.qbp = 1;
-			break;
 		case O_NOQBP:
-			cfg.qbp = 0;
+			cfg->qbp = c == O_QBP;
+			o->given |= G_QBP;
 			break;
 		case O_ERANGE:
-			if (sscanf(optarg, "%d:%d", &cfg.exp_min, &cfg.exp_max) != 2 ||
-			    cfg.exp_min > cfg.exp_max || cfg.exp_min < -16 || cfg.exp_max > 8) {
-				fewmulctl_errx("--exp-range %s: want EMIN:EMAX with -16 <= EMIN <= EMAX <= 8", optarg);
+			if (sscanf(optarg, "%d:%d%n", &cfg->exp_min, &cfg->exp_max, &n) != 2 ||
+			    optarg[n] || cfg->exp_min > cfg->exp_max ||
+			    cfg->exp_min < FEWMUL_EXP_MIN || cfg->exp_max > FEWMUL_EXP_MAX) {
+				fewmulctl_errx("--exp-range %s: want EMIN:EMAX with %d <= EMIN <= EMAX <= %d",
+					       optarg, FEWMUL_EXP_MIN, FEWMUL_EXP_MAX);
 				return -1;
 			}
+			o->given |= G_ERANGE;
 			break;
 		case O_BN:
 			if (!strcmp(optarg, "shift"))
-				cfg.bn = FEWMUL_BN_SHIFTBASED;
+				cfg->bn = FEWMUL_MODEL_BN_SHIFT;
 			else if (!strcmp(optarg, "none"))
-				cfg.bn = FEWMUL_BN_OFF;
+				cfg->bn = FEWMUL_MODEL_BN_NONE;
 			else {
 				fewmulctl_errx("--bn %s: want shift or none", optarg);
 				return -1;
 			}
+			o->given |= G_BN;
 			break;
 		case O_EPOCHS:
-			if (parse_u32(optarg, 1, 100000, &cfg.epochs)) {
-				fewmulctl_errx("--epochs %s: want 1..100000", optarg);
+			if (parse_u32(optarg, 1, MAX_EPOCHS, &cfg->epochs)) {
+				fewmulctl_errx("--epochs %s: want 1..%u", optarg, MAX_EPOCHS);
 				return -1;
 			}
+			o->given |= G_EPOCHS;
 			break;
 		case O_BATCH:
-			if (parse_u32(optarg, 1, 4096, &cfg.batch)) {
-				fewmulctl_errx("--batch %s: want 1..4096", optarg);
+			if (parse_u32(optarg, 1, MAX_BATCH, &cfg->batch)) {
+				fewmulctl_errx("--batch %s: want 1..%u", optarg, MAX_BATCH);
 				return -1;
 			}
+			o->given |= G_BATCH;
 			break;
 		case O_LR:
-			colon = strchr(optarg, ':');
+			o->lr = optarg;
+			snprintf(lrbuf, sizeof(lrbuf), "%s", optarg);
+			colon = strchr(lrbuf, ':');
 			if (colon)
 				*colon = '\0';
-			if (parse_lr_shift(optarg, &cfg.lr_shift_start) ||
-			    (colon && parse_lr_shift(colon + 1, &cfg.lr_shift_end))) {
-				fewmulctl_errx("--lr: want START[:END], each in (0, 1]");
+			if (parse_lr_shift(lrbuf, &cfg->lr_shift_start) ||
+			    (colon && parse_lr_shift(colon + 1, &cfg->lr_shift_end))) {
+				fewmulctl_errx("--lr %s: want START[:END], each a rate from 2^-%u (about %.2g) to 1; rates are rounded to powers of two",
+					       optarg, MAX_LR_SHIFT, ldexp(1, -MAX_LR_SHIFT));
 				return -1;
 			}
 			if (!colon)
-				cfg.lr_shift_end = cfg.lr_shift_start;
-			if (cfg.lr_shift_end < cfg.lr_shift_start) {
-				fewmulctl_errx("--lr: the end rate must not exceed the start rate");
+				cfg->lr_shift_end = cfg->lr_shift_start;
+			if (cfg->lr_shift_end < cfg->lr_shift_start) {
+				fewmulctl_errx("--lr %s: the end rate must not exceed the start rate", optarg);
 				return -1;
 			}
+			o->given |= G_LR;
 			break;
 		case O_SEED:
-			if (parse_u64(optarg, &cfg.seed)) {
+			if (parse_u64(optarg, &cfg->seed)) {
 				fewmulctl_errx("--seed %s: want a decimal number", optarg);
 				return -1;
 			}
-			break;
-		case O_THREADS:
-			if (opt_threads(optarg, &threads))
-				return -1;
-			break;
-		case O_BACKEND:
-			if (opt_backend(optarg, &be))
-				return -1;
-			break;
-		case O_DEVICE:
-			be.device = optarg;
+			o->given |= G_SEED;
 			break;
 		case O_TRAINLIM:
-			if (parse_u32(optarg, 1, 1u << 30, &trainlim)) {
+			if (parse_u32(optarg, 1, 1u << 30, &o->trainlim)) {
 				fewmulctl_errx("--train-limit %s: want a positive count", optarg);
 				return -1;
 			}
+			o->given |= G_TRAINLIM;
 			break;
 		case O_TESTLIM:
-			if (parse_u32(optarg, 1, 1u << 30, &testlim)) {
+			if (parse_u32(optarg, 1, 1u << 30, &o->testlim)) {
 				fewmulctl_errx("--test-limit %s: want a positive count", optarg);
 				return -1;
 			}
 			break;
 		case O_VAL:
-			if (parse_u32(optarg, 1, 1u << 30, &val)) {
+			if (parse_u32(optarg, 1, 1u << 30, &o->val)) {
 				fewmulctl_errx("--val %s: want a positive number of samples", optarg);
 				return -1;
 			}
+			o->given |= G_VAL;
 			break;
 		case O_LOG:
-			logpath = optarg;
-			break;
-		case O_JSON:
-			json = 1;
+			o->logpath = optarg;
 			break;
 		case O_SAVE:
-			savepath = optarg;
+			o->savepath = optarg;
 			break;
 		case O_RESUME:
-			resumepath = optarg;
+			o->resumepath = optarg;
+			break;
+		case O_PROGRESS:
+			if (parse_u32(optarg, 0, 86400, &o->progress_every)) {
+				fewmulctl_errx("--progress %s: want 0..86400 seconds (0: never)", optarg);
+				return -1;
+			}
 			break;
 		default:
-			return opt_fail(c, argv, opts);
+			n = common_option(c, &co);
+			if (n < 0)
+				return -1;
+			if (!n)
+				return opt_fail(c, argv, opts);
 		}
 	}
 	if (optind != argc)
 		return opt_extra(argv, argv[optind]);
-	if (backend_resolve(&be, NULL))
-		return -1;
-	backend_label(&be, label, sizeof(label));
+	return 0;
+}
 
-	err = fewmul_dataset_load_dir(data, 0, &train);
-	if (err) {
-		fewmulctl_errx("training data: %s", train.error);
+/* ---- setup ---------------------------------------------------------------- */
+
+/*
+ * --resume: the model's configuration rules; an option the user gave that
+ * differs from it is an error, not silently ignored.
+ */
+static int resume_conflicts(const struct train_opts *o,
+			    const struct fewmul_train_config *m,
+			    const struct fewmul_model_extra *ex)
+{
+	const struct fewmul_train_config *c = &o->cfg;
+	const char *what = NULL;
+	char have[128] = "";
+	uint32_t l;
+
+	if ((o->given & G_ARCH) && (c->nr_layers != m->nr_layers ||
+				    memcmp(c->width, m->width, sizeof(c->width)))) {
+		int len = 0;
+
+		for (l = 0; l <= m->nr_layers && len < (int)sizeof(have) - 12; l++)
+			len += snprintf(have + len, sizeof(have) - (size_t)len, "%s%u",
+					l ? "-" : "", m->width[l]);
+		what = "--arch";
+	} else if ((o->given & G_WEIGHTS) && c->weights != m->weights) {
+		snprintf(have, sizeof(have), "%s", fewmul_weights_name(m->weights));
+		what = "--weights";
+	} else if ((o->given & G_QBP) && c->qbp != m->qbp) {
+		snprintf(have, sizeof(have), "%s", m->qbp ? "--qbp" : "--no-qbp");
+		what = c->qbp ? "--qbp" : "--no-qbp";
+	} else if ((o->given & G_ERANGE) && (c->exp_min != m->exp_min ||
+					     c->exp_max != m->exp_max)) {
+		snprintf(have, sizeof(have), "%d:%d", m->exp_min, m->exp_max);
+		what = "--exp-range";
+	} else if ((o->given & G_BN) && c->bn != m->bn) {
+		snprintf(have, sizeof(have), "%s", m->bn ? "shift" : "none");
+		what = "--bn";
+	} else if ((o->given & G_EPOCHS) && c->epochs != m->epochs) {
+		snprintf(have, sizeof(have), "%u", m->epochs);
+		what = "--epochs";
+	} else if ((o->given & G_BATCH) && c->batch != m->batch) {
+		snprintf(have, sizeof(have), "%u", m->batch);
+		what = "--batch";
+	} else if ((o->given & G_LR) && (c->lr_shift_start != m->lr_shift_start ||
+					 c->lr_shift_end != m->lr_shift_end)) {
+		snprintf(have, sizeof(have), "2^-%u:2^-%u", m->lr_shift_start,
+			 m->lr_shift_end);
+		what = "--lr";
+	} else if ((o->given & G_SEED) && c->seed != m->seed) {
+		snprintf(have, sizeof(have), "%" PRIu64, m->seed);
+		what = "--seed";
+	} else if ((o->given & G_TRAINLIM) && ex->train_limit &&
+		   o->trainlim != ex->train_limit) {
+		snprintf(have, sizeof(have), "%u", ex->train_limit);
+		what = "--train-limit";
+	} else if ((o->given & G_VAL) && ex->train_limit && o->val != ex->val) {
+		snprintf(have, sizeof(have), "%u", ex->val);
+		what = "--val";
+	}
+	if (!what)
+		return 0;
+	fewmulctl_errx("%s: --resume %s continues that model's run, which has %s %s; leave %s out (a resumed run keeps its configuration) or train a new model",
+		       what, o->resumepath, what, have, what);
+	return -1;
+}
+
+/* The model's input and output widths against the data. */
+static int check_model_data(const struct train_run *r, const char *src)
+{
+	const struct fewmul_train_config *cfg = &r->cfg;
+	uint32_t k = cfg->width[cfg->nr_layers], maxl = 0, i;
+
+	if (cfg->width[0] != r->train.rows * r->train.cols) {
+		fewmulctl_errx("%s: input width %u does not match the %ux%u images (%u pixels) of the data",
+			       src, cfg->width[0], r->train.rows, r->train.cols,
+			       r->train.rows * r->train.cols);
 		return -1;
 	}
-	err = fewmul_dataset_load_dir(data, 1, &test);
-	if (err) {
-		fewmulctl_errx("test data: %s", test.error);
-		goto out;
+	for (i = 0; i < r->train.count; i++)
+		maxl = r->train.labels[i] > maxl ? r->train.labels[i] : maxl;
+	for (i = 0; i < r->test.count; i++)
+		maxl = r->test.labels[i] > maxl ? r->test.labels[i] : maxl;
+	if (k < 2) {
+		fewmulctl_errx("%s: %u output class; a classifier needs at least 2 (the data has %u)",
+			       src, k, maxl + 1);
+		return -1;
 	}
-	if (train.rows * train.cols != cfg.width[0]) {
-		fewmulctl_errx("--arch: input width %u does not match the %ux%u images",
-			       cfg.width[0], train.rows, train.cols);
-		goto out;
+	if (k <= maxl) {
+		fewmulctl_errx("%s: %u output classes, but the data has labels 0..%u; the last width must be at least %u",
+			       src, k, maxl, maxl + 1);
+		return -1;
 	}
-	/* validation: the last val samples, never trained on */
-	if (val >= train.count) {
-		fewmulctl_errx("--val %u: want fewer than the %u training samples",
-			       val, train.count);
-		goto out;
-	}
-	if (!trainlim || trainlim > train.count - val)
-		trainlim = train.count - val;
-	if (!testlim || testlim > test.count)
-		testlim = test.count;
+	return 0;
+}
 
-	if (resumepath) {
-		err = fewmul_model_load(resumepath, be.spec, threads, &t, &info,
-					errbuf, sizeof(errbuf));
+static int train_setup(struct train_opts *o, struct train_run *r)
+{
+	struct fewmul_model_extra ex = { .size = sizeof(ex) };
+	struct fewmul_model_info info = { 0 };
+	char errbuf[512], src[4200];
+	struct stat st;
+	uint32_t i;
+	int err;
+
+	r->o = o;
+	if (o->resumepath && stat(o->resumepath, &st)) {
+		fewmulctl_errx("--resume %s: %s", o->resumepath, strerror(errno));
+		return -1;
+	}
+	if (o->resumepath && S_ISDIR(st.st_mode)) {
+		fewmulctl_errx("--resume %s: a directory, not a model file", o->resumepath);
+		return -1;
+	}
+	/* outputs first: a run must not fail after an hour on a bad path */
+	if (o->resumepath && !o->savepath)
+		o->savepath = o->resumepath;	/* save back where it came from */
+	if (o->savepath && check_outfile("--save", o->savepath))
+		return -1;
+	if (o->logpath && check_appendable("--log", o->logpath))
+		return -1;
+	if (backend_resolve(&o->be, NULL))
+		return -1;
+	backend_label(&o->be, r->label, sizeof(r->label));
+
+	if (o->resumepath) {
+		err = fewmul_model_load_ex(o->resumepath, o->be.spec, o->threads,
+					   &r->t, &info, &ex, errbuf, sizeof(errbuf));
 		if (err) {
-			fewmulctl_errx("--resume: %s", errbuf);
-			goto out;
+			if (err == -EBADMSG || err == -EISDIR || err == -ENOENT ||
+			    err == -EACCES || err == -EIO)
+				fewmulctl_errx("--resume %s", errbuf);
+			else
+				backend_err(&o->be, "--resume: loading the model", err);
+			return -1;
 		}
-		cfg = info.config;
-		start_ep = info.epoch;
-		start_pos = info.epoch_pos;
-		if (start_ep >= cfg.epochs && !json)
-			printf("%s: all %u epochs of its schedule are done; nothing to train (evaluate it with 'fewmulctl eval --model %s')\n",
-			       resumepath, cfg.epochs, resumepath);
-		else if (!json)
-			printf("resuming %s at epoch %u, sample %u (step %llu); its configuration replaces the command line's\n",
-			       resumepath, start_ep + 1, start_pos,
-			       (unsigned long long)fewmul_trainer_step(t));
-		if (cfg.width[0] != train.rows * train.cols) {
-			fewmulctl_errx("--resume: the model's input width %u does not match the %ux%u images",
-				       cfg.width[0], train.rows, train.cols);
-			goto out;
+		if (resume_conflicts(o, &info.config, &ex))
+			return -1;
+		r->cfg = info.config;
+		r->start_ep = info.epoch;
+		r->start_pos = info.epoch_pos;
+		if (ex.train_limit) {	/* continue the run as it was */
+			o->trainlim = ex.train_limit;
+			o->val = ex.val;
 		}
+		snprintf(src, sizeof(src), "--resume %s: the model's", o->resumepath);
 	} else {
-		err = fewmul_trainer_new(&cfg, be.spec, threads, &t);
+		r->cfg = o->cfg;
+		snprintf(src, sizeof(src), "%s%s", o->arch ? "--arch " : "the default architecture ",
+			 o->arch ? o->arch : "784-1024-1024-1024-10");
 	}
+
+	err = fewmul_dataset_load_dir(o->data, 0, &r->train);
 	if (err) {
-		backend_err(&be, "creating the model", err);
-		goto out;
+		fewmulctl_errx("--data: %s", r->train.error);
+		return -1;
 	}
-	tri = malloc(sizeof(*tri) * trainlim);
-	tei = malloc(sizeof(*tei) * testlim);
-	vai = malloc(sizeof(*vai) * (val ? val : 1));
-	if (!tri || !tei || !vai) {
+	err = fewmul_dataset_load_dir(o->data, 1, &r->test);
+	if (err) {
+		fewmulctl_errx("--data: %s", r->test.error);
+		return -1;
+	}
+	if (check_model_data(r, src))
+		return -1;
+	/* validation: the last val samples, never trained on */
+	if (o->val >= r->train.count) {
+		fewmulctl_errx("--val %u: want fewer than the %u training samples",
+			       o->val, r->train.count);
+		return -1;
+	}
+	r->trainlim = o->trainlim;
+	if (!r->trainlim || r->trainlim > r->train.count - o->val)
+		r->trainlim = r->train.count - o->val;
+	r->testlim = o->testlim;
+	if (!r->testlim || r->testlim > r->test.count)
+		r->testlim = r->test.count;
+	if (o->resumepath && r->start_pos > r->trainlim) {
+		fewmulctl_errx("--resume %s: the model stopped at sample %u of an epoch, but this data has %u training samples",
+			       o->resumepath, r->start_pos, r->trainlim);
+		return -1;
+	}
+	r->calib = r->trainlim < CALIB_SAMPLES ? r->trainlim : CALIB_SAMPLES;
+
+	if (!o->resumepath) {
+		err = fewmul_trainer_new(&r->cfg, o->be.spec, o->threads, &r->t);
+		if (err) {
+			backend_err(&o->be, "creating the model", err);
+			return -1;
+		}
+	}
+	r->tri = malloc(sizeof(*r->tri) * r->trainlim);
+	r->tei = malloc(sizeof(*r->tei) * r->testlim);
+	r->vai = malloc(sizeof(*r->vai) * (o->val ? o->val : 1));
+	if (!r->tri || !r->tei || !r->vai) {
 		fewmulctl_err("allocating index lists", -ENOMEM);
-		goto out;
+		return -1;
 	}
-	for (i = 0; i < testlim; i++)
-		tei[i] = i;
-	for (i = 0; i < val; i++)
-		vai[i] = train.count - val + i;
-	if (logpath) {
-		logf = log_open(logpath, val, &log_v1);
-		if (!logf)
-			goto out;
+	for (i = 0; i < r->testlim; i++)
+		r->tei[i] = i;
+	for (i = 0; i < o->val; i++)
+		r->vai[i] = r->train.count - o->val + i;
+	if (o->logpath) {
+		r->logf = log_open(o->logpath, o->val, &r->log_v1);
+		if (!r->logf)
+			return -1;
 	}
-	if (!json && strcmp(be.name, "kernel"))
-		snprintf(label, sizeof(label), "%s, %u threads", be.name, threads);
-	if (!json)
-		printf("backend %s; %s%s, bn %s, batch %u, lr 2^-%u..2^-%u, seed %" PRIu64 "; test error uses deterministic test-time weights\n",
-		       label, weights_name(cfg.weights),
-		       cfg.qbp ? "+QB" : "", cfg.bn ? "shift" : "none", cfg.batch,
-		       cfg.lr_shift_start, cfg.lr_shift_end, cfg.seed);
-	if (!json && val)
+	return 0;
+}
+
+static void train_cleanup(struct train_run *r)
+{
+	if (r->logf)
+		fclose(r->logf);
+	free(r->tri);
+	free(r->tei);
+	free(r->vai);
+	fewmul_trainer_free(r->t);
+	fewmul_dataset_free(&r->train);
+	fewmul_dataset_free(&r->test);
+}
+
+/* ---- report --------------------------------------------------------------- */
+
+static void report_start(const struct train_run *r)
+{
+	const struct train_opts *o = r->o;
+	const struct fewmul_train_config *cfg = &r->cfg;
+	char a[16], b[16], label[4300];
+
+	if (o->json)
+		return;
+	if (o->resumepath && r->start_ep >= cfg->epochs)
+		printf("%s: all %u epoch%s of its schedule are done; nothing to train (evaluate it with 'fewmulctl eval --model %s')\n",
+		       o->resumepath, cfg->epochs, cfg->epochs == 1 ? "" : "s",
+		       o->resumepath);
+	else if (o->resumepath)
+		printf("resuming %s at epoch %u, sample %u (step %llu) with its own configuration; saving to %s%s\n",
+		       o->resumepath, r->start_ep + 1, r->start_pos,
+		       (unsigned long long)fewmul_trainer_step(r->t), o->savepath,
+		       strcmp(o->savepath, o->resumepath) ? "" : " (give --save FILE to keep it)");
+	if (strcmp(o->be.name, "kernel"))
+		snprintf(label, sizeof(label), "%s, %u thread%s", o->be.name,
+			 o->threads, o->threads == 1 ? "" : "s");
+	else
+		snprintf(label, sizeof(label), "%s", r->label);
+	printf("backend %s; %s%s, bn %s, batch %u, lr %s..%s, seed %" PRIu64 "; test error uses deterministic test-time weights\n",
+	       label, fewmul_weights_name(cfg->weights), cfg->qbp ? "+QB" : "",
+	       cfg->bn ? "shift" : "none", cfg->batch,
+	       lr_str(cfg->lr_shift_start, a, sizeof(a)),
+	       lr_str(cfg->lr_shift_end, b, sizeof(b)), cfg->seed);
+	if (o->val)
 		printf("training on samples 0..%u, validating on the last %u (%u..%u) of the %u training samples\n",
-		       trainlim - 1, val, train.count - val, train.count - 1,
-		       train.count);
+		       r->trainlim - 1, o->val, r->train.count - o->val,
+		       r->train.count - 1, r->train.count);
+}
 
-	fewmulctl_catch_sigint();
-	for (ep = start_ep; ep < cfg.epochs && !fewmulctl_interrupted; ep++) {
-		struct fewmul_result tr = { 0 }, te = { 0 }, va = { 0 };
-		uint32_t calib, lr, pos = ep == start_ep ? start_pos : 0;
-		uint32_t chunk = cfg.batch * 10;
-		double t0, dt;
+static void report_epoch(const struct train_run *r, const struct epoch_result *e)
+{
+	const struct fewmul_result *tr = &e->tr;
+	char buf[64], lr[16];
+	uint32_t l;
 
-		for (i = 0; i < trainlim; i++)
-			tri[i] = i;
-		shuffle(tri, trainlim, cfg.seed, ep);
-		t0 = now_s();
-		while (pos < trainlim) {
-			uint32_t n = trainlim - pos < chunk ? trainlim - pos : chunk;
+	if (r->o->json) {
+		struct json j;
 
-			err = fewmul_trainer_train(t, &train, tri + pos, n, ep, &tr);
-			if (err)
-				break;
-			pos += n;
-			progress(ep, cfg.epochs, pos, trainlim, now_s() - t0);
-			if (fewmulctl_interrupted)
-				break;
-		}
-		progress_done();
-		dt = now_s() - t0;
-		if (err) {
-			backend_err(&be, "training", err);
-			goto out;
-		}
-		if (pos < trainlim) {	/* interrupted: keep what was done */
-			info.epoch = ep;
-			info.epoch_pos = pos;
-			if (savepath && fewmul_model_save(t, savepath, &info, errbuf,
-							  sizeof(errbuf))) {
-				fewmulctl_errx("--save: %s", errbuf);
-				goto out;
-			}
-			fprintf(stderr, "%s: interrupted in epoch %u after %u samples%s%s%s\n",
-				PROG_NAME, ep + 1, pos,
-				savepath ? "; model saved to " : "",
-				savepath ? savepath : "",
-				savepath ? " (continue with --resume)" : "");
-			ret = 0;
-			goto out;
-		}
-		calib = trainlim < 10000 ? trainlim : 10000;
-		err = fewmul_trainer_calibrate(t, &train, tri, calib);
-		if (!err && val)
-			err = fewmul_trainer_eval(t, &train, vai, val, &va, NULL);
-		if (!err)
-			err = fewmul_trainer_eval(t, &test, tei, testlim, &te, NULL);
-		if (err) {
-			backend_err(&be, "evaluating", err);
-			goto out;
-		}
-		lr = fewmul_lr_shift_at(&cfg, ep);
-		if (json) {
-			struct json j;
-
-			json_begin(&j, stdout);
-			json_u64(&j, "epoch", ep + 1);
-			json_u64(&j, "epochs", cfg.epochs);
-			json_u64(&j, "lr_shift", lr);
-			json_double(&j, "train_loss", tr.loss / (double)tr.samples);
-			json_double(&j, "train_error", (double)tr.errors / (double)tr.samples);
-			if (val)
-				json_double(&j, "val_error", (double)va.errors / (double)va.samples);
-			json_double(&j, "test_error", (double)te.errors / (double)te.samples);
-			json_str(&j, "test_weights", "deterministic");
-			json_double(&j, "seconds", dt);
-			json_double(&j, "samples_per_s", (double)tr.samples / dt);
-			json_u64(&j, "adds", tr.ops.adds);
-			json_u64(&j, "shifts", tr.ops.shifts);
-			json_u64(&j, "muls", tr.ops.muls);
-			json_arr_open(&j, "layer_ops");	/* [adds, shifts, muls] */
-			for (i = 0; i <= cfg.nr_layers; i++) {
-				json_arr_open(&j, NULL);
-				json_u64(&j, NULL, tr.layers[i].adds);
-				json_u64(&j, NULL, tr.layers[i].shifts);
-				json_u64(&j, NULL, tr.layers[i].muls);
-				json_arr_close(&j);
-			}
+		json_begin(&j, stdout);
+		json_u64(&j, "epoch", e->ep + 1);
+		json_u64(&j, "epochs", r->cfg.epochs);
+		json_u64(&j, "lr_shift", e->lr);
+		json_double(&j, "train_loss", tr->loss / (double)tr->samples);
+		json_double(&j, "train_error", (double)tr->errors / (double)tr->samples);
+		if (r->o->val)
+			json_double(&j, "val_error", (double)e->va.errors / (double)e->va.samples);
+		json_double(&j, "test_error", (double)e->te.errors / (double)e->te.samples);
+		json_str(&j, "test_weights", "deterministic");
+		json_double(&j, "seconds", e->secs);
+		json_double(&j, "samples_per_s", (double)tr->samples / e->secs);
+		json_u64(&j, "adds", tr->ops.adds);
+		json_u64(&j, "shifts", tr->ops.shifts);
+		json_u64(&j, "muls", tr->ops.muls);
+		json_arr_open(&j, "layer_ops");	/* [adds, shifts, muls] */
+		for (l = 0; l <= r->cfg.nr_layers; l++) {
+			json_arr_open(&j, NULL);
+			json_u64(&j, NULL, tr->layers[l].adds);
+			json_u64(&j, NULL, tr->layers[l].shifts);
+			json_u64(&j, NULL, tr->layers[l].muls);
 			json_arr_close(&j);
-			json_str(&j, "backend", be.name);
-			snprintf(errbuf, sizeof(errbuf), "%016" PRIx64,
-				 fewmul_trainer_checksum(t));
-			json_str(&j, "checksum", errbuf);
-			json_end(&j);
-		} else {
-			char vbuf[32] = "";
-
-			if (val)
-				snprintf(vbuf, sizeof(vbuf), "  val err %.2f%%",
-					 100.0 * (double)va.errors / (double)va.samples);
-			printf("epoch %u/%u  lr 2^-%u  train loss %.4f err %.2f%%%s  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",
-			       ep + 1, cfg.epochs, lr, tr.loss / (double)tr.samples,
-			       100.0 * (double)tr.errors / (double)tr.samples, vbuf,
-			       100.0 * (double)te.errors / (double)te.samples, dt,
-			       (double)tr.samples / dt, (double)tr.ops.adds,
-			       (double)tr.ops.shifts, (double)tr.ops.muls);
 		}
-		fflush(stdout);
-		if (logf) {
-			errno = 0;
-			fprintf(logf, "%u,%u,%.6f,%.6f,%.6f,%.3f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-				ep + 1, lr, tr.loss / (double)tr.samples,
-				(double)tr.errors / (double)tr.samples,
-				(double)te.errors / (double)te.samples, dt,
-				(double)tr.samples / dt, tr.ops.adds,
-				tr.ops.shifts, tr.ops.muls);
-			if (!log_v1 && val)
-				fprintf(logf, ",%.6f", (double)va.errors / (double)va.samples);
-			else if (!log_v1)
-				fputc(',', logf);	/* no validation set */
-			fputc('\n', logf);
-			if (fflush(logf) || ferror(logf)) {
-				fewmulctl_err(logpath, errno ? -errno : -EIO);
-				goto out;
-			}
-		}
-		if (savepath) {
-			info.epoch = ep + 1;
-			info.epoch_pos = 0;
-			if (fewmul_model_save(t, savepath, &info, errbuf, sizeof(errbuf))) {
-				fewmulctl_errx("--save: %s", errbuf);
-				goto out;
-			}
-		}
+		json_arr_close(&j);
+		json_str(&j, "backend", r->o->be.name);
+		snprintf(buf, sizeof(buf), "%016" PRIx64, fewmul_trainer_checksum(r->t));
+		json_str(&j, "checksum", buf);
+		json_end(&j);
+		return;
 	}
-	if (fewmulctl_interrupted && ep < cfg.epochs)
-		fprintf(stderr, "%s: interrupted after epoch %u%s%s%s\n", PROG_NAME, ep,
-			savepath ? "; model saved to " : "", savepath ? savepath : "",
-			savepath ? " (continue with --resume)" : "");
-	if (!json)
-		printf("weights checksum %016" PRIx64 "\n", fewmul_trainer_checksum(t));
-	ret = 0;
-out:
-	if (logf)
-		fclose(logf);
-	free(tri);
-	free(tei);
-	free(vai);
-	fewmul_trainer_free(t);
-	fewmul_dataset_free(&train);
-	fewmul_dataset_free(&test);
+	buf[0] = '\0';
+	if (r->o->val)
+		snprintf(buf, sizeof(buf), "  val err %.2f%%",
+			 100.0 * (double)e->va.errors / (double)e->va.samples);
+	printf("epoch %u/%u  lr %s  train loss %.4f err %.2f%%%s  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",
+	       e->ep + 1, r->cfg.epochs, lr_str(e->lr, lr, sizeof(lr)),
+	       tr->loss / (double)tr->samples,
+	       100.0 * (double)tr->errors / (double)tr->samples, buf,
+	       100.0 * (double)e->te.errors / (double)e->te.samples, e->secs,
+	       (double)tr->samples / e->secs, (double)tr->ops.adds,
+	       (double)tr->ops.shifts, (double)tr->ops.muls);
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+/* Deterministic shuffle (xorshift64, seeded from the seed and epoch). */
+static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + epoch + 1;
+	uint32_t i, j, t;
+
+	for (i = n; i > 1; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (uint32_t)(x % i);
+		t = a[i - 1];
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+/*
+ * Save where the run stands; bn_samples says whether the stored test-time
+ * batch-norm statistics belong to these weights.
+ */
+static int save_model(const struct train_run *r, uint32_t epoch, uint32_t pos,
+		      uint32_t bn_samples)
+{
+	struct fewmul_model_info info = { .epoch = epoch, .epoch_pos = pos };
+	struct fewmul_model_extra ex = {
+		.size = sizeof(ex), .bn_samples = bn_samples,
+		.train_limit = r->trainlim, .val = r->o->val,
+	};
+	char errbuf[512];
+
+	if (!r->o->savepath)
+		return 0;
+	if (fewmul_model_save_ex(r->t, r->o->savepath, &info, &ex, errbuf,
+				 sizeof(errbuf))) {
+		fewmulctl_errx("--save %s", errbuf);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Train samples [*pos, trainlim) of the shuffled order in calls of whole
+ * minibatches, short enough (about 0.3 s) that a signal is answered
+ * quickly and long enough to keep per-call costs small; the results do
+ * not depend on how the epoch is cut. Stops early when a signal came.
+ */
+static int train_samples(struct train_run *r, uint32_t ep, uint32_t *pos,
+			 struct fewmul_result *tr, struct progress *pg)
+{
+	uint32_t batch = r->cfg.batch, nb = 1, n;
+	double t0, dt;
+	int err;
+
+	while (*pos < r->trainlim && !fewmulctl_interrupted) {
+		n = r->trainlim - *pos;
+		if (n > nb * batch)
+			n = nb * batch;
+		t0 = now_s();
+		err = fewmul_trainer_train(r->t, &r->train, r->tri + *pos, n, ep, tr);
+		if (err)
+			return err;
+		dt = now_s() - t0;
+		*pos += n;
+		if (dt < 0.15 && nb < 64)
+			nb *= 2;
+		else if (dt > 0.6 && nb > 1)
+			nb /= 2;
+		progress_show(pg, ep, r->cfg.epochs, *pos, r->trainlim, tr);
+	}
+	return 0;
+}
+
+/* A signal stopped the run: save where it stands and say so. */
+static int stop_and_save(const struct train_run *r, uint32_t ep, uint32_t pos,
+			 uint32_t bn_samples)
+{
+	const char *save = r->o->savepath;
+
+	if (save_model(r, pos ? ep : ep + 1, pos, bn_samples))
+		return -1;
+	if (pos)
+		fprintf(stderr, "%s: stopped in epoch %u after %u of %u samples",
+			PROG_NAME, ep + 1, pos, r->trainlim);
+	else
+		fprintf(stderr, "%s: stopped after epoch %u%s", PROG_NAME, ep + 1,
+			bn_samples ? "" : " (before its evaluation)");
+	fprintf(stderr, "%s%s%s\n", save ? "; model saved to " : "; nothing saved (no --save)",
+		save ? save : "", save ? " (continue with --resume)" : "");
+	return 0;
+}
+
+/* Evaluate in parts, so that a signal is answered between them. */
+static int eval_parts(struct train_run *r, const struct fewmul_dataset *ds,
+		      const uint32_t *idx, uint32_t n, struct fewmul_result *res)
+{
+	uint32_t pos, part = 16 * r->cfg.batch;
+	int err;
+
+	for (pos = 0; pos < n && !fewmulctl_interrupted; pos += part) {
+		err = fewmul_trainer_eval(r->t, ds, idx + pos,
+					  n - pos < part ? n - pos : part, res, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int train_loop(struct train_run *r)
+{
+	const struct train_opts *o = r->o;
+	struct progress pg;
+	uint32_t ep, i, pos;
+	int err;
+
+	fewmulctl_catch_signals(o->savepath ?
+		"stopping after this minibatch and saving the model (Ctrl-C again: stop now, without saving)" :
+		"stopping after this minibatch; no --save, so nothing is saved (Ctrl-C again: stop now)");
+	for (ep = r->start_ep; ep < r->cfg.epochs; ep++) {
+		struct epoch_result e = { .ep = ep };
+
+		pos = ep == r->start_ep ? r->start_pos : 0;
+		for (i = 0; i < r->trainlim; i++)
+			r->tri[i] = i;
+		shuffle(r->tri, r->trainlim, r->cfg.seed, ep);
+		progress_init(&pg, o->progress_every);
+		err = train_samples(r, ep, &pos, &e.tr, &pg);
+		progress_done(&pg);
+		e.secs = now_s() - pg.t0;
+		if (err) {
+			backend_err(&o->be, "training", err);
+			return -1;
+		}
+		if (fewmulctl_interrupted)	/* keep what was done */
+			return stop_and_save(r, ep, pos < r->trainlim ? pos : 0, 0);
+		/* the test-time batch-norm statistics of these weights */
+		err = fewmul_trainer_calibrate(r->t, &r->train, r->tri, r->calib);
+		if (!err && o->val)
+			err = eval_parts(r, &r->train, r->vai, o->val, &e.va);
+		if (!err)
+			err = eval_parts(r, &r->test, r->tei, r->testlim, &e.te);
+		if (err) {
+			backend_err(&o->be, "evaluating", err);
+			return -1;
+		}
+		if (fewmulctl_interrupted)
+			return stop_and_save(r, ep, 0, r->calib);
+		e.lr = fewmul_lr_shift_at(&r->cfg, ep);
+		report_epoch(r, &e);
+		if (log_epoch(r, &e) || save_model(r, ep + 1, 0, r->calib))
+			return -1;
+		if (check_stdout())
+			return -1;
+	}
+	if (!o->json)
+		printf("weights checksum %016" PRIx64 "\n", fewmul_trainer_checksum(r->t));
+	return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	struct train_opts o = { 0 };
+	struct train_run r = { 0 };
+	int ret;
+
+	ret = train_parse(argc, argv, &o);
+	if (ret)
+		return ret;
+	ret = train_setup(&o, &r);
+	if (!ret) {
+		report_start(&r);
+		ret = train_loop(&r);
+	}
+	train_cleanup(&r);
 	return ret;
 }

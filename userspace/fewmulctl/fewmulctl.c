@@ -39,8 +39,8 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "  --qbp, --no-qbp        quantized backprop on (default) or off\n"
 	  "  --exp-range MIN:MAX    exponent range of quantized backprop (default -4:3)\n"
 	  "  --bn shift|none        shift-based batch norm (default) or none\n"
-	  "  --epochs N             epochs to train, 1..100000 (default 10)\n"
-	  "  --batch N              minibatch size, 1..4096 (default 200)\n"
+	  "  --epochs N             epochs to train, 1.." XSTR(FEWMUL_MAX_EPOCHS) " (default 10)\n"
+	  "  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
 	  "  --lr START[:END]       learning rates of the first and last epoch, rounded to\n"
 	  "                         powers of two (default 0.125:0.0078125, 2^-3 to 2^-7)\n"
 	  "  --seed N               seed of everything random (default 0)\n"
@@ -54,17 +54,20 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         and report their error per epoch; --train-limit then\n"
 	  "                         counts from the start of the rest\n"
 	  "  --log FILE.csv         append one CSV line per epoch (header on a new file)\n"
-	  "  --save FILE            save the model after every epoch and on Ctrl-C\n"
-	  "  --resume FILE          continue a saved model bit-exactly where it stopped\n"
+	  "  --save FILE            save the model after every epoch and on SIGINT/SIGTERM\n"
+	  "  --resume FILE          continue a saved model bit-exactly where it stopped, and\n"
+	  "                         save back to FILE unless --save names another\n"
+	  "  --progress SECONDS     a progress line every SECONDS when stderr is not a\n"
+	  "                         terminal (default 30; 0: never)\n"
 	  OPT_JSON_HELP },
 	{ "eval", cmd_eval, "--model FILE [--data DIR] [--calib N] [--test-limit N] [--threads N] [--backend kernel|cpu] [--json]",
 	  "test error, per-class accuracy and confusion matrix of a saved model",
 	  "  --model FILE           the model file (from train --save)\n"
 	  OPT_DATA
-	  "  --calib N              re-estimate batch-norm statistics on the first N training\n"
-	  "                         samples (default 10000; 0: all)\n"
+	  "  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n"
+	  "                         training samples (default and 0: the model's stored ones)\n"
 	  "  --test-limit N         evaluate the first N test samples (default 0: all)\n"
-	  "  --threads N            worker threads of the cpu backend (default 1)\n"
+	  "  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
 	  "  --backend kernel|cpu   evaluate in fewmul.ko or in this process (default: kernel\n"
 	  "                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
 	  OPT_BACKEND_DEV
@@ -78,11 +81,10 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         or an IDX3 image file\n"
 	  "                         (plain or .gz) with one image, or any number with --index\n"
 	  "  --data DIR             IDX dataset directory (default " FEWMUL_DEFAULT_DATA_DIR "):\n"
-	  "                         its test split for --index, its training split for the\n"
-	  "                         batch-norm statistics\n"
-	  "  --calib N              re-estimate batch-norm statistics on the first N training\n"
-	  "                         samples, as eval does (default 10000; 0: all)\n"
-	  "  --threads N            worker threads of the cpu backend (default 1)\n"
+	  "                         its test split for --index, its training split for --calib\n"
+	  "  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n"
+	  "                         training samples (default and 0: the model's stored ones)\n"
+	  "  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
 	  "  --backend kernel|cpu   classify in fewmul.ko or in this process (default: kernel\n"
 	  "                         when " FEWMUL_DEFAULT_DEVICE " exists); the kernel's eval\n"
 	  "                         ioctl returns the class, only cpu prints the scores\n"
@@ -97,7 +99,7 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	{ "bench", cmd_bench, "[--arch A-B-..-K] [--batch N] [--steps N] [--threads 1,2] [--backend cpu|kernel] [--no-torch] [--json]",
 	  "training throughput: full-precision integer vs ternary+QB vs float32, same run",
 	  "  --arch A-B-...-K       layer widths (default 784-1024-1024-1024-10)\n"
-	  "  --batch N              minibatch size, 1..4096 (default 200)\n"
+	  "  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
 	  "  --steps N              timed training steps per run, 1..100000 (default 10)\n"
 	  "  --threads LIST         comma-separated thread counts, one run each (default 1,2)\n"
 	  "  --backend cpu|kernel   where the engine runs (default cpu)\n"
@@ -141,22 +143,52 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 };
 
 volatile sig_atomic_t fewmulctl_interrupted;
+static char sig_ack[512];
+static size_t sig_ack_len;
 
-static void on_sigint(int sig)
+static void sig_write(const char *s, size_t len)
 {
-	(void)sig;
-	if (fewmulctl_interrupted)
-		_exit(130);	/* a second Ctrl-C: stop now */
-	fewmulctl_interrupted = 1;
+	while (len) {
+		ssize_t n = write(2, s, len);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
 }
 
-void fewmulctl_catch_sigint(void)
+/* Only async-signal-safe calls here: write(2) and _exit(2). */
+static void on_signal(int sig)
+{
+	static const char abort_msg[] = "\n" PROG_NAME ": interrupted again: stopping now, without saving\n";
+	int saved = errno;
+
+	if (fewmulctl_interrupted) {
+		if (sig == SIGINT) {
+			sig_write(abort_msg, sizeof(abort_msg) - 1);
+			_exit(128 + sig);
+		}
+		errno = saved;
+		return;	/* a repeated SIGTERM: already stopping */
+	}
+	fewmulctl_interrupted = sig;
+	sig_write(sig_ack, sig_ack_len);
+	errno = saved;
+}
+
+void fewmulctl_catch_signals(const char *ack)
 {
 	struct sigaction sa;
 
+	if (ack)
+		snprintf(sig_ack, sizeof(sig_ack), "\n%s: %s\n", PROG_NAME, ack);
+	sig_ack_len = ack ? strlen(sig_ack) : 0;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 void fewmulctl_err(const char *what, int err)
@@ -350,6 +382,110 @@ int backend_resolve(struct backend_opt *b, const char *dflt)
 	return 0;
 }
 
+int common_option(int c, const struct common_opts *co)
+{
+	switch (c) {
+	case O_COMMON_THREADS:
+		if (!co->threads)
+			return 0;
+		return opt_threads(optarg, co->threads) ? -1 : 1;
+	case O_COMMON_BACKEND:
+		if (!co->be)
+			return 0;
+		return opt_backend(optarg, co->be) ? -1 : 1;
+	case O_COMMON_DEVICE:
+		if (!co->be)
+			return 0;
+		co->be->device = optarg;
+		return 1;
+	case O_COMMON_JSON:
+		if (!co->json)
+			return 0;
+		*co->json = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int opt_calib(const char *arg, int64_t *calib)
+{
+	uint32_t n;
+
+	if (!strcmp(arg, "all")) {
+		*calib = CALIB_ALL;
+		return 0;
+	}
+	if (parse_u32(arg, 0, UINT32_MAX, &n)) {
+		fewmulctl_errx("--calib %s: want a number of training samples, 'all', or 0 for the model's stored statistics",
+			       arg);
+		return -1;
+	}
+	*calib = n;
+	return 0;
+}
+
+int bn_stats_settle(struct fewmul_trainer *t, const char *model,
+		    const struct fewmul_model_info *info,
+		    const struct fewmul_model_extra *ex, int64_t calib,
+		    const char *data, struct fewmul_dataset *train,
+		    uint32_t *used, const char **how)
+{
+	uint32_t n, i, *idx;
+	int err;
+
+	*used = 0;
+	if (info->config.bn == FEWMUL_MODEL_BN_NONE && calib < 0) {
+		*how = "none";	/* no batch norm: nothing to estimate */
+		return 0;
+	}
+	if (!calib || (calib < 0 && ex->bn_samples)) {
+		if (!ex->bn_samples && info->config.bn != FEWMUL_MODEL_BN_NONE) {
+			fewmulctl_errx("--calib 0: %s has no stored batch-norm statistics for its weights (saved in the middle of an epoch, or by fewmulctl 0.1); re-estimate them with --calib N",
+				       model);
+			return -1;
+		}
+		*used = ex->bn_samples;
+		*how = info->config.bn == FEWMUL_MODEL_BN_NONE ? "none" : "stored";
+		return 0;
+	}
+	if (calib < 0) {
+		calib = CALIB_DEFAULT;
+		fewmulctl_errx("note: %s has no stored batch-norm statistics for its weights (saved in the middle of an epoch, or by fewmulctl 0.1); re-estimating them on %u training samples",
+			       model, CALIB_DEFAULT);
+	}
+	if (fewmul_dataset_load_dir(data, 0, train)) {
+		fewmulctl_errx("--data: %s", train->error);
+		return -1;
+	}
+	if (train->rows * train->cols != info->config.width[0]) {
+		fewmulctl_errx("%s: the model's input width %u does not match the %ux%u training images",
+			       model, info->config.width[0], train->rows, train->cols);
+		return -1;
+	}
+	n = calib > train->count ? train->count : (uint32_t)calib;
+	idx = malloc(sizeof(*idx) * (n ? n : 1));
+	if (!idx) {
+		fewmulctl_err("allocating", -ENOMEM);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	err = fewmul_trainer_calibrate(t, train, idx, n);
+	free(idx);
+	if (err) {
+		fewmulctl_err("estimating the batch-norm statistics", err);
+		return -1;
+	}
+	*used = n;
+	*how = "re-estimated";
+	return 0;
+}
+
+int parse_weights(const char *s, uint32_t *w)
+{
+	return fewmul_weights_parse(s, w);
+}
+
 int opt_arch(const char *arg, struct fewmul_train_config *cfg)
 {
 	if (fewmul_parse_arch(arg, cfg)) {
@@ -383,9 +519,9 @@ static void usage(FILE *f)
 	const struct fewmulctl_cmd *c;
 
 	fprintf(f, "Usage: %s <command> [options]\n"
-		   "       %s <command> --help\n"
-		   "       %s --version\n\nCommands:\n",
-		PROG_NAME, PROG_NAME, PROG_NAME);
+		   "       %s <command> --help, %s help <command>\n"
+		   "       %s --version, -V\n\nCommands:\n",
+		PROG_NAME, PROG_NAME, PROG_NAME, PROG_NAME);
 	for (c = fewmulctl_cmds; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->help);
 }
@@ -397,7 +533,66 @@ static void cmd_help(const struct fewmulctl_cmd *c)
 	       c->options);
 }
 
-int main(int argc, char **argv)
+/* Edit distance of two short words (did-you-mean), capped at 9. */
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	unsigned int d[16][16], i, j, la = (unsigned int)strlen(a),
+		     lb = (unsigned int)strlen(b);
+
+	if (la > 15 || lb > 15)
+		return 9;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			unsigned int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			unsigned int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			/* a swap of two neighbours counts once */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	}
+	return d[la][lb];
+}
+
+static const struct fewmulctl_cmd *find_cmd(const char *name)
+{
+	const struct fewmulctl_cmd *c;
+
+	for (c = fewmulctl_cmds; c->name; c++)
+		if (!strcmp(name, c->name))
+			return c;
+	return NULL;
+}
+
+static void unknown_cmd(const char *name)
+{
+	const struct fewmulctl_cmd *c, *best = NULL;
+	unsigned int d, bestd = 3;
+
+	for (c = fewmulctl_cmds; c->name; c++) {
+		d = edit_distance(name, c->name);
+		if (!strncmp(name, c->name, strlen(name)) && strlen(name) >= 2)
+			d = 1;	/* a prefix */
+		if (d < bestd) {
+			bestd = d;
+			best = c;
+		}
+	}
+	if (best)
+		fewmulctl_errx("unknown command '%s'; did you mean '%s'? (see '%s --help')",
+			       name, best->name, PROG_NAME);
+	else
+		fewmulctl_errx("unknown command '%s' (see '%s --help')", name,
+			       PROG_NAME);
+}
+
+static int run(int argc, char **argv)
 {
 	const struct fewmulctl_cmd *c;
 	int ret;
@@ -407,38 +602,63 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--version")) {
+	if (!strcmp(argv[1], "help")) {	/* help CMD */
+		c = find_cmd(argv[2]);
+		if (!c || argc > 3) {
+			if (c)
+				fewmulctl_errx("help: unexpected argument '%s'", argv[3]);
+			else
+				unknown_cmd(argv[2]);
+			return 1;
+		}
+		cmd_help(c);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") ||
+	    !strcmp(argv[1], "version")) {
+		if (argc > 2) {
+			fewmulctl_errx("%s: unexpected argument '%s'", argv[1], argv[2]);
+			return 1;
+		}
 		printf("%s %s\n", PROG_NAME, fewmul_lib_version());
 		return 0;
 	}
-
-	for (c = fewmulctl_cmds; c->name; c++) {
-		if (strcmp(argv[1], c->name))
-			continue;
-		if (argc > 2 && (!strcmp(argv[2], "--help") ||
-				 !strcmp(argv[2], "-h"))) {
-			cmd_help(c);
-			return 0;
-		}
-		opterr = 0;	/* opt_fail() says what is wrong */
-		ret = c->fn(argc - 1, argv + 1);
-		if (ret == CMD_HELP) {
-			cmd_help(c);
-			return 0;
-		}
-		if (ret == CMD_USAGE) {
-			fprintf(stderr, "Usage: %s %s %s\nTry '%s %s --help' for the options.\n",
-				PROG_NAME, c->name, c->args, PROG_NAME, c->name);
-			return 1;
-		}
-		return ret < 0 ? 1 : 0;
+	c = find_cmd(argv[1]);
+	if (!c) {
+		unknown_cmd(argv[1]);
+		return 1;
 	}
+	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		cmd_help(c);
+		return 0;
+	}
+	opterr = 0;	/* opt_fail() says what is wrong */
+	ret = c->fn(argc - 1, argv + 1);
+	if (ret == CMD_HELP) {
+		cmd_help(c);
+		return 0;
+	}
+	if (ret == CMD_USAGE) {
+		fprintf(stderr, "Usage: %s %s %s\nTry '%s %s --help' for the options.\n",
+			PROG_NAME, c->name, c->args, PROG_NAME, c->name);
+		return 1;
+	}
+	if (ret < 0)
+		return 1;
+	/* stopped by SIGINT or SIGTERM after finishing up: say so */
+	return fewmulctl_interrupted ? 128 + fewmulctl_interrupted : 0;
+}
 
-	fewmulctl_errx("unknown command '%s' (see '%s --help')", argv[1],
-		       PROG_NAME);
-	return 1;
+int main(int argc, char **argv)
+{
+	int ret = run(argc, argv);
+
+	/* output that could not be written is a failure, like any other */
+	if (close_stdout() && !ret)
+		ret = 1;
+	return ret;
 }

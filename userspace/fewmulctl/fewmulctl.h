@@ -33,9 +33,36 @@ struct fewmulctl_cmd {
 
 extern const struct fewmulctl_cmd fewmulctl_cmds[];
 
+/* The signal number of the first SIGINT or SIGTERM, 0 before. */
 extern volatile sig_atomic_t fewmulctl_interrupted;
-/* Ctrl-C sets fewmulctl_interrupted; a second one exits at once. */
-void fewmulctl_catch_sigint(void);
+/*
+ * From now on SIGINT and SIGTERM set fewmulctl_interrupted and print ack
+ * ("fewmulctl: ACK", none for NULL) at once; the command finishes what it must and
+ * returns, and main() exits with 128 + the signal number. A second
+ * SIGINT exits at once (130), without saving.
+ */
+void fewmulctl_catch_signals(const char *ack);
+
+struct fewmul_outfile;
+/*
+ * Output files (output.c). The path of a file the command will replace
+ * (--save, -o): check now that it can be, naming opt in the message; 0
+ * or -1 after printing why not.
+ */
+int check_outfile(const char *opt, const char *path);
+/* Begin replacing path (an outfile and a FILE on it): 0, or -1 after printing. */
+int open_outfile(const char *opt, const char *path, struct fewmul_outfile **of,
+		 FILE **f);
+/* Rename the complete file over its target (fclose the FILE first). */
+int close_outfile(struct fewmul_outfile *of);
+/* A file the command appends to (--log): a regular file, writable. */
+int check_appendable(const char *opt, const char *path);
+/* fflush(f), remembering why stdout failed for check_stdout(). */
+int flush_out(FILE *f);
+/* Flush stdout now: 0, or -1 after "fewmulctl: standard output: ERR". */
+int check_stdout(void);
+/* At exit: flush and close stdout; -1 (after saying why) on any write error. */
+int close_stdout(void);
 
 struct option;
 /*
@@ -92,6 +119,30 @@ struct backend_opt {
 	char spec[4200];	/* what libfewmul gets: "cpu", "kernel:PATH" */
 };
 
+/*
+ * Options several commands share, parsed in one place: a command lists
+ * the ones it takes in its struct option table and passes every code its
+ * own switch does not know to common_option().
+ */
+enum {
+	O_COMMON_THREADS = 0x1000, O_COMMON_BACKEND, O_COMMON_DEVICE,
+	O_COMMON_JSON,
+};
+#define OPT_THREADS { "threads", required_argument, NULL, O_COMMON_THREADS }
+#define OPT_BACKEND { "backend", required_argument, NULL, O_COMMON_BACKEND }, \
+		    { "device", required_argument, NULL, O_COMMON_DEVICE }
+#define OPT_JSON    { "json", no_argument, NULL, O_COMMON_JSON }
+
+/* Where common_option() stores what it parsed (NULL: not taken). */
+struct common_opts {
+	uint32_t *threads;
+	struct backend_opt *be;
+	int *json;
+};
+
+/* 1: c was a shared option and is stored; 0: it is not one; -1: error printed. */
+int common_option(int c, const struct common_opts *co);
+
 /* --backend NAME: kernel or cpu, or print why not and return -1. */
 int opt_backend(const char *arg, struct backend_opt *b);
 /*
@@ -129,10 +180,39 @@ int opt_arch(const char *arg, struct fewmul_train_config *cfg);
 int predict_read_image(const char *path, int have_index, uint32_t index,
 		       uint32_t rows, uint32_t cols);
 int plot_read_log(const char *path);
+/*
+ * Batch-norm statistics of eval and predict. --calib: a count, "all"
+ * (CALIB_ALL) or 0; no --calib is -1.
+ */
+#define CALIB_ALL	((int64_t)UINT32_MAX)
+/* A macro's value as a string literal (limits in help texts). */
+#define STR_(x)	#x
+#define XSTR(x)	STR_(x)
+
+#define CALIB_DEFAULT	((unsigned int)FEWMUL_DEFAULT_CALIB)
+int opt_calib(const char *arg, int64_t *calib);
+struct fewmul_model_info;
+struct fewmul_model_extra;
+struct fewmul_dataset;
+struct fewmul_trainer;
+/*
+ * Settle the statistics of a loaded model: without --calib (calib < 0)
+ * the stored ones (a model saved at the end of an epoch has them), or,
+ * when it has none for its weights, re-estimated on CALIB_DEFAULT
+ * training samples after a note; calib 0: the stored ones or an error;
+ * N: re-estimated on the first N training samples of data. train is
+ * loaded only then and must outlive t. *used: the samples behind the
+ * statistics; *how: "stored", "re-estimated" or "none" (no batch norm).
+ * 0, or -1 after printing why.
+ */
+int bn_stats_settle(struct fewmul_trainer *t, const char *model,
+		    const struct fewmul_model_info *info,
+		    const struct fewmul_model_extra *ex, int64_t calib,
+		    const char *data, struct fewmul_dataset *train,
+		    uint32_t *used, const char **how);
 /* --threads: 1..256, or print why not and return -1. */
 int opt_threads(const char *arg, uint32_t *threads);
 /* A count option NAME where 0 means all: parse, or print why not, -1. */
 int opt_count(const char *name, const char *arg, uint32_t *out);
-const char *weights_name(uint32_t w);
 
 #endif

@@ -65,7 +65,7 @@ void json_end(struct json *j)
 {
 	fputs("}\n", j->f);
 	j->depth--;
-	fflush(j->f);
+	flush_out(j->f);
 }
 
 void json_obj_open(struct json *j, const char *key)

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/fewmul.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -126,30 +128,43 @@ void fewmul_dataset_free(struct fewmul_dataset *ds);
 
 /* ---- training ------------------------------------------------------------ */
 
-#define FEWMUL_MAX_LAYERS 16
+/*
+ * Limits (FEWMUL_MAX_LAYERS, FEWMUL_MAX_WIDTH, FEWMUL_MAX_BATCH,
+ * FEWMUL_MAX_CLASSES, FEWMUL_MAX_EPOCHS, FEWMUL_EXP_MIN..FEWMUL_EXP_MAX,
+ * FEWMUL_MAX_LR_SHIFT), weight modes (FEWMUL_MODEL_WEIGHTS_*) and batch
+ * norm modes (FEWMUL_MODEL_BN_*) are the kernel ABI's, from
+ * <linux/fewmul.h>: one vocabulary from the module to this library.
+ */
 
-/* Weight modes (struct fewmul_train_config.weights). */
-enum fewmul_weights {
-	FEWMUL_WEIGHTS_FULL = 0,	/* integer multiplies (baseline) */
-	FEWMUL_WEIGHTS_BINARY = 1,	/* W0 * sign(w) */
-	FEWMUL_WEIGHTS_BINARY_STOCH = 2,	/* stochastic binary connect */
-	FEWMUL_WEIGHTS_TERNARY = 3,	/* stochastic ternary connect */
-};
+/* Deprecated names of the weight and batch norm modes (libfewmul 0.1). */
+#define FEWMUL_WEIGHTS_FULL		FEWMUL_MODEL_WEIGHTS_FULL
+#define FEWMUL_WEIGHTS_BINARY		FEWMUL_MODEL_WEIGHTS_BINARY
+#define FEWMUL_WEIGHTS_BINARY_STOCH	FEWMUL_MODEL_WEIGHTS_BINARY_STOCH
+#define FEWMUL_WEIGHTS_TERNARY		FEWMUL_MODEL_WEIGHTS_TERNARY
+#define FEWMUL_BN_OFF			FEWMUL_MODEL_BN_NONE
+#define FEWMUL_BN_SHIFTBASED		FEWMUL_MODEL_BN_SHIFT
 
-/* Batch norm modes (struct fewmul_train_config.bn). */
-enum fewmul_bn {
-	FEWMUL_BN_OFF = 0,		/* power-of-two pre-activation scale */
-	FEWMUL_BN_SHIFTBASED = 1,	/* shift-based batch norm */
-};
+/* Training samples the test-time BN statistics are estimated on. */
+#define FEWMUL_DEFAULT_CALIB		10000
+
+/*
+ * The name of a weight mode: "full", "binary", "binary-stoch" or
+ * "ternary" ("unknown" for another value; never NULL).
+ */
+const char *fewmul_weights_name(uint32_t weights);
+
+/* The weight mode called name (as above): 0, or -EINVAL for another name. */
+int fewmul_weights_parse(const char *name, uint32_t *weights);
+
 
 /**
  * struct fewmul_train_config - a model and how to train it
  * @nr_layers: number of weight layers, 1..16
  * @width: units per layer, width[0] = input pixels, width[nr_layers] =
  *	classes; entries past nr_layers must be 0
- * @weights: enum fewmul_weights
+ * @weights: FEWMUL_MODEL_WEIGHTS_*
  * @qbp: quantized backprop (1) or exact weight gradients (0)
- * @bn: enum fewmul_bn
+ * @bn: FEWMUL_MODEL_BN_*
  * @exp_min: lowest exponent of quantized backprop (e.g. -4)
  * @exp_max: highest exponent (e.g. 3)
  * @lr_shift_start: learning rate 2^-lr_shift_start in the first epoch
@@ -352,8 +367,10 @@ struct fewmul_model_info {
 /*
  * Save the trainer's model to path: header (magic, format and ABI
  * version, configuration, seed, step, epoch), parameters, CRC32s; written
- * to a temporary file and renamed, so path is either the old file or the
- * complete new one. On failure err (may be NULL) says why.
+ * through fewmul_outfile_open(), so path is either the old file or the
+ * complete new one, and a path that names a device, FIFO, socket or
+ * directory is refused (-EINVAL, -EISDIR). On failure err (may be NULL)
+ * says why.
  */
 int fewmul_model_save(const struct fewmul_trainer *t, const char *path,
 		      const struct fewmul_model_info *info, char *err,
@@ -368,6 +385,78 @@ int fewmul_model_save(const struct fewmul_trainer *t, const char *path,
 int fewmul_model_load(const char *path, const char *backend,
 		      unsigned int threads, struct fewmul_trainer **out,
 		      struct fewmul_model_info *info, char *err, size_t errlen);
+
+/* ---- output files --------------------------------------------------------- */
+
+/** struct fewmul_outfile - a file being written to replace its target */
+struct fewmul_outfile;
+
+/*
+ * Begin replacing path. Its target is path or, for a symbolic link, the
+ * file the links finally name (which may not exist yet); it must be a
+ * regular file or not exist: a device, FIFO or socket gives -EINVAL and
+ * a directory -EISDIR, and neither is touched. The data goes to a
+ * temporary file beside the target (write it through
+ * fewmul_outfile_fd()), created with mode 0666 & ~umask or given the
+ * existing file's mode and, where permitted, its owner. Returns 0, or
+ * -errno with a message naming the file in err (may be NULL).
+ */
+int fewmul_outfile_open(const char *path, struct fewmul_outfile **out,
+			char *err, size_t errlen);
+
+/* The temporary file's descriptor. */
+int fewmul_outfile_fd(const struct fewmul_outfile *o);
+
+/*
+ * fsync and close the temporary file, rename it over the target and sync
+ * the directory; frees o. On failure the temporary file is removed, the
+ * target is untouched and err says why.
+ */
+int fewmul_outfile_commit(struct fewmul_outfile *o, char *err, size_t errlen);
+
+/* Remove the temporary file and free o; the target is untouched. */
+void fewmul_outfile_abort(struct fewmul_outfile *o);
+
+/*
+ * Would fewmul_outfile_open(path) succeed now? Creates and removes the
+ * temporary file, so a missing or read-only directory is found before
+ * any work is done. 0, or -errno with err set.
+ */
+int fewmul_outfile_check(const char *path, char *err, size_t errlen);
+
+/**
+ * struct fewmul_model_extra - what a model file records about its run
+ * @size: sizeof(struct fewmul_model_extra) as the caller knows it (the
+ *	struct only grows at the end; fields past size are not touched)
+ * @bn_samples: training samples the stored test-time batch-norm
+ *	statistics were estimated on with these weights (see
+ *	fewmul_trainer_calibrate()); 0: not estimated since the weights
+ *	last changed, so evaluation must calibrate first (models without
+ *	batch norm need no statistics)
+ * @train_limit: training samples per epoch of the run (0: unknown)
+ * @val: samples held out at the end of the training set (0: none)
+ *
+ * Files of format version 1 (before fewmulctl 0.2) load with all zero.
+ */
+struct fewmul_model_extra {
+	uint32_t size;
+	uint32_t bn_samples;
+	uint32_t train_limit;
+	uint32_t val;
+};
+
+/* fewmul_model_save() that also records extra (may be NULL: all zero). */
+int fewmul_model_save_ex(const struct fewmul_trainer *t, const char *path,
+			 const struct fewmul_model_info *info,
+			 const struct fewmul_model_extra *extra, char *err,
+			 size_t errlen);
+
+/* fewmul_model_load() that also returns extra (may be NULL). */
+int fewmul_model_load_ex(const char *path, const char *backend,
+			 unsigned int threads, struct fewmul_trainer **out,
+			 struct fewmul_model_info *info,
+			 struct fewmul_model_extra *extra, char *err,
+			 size_t errlen);
 
 /*
  * The paper's multiplication count per minibatch of batch samples for the
@@ -389,7 +478,7 @@ uint64_t fewmul_count_qb(const struct fewmul_train_config *cfg,
  * @has_model: 1 when the context has a model
  * @busy: 1 while a train or eval call runs
  * @nr_layers: the model's number of weight layers
- * @weights: the model's enum fewmul_weights mode
+ * @weights: the model's FEWMUL_MODEL_WEIGHTS_* mode
  * @qbp: quantized backprop on
  * @epoch: epoch of the last train call
  * @step: minibatches the model has trained
@@ -483,6 +572,19 @@ typedef int (*fewmul_progress_fn)(const struct fewmul_ctx_stats *ev,
  */
 int fewmul_genl_monitor(fewmul_progress_fn fn, void *arg, int timeout_ms,
 			const volatile int *stop);
+
+/*
+ * Vector kernels of the cpu backend's engine, process-wide: "auto" (the
+ * best this CPU supports; the default, or FEWMUL_SIMD from the
+ * environment at load), "off" (general registers only), or a name such as
+ * "avx2". Weights are bit-identical whatever the choice. Set it before
+ * creating trainers. Returns 0 or -EINVAL (unknown, or not supported by
+ * this CPU).
+ */
+int fewmul_simd_set(const char *name);
+
+/* The implementation in use: "avx2", "off", ... */
+const char *fewmul_simd_impl(void);
 
 #ifdef __cplusplus
 }

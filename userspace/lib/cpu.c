@@ -2,11 +2,12 @@
 /*
  * libfewmul: the "cpu" backend, the engine of kmod/core/ run in-process.
  *
- * The calling thread is worker 0; nthreads - 1 more threads wait on a
- * barrier. Every phase of a plan is split into nthreads contiguous ranges
- * (the same rule the kernel workers use), each worker runs its range and
- * all meet at the barrier before the next phase. The engine guarantees
- * the result does not depend on the split.
+ * Every minibatch is one fewmul_batch_step() of the core; this file only
+ * supplies its workers. The calling thread is worker 0; nthreads - 1 more
+ * threads wait on a barrier. For every phase of a plan each worker runs
+ * its range (fewmul_phase_share(), the same split the kernel's workers
+ * use) and all meet at the barrier before the next phase. The engine
+ * guarantees the result does not depend on the split.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,38 +43,34 @@ static void cpu_barrier_wait(struct cpu_barrier *b)
 }
 
 struct fewmul_cpu {
+	struct fewmul_backend be;
 	struct fewmul_model m;
+	struct fewmul_exec ex;
 	void *arena;
 	void *scratch;
-	unsigned int nthreads;
 	pthread_t *threads;
 	struct cpu_barrier barrier;
-	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
-	int nph;
 	int quit;
-	/* per worker and layer: ops[w * (FEWMUL_CORE_MAX_LAYERS + 1) + l] */
-	struct fewmul_counters *ops;
+	const u8 **ptr;		/* [batch] image pointers */
+	u8 *lab;		/* [batch] labels */
+	u8 *pred;		/* [batch] predictions */
 };
 
+#define cpu_of(b) ((struct fewmul_cpu *)((char *)(b) - offsetof(struct fewmul_cpu, be)))
+
 /*
- * Run worker w's share of every phase. nph is read once, after the
- * barrier that published the plan: the calling thread rewrites c->ph and
- * c->nph for the next plan as soon as the last phase's barrier opens,
- * while a slower worker may still be leaving this loop.
+ * Run worker w's share of every phase. nr_phases is read once, after the
+ * barrier that published the plan: the calling thread rewrites the plan
+ * for the next step as soon as the last phase's barrier opens, while a
+ * slower worker may still be leaving this loop.
  */
 static void cpu_run_share(struct fewmul_cpu *c, unsigned int w)
 {
-	int p, nph = c->nph;
+	u32 p, nph = c->m.nr_phases, nw = c->ex.nr_workers;
 
 	for (p = 0; p < nph; p++) {
-		u32 cnt = c->ph[p].count;
-		u32 begin = (u32)((u64)cnt * w / c->nthreads);
-		u32 end = (u32)((u64)cnt * (w + 1) / c->nthreads);
-
-		fewmul_phase_run(&c->m, &c->ph[p], begin, end,
-				 &c->ops[w * (FEWMUL_CORE_MAX_LAYERS + 1) +
-					 c->ph[p].layer]);
-		if (c->nthreads > 1)
+		fewmul_phase_share(&c->m, p, w, nw, fewmul_exec_ops(&c->ex, w));
+		if (nw > 1)
 			cpu_barrier_wait(&c->barrier);
 	}
 }
@@ -98,33 +95,149 @@ static void *cpu_worker(void *arg)
 	}
 }
 
-int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
-		   struct fewmul_counters *layer_ops)
+/* struct fewmul_exec.run: the plan is in c->m; release the workers. */
+static void cpu_exec_run(struct fewmul_exec *ex, struct fewmul_model *m)
 {
-	struct fewmul_counters lo[FEWMUL_CORE_MAX_LAYERS + 1] = { { 0 } };
+	struct fewmul_cpu *c = (struct fewmul_cpu *)((char *)ex -
+			       offsetof(struct fewmul_cpu, ex));
+
+	(void)m;
+	if (ex->nr_workers > 1)
+		cpu_barrier_wait(&c->barrier);
+	cpu_run_share(c, 0);
+}
+
+static void add_ops(struct fewmul_ops *dst, const struct fewmul_counters *o)
+{
+	dst->adds += o->adds;
+	dst->shifts += o->shifts;
+	dst->muls += o->muls;
+}
+
+/* Add one step's outcome to a result. */
+static void cpu_account(struct fewmul_result *res,
+			const struct fewmul_step_result *r, uint32_t nb)
+{
 	unsigned int l;
 
-	c->nph = fewmul_step_plan(&c->m, kind, c->ph, FEWMUL_MAX_PHASES);
-	if (c->nph < 0)
-		return c->nph;
-	memset(c->ops, 0, sizeof(*c->ops) * c->nthreads *
-	       (FEWMUL_CORE_MAX_LAYERS + 1));
-	if (c->nthreads > 1)
-		cpu_barrier_wait(&c->barrier);	/* release the workers */
-	cpu_run_share(c, 0);
-	fewmul_plan_done(&c->m, kind);
-	fewmul_counters_gather(lo, c->ops, c->nthreads);
-	for (l = 0; l <= FEWMUL_CORE_MAX_LAYERS; l++) {
-		fewmul_counters_add(ops, &lo[l]);
-		if (layer_ops)
-			fewmul_counters_add(&layer_ops[l], &lo[l]);
+	add_ops(&res->ops, &r->ops);
+	for (l = 0; l < FEWMUL_LAYER_SLOTS; l++)
+		add_ops(&res->layers[l], &r->layers[l]);
+	res->samples += nb;
+	res->errors += r->errors;
+	res->loss += (double)r->loss / (double)(1u << (2 * FEWMUL_FA));
+}
+
+/*
+ * Plan kind over idx[0..n) of ds in minibatches of cfg.batch (the kernel
+ * backend splits the same way, so both see the same minibatches).
+ */
+static int cpu_run(struct fewmul_backend *be, int kind,
+		   const struct fewmul_dataset *ds, const uint32_t *idx,
+		   uint32_t n, uint32_t epoch, struct fewmul_result *res,
+		   uint64_t *confusion)
+{
+	struct fewmul_cpu *c = cpu_of(be);
+	size_t px = (size_t)ds->rows * ds->cols;
+	struct fewmul_step_result r;
+	struct fewmul_batch bt = {
+		.kind = kind, .images = c->ptr, .labels = c->lab,
+		.epoch = epoch, .pred = c->pred, .confusion = confusion,
+	};
+	uint32_t s, b;
+	int err;
+
+	for (s = 0; s < n; s += bt.nb) {
+		bt.nb = n - s < c->m.cfg.batch ? n - s : c->m.cfg.batch;
+		for (b = 0; b < bt.nb; b++) {
+			c->ptr[b] = ds->images + (size_t)idx[s + b] * px;
+			c->lab[b] = ds->labels[idx[s + b]];
+		}
+		err = fewmul_batch_step(&c->m, &c->ex, &bt, &r);
+		if (err)
+			return err;
+		if (res)
+			cpu_account(res, &r, bt.nb);
 	}
 	return 0;
 }
 
-struct fewmul_model *fewmul_cpu_model(struct fewmul_cpu *c)
+static int cpu_calibrate(struct fewmul_backend *be,
+			 const struct fewmul_dataset *ds, const uint32_t *idx,
+			 uint32_t n)
 {
-	return &c->m;
+	struct fewmul_cpu *c = cpu_of(be);
+	int err;
+
+	fewmul_calib_begin(&c->m);
+	err = cpu_run(be, FEWMUL_PLAN_CALIB, ds, idx, n, 0, NULL, NULL);
+	if (err)
+		return err;
+	fewmul_calib_end(&c->m);
+	return 0;
+}
+
+static int cpu_predict(struct fewmul_backend *be, const uint8_t *pixels,
+		       uint32_t n, uint8_t *pred, int32_t *scores)
+{
+	struct fewmul_cpu *c = cpu_of(be);
+	u32 L = c->m.cfg.nr_layers, nk = c->m.cfg.width[L];
+	struct fewmul_step_result r;
+	struct fewmul_batch bt = {
+		.kind = FEWMUL_PLAN_EVAL, .images = c->ptr, .pred = c->pred,
+	};
+	u32 s, b, k;
+	int err;
+
+	for (s = 0; s < n; s += bt.nb) {
+		bt.nb = n - s < c->m.cfg.batch ? n - s : c->m.cfg.batch;
+		for (b = 0; b < bt.nb; b++)
+			c->ptr[b] = pixels + (size_t)(s + b) * c->m.cfg.width[0];
+		err = fewmul_batch_step(&c->m, &c->ex, &bt, &r);
+		if (err)
+			return err;
+		for (b = 0; b < bt.nb; b++) {
+			if (pred)
+				pred[s + b] = c->pred[b];
+			if (scores)
+				for (k = 0; k < nk; k++)
+					scores[(size_t)(s + b) * nk + k] =
+						c->m.y[L][(u64)k * c->m.bs + b];
+		}
+	}
+	return 0;
+}
+
+static uint64_t cpu_step(const struct fewmul_backend *be)
+{
+	return cpu_of(be)->m.step;
+}
+
+static void *cpu_params(const struct fewmul_backend *be, size_t *size)
+{
+	struct fewmul_cpu *c = cpu_of(be);
+
+	if (size)
+		*size = c->m.lay.size;
+	return c->m.arena;
+}
+
+static int cpu_reload(struct fewmul_backend *be, uint64_t step)
+{
+	struct fewmul_cpu *c = cpu_of(be);
+
+	/* The engine is only defined for parameters in its ranges. */
+	if (fewmul_params_check(&c->m))
+		return -EINVAL;
+	c->m.step = step;
+	return 0;
+}
+
+static int cpu_hist(const struct fewmul_backend *be, unsigned int layer,
+		    uint64_t bins[FEWMUL_HIST_NR_BINS])
+{
+	memcpy(bins, cpu_of(be)->m.hist[layer], FEWMUL_HIST_NR_BINS * sizeof(u64));
+	return 0;
 }
 
 /* Stop and join workers 1..started-1 (they wait for a plan). */
@@ -141,22 +254,40 @@ static void cpu_stop_workers(struct fewmul_cpu *c, unsigned int started)
 		pthread_join(c->threads[w], NULL);
 }
 
-void fewmul_cpu_free(struct fewmul_cpu *c)
+static void cpu_free(struct fewmul_backend *be)
 {
-	if (!c)
+	struct fewmul_cpu *c;
+
+	if (!be)
 		return;
+	c = cpu_of(be);
 	if (c->threads) {
-		cpu_stop_workers(c, c->nthreads);
+		cpu_stop_workers(c, c->ex.nr_workers);
 		free(c->threads);
 	}
-	free(c->ops);
+	free(c->ex.ops);
 	free(c->arena);
 	free(c->scratch);
+	free(c->ptr);
+	free(c->lab);
+	free(c->pred);
 	free(c);
 }
 
+static const struct fewmul_backend_ops cpu_ops = {
+	.name = "cpu",
+	.run = cpu_run,
+	.calibrate = cpu_calibrate,
+	.predict = cpu_predict,
+	.step = cpu_step,
+	.params = cpu_params,
+	.reload = cpu_reload,
+	.hist = cpu_hist,
+	.free = cpu_free,
+};
+
 int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
-		   struct fewmul_cpu **out)
+		   struct fewmul_backend **out)
 {
 	struct fewmul_layout lay;
 	struct fewmul_cpu *c;
@@ -165,15 +296,14 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 	int err;
 
 	*out = NULL;
-	err = fewmul_config_check(cfg);
-	if (err)
-		return err;
 	if (nthreads < 1 || nthreads > 256)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->nthreads = nthreads;
+	c->be.ops = &cpu_ops;
+	c->ex.nr_workers = nthreads;
+	c->ex.run = cpu_exec_run;
 	pthread_mutex_init(&c->barrier.mu, NULL);
 	pthread_cond_init(&c->barrier.cv, NULL);
 	c->barrier.n = nthreads;
@@ -181,16 +311,18 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 	ss = fewmul_scratch_size(cfg);
 	c->arena = calloc(1, lay.size);
 	c->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
-	c->ops = calloc((size_t)nthreads * (FEWMUL_CORE_MAX_LAYERS + 1),
-			sizeof(*c->ops));
-	if (!c->arena || !c->scratch || !c->ops) {
+	c->ex.ops = calloc((size_t)nthreads * FEWMUL_LAYER_SLOTS,
+			   sizeof(*c->ex.ops));
+	c->ptr = calloc(cfg->batch, sizeof(*c->ptr));
+	c->lab = calloc(cfg->batch, 1);
+	c->pred = calloc(cfg->batch, 1);
+	if (!c->arena || !c->scratch || !c->ex.ops || !c->ptr || !c->lab ||
+	    !c->pred) {
 		err = -ENOMEM;
 		goto err_free;
 	}
 	memset(c->scratch, 0, ss);
-	err = fewmul_model_bind(&c->m, cfg, c->arena, c->scratch);
-	if (err)
-		goto err_free;
+	fewmul_model_bind(&c->m, cfg, c->arena, c->scratch);
 	fewmul_model_init_params(&c->m);
 
 	if (nthreads > 1) {
@@ -216,7 +348,7 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 			}
 		}
 	}
-	*out = c;
+	*out = &c->be;
 	return 0;
 
 err_threads:
@@ -224,6 +356,6 @@ err_threads:
 	free(c->threads);
 	c->threads = NULL;
 err_free:
-	fewmul_cpu_free(c);
+	cpu_free(&c->be);
 	return err;
 }

@@ -229,15 +229,24 @@ FEWMUL_API int fewmul_dataset_load_dir(const char *dir, int test,
 				       struct fewmul_dataset *ds)
 {
 	char im[4096], lb[4096];
+	const char *ims = test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte";
+	const char *lbs = test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte";
+	struct stat st;
 
 	if (!ds)
 		return -EINVAL;
 	if (!dir)
 		dir = FEWMUL_DEFAULT_DATA_DIR;
-	idx_path(im, sizeof(im), dir, test ? "t10k-images-idx3-ubyte" :
-					     "train-images-idx3-ubyte");
-	idx_path(lb, sizeof(lb), dir, test ? "t10k-labels-idx1-ubyte" :
-					     "train-labels-idx1-ubyte");
+	/* say what is wrong with the directory before naming a file in it */
+	if (stat(dir, &st))
+		return idx_fail(ds, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return idx_fail(ds, -ENOTDIR, "%s: not a directory", dir);
+	idx_path(im, sizeof(im), dir, ims);
+	idx_path(lb, sizeof(lb), dir, lbs);
+	if (!exists(im) && !exists(lb))
+		return idx_fail(ds, -ENOENT, "%s: neither %s[.gz] nor %s[.gz] is there (want the MNIST file names)",
+				dir, ims, lbs);
 	return fewmul_dataset_load(im, lb, ds);
 }
 

@@ -17,38 +17,56 @@ struct fewmul_dev {
 #define FEWMUL_DEFAULT_LR_START 3
 #define FEWMUL_DEFAULT_LR_END 7
 
-/* cpu backend (cpu.c) */
-struct fewmul_cpu;
-int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
-		   struct fewmul_cpu **out);
-void fewmul_cpu_free(struct fewmul_cpu *c);
-int fewmul_cpu_run(struct fewmul_cpu *c, int kind, struct fewmul_counters *ops,
-		   struct fewmul_counters *layer_ops);
-struct fewmul_model *fewmul_cpu_model(struct fewmul_cpu *c);
-
-/* kernel backend (kernel.c): the engine in fewmul.ko via /dev/fewmul */
-struct fewmul_kernel;
-int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
-		      struct fewmul_kernel **out);
-void fewmul_kernel_free(struct fewmul_kernel *k);
-/*
- * Run plan kind (FEWMUL_PLAN_*) over idx[0..n) of ds (already checked):
- * adds to *res (may be NULL) and to confusion (eval, may be NULL).
+/**
+ * struct fewmul_backend_ops - where a trainer's engine runs
+ * @name: "cpu" or "kernel"
+ * @run: plan kind (FEWMUL_PLAN_TRAIN or _EVAL) over idx[0..n) of ds, in
+ *	minibatches of the model's batch size; adds to *res (may be NULL)
+ *	and to confusion (eval, may be NULL). The trainer checked ds and idx.
+ * @calibrate: re-estimate the test-time BN statistics over idx[0..n)
+ * @predict: classes (pred) and/or output scores (scores, [n][classes])
+ *	of n images of width[0] pixels; -EOPNOTSUPP where scores are not
+ *	available
+ * @step: minibatches trained
+ * @params: the parameters (native-endian arena) and their size
+ * @reload: the arena was rewritten: make it the model again, at step
+ * @hist: histogram of log2|x| of hidden layer @layer (1..L-1)
+ * @path: device path ("" for cpu)
+ * @free: release everything
  */
-int fewmul_kernel_run(struct fewmul_kernel *k, int kind,
-		      const struct fewmul_dataset *ds, const uint32_t *idx,
-		      uint32_t n, uint32_t epoch, struct fewmul_result *res,
-		      uint64_t *confusion);
-uint64_t fewmul_kernel_step(const struct fewmul_kernel *k);
-/* Drop ds from the registered datasets, if it is there. */
-void fewmul_kernel_forget(struct fewmul_kernel *k,
-			  const struct fewmul_dataset *ds);
-void *fewmul_kernel_arena(const struct fewmul_kernel *k, size_t *size);
-const char *fewmul_kernel_path(const struct fewmul_kernel *k);
-int fewmul_kernel_hist(const struct fewmul_kernel *k, unsigned int layer,
-		       uint64_t bins[32]);
-/* The arena was rewritten: make it the model again, at step. */
-int fewmul_kernel_reload(struct fewmul_kernel *k, uint64_t step);
+struct fewmul_backend;
+struct fewmul_backend_ops {
+	const char *name;
+	int (*run)(struct fewmul_backend *be, int kind,
+		   const struct fewmul_dataset *ds, const uint32_t *idx,
+		   uint32_t n, uint32_t epoch, struct fewmul_result *res,
+		   uint64_t *confusion);
+	int (*calibrate)(struct fewmul_backend *be,
+			 const struct fewmul_dataset *ds, const uint32_t *idx,
+			 uint32_t n);
+	int (*predict)(struct fewmul_backend *be, const uint8_t *pixels,
+		       uint32_t n, uint8_t *pred, int32_t *scores);
+	uint64_t (*step)(const struct fewmul_backend *be);
+	void *(*params)(const struct fewmul_backend *be, size_t *size);
+	int (*reload)(struct fewmul_backend *be, uint64_t step);
+	int (*hist)(const struct fewmul_backend *be, unsigned int layer,
+		    uint64_t bins[FEWMUL_HIST_NR_BINS]);
+	const char *(*path)(const struct fewmul_backend *be);
+	void (*free)(struct fewmul_backend *be);
+};
+
+/* Embedded in each backend's state. */
+struct fewmul_backend {
+	const struct fewmul_backend_ops *ops;
+};
+
+/* cpu backend (cpu.c): the engine in this process, nthreads workers */
+int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
+		   struct fewmul_backend **out);
+
+/* kernel backend (kernel.c): the engine in fewmul.ko via the device path */
+int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
+		      struct fewmul_backend **out);
 
 void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,

@@ -29,16 +29,6 @@
 #define KRUN_MAX	(1u << 24)
 
 _Static_assert(1 + 2 * KDS_MAX <= FEWMUL_MAX_BUFFERS, "buffer slots");
-_Static_assert(FEWMUL_HIST_NR_BINS == 32 && FEWMUL_HIST_MIN_EXP == FEWMUL_HIST_MIN,
-	       "histogram bins");
-_Static_assert(FEWMUL_MAX_LAYERS_ABI == FEWMUL_CORE_MAX_LAYERS, "layer limit");
-_Static_assert(FEWMUL_MODEL_WEIGHTS_FULL == FEWMUL_WMODE_FULL &&
-	       FEWMUL_MODEL_WEIGHTS_BINARY == FEWMUL_WMODE_BINARY &&
-	       FEWMUL_MODEL_WEIGHTS_BINARY_STOCH == FEWMUL_WMODE_BINARY_STOCH &&
-	       FEWMUL_MODEL_WEIGHTS_TERNARY == FEWMUL_WMODE_TERNARY,
-	       "weight modes");
-_Static_assert(FEWMUL_MODEL_BN_NONE == FEWMUL_BN_NONE &&
-	       FEWMUL_MODEL_BN_SHIFT == FEWMUL_BN_SHIFT, "bn modes");
 
 /* A registered dataset: samples [0, count) of images and labels. */
 struct kds {
@@ -52,6 +42,7 @@ struct kds {
 };
 
 struct fewmul_kernel {
+	struct fewmul_backend be;
 	int fd;
 	char *path;
 	struct fewmul_config cfg;
@@ -63,6 +54,12 @@ struct fewmul_kernel {
 	uint64_t clock;
 	uint64_t step;		/* last known, if FEWMUL_IOC_STATS fails */
 };
+
+#define kern_of(b) ((struct fewmul_kernel *)((char *)(b) - \
+					     offsetof(struct fewmul_kernel, be)))
+
+static const struct fewmul_backend_ops kernel_ops;
+static void kernel_free(struct fewmul_backend *be);
 
 static int kioctl(const struct fewmul_kernel *k, unsigned long req, void *arg)
 {
@@ -111,30 +108,18 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 			 uint32_t flags, uint64_t step)
 {
 	struct fewmul_model_create mc;
-	uint32_t l;
 
 	memset(&mc, 0, sizeof(mc));
 	mc.size = sizeof(mc);
-	mc.flags = flags | (k->cfg.qbp ? FEWMUL_MODEL_QBP : 0);
+	mc.flags = flags;
 	mc.arena = arena;
-	mc.nr_layers = k->cfg.nr_layers;
-	for (l = 0; l <= k->cfg.nr_layers; l++)
-		mc.width[l] = k->cfg.width[l];
-	mc.weights = k->cfg.wmode;
-	mc.bn = k->cfg.bn;
-	mc.exp_min = k->cfg.qb_emin;
-	mc.exp_max = k->cfg.qb_emax;
-	mc.lr_shift_start = k->cfg.lr_shift_start;
-	mc.lr_shift_end = k->cfg.lr_shift_end;
-	mc.epochs = k->cfg.epochs;
-	mc.batch = k->cfg.batch;
-	mc.seed = k->cfg.seed;
+	fewmul_config_to_create(&k->cfg, &mc);
 	mc.step = step;
 	return kioctl(k, FEWMUL_IOC_MODEL_CREATE, &mc);
 }
 
 int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
-		      struct fewmul_kernel **out)
+		      struct fewmul_backend **out)
 {
 	struct fewmul_layout lay;
 	struct fewmul_kernel *k;
@@ -143,12 +128,10 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	int err;
 
 	*out = NULL;
-	err = fewmul_config_check(cfg);
-	if (err)
-		return err;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
+	k->be.ops = &kernel_ops;
 	k->fd = -1;
 	k->cfg = *cfg;
 	k->arena = MAP_FAILED;
@@ -168,7 +151,8 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	err = kioctl(k, FEWMUL_IOC_INFO, &info);
 	if (err)
 		goto err_free;	/* -ENOTTY: not a fewmul device */
-	if (!(info.features & FEWMUL_FEATURE_TRAIN)) {
+	if (!(info.features & FEWMUL_FEATURE_TRAIN) ||
+	    !(info.features & FEWMUL_FEATURE_RUN_OUTPUTS)) {
 		err = -EOPNOTSUPP;
 		goto err_free;
 	}
@@ -190,20 +174,22 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	err = kmodel_create(k, k->harena, FEWMUL_MODEL_INIT, 0);
 	if (err)
 		goto err_free;
-	*out = k;
+	*out = &k->be;
 	return 0;
 
 err_free:
-	fewmul_kernel_free(k);
+	kernel_free(&k->be);
 	return err;
 }
 
-void fewmul_kernel_free(struct fewmul_kernel *k)
+static void kernel_free(struct fewmul_backend *be)
 {
+	struct fewmul_kernel *k;
 	unsigned int i;
 
-	if (!k)
+	if (!be)
 		return;
+	k = kern_of(be);
 	if (k->fd >= 0) {
 		for (i = 0; i < KDS_MAX; i++) {
 			kbuf_unregister(k, k->ds[i].himg);
@@ -226,8 +212,7 @@ static void kds_drop(struct fewmul_kernel *k, struct kds *d)
 }
 
 /* Unregister ds if it is cached (its memory is about to go away). */
-void fewmul_kernel_forget(struct fewmul_kernel *k,
-			  const struct fewmul_dataset *ds)
+static void kds_forget(struct fewmul_kernel *k, const struct fewmul_dataset *ds)
 {
 	unsigned int i;
 
@@ -290,27 +275,6 @@ static int kds_get(struct fewmul_kernel *k, const struct fewmul_dataset *ds,
 	return 0;
 }
 
-/* Per-layer counters of the context: ops[0..nr_layers]. */
-static int klayer_ops(const struct fewmul_kernel *k, struct fewmul_ops *ops)
-{
-	struct fewmul_hist h;
-	uint32_t l;
-	int err;
-
-	for (l = 0; l <= k->cfg.nr_layers; l++) {
-		memset(&h, 0, sizeof(h));
-		h.size = sizeof(h);
-		h.layer = l;
-		err = kioctl(k, FEWMUL_IOC_HIST, &h);
-		if (err)
-			return err;
-		ops[l].adds = h.adds;
-		ops[l].shifts = h.shifts;
-		ops[l].muls = h.muls;
-	}
-	return 0;
-}
-
 /*
  * One ioctl over idx[0..n) (n <= KRUN_MAX), resumed after signals until
  * every minibatch ran. Training and evaluation continue with the indices
@@ -318,11 +282,13 @@ static int klayer_ops(const struct fewmul_kernel *k, struct fewmul_ops *ops)
  */
 static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		    const uint32_t *idx, uint32_t n, uint32_t epoch,
-		    uint64_t *confusion, struct fewmul_result *res, int64_t *loss)
+		    uint64_t *confusion, uint8_t *pred,
+		    struct fewmul_result *res, int64_t *loss)
 {
 	unsigned long req = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_IOC_TRAIN :
 			    FEWMUL_IOC_EVAL;
-	uint32_t B = k->cfg.batch, pos = 0;
+	struct fewmul_op_counts lops[FEWMUL_MAX_LAYERS + 1];
+	uint32_t B = k->cfg.batch, pos = 0, l;
 
 	while (pos < n) {
 		uint32_t cnt = n - pos, nb = (cnt + B - 1) / B, got;
@@ -340,6 +306,8 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		r.epoch = kind == FEWMUL_PLAN_TRAIN ? epoch : 0;
 		/* one event per minibatch; the module skips it without listeners */
 		r.notify_every = kind == FEWMUL_PLAN_TRAIN ? 1 : 0;
+		r.layer_ops = res ? (uintptr_t)lops : 0;
+		r.predictions = kind == FEWMUL_PLAN_EVAL ? (uintptr_t)pred : 0;
 		if (ioctl(k->fd, req, &r) < 0) {
 			if (errno == EINTR)	/* nothing ran: again */
 				continue;
@@ -354,30 +322,38 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		}
 		got = r.done == nb ? cnt : (uint32_t)r.done * B;
 		pos += got;
+		if (pred)
+			pred += got;
 		if (res) {
 			res->samples += got;
 			res->errors += r.errors;
 			res->ops.adds += r.adds;
 			res->ops.shifts += r.shifts;
 			res->ops.muls += r.muls;
+			for (l = 0; l <= k->cfg.nr_layers; l++) {
+				res->layers[l].adds += lops[l].adds;
+				res->layers[l].shifts += lops[l].shifts;
+				res->layers[l].muls += lops[l].muls;
+			}
 		}
 		*loss += r.loss;
 	}
 	return 0;
 }
 
-int fewmul_kernel_run(struct fewmul_kernel *k, int kind,
-		      const struct fewmul_dataset *ds, const uint32_t *idx,
-		      uint32_t n, uint32_t epoch, struct fewmul_result *res,
-		      uint64_t *confusion)
+/* Run kind over idx[0..n) of ds; pred (eval, may be NULL) gets [n] classes. */
+static int krun(struct fewmul_kernel *k, int kind,
+		const struct fewmul_dataset *ds, const uint32_t *idx,
+		uint32_t n, uint32_t epoch, struct fewmul_result *res,
+		uint64_t *confusion, uint8_t *pred)
 {
-	struct fewmul_ops before[FEWMUL_CORE_MAX_LAYERS + 1];
-	struct fewmul_ops after[FEWMUL_CORE_MAX_LAYERS + 1];
-	uint32_t i, need = 0, chunk, pos;
+	uint32_t i, need = 0, chunk, pos, cnt;
 	int64_t loss = 0;
 	struct kds *d;
 	int err;
 
+	if (!n)
+		return 0;
 	for (i = 0; i < n; i++)
 		if (idx[i] >= need)
 			need = idx[i] + 1;
@@ -387,38 +363,88 @@ int fewmul_kernel_run(struct fewmul_kernel *k, int kind,
 	err = kds_get(k, ds, need, &d);
 	if (err)
 		return err;
-	if (res) {
-		err = klayer_ops(k, before);
-		if (err)
-			return err;
-	}
 	/* whole minibatches per call, so the split matches the cpu backend */
 	chunk = KRUN_MAX / k->cfg.batch * k->cfg.batch;
 	for (pos = 0; pos < n; pos += chunk) {
-		err = krun_all(k, kind, d, idx + pos,
-			       n - pos < chunk ? n - pos : chunk, epoch,
-			       confusion, res, &loss);
+		cnt = n - pos < chunk ? n - pos : chunk;
+		err = krun_all(k, kind, d, idx + pos, cnt, epoch, confusion,
+			       pred ? pred + pos : NULL, res, &loss);
 		if (err)
 			return err;
 	}
 	if (kind == FEWMUL_PLAN_TRAIN)
 		k->step += (n + k->cfg.batch - 1) / k->cfg.batch;
-	if (!res)
-		return 0;
-	res->loss += (double)loss / (double)(1u << (2 * FEWMUL_FA));
-	err = klayer_ops(k, after);
-	if (err)
-		return err;
-	for (i = 0; i <= k->cfg.nr_layers; i++) {
-		res->layers[i].adds += after[i].adds - before[i].adds;
-		res->layers[i].shifts += after[i].shifts - before[i].shifts;
-		res->layers[i].muls += after[i].muls - before[i].muls;
-	}
+	if (res)
+		res->loss += (double)loss / (double)(1u << (2 * FEWMUL_FA));
 	return 0;
 }
 
-uint64_t fewmul_kernel_step(const struct fewmul_kernel *k)
+static int kernel_run(struct fewmul_backend *be, int kind,
+		      const struct fewmul_dataset *ds, const uint32_t *idx,
+		      uint32_t n, uint32_t epoch, struct fewmul_result *res,
+		      uint64_t *confusion)
 {
+	return krun(kern_of(be), kind, ds, idx, n, epoch, res, confusion, NULL);
+}
+
+/* The kernel begins and ends the calibration within one call. */
+static int kernel_calibrate(struct fewmul_backend *be,
+			    const struct fewmul_dataset *ds,
+			    const uint32_t *idx, uint32_t n)
+{
+	return krun(kern_of(be), FEWMUL_PLAN_CALIB, ds, idx, n, 0, NULL, NULL,
+		    NULL);
+}
+
+/*
+ * Classify through FEWMUL_IOC_EVAL with @predictions: the images are
+ * registered for the call (with all-zero labels, which only the unused
+ * loss reads) and unregistered after it. The ioctl returns classes, not
+ * output scores.
+ */
+static int kernel_predict(struct fewmul_backend *be, const uint8_t *pixels,
+			  uint32_t n, uint8_t *pred, int32_t *scores)
+{
+	struct fewmul_kernel *k = kern_of(be);
+	struct fewmul_dataset ds;
+	uint32_t *idx;
+	uint8_t *lab, *out;
+	uint32_t i;
+	int err;
+
+	if (scores)
+		return -EOPNOTSUPP;
+	if (!n)
+		return 0;
+	memset(&ds, 0, sizeof(ds));
+	ds.count = n;
+	ds.rows = 1;
+	ds.cols = k->cfg.width[0];
+	ds.classes = k->cfg.width[k->cfg.nr_layers];
+	ds.images = (uint8_t *)pixels;
+	lab = calloc(n, 1);
+	idx = malloc((size_t)n * sizeof(*idx));
+	out = pred ? pred : malloc(n);
+	if (!lab || !idx || !out) {
+		err = -ENOMEM;
+		goto out;
+	}
+	ds.labels = lab;
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	err = krun(k, FEWMUL_PLAN_EVAL, &ds, idx, n, 0, NULL, NULL, out);
+	kds_forget(k, &ds);
+out:
+	if (out != pred)
+		free(out);
+	free(idx);
+	free(lab);
+	return err;
+}
+
+static uint64_t kernel_step(const struct fewmul_backend *be)
+{
+	const struct fewmul_kernel *k = kern_of(be);
 	struct fewmul_stats st;
 
 	memset(&st, 0, sizeof(st));
@@ -428,21 +454,24 @@ uint64_t fewmul_kernel_step(const struct fewmul_kernel *k)
 	return st.step;
 }
 
-void *fewmul_kernel_arena(const struct fewmul_kernel *k, size_t *size)
+static void *kernel_params(const struct fewmul_backend *be, size_t *size)
 {
+	const struct fewmul_kernel *k = kern_of(be);
+
 	if (size)
 		*size = k->size;
 	return k->arena;
 }
 
-const char *fewmul_kernel_path(const struct fewmul_kernel *k)
+static const char *kernel_path(const struct fewmul_backend *be)
 {
-	return k->path;
+	return kern_of(be)->path;
 }
 
-int fewmul_kernel_hist(const struct fewmul_kernel *k, unsigned int layer,
-		       uint64_t bins[32])
+static int kernel_hist(const struct fewmul_backend *be, unsigned int layer,
+		       uint64_t bins[FEWMUL_HIST_NR_BINS])
 {
+	const struct fewmul_kernel *k = kern_of(be);
 	struct fewmul_hist h;
 	int err;
 
@@ -456,8 +485,9 @@ int fewmul_kernel_hist(const struct fewmul_kernel *k, unsigned int layer,
 	return 0;
 }
 
-int fewmul_kernel_reload(struct fewmul_kernel *k, uint64_t step)
+static int kernel_reload(struct fewmul_backend *be, uint64_t step)
 {
+	struct fewmul_kernel *k = kern_of(be);
 	uint32_t h;
 	int err;
 
@@ -482,3 +512,16 @@ int fewmul_kernel_reload(struct fewmul_kernel *k, uint64_t step)
 		k->step = step;
 	return err;
 }
+
+static const struct fewmul_backend_ops kernel_ops = {
+	.name = "kernel",
+	.run = kernel_run,
+	.calibrate = kernel_calibrate,
+	.predict = kernel_predict,
+	.step = kernel_step,
+	.params = kernel_params,
+	.reload = kernel_reload,
+	.hist = kernel_hist,
+	.path = kernel_path,
+	.free = kernel_free,
+};

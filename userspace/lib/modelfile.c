@@ -2,11 +2,12 @@
 /*
  * libfewmul: model files.
  *
- * A 164-byte little-endian header (160 bytes of fields, then their CRC32)
- * followed by the parameter arena (s32, little-endian), whose CRC32 is in
- * the header (zlib's crc32). Files are written to a
- * temporary file in the same directory, synced, and renamed over the
- * target, so a crash never leaves a half-written model under the name.
+ * A 196-byte little-endian header (192 bytes of fields, then their CRC32;
+ * version 1 had 160 and 164) followed by the parameter arena (s32, little-endian), whose CRC32 is in
+ * the header (zlib's crc32). Files are written through
+ * fewmul_outfile_open() (outfile.c): a temporary file beside the target,
+ * synced and renamed over it, so a crash never leaves a half-written
+ * model under the name, and a device or directory is never replaced.
  * Documentation/file-formats.rst describes the format.
  */
 #include <errno.h>
@@ -23,8 +24,9 @@
 #include "internal.h"
 
 #define MF_MAGIC	"FEWMULMD"
-#define MF_VERSION	1
-#define MF_HDR_SIZE	160
+#define MF_VERSION	2
+#define MF_HDR_SIZE	192	/* fields; their CRC32 follows */
+#define MF_V1_HDR_SIZE	160
 
 /* header field offsets */
 enum {
@@ -49,9 +51,14 @@ enum {
 	MF_O_STEP = 144,	/* u64 */
 	MF_O_EPOCH_POS = 152,
 	MF_O_PAYLOAD_CRC = 156,
+	/* version 2 */
+	MF_O_BN_SAMPLES = 160,
+	MF_O_TRAIN_LIMIT = 164,
+	MF_O_VAL = 168,
+	MF_O_RESERVED = 172,	/* 20 bytes, zero */
 };
 /* the payload size follows from the architecture; the header CRC covers
- * bytes [0, 156) and the payload CRC, and is stored after the header */
+ * the fields (with the payload CRC) and is stored right after them */
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -109,22 +116,26 @@ static int le_payload(const void *arena, size_t size, unsigned char **out)
 	return 0;
 }
 
-FEWMUL_API int fewmul_model_save(const struct fewmul_trainer *t,
-				 const char *path,
-				 const struct fewmul_model_info *info,
-				 char *err, size_t errlen)
+FEWMUL_API int fewmul_model_save_ex(const struct fewmul_trainer *t,
+				    const char *path,
+				    const struct fewmul_model_info *info,
+				    const struct fewmul_model_extra *extra,
+				    char *err, size_t errlen)
 {
+	struct fewmul_model_extra ex = { 0 };
 	unsigned char hdr[MF_HDR_SIZE + 4], *payload = NULL;
 	struct fewmul_train_config cfg;
-	char tmp[4096];
+	struct fewmul_outfile *of;
 	const void *arena;
 	size_t size, off;
 	uint32_t l, crc;
-	int fd = -1, ret;
+	int fd, ret;
 	ssize_t n;
 
 	if (!t || !path || !info)
 		return -EINVAL;
+	if (extra)
+		memcpy(&ex, extra, extra->size < sizeof(ex) ? extra->size : sizeof(ex));
 	fewmul_train_config_get(t, &cfg);
 	arena = fewmul_trainer_params(t, &size);
 	memset(hdr, 0, sizeof(hdr));
@@ -148,6 +159,9 @@ FEWMUL_API int fewmul_model_save(const struct fewmul_trainer *t,
 	put64(hdr + MF_O_SEED, cfg.seed);
 	put64(hdr + MF_O_STEP, fewmul_trainer_step(t));
 	put32(hdr + MF_O_EPOCH_POS, info->epoch_pos);
+	put32(hdr + MF_O_BN_SAMPLES, ex.bn_samples);
+	put32(hdr + MF_O_TRAIN_LIMIT, ex.train_limit);
+	put32(hdr + MF_O_VAL, ex.val);
 
 	ret = le_payload(arena, size, &payload);
 	if (ret)
@@ -156,16 +170,10 @@ FEWMUL_API int fewmul_model_save(const struct fewmul_trainer *t,
 	put32(hdr + MF_O_PAYLOAD_CRC, crc);
 	put32(hdr + MF_HDR_SIZE, (uint32_t)crc32(0L, hdr, MF_HDR_SIZE));
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= sizeof(tmp)) {
-		ret = mf_fail(err, errlen, -ENAMETOOLONG, "%s: name too long", path);
+	ret = fewmul_outfile_open(path, &of, err, errlen);
+	if (ret)
 		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = mf_fail(err, errlen, -errno, "%s: cannot create a temporary file: %s",
-			      path, strerror(errno));
-		goto out;
-	}
+	fd = fewmul_outfile_fd(of);
 	for (off = 0; off < sizeof(hdr) + size; off += (size_t)n) {
 		const unsigned char *src = off < sizeof(hdr) ? hdr + off :
 					   payload + (off - sizeof(hdr));
@@ -179,48 +187,42 @@ FEWMUL_API int fewmul_model_save(const struct fewmul_trainer *t,
 		}
 		if (n <= 0) {
 			ret = mf_fail(err, errlen, n < 0 ? -errno : -EIO,
-				      "%s: write failed: %s", tmp,
+				      "%s: write failed: %s", path,
 				      strerror(n < 0 ? errno : EIO));
-			goto out_unlink;
+			fewmul_outfile_abort(of);
+			goto out;
 		}
 	}
-	if (fsync(fd) || close(fd)) {
-		fd = -1;
-		ret = mf_fail(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		ret = mf_fail(err, errlen, -errno, "%s: rename failed: %s", path,
-			      strerror(errno));
-		goto out_unlink;
-	}
-	ret = 0;
-	goto out;
-
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	ret = fewmul_outfile_commit(of, err, errlen);
 out:
 	free(payload);
 	return ret;
 }
 
-FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
-				 unsigned int threads,
-				 struct fewmul_trainer **out,
-				 struct fewmul_model_info *info,
+FEWMUL_API int fewmul_model_save(const struct fewmul_trainer *t,
+				 const char *path,
+				 const struct fewmul_model_info *info,
 				 char *err, size_t errlen)
 {
-	unsigned char hdr[MF_HDR_SIZE + 4], *payload = NULL, extra;
+	return fewmul_model_save_ex(t, path, info, NULL, err, errlen);
+}
+
+FEWMUL_API int fewmul_model_load_ex(const char *path, const char *backend,
+				    unsigned int threads,
+				    struct fewmul_trainer **out,
+				    struct fewmul_model_info *info,
+				    struct fewmul_model_extra *extra,
+				    char *err, size_t errlen)
+{
+	unsigned char hdr[MF_HDR_SIZE + 4], *payload = NULL, extra_byte;
+	struct fewmul_model_extra ex = { 0 };
 	struct fewmul_train_config cfg;
 	struct fewmul_trainer *t = NULL;
 	struct fewmul_config core;
 	struct fewmul_layout lay;
-	struct stat st;
+	uint32_t l, version, hsize;
 	size_t size, got;
-	uint32_t l;
+	struct stat st;
 	FILE *f;
 	int ret;
 
@@ -230,21 +232,40 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 	f = fopen(path, "rb");
 	if (!f)
 		return mf_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr)) {
-		ret = mf_fail(err, errlen, -EBADMSG, "%s: truncated header (not a fewmul model?)", path);
+	if (fstat(fileno(f), &st))
+		st.st_mode = 0;
+	if (S_ISDIR(st.st_mode)) {
+		ret = mf_fail(err, errlen, -EISDIR, "%s: a directory, not a model file", path);
+		goto out;
+	}
+	memset(hdr, 0, sizeof(hdr));
+	/* version 1's header is the shorter: read that much first */
+	if (fread(hdr, 1, MF_V1_HDR_SIZE + 4, f) != MF_V1_HDR_SIZE + 4) {
+		if (ferror(f))
+			ret = mf_fail(err, errlen, -EIO, "%s: %s", path, strerror(errno));
+		else
+			ret = mf_fail(err, errlen, -EBADMSG, "%s: truncated header (not a fewmul model?)", path);
 		goto out;
 	}
 	if (memcmp(hdr, MF_MAGIC, 8)) {
 		ret = mf_fail(err, errlen, -EBADMSG, "%s: bad magic (not a fewmul model)", path);
 		goto out;
 	}
-	if (get32(hdr + MF_O_VERSION) != MF_VERSION ||
-	    get32(hdr + MF_O_HDR_SIZE) != sizeof(hdr)) {
+	version = get32(hdr + MF_O_VERSION);
+	hsize = version == 1 ? MF_V1_HDR_SIZE : MF_HDR_SIZE;
+	if ((version != 1 && version != MF_VERSION) ||
+	    get32(hdr + MF_O_HDR_SIZE) != hsize + 4) {
 		ret = mf_fail(err, errlen, -EBADMSG, "%s: format version %u not supported (this is version %u)",
-			      path, get32(hdr + MF_O_VERSION), MF_VERSION);
+			      path, version, MF_VERSION);
 		goto out;
 	}
-	if (get32(hdr + MF_HDR_SIZE) != (uint32_t)crc32(0L, hdr, MF_HDR_SIZE)) {
+	if (hsize > MF_V1_HDR_SIZE &&
+	    fread(hdr + MF_V1_HDR_SIZE + 4, 1, hsize - MF_V1_HDR_SIZE,
+		  f) != hsize - MF_V1_HDR_SIZE) {
+		ret = mf_fail(err, errlen, -EBADMSG, "%s: truncated header (not a fewmul model?)", path);
+		goto out;
+	}
+	if (get32(hdr + hsize) != (uint32_t)crc32(0L, hdr, hsize)) {
 		ret = mf_fail(err, errlen, -EBADMSG, "%s: header checksum mismatch (corrupted)", path);
 		goto out;
 	}
@@ -252,6 +273,18 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 		ret = mf_fail(err, errlen, -EBADMSG, "%s: ABI version %u or flags %#x not supported",
 			      path, get32(hdr + MF_O_ABI), get32(hdr + MF_O_FLAGS));
 		goto out;
+	}
+	if (version >= 2) {
+		for (l = MF_O_RESERVED; l < MF_HDR_SIZE; l++) {
+			if (hdr[l]) {
+				ret = mf_fail(err, errlen, -EBADMSG, "%s: reserved header bytes are not zero (a newer format?)",
+					      path);
+				goto out;
+			}
+		}
+		ex.bn_samples = get32(hdr + MF_O_BN_SAMPLES);
+		ex.train_limit = get32(hdr + MF_O_TRAIN_LIMIT);
+		ex.val = get32(hdr + MF_O_VAL);
 	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.nr_layers = get32(hdr + MF_O_LAYERS);
@@ -275,12 +308,12 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 		goto out;
 	}
 	fewmul_layout(&core, &lay);
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size != sizeof(hdr) + lay.size) {
+	if (S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size != hsize + 4 + lay.size) {
 		ret = mf_fail(err, errlen, -EBADMSG, "%s: %s: %llu parameter bytes, the architecture needs %llu",
-			      path, (uint64_t)st.st_size < sizeof(hdr) + lay.size ?
+			      path, (uint64_t)st.st_size < hsize + 4 + lay.size ?
 			      "truncated" : "trailing data",
-			      (unsigned long long)(st.st_size - (off_t)sizeof(hdr)),
+			      (unsigned long long)(st.st_size - (off_t)(hsize + 4)),
 			      (unsigned long long)lay.size);
 		goto out;
 	}
@@ -304,7 +337,7 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 			      path, got, size);
 		goto out;
 	}
-	if (fread(&extra, 1, 1, f) == 1) {
+	if (fread(&extra_byte, 1, 1, f) == 1) {
 		ret = mf_fail(err, errlen, -EBADMSG, "%s: trailing data after the parameters", path);
 		goto out;
 	}
@@ -321,6 +354,10 @@ FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
 	info->epoch = get32(hdr + MF_O_EPOCH);
 	info->epoch_pos = get32(hdr + MF_O_EPOCH_POS);
 	info->config = cfg;
+	if (extra) {
+		ex.size = extra->size < sizeof(ex) ? extra->size : sizeof(ex);
+		memcpy(extra, &ex, ex.size);
+	}
 	*out = t;
 	t = NULL;
 	ret = 0;
@@ -329,4 +366,14 @@ out:
 	free(payload);
 	fclose(f);
 	return ret;
+}
+
+FEWMUL_API int fewmul_model_load(const char *path, const char *backend,
+				 unsigned int threads,
+				 struct fewmul_trainer **out,
+				 struct fewmul_model_info *info,
+				 char *err, size_t errlen)
+{
+	return fewmul_model_load_ex(path, backend, threads, out, info, NULL,
+				    err, errlen);
 }

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * fewmul core: choice of the vector kernels, their portable C versions,
+ * and the drivers that run them in bounded vector sections.
+ *
+ * This file is compiled like the rest of the core (general registers
+ * only). The vector kernels live in fewmul_avx2.c, compiled for AVX2.
+ * The generic kernels below define what each kernel computes; the vector
+ * ones must give the same bits (tests/unit/test_simd.c, KUnit).
+ */
+#include "fewmul_simd.h"
+
+/* ---- generic kernels (the layouts of the vector path, in plain C) ---- */
+
+static void fewmul_g_sum_lists(const s32 *base, const u32 *pos, u32 npos,
+			       const u32 *neg, u32 nneg, s32 *out, u32 nl,
+			       int acc)
+{
+	u32 c, k, p;
+
+	for (c = 0; c < nl; c += 16, base += 16, out += 16) {
+		u32 a[16];	/* mod 2^32; exact by the caller's bound */
+
+		for (k = 0; k < 16; k++)
+			a[k] = acc ? (u32)out[k] : 0;
+		for (p = 0; p < npos; p++) {
+			const s32 *r = base + ((u64)pos[p] << 1);
+
+			for (k = 0; k < 16; k++)
+				a[k] += (u32)r[k];
+		}
+		for (p = 0; p < nneg; p++) {
+			const s32 *r = base + ((u64)neg[p] << 1);
+
+			for (k = 0; k < 16; k++)
+				a[k] -= (u32)r[k];
+		}
+		for (k = 0; k < 16; k++)
+			out[k] = (s32)a[k];
+	}
+}
+
+static void fewmul_g_relu_mask(s32 *d, const s32 *x, u32 nl)
+{
+	u32 b;
+
+	for (b = 0; b < nl; b++)
+		if (x[b] <= 0)
+			d[b] = 0;
+}
+
+static void fewmul_g_dw_row(const s32 *dt, const u32 *ent,
+			    const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd)
+{
+	u32 j, lv, p;
+
+	for (j = 0; j < n; j++) {
+		const u32 *e = ent;
+		u32 a = 0;
+
+		for (lv = nlev; lv-- > 0;) {
+			a <<= 1;
+			for (p = 0; p < cnt[2 * lv]; p++)
+				a += (u32)dt[*e++ + j];
+			for (p = 0; p < cnt[2 * lv + 1]; p++)
+				a -= (u32)dt[*e++ + j];
+		}
+		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64((s32)a, upd),
+					-FEWMUL_ONE_W, FEWMUL_ONE_W);
+	}
+}
+
+static void fewmul_g_transpose(const s32 *d, u32 dshift, u32 n, u32 nb,
+			       s32 *dt, u32 dtshift)
+{
+	u32 j, b;
+
+	for (b = 0; b < nb; b++)
+		for (j = 0; j < n; j++)
+			dt[((u64)b << dtshift) + j] = d[((u64)j << dshift) + b];
+}
+
+static void fewmul_g_sample4(u64 st[4][4], const s32 *u, s8 *t, u32 pitch,
+			     u32 n)
+{
+	struct fewmul_rng rng;
+	u32 k;
+
+	for (k = 0; k < 4; k++, u += pitch, t += pitch) {
+		memcpy(rng.s, st[k], sizeof(rng.s));
+		fewmul_k_sample(u, t, n, FEWMUL_MODEL_WEIGHTS_TERNARY, 0, &rng);
+		memcpy(st[k], rng.s, sizeof(rng.s));
+	}
+}
+
+static void fewmul_g_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
+			      u16 *cnt)
+{
+	fewmul_k_row_list(t, n, 1u << sshift, list, cnt);
+}
+
+static void fewmul_g_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
+			       u32 *list, u32 lshift, u16 *cnt)
+{
+	fewmul_k_col_lists(t, rows, tpitch, 64, 1u << sshift, list, lshift, cnt);
+}
+
+static void fewmul_g_sample_det(const s32 *u, s8 *t, u32 n, int binary)
+{
+	fewmul_k_sample(u, t, n, binary ? FEWMUL_MODEL_WEIGHTS_BINARY :
+			FEWMUL_MODEL_WEIGHTS_TERNARY, 1, NULL);
+}
+
+static int fewmul_g_valid(void)
+{
+	return 1;
+}
+
+const struct fewmul_simd fewmul_simd_generic = {
+	.name = "generic",
+	.valid = fewmul_g_valid,
+	.sum_lists = fewmul_g_sum_lists,
+	.relu_mask = fewmul_g_relu_mask,
+	.dw_row = fewmul_g_dw_row,
+	.transpose = fewmul_g_transpose,
+	.sample4 = fewmul_g_sample4,
+	.row_list = fewmul_g_row_list,
+	.col_lists = fewmul_g_col_lists,
+	.sample_det = fewmul_g_sample_det,
+};
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_generic);
+
+/* ---- selection ----------------------------------------------------------- */
+
+/* The scalar engine; never called through, only compared against. */
+static const struct fewmul_simd fewmul_simd_off = { .name = "off" };
+
+/* Fastest first; "auto" takes the first valid one, else the scalar engine. */
+static const struct fewmul_simd *const fewmul_simd_auto[] = {
+#ifdef FEWMUL_HAVE_AVX2
+	&fewmul_simd_avx2,
+#endif
+	NULL
+};
+
+static const struct fewmul_simd *fewmul_simd_cur;	/* NULL: not chosen yet */
+
+static const struct fewmul_simd *fewmul_simd_choose(const char *name)
+{
+	const struct fewmul_simd *const *p;
+
+	if (fewmul_streq(name, "auto")) {
+		for (p = fewmul_simd_auto; *p; p++)
+			if ((*p)->valid())
+				return *p;
+		return &fewmul_simd_off;
+	}
+	if (fewmul_streq(name, "off"))
+		return &fewmul_simd_off;
+	if (fewmul_streq(name, "generic"))
+		return &fewmul_simd_generic;
+	for (p = fewmul_simd_auto; *p; p++)
+		if (fewmul_streq(name, (*p)->name))
+			return (*p)->valid() ? *p : NULL;
+	return NULL;
+}
+
+int fewmul_simd_select(const char *name)
+{
+	const struct fewmul_simd *s = fewmul_simd_choose(name);
+
+	if (!s)
+		return -EINVAL;
+	fewmul_write_once(fewmul_simd_cur, s);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_select);
+
+const struct fewmul_simd *fewmul_simd_get(void)
+{
+	const struct fewmul_simd *s = fewmul_read_once(fewmul_simd_cur);
+
+	if (!s) {	/* every racing first caller picks the same */
+		s = fewmul_simd_choose(fewmul_simd_default_name());
+		if (!s)
+			s = fewmul_simd_choose("auto");
+		fewmul_write_once(fewmul_simd_cur, s);
+	}
+	return s == &fewmul_simd_off ? NULL : s;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_get);
+
+const char *fewmul_simd_name(void)
+{
+	const struct fewmul_simd *s = fewmul_simd_get();
+
+	return s ? s->name : fewmul_simd_off.name;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_name);
+
+/*
+ * Open a vector section: the selected kernels, or the generic ones where
+ * the host refuses the vector registers right now (same layouts, same
+ * bits). fewmul_simd_leave() must follow with the same @on.
+ */
+static const struct fewmul_simd *fewmul_simd_enter(const struct fewmul_simd *s,
+						   int *on)
+{
+	*on = s != &fewmul_simd_generic && fewmul_simd_begin();
+	return *on ? s : &fewmul_simd_generic;
+}
+
+static void fewmul_simd_leave(int on)
+{
+	if (on)
+		fewmul_simd_end();
+}
+
+/*
+ * Section sizes: about 2^16 vector lane-adds (tens of microseconds at
+ * 8 lanes a cycle and L2 speed) before the section is closed again.
+ */
+#define FEWMUL_SIMD_SECTION	0x80000u
+
+/* ---- drivers --------------------------------------------------------------- */
+
+/*
+ * a * b for the operation counters, by shifts and adds: the drivers run
+ * inside a training step, which executes no multiply instruction.
+ */
+static u64 fewmul_count_mul(u64 a, u32 b)
+{
+	u64 r = 0;
+
+	for (; b; b >>= 1, a <<= 1)
+		if (b & 1)
+			r += a;
+	return r;
+}
+
+/* Lanes the kernels cover: the batch rounded up to 16 (<= bs). */
+static inline u32 fewmul_simd_lanes(const struct fewmul_model *m)
+{
+	return (m->cur_batch + 15) & ~15u;
+}
+
+/*
+ * Forward sums of units [j0, j1) of layer l through their column lists:
+ * Y[l][j][b] = sum of X[l-1][i][b] over +1 weights - over -1 weights.
+ * |X| < 2^18 and n[l-1] <= 4096, so every sum fits s32: always exact.
+ *
+ * Not blocked: a version that walked the lists in blocks of 32 input rows
+ * (X block in L1, partial sums in Y) was 15% slower here, with the other
+ * hardware thread of the core busy (Documentation/results.rst).
+ */
+int fewmul_simd_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			 struct fewmul_counters *ops)
+{
+	u32 nin = m->cfg.width[l - 1], nl, j, work, rows = 0;
+	const struct fewmul_simd *s;
+	int on;
+
+	if (!fewmul_simd_on(m))
+		return -1;
+	nl = fewmul_simd_lanes(m);
+	for (j = j0; j < j1;) {
+		s = fewmul_simd_enter(fewmul_simd_get(), &on);
+		/* rows of up to bs lanes per section */
+		for (work = 0; j < j1 && work < FEWMUL_SIMD_SECTION >> m->bshift;
+		     j++) {
+			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
+			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
+
+			s->sum_lists(m->x[l - 1], cl, np, cl + nin - nn, nn,
+				     m->y[l] + ((u64)j << m->bshift), nl, 0);
+			rows += np + nn;
+			work += np + nn + 1;
+		}
+		fewmul_simd_leave(on);
+	}
+	ops->adds += fewmul_count_mul(rows, m->cur_batch);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_fwd_sums);
+
+/*
+ * Delta of row i of layer l to the layer below through its row list, then
+ * ReLU'. The caller checked max|D| * (np + nn) < 2^31 (exact in s32).
+ */
+int fewmul_simd_dx(struct fewmul_model *m, u32 l, u32 i, u32 np, u32 nn)
+{
+	const struct fewmul_simd *s;
+	const u32 *rl = m->rl[l] + ((u64)i << m->rl_shift[l]);
+	s32 *out = m->d[l - 1] + ((u64)i << m->bshift);
+	u32 nl;
+	int on;
+
+	if (!fewmul_simd_on(m))
+		return -1;
+	nl = fewmul_simd_lanes(m);
+	s = fewmul_simd_enter(fewmul_simd_get(), &on);
+	s->sum_lists(m->d[l], rl, np, rl + m->cfg.width[l] - nn, nn, out, nl, 0);
+	s->relu_mask(out, m->x[l - 1] + ((u64)i << m->bshift), nl);
+	fewmul_simd_leave(on);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dx);
+
+/*
+ * Quantized-backprop update of row i of layer l. The samples with a
+ * non-zero code are sorted by level |code| - 1 (counting sort, highest
+ * level first) into the row's slice of the dx scratch (unused on this
+ * path), so the kernel sums them by Horner's rule: one doubling per level
+ * instead of one shift per sample. The caller checked
+ * (max|D| << (emax - emin)) * nz < 2^31, which bounds every partial sum.
+ */
+int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
+		   const s8 *qe, const u16 *zb, u32 nz, int upd)
+{
+	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
+	u32 *ent = (u32 *)m->dx + ((u64)i << m->bshift);
+	u32 dtshift = m->dt_shift + 1, z, k, at;
+	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
+	u32 pos[2 * FEWMUL_SIMD_MAX_LEVELS];
+	const struct fewmul_simd *s;
+	int on;
+
+	if (!fewmul_simd_on(m) || nlev > FEWMUL_SIMD_MAX_LEVELS)
+		return -1;
+	for (k = 0; k < 2 * nlev; k++)
+		cnt[k] = 0;
+	for (z = 0; z < nz; z++) {
+		s8 c = qe[zb[z]];
+
+		cnt[c > 0 ? 2 * (c - 1) : 2 * (-c - 1) + 1]++;
+	}
+	/* entries: level nlev - 1 first; per level +1 samples, then -1 */
+	for (at = 0, k = 2 * nlev; k-- > 0;) {
+		u32 kk = k ^ 1;		/* +1 slot (even) before -1 slot (odd) */
+
+		pos[kk] = at;
+		at += cnt[kk];
+	}
+	for (z = 0; z < nz; z++) {
+		u32 b = zb[z];
+		s8 c = qe[b];
+
+		ent[pos[c > 0 ? 2 * (c - 1) : 2 * (-c - 1) + 1]++] = b << dtshift;
+	}
+	s = fewmul_simd_enter(fewmul_simd_get(), &on);
+	s->dw_row((const s32 *)m->dtpk, ent, cnt, nlev, u, m->cfg.width[l], upd);
+	fewmul_simd_leave(on);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dw);
+
+/* D^T of layer l for samples [b0, b1), plain s32, into dtpk. */
+int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
+{
+	u32 n = m->cfg.width[l], dtshift = m->dt_shift + 1, b, nb;
+	const struct fewmul_simd *s;
+	int on;
+
+	if (!fewmul_simd_on(m))
+		return -1;
+	for (b = b0; b < b1; b += nb) {
+		/* about 2^16 values per section */
+		nb = (FEWMUL_SIMD_SECTION >> 3) >> fewmul_log2_ceil(n);
+		if (nb < 8)
+			nb = 8;
+		if (nb > b1 - b)
+			nb = b1 - b;
+		s = fewmul_simd_enter(fewmul_simd_get(), &on);
+		s->transpose(m->d[l] + b, m->bshift, n, nb,
+			     (s32 *)m->dtpk + ((u64)b << dtshift), dtshift);
+		fewmul_simd_leave(on);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dt);
+
+/*
+ * Sampled (train) or test-time weights of rows [i0, i1) of layer l, then
+ * each row's list for the backward pass. Stochastic ternary sampling runs
+ * four rows at a time (one generator stream per row, drawn exactly as
+ * fewmul_k_sample() draws them); deterministic weights are compares.
+ */
+int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
+		       int test, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 nout = cfg->width[l], i, k, r, nrow;
+	int det = test || cfg->weights == FEWMUL_MODEL_WEIGHTS_BINARY;
+	int binary = cfg->weights != FEWMUL_MODEL_WEIGHTS_TERNARY;
+	const struct fewmul_simd *s;
+	struct fewmul_rng rng;
+	u64 st[4][4], off;
+	int on;
+
+	if (!fewmul_simd_on(m))
+		return -1;
+	off = fewmul_count_mul(i0, nout);	/* row i0 of U and of t */
+	for (i = i0; i < i1; i += nrow) {
+		const s32 *u = m->w[l] + off;
+		s8 *t0 = m->t[l] + off, *t = t0;
+
+		nrow = i1 - i < 4 ? i1 - i : 4;
+		for (k = 0; !det && k < nrow; k++) {
+			fewmul_rng_seed(&rng, cfg->seed,
+					fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step,
+						      l, i + k));
+			memcpy(st[k], rng.s, sizeof(rng.s));
+		}
+		s = fewmul_simd_enter(fewmul_simd_get(), &on);
+		if (!det && !binary && nrow == 4) {
+			s->sample4(st, u, t, nout, nout);
+		} else {
+			for (r = 0; r < nrow; r++, u += nout, t += nout) {
+				if (det) {
+					s->sample_det(u, t, nout, binary);
+					continue;
+				}
+				memcpy(rng.s, st[r], sizeof(rng.s));
+				fewmul_k_sample(u, t, nout, cfg->weights, 0, &rng);
+			}
+		}
+		for (k = 0; k < nrow; k++, t0 += nout, off += nout) {
+			/* keep the adds: GCC would fold them into a multiply */
+			__asm__("" : "+r" (off));
+			s->row_list(t0, nout, m->bshift - 1,
+				    m->rl[l] + ((u64)(i + k) << m->rl_shift[l]),
+				    m->rn[l] + 2 * (i + k));
+			ops->adds += nout;	/* one compare per weight */
+		}
+		fewmul_simd_leave(on);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_sample);
+
+/* Column lists of 64-unit blocks [k0, k1) of layer l (the forward pass). */
+int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
+{
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
+	const struct fewmul_simd *s;
+	int on;
+
+	if (!fewmul_simd_on(m))
+		return -1;
+	for (k = k0; k < k1; k++) {
+		j0 = k << 6;
+		s = fewmul_simd_enter(fewmul_simd_get(), &on);
+		if (nout - j0 >= 64)
+			s->col_lists(m->t[l] + j0, nin, nout, m->bshift - 1,
+				     m->cl[l] + ((u64)j0 << m->cl_shift[l]),
+				     m->cl_shift[l], m->cn[l] + 2 * j0);
+		else
+			fewmul_k_col_lists(m->t[l] + j0, nin, nout, nout - j0,
+					   m->bs / 2,
+					   m->cl[l] + ((u64)j0 << m->cl_shift[l]),
+					   m->cl_shift[l], m->cn[l] + 2 * j0);
+		fewmul_simd_leave(on);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_cols);

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fewmul: training contexts, the module's limits and the published
+ * totals.
+ *
+ * Every other file of the module uses this one; it calls none of them.
+ * A context is one open file of /dev/fewmul. What a training run has
+ * done is published here after every minibatch (under stats_lock), and
+ * the STATS and HIST ioctls and genetlink read only that, so they answer
+ * while the context trains and never touch the model.
+ */
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/cred.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "fewmul.h"
+
+static unsigned int max_workers;
+module_param(max_workers, uint, 0444);
+MODULE_PARM_DESC(max_workers,
+		 "Cap on worker threads per training step (0: one per online CPU)");
+
+unsigned int fewmul_max_scratch_mb = 256;
+module_param_named(max_scratch_mb, fewmul_max_scratch_mb, uint, 0444);
+MODULE_PARM_DESC(max_scratch_mb,
+		 "Per-context limit on kernel scratch memory, in MiB (default 256)");
+
+LIST_HEAD(fewmul_ctx_list);
+DEFINE_MUTEX(fewmul_ctx_list_lock);	/* protects the list and the count */
+static unsigned int fewmul_ctx_count;
+static atomic64_t fewmul_ctx_next_id = ATOMIC64_INIT(0);
+
+#define FEWMUL_STATS_SIZE_VER1	offsetofend(struct fewmul_stats, muls)
+#define FEWMUL_HIST_SIZE_VER1	offsetofend(struct fewmul_hist, bins)
+
+unsigned int fewmul_nr_workers(void)
+{
+	unsigned int n = num_online_cpus();
+
+	if (max_workers && max_workers < n)
+		n = max_workers;
+	return clamp(n, 1U, (unsigned int)FEWMUL_MAX_WORKERS);
+}
+
+void fewmul_fill_info(struct fewmul_info *info)
+{
+	info->abi_version = FEWMUL_ABI_VERSION;
+	info->nr_workers = fewmul_nr_workers();
+	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
+			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS |
+			 FEWMUL_FEATURE_RUN_OUTPUTS;
+	info->max_layers = FEWMUL_MAX_LAYERS;
+	info->max_width = FEWMUL_MAX_WIDTH;
+	info->max_batch = FEWMUL_MAX_BATCH;
+	info->pad = 0;
+	info->max_scratch_bytes = (u64)fewmul_max_scratch_mb << 20;
+}
+
+unsigned int fewmul_nr_contexts(void)
+{
+	unsigned int n;
+
+	mutex_lock(&fewmul_ctx_list_lock);
+	n = fewmul_ctx_count;
+	mutex_unlock(&fewmul_ctx_list_lock);
+	return n;
+}
+
+/**
+ * fewmul_ctx_new() - a new context of the calling task, on the list
+ *
+ * Return: the context (one reference), or NULL without memory.
+ */
+struct fewmul_ctx *fewmul_ctx_new(void)
+{
+	struct fewmul_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return NULL;
+
+	kref_init(&ctx->ref);
+	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->stats_lock);
+	ctx->id = atomic64_inc_return(&fewmul_ctx_next_id);
+	ctx->owner_tgid = task_tgid_vnr(current);
+	ctx->owner_uid = current_euid();
+
+	mutex_lock(&fewmul_ctx_list_lock);
+	list_add_tail(&ctx->node, &fewmul_ctx_list);
+	fewmul_ctx_count++;
+	mutex_unlock(&fewmul_ctx_list_lock);
+	return ctx;
+}
+
+/* The file is closed: genetlink no longer finds the context. */
+void fewmul_ctx_unlist(struct fewmul_ctx *ctx)
+{
+	mutex_lock(&fewmul_ctx_list_lock);
+	list_del(&ctx->node);
+	fewmul_ctx_count--;
+	mutex_unlock(&fewmul_ctx_list_lock);
+}
+
+/* The last reference is gone and the model and buffers are released. */
+void fewmul_ctx_destroy(struct fewmul_ctx *ctx)
+{
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+}
+
+/**
+ * fewmul_copy_arg() - copy a size-extensible ioctl argument from userspace
+ * @karg: kernel copy, @ksize bytes
+ * @ksize: size of the struct this module knows
+ * @minsize: smallest size ever accepted for this struct
+ * @uarg: user pointer; its first __u32 is the size userspace passed
+ * @usize: returns the user size, to bound the copy back
+ *
+ * Return: 0, -EFAULT, -EINVAL for a size below @minsize, or -E2BIG for a
+ * larger struct whose unknown tail is not zero (or that is absurdly large).
+ */
+int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
+		    void __user *uarg, u32 *usize)
+{
+	if (get_user(*usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < minsize)
+		return -EINVAL;
+	if (*usize > FEWMUL_MAX_ARG_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, *usize);
+}
+
+/* ---- published totals ---------------------------------------------------- */
+
+/* A new model (or none, cfg NULL): totals start over. */
+void fewmul_totals_reset(struct fewmul_ctx *ctx, const struct fewmul_config *cfg,
+			 u64 step)
+{
+	spin_lock(&ctx->stats_lock);
+	memset(&ctx->totals, 0, sizeof(ctx->totals));
+	memset(ctx->layer_ops, 0, sizeof(ctx->layer_ops));
+	memset(ctx->hist, 0, sizeof(ctx->hist));
+	if (cfg) {
+		ctx->totals.has_model = true;
+		ctx->totals.nr_layers = cfg->nr_layers;
+		ctx->totals.weights = cfg->weights;
+		ctx->totals.qbp = cfg->qbp;
+		ctx->totals.step = step;
+	}
+	spin_unlock(&ctx->stats_lock);
+}
+
+/* A call starts (busy) or ends: @total minibatches, epoch for training. */
+void fewmul_totals_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
+			u32 epoch, bool train)
+{
+	spin_lock(&ctx->stats_lock);
+	ctx->totals.busy = busy;
+	ctx->totals.done = 0;
+	ctx->totals.total = total;
+	if (train)
+		ctx->totals.epoch = epoch;
+	spin_unlock(&ctx->stats_lock);
+}
+
+/**
+ * fewmul_totals_publish() - publish one finished minibatch
+ * @ctx: the context
+ * @m: its model, after the step
+ * @res: the step's outcome
+ * @train: a training step (its samples, errors and loss are counted)
+ * @nb: samples in the minibatch
+ * @done: minibatches of the current call done so far
+ */
+void fewmul_totals_publish(struct fewmul_ctx *ctx, const struct fewmul_model *m,
+			   const struct fewmul_step_result *res, bool train,
+			   u32 nb, u64 done)
+{
+	u32 l, L = m->cfg.nr_layers;
+
+	spin_lock(&ctx->stats_lock);
+	for (l = 0; l < FEWMUL_LAYER_SLOTS; l++)
+		fewmul_counters_add(&ctx->layer_ops[l], &res->layers[l]);
+	fewmul_counters_add(&ctx->totals.ops, &res->ops);
+	for (l = 1; l < L; l++)
+		memcpy(ctx->hist[l], m->hist[l], sizeof(ctx->hist[l]));
+	ctx->totals.step = m->step;
+	ctx->totals.done = done;
+	if (train) {
+		ctx->totals.samples += nb;
+		ctx->totals.errors += res->errors;
+		ctx->totals.loss += res->loss;
+		ctx->totals.batch_loss = res->loss;
+		ctx->totals.batch_errors = res->errors;
+		ctx->totals.batch_size = nb;
+	}
+	spin_unlock(&ctx->stats_lock);
+}
+
+int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_stats arg;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_STATS_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags)
+		return -EINVAL;
+	/* Only the published totals: a MODEL_CREATE may run meanwhile. */
+	spin_lock(&ctx->stats_lock);
+	if (!ctx->totals.has_model) {
+		spin_unlock(&ctx->stats_lock);
+		return -ENODEV;
+	}
+	arg.step = ctx->totals.step;
+	arg.samples = ctx->totals.samples;
+	arg.errors = ctx->totals.errors;
+	arg.loss = ctx->totals.loss;
+	arg.adds = ctx->totals.ops.adds;
+	arg.shifts = ctx->totals.ops.shifts;
+	arg.muls = ctx->totals.ops.muls;
+	spin_unlock(&ctx->stats_lock);
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * fewmul_hist_read() - one layer's published counters and histogram
+ * @ctx: the context
+ * @layer: 0..nr_layers of its model
+ * @ops: the layer's operation counters
+ * @bins: %FEWMUL_HIST_NR_BINS u64
+ *
+ * Return: 0, -ENODEV without a model, -EINVAL for a layer it lacks.
+ */
+int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
+		     struct fewmul_counters *ops, u64 *bins)
+{
+	int ret = 0;
+
+	spin_lock(&ctx->stats_lock);
+	if (!ctx->totals.has_model)
+		ret = -ENODEV;
+	else if (layer > ctx->totals.nr_layers)
+		ret = -EINVAL;
+	if (!ret) {
+		*ops = ctx->layer_ops[layer];
+		memcpy(bins, ctx->hist[layer], sizeof(ctx->hist[layer]));
+	}
+	spin_unlock(&ctx->stats_lock);
+	return ret;
+}
+
+int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_counters ops;
+	struct fewmul_hist arg;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_HIST_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.pad)
+		return -EINVAL;
+	ret = fewmul_hist_read(ctx, arg.layer, &ops, arg.bins);
+	if (ret)
+		return ret;
+	arg.adds = ops.adds;
+	arg.shifts = ops.shifts;
+	arg.muls = ops.muls;
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+/* Smallest struct fewmul_info ever accepted (ABI version 1). */
+#define FEWMUL_INFO_SIZE_VER1 \
+	offsetofend(struct fewmul_info, max_scratch_bytes)
+
+int fewmul_ioctl_info(struct fewmul_ctx *ctx, void __user *uarg)
+{
+	struct fewmul_info info;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&info, sizeof(info), FEWMUL_INFO_SIZE_VER1,
+			      uarg, &usize);
+	if (ret)
+		return ret;
+	if (info.flags & ~FEWMUL_INFO_FLAGS_ALL)
+		return -EINVAL;
+	if (info.pad)
+		return -EINVAL;
+
+	fewmul_fill_info(&info);
+	if (copy_to_user(uarg, &info, min_t(size_t, usize, sizeof(info))))
+		return -EFAULT;
+	return 0;
+}
