@@ -9,8 +9,10 @@
  * kernels older than 6.1 with one message. Documentation/packaging.rst
  * has the table of kernels built and tested.
  *
- * Removed in 6.12 and not needed here: no_llseek. A file opened with
- * nonseekable_open() and no .llseek already fails lseek() with -ESPIPE.
+ * Not needed here: no_llseek (removed in 6.12; a file opened with
+ * nonseekable_open() and no .llseek already fails lseek() with -ESPIPE)
+ * and genlmsg_multicast_allns(), whose gfp_t went away in 6.12 and
+ * 6.1.115 (fewmul multicasts in init_net only, with genlmsg_multicast()).
  */
 #ifndef _FEWMUL_COMPAT_H
 #define _FEWMUL_COMPAT_H
@@ -34,19 +36,6 @@
 #define fewmul_sk_uid(sk)	sk_uid(sk)
 #else
 #define fewmul_sk_uid(sk)	sock_i_uid(sk)
-#endif
-
-/*
- * genlmsg_multicast_allns() lost its gfp_t in 6.12 (and in stable, e.g.
- * 6.1.115) when it started to require the caller's rcu_read_lock(). The
- * callers hold that lock either way, so the older form gets GFP_ATOMIC.
- */
-#ifdef FEWMUL_HAVE_GENL_ALLNS_GFP
-#define fewmul_genlmsg_multicast_allns(family, skb, portid, group) \
-	genlmsg_multicast_allns(family, skb, portid, group, GFP_ATOMIC)
-#else
-#define fewmul_genlmsg_multicast_allns(family, skb, portid, group) \
-	genlmsg_multicast_allns(family, skb, portid, group)
 #endif
 
 #endif /* _FEWMUL_COMPAT_H */

@@ -31,10 +31,3 @@ fewmul-have-sk-uid := $(shell grep -qs 'kuid_t sk_uid.const struct sock' \
 ifeq ($(fewmul-have-sk-uid),y)
 ccflags-y += -DFEWMUL_HAVE_SK_UID
 endif
-
-# genlmsg_multicast_allns() with a trailing gfp_t (6.1 before 6.1.115).
-fewmul-have-allns-gfp := $(shell grep -s -A4 '^int genlmsg_multicast_allns.const' \
-	$(call fewmul-hdr,net/genetlink.h) | grep -q gfp_t && echo y)
-ifeq ($(fewmul-have-allns-gfp),y)
-ccflags-y += -DFEWMUL_HAVE_GENL_ALLNS_GFP
-endif
