@@ -29,7 +29,9 @@ out=$(cd "$out" && pwd)
 
 start=$(date +%s)
 echo "deb-build: dpkg-buildpackage -us -uc -b (log: $out/build.log)"
-if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
+# The package build sets its own O, PREFIX and DESTDIR.
+if ! (cd "$src" && env -u O -u PREFIX -u DESTDIR dpkg-buildpackage -us -uc -b) \
+	>"$out/build.log" 2>&1; then
 	tail -30 "$out/build.log" >&2
 	exit 1
 fi
