@@ -39,7 +39,7 @@ fi
 debs=$(cd "$O/deb" && pwd)
 
 start=$(date +%s)
-FEWMUL_GUEST_TIMEOUT=${FEWMUL_GUEST_TIMEOUT:-1800} scripts/run-guest.sh "$img" "$out" "$top/tests/vm/deb-guest.sh $out $debs" \
+FEWMUL_GUEST_TIMEOUT=${FEWMUL_GUEST_TIMEOUT:-3600} scripts/run-guest.sh "$img" "$out" "$top/tests/vm/deb-guest.sh $out $debs" \
 	>"$out/console.log" 2>&1
 rc=$?
 echo "# package guest on $(basename "$img") finished in $(( $(date +%s) - start )) s (rc $rc)"
