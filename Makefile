@@ -70,10 +70,10 @@ LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(SIMD_OBJS)
 CTL_OBJS     := $(CTL_SRCS:%.c=$(O)/obj/%.o)
 
 SONAME       := libfewmul.so.0
-KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
+KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module userspace deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
 	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
 .DEFAULT_GOAL := all
 
@@ -86,6 +86,7 @@ help:
 	@echo "  make check        all tests: unit, fuzz, checkpatch, KUnit, selftests, guests"
 	@echo "  make deps         install every Debian package needed (root)"
 	@echo "  make install      library, CLI, headers, udev rule, man pages, DKMS"
+	@echo "  make deb          Debian packages in $(O)/deb (fewmul-dkms, libfewmul0, -dev, fewmulctl)"
 	@echo "  make uninstall    remove what make install put in place"
 	@echo "Parts:"
 	@echo "  make module       fewmul.ko against KDIR ($(KDIR))"
@@ -97,6 +98,7 @@ help:
 	@echo "  make fuzz         every libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "  make fuzz-build   build the fuzzers without running them"
 	@echo "  make checkpatch   checkpatch.pl --strict over kmod/ and uapi/"
+	@echo "  make compat       the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
 	@echo "  make bench-guest  kernel vs cpu backend throughput in one guest"
@@ -126,6 +128,14 @@ $(O)/kmod-stock/fewmul.ko: $(KMOD_SRCS)
 # Module and KUnit module for the test kernel (TEST_KDIR from check.sh).
 module-test:
 	$(call kmod_build,test,$(TEST_KDIR))
+
+# The module against every supported kernel (scripts/compat-build.sh), and
+# the one build it runs per kernel: build/kmod-compat-<COMPAT_NAME>/.
+compat:
+	@scripts/compat-build.sh
+
+module-compat:
+	$(call kmod_build,compat-$(COMPAT_NAME),$(COMPAT_KDIR))
 
 # --- userspace ------------------------------------------------------------
 
@@ -160,7 +170,7 @@ $(O)/lib/libfewmul.so: $(LIB_PIC_OBJS) userspace/lib/libfewmul.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,$(SONAME) \
 		-Wl,--version-script=userspace/lib/libfewmul.map \
-		-o $@.$(VERSION) $(LIB_PIC_OBJS) $(NL_LIBS)
+		-o $@.$(VERSION) $(LIB_PIC_OBJS) $(NL_LIBS) $(LDFLAGS)
 	ln -sf libfewmul.so.$(VERSION) $(O)/lib/$(SONAME)
 	ln -sf $(SONAME) $@
 
@@ -178,7 +188,7 @@ $(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS)
 
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
-	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS)
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(LDFLAGS)
 
 # --- tests ----------------------------------------------------------------
 
@@ -289,6 +299,10 @@ test-kernel:
 
 checkpatch:
 	@scripts/checkpatch.sh
+
+# Debian packages (debian/) into build/deb/, then lintian over them.
+deb:
+	@scripts/deb-build.sh
 
 # --- install --------------------------------------------------------------
 

@@ -14,6 +14,7 @@
 #include <linux/workqueue.h>
 #include <linux/fewmul.h>
 
+#include "fewmul_compat.h"
 #include "fewmul_engine.h"
 
 #define FEWMUL_VERSION		"0.1.0"

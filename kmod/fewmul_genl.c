@@ -64,7 +64,7 @@ static bool fewmul_ctx_visible(const struct fewmul_ctx *ctx,
 	struct sock *sk = NETLINK_CB(req).sk;
 
 	return netlink_capable(req, CAP_SYS_ADMIN) ||
-	       uid_eq(ctx->owner_uid, sock_i_uid(sk));
+	       uid_eq(ctx->owner_uid, fewmul_sk_uid(sk));
 }
 
 static int fewmul_put_u64(struct sk_buff *msg, int attr, u64 v)

@@ -102,7 +102,6 @@ static const struct file_operations fewmul_fops = {
 	.release	= fewmul_release,
 	.unlocked_ioctl	= fewmul_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice fewmul_misc = {

@@ -25,7 +25,7 @@ res=$O/results
 # scripts/check.sh --guest debug|stock: build only what a guest needs and
 # run that guest alone (trying the guest and its time limits by hand).
 only=
-[ "${1:-}" != --guest ] || only=${2:?usage: check.sh [--guest debug|stock]}
+[ "${1:-}" != --guest ] || only=${2:?usage: check.sh [--guest debug|stock|stock612]}
 if [ -n "$only" ]; then rm -rf "${res:?}/$only"; else rm -rf "$res"; fi
 mkdir -p "$res"
 res=$(cd "$res" && pwd)
@@ -87,6 +87,17 @@ rec "module builds warning-free against the $(make -s --no-print-directory print
 [ "$rc" -eq 0 ] || tail -20 "$res/kmod-stock.log"
 
 if [ -z "$only" ]; then
+	say "module against every supported kernel (make compat)"
+	scripts/compat-build.sh >"$res/compat.tap" 2>&1
+	cat "$res/compat.tap"
+	count_tap "compat" "$res/compat.tap"
+
+	say "Debian packages (make deb)"
+	scripts/deb-build.sh >"$res/deb-build.log" 2>&1
+	rc=$?
+	rec "make deb: four packages, lintian without errors" $rc
+	[ "$rc" -eq 0 ] || tail -20 "$res/deb-build.log"
+
 	say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects)"
 	tests/check-nomul.sh "$O/kmod-stock/kmod/core/fewmul_fast.o" \
 		"$O/obj/kmod/core/fewmul_fast.o" \
@@ -128,6 +139,19 @@ if [ "$rc" -eq 0 ] && [ -d "$tkdir" ]; then
 		guest_run stock "/boot/vmlinuz-$kver" "$O/kmod-stock"
 	else
 		rec "Debian stock kernel image /boot/vmlinuz-$kver present" 1
+	fi
+
+	# Debian 12's 6.12 kernel, with the module make compat built for it.
+	kv=$(ls -d /lib/modules/6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -1 | xargs -r basename)
+	if [ "${only:-stock612}" != stock612 ]; then
+		:
+	elif [ -n "$kv" ] && [ -f "/boot/vmlinuz-$kv" ] &&
+	     { [ -f "$O/kmod-compat-6.12/fewmul.ko" ] ||
+	       make -s module-compat COMPAT_NAME=6.12 COMPAT_KDIR="/lib/modules/$kv/build" \
+		>"$res/kmod-compat-6.12.log" 2>&1; }; then
+		guest_run stock612 "/boot/vmlinuz-$kv" "$O/kmod-compat-6.12"
+	else
+		rec "Debian 12's 6.12 image and its module (make compat)" 1
 	fi
 fi
 

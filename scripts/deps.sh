@@ -20,13 +20,27 @@ PKGS=(
 	clang llvm libclang-rt-14-dev binutils dkms udev
 	dataset-fashion-mnist
 	stress-ng
+	linux-headers-6.12-amd64 linux-image-6.12-amd64
+	linux-headers-6.12-rt-amd64 linux-image-6.12-rt-amd64
+	dpkg-dev debhelper dh-dkms lintian fakeroot
 )
+
+# The newest kernel source Debian carries, for `make compat` (compile-only):
+# trixie-backports' linux-source (7.3 when written), pinned to 100 like trixie.
+newest_src() {
+	ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sed 's|.*/linux-source-||; s|\.tar\.xz$||' |
+		sort -V | tail -1
+}
 
 missing=()
 for p in "${PKGS[@]}" virtme-ng; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
+# Anything newer than the 6.12 the bookworm security suite carries.
+if [ "$(printf '%s\n' 6.12 "$(newest_src)" | sort -V | tail -1)" = 6.12 ]; then
+	missing+=(linux-source/trixie-backports)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all packages present"
@@ -53,6 +67,18 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOT
 fi
+# Added later than the file above, so kept apart: machines that already
+# have fewmul-trixie.sources get it too.
+BPO=/etc/apt/sources.list.d/fewmul-trixie-backports.sources
+BPOPIN=/etc/apt/preferences.d/fewmul-trixie-backports
+if [ ! -f "$BPO" ]; then
+	sed 's/^Suites:.*/Suites: trixie-backports/' "$SRC" >"$BPO"
+	cat >"$BPOPIN" <<EOT
+Package: *
+Pin: release n=trixie-backports
+Pin-Priority: 100
+EOT
+fi
 if [ ! -f "$PIN" ]; then
 	cat >"$PIN" <<EOT
 Package: *
@@ -68,4 +94,8 @@ fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${PKGS[@]}"
 apt-get install -y -q --no-install-recommends virtme-ng/trixie
+case " ${missing[*]} " in
+*" linux-source/trixie-backports "*)
+	apt-get install -y -q --no-install-recommends linux-source/trixie-backports ;;
+esac
 echo "deps: installed ${missing[*]}"

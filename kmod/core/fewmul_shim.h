@@ -20,6 +20,8 @@
 #include <linux/string.h>
 #include <linux/compiler.h>
 
+#include "fewmul_compat.h"
+
 /* Signed 64-by-32 division, truncating toward zero. */
 static inline s64 fewmul_div_s64(s64 a, s32 b)
 {
@@ -47,7 +49,7 @@ static inline void fewmul_yield(void)
  * the core's API is exported (to the FEWMUL namespace only) in that case.
  */
 #if IS_ENABLED(CONFIG_KUNIT)
-#define EXPORT_SYMBOL_FEWMUL_CORE(sym) EXPORT_SYMBOL_NS_GPL(sym, FEWMUL)
+#define EXPORT_SYMBOL_FEWMUL_CORE(sym) EXPORT_SYMBOL_NS_GPL(sym, FEWMUL_NS)
 #else
 #define EXPORT_SYMBOL_FEWMUL_CORE(sym)
 #endif

@@ -109,6 +109,6 @@ static struct kunit_suite fewmul_core_test_suite = {
 };
 kunit_test_suite(fewmul_core_test_suite);
 
-MODULE_IMPORT_NS(FEWMUL);
+MODULE_IMPORT_NS(FEWMUL_NS);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for the fewmul integer core");

@@ -29,6 +29,12 @@ declare -A fewmul_ref_stock=(
 	[dmesg]=3
 )
 # The order the guest runs them in: short ones first.
+# Debian 12's 6.12 stock kernel: like the 6.1 one.
+declare -A fewmul_ref_stock612=(
+	[boot]=45 [module-load]=3 [selftests]=5
+	[selftests-train]=15 [cli]=170 [module-unload]=5 [cli-nomod]=3
+	[dmesg]=3
+)
 fewmul_steps="module-load kunit selftests selftests-train cli module-unload cli-nomod kmemleak dmesg"
 
 # Calibration loop in milliseconds on the idle reference machine: natively

@@ -164,8 +164,10 @@ FEWMUL_API int fewmul_outfile_open(const char *path, struct fewmul_outfile **out
 	}
 	if (mode) {	/* keep the replaced file's owner and mode */
 		if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
-		    fchown(o->fd, st.st_uid, st.st_gid))
-			(void)fchown(o->fd, (uid_t)-1, st.st_gid);
+		    fchown(o->fd, st.st_uid, st.st_gid) &&
+		    fchown(o->fd, (uid_t)-1, st.st_gid)) {
+			/* best effort: what we cannot give away stays ours */
+		}
 		(void)fchmod(o->fd, st.st_mode & 07777);
 	}
 	*out = o;

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make compat: build the module with -Werror against every kernel fewmul
+# supports, one TAP result per kernel:
+#   6.1     Debian 12's headers       /lib/modules/6.1.*/build (newest)
+#   6.12    Debian 12's 6.12 headers  /lib/modules/6.12.*+deb12-amd64/build
+#   6.12-rt the same, PREEMPT_RT      /lib/modules/6.12.*+deb12-rt-amd64/build
+#   newest  the newest /usr/src/linux-source-X.Y.tar.xz on the machine
+#           (trixie-backports' linux-source, see scripts/deps.sh): x86_64
+#           defconfig + KUnit + modules_prepare, cached in $FEWMUL_CACHE
+#           (default /var/cache/fewmul), compile-only
+# An input that is absent is reported as "# SKIP" with the reason (make deps
+# installs all of them); a build that fails is "not ok" with its log's tail.
+# Exit status is non-zero only when a build failed.
+#
+# usage: compat-build.sh [NAME...]   (default: all four)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+O=${O:-build}
+cache=${FEWMUL_CACHE:-/var/cache/fewmul}
+logdir=$O/compat
+mkdir -p "$logdir"
+
+n=0
+fail=0
+
+newest_dir() {	# newest_dir <glob>: the newest /lib/modules/<glob>/build
+	local d
+	d=$(ls -d /lib/modules/$1/build 2>/dev/null | sort -V | tail -1)
+	[ -n "$d" ] && [ -f "$d/Makefile" ] && echo "$d"
+}
+
+# prepare_newest: print the prepared tree of the newest linux-source
+# tarball, extracting and running defconfig + modules_prepare once per
+# tarball version. Diagnostics go to stderr.
+prepare_newest() {
+	local tarball ver pkgver key tree start
+	tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
+	[ -n "$tarball" ] || return 2
+	ver=${tarball##*/linux-source-}
+	ver=${ver%.tar.xz}
+	# Only worth a tree of its own when newer than the packaged headers.
+	[ "$(printf '%s\n' "$ver" 6.12 | sort -V | tail -1)" != 6.12 ] || return 2
+	pkgver=$(dpkg-query -W -f='${Version}' "linux-source-$ver" 2>/dev/null || stat -c %Y "$tarball")
+	key=$( { echo "$pkgver"; gcc --version | head -1; echo kunit; } | sha256sum | cut -c1-12)
+	tree=$cache/compat-$ver-$key
+	if [ -f "$tree/.fewmul-prepared" ]; then
+		echo "$tree"
+		return 0
+	fi
+	mkdir -p "$cache" || return 1
+	rm -rf "$tree" "$tree.tmp"
+	mkdir -p "$tree.tmp" || return 1
+	start=$(date +%s)
+	echo "compat: extracting $tarball (linux-source-$ver $pkgver)" >&2
+	tar -C "$tree.tmp" --strip-components=1 -xJf "$tarball" || return 1
+	echo "compat: defconfig + KUnit + modules_prepare (log: $tree/prepare.log)" >&2
+	# KUnit on, so that the KUnit module and the core's namespaced exports
+	# are compiled too (Debian's kernels have no KUnit).
+	if ! { make -C "$tree.tmp" defconfig &&
+	       "$tree.tmp/scripts/config" --file "$tree.tmp/.config" -e KUNIT &&
+	       make -C "$tree.tmp" olddefconfig &&
+	       make -C "$tree.tmp" -j"$(nproc)" modules_prepare; } \
+		>"$tree.tmp/prepare.log" 2>&1; then
+		tail -20 "$tree.tmp/prepare.log" >&2
+		return 1
+	fi
+	mv "$tree.tmp" "$tree"
+	touch "$tree/.fewmul-prepared"
+	echo "compat: $ver prepared in $(( $(date +%s) - start )) s" >&2
+	# Older prepared trees of other versions are only disk space now.
+	for old in "$cache"/compat-*; do
+		[ "$old" = "$tree" ] || rm -rf "$old"
+	done
+	echo "$tree"
+}
+
+build() {	# build <name> <kernel dir> <what>
+	local name=$1 kdir=$2 what=$3 log=$logdir/$1.log start rc
+	n=$((n + 1))
+	start=$(date +%s)
+	make -s --no-print-directory module-compat COMPAT_NAME="$name" \
+		COMPAT_KDIR="$kdir" >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -f "$O/kmod-compat-$name/fewmul.ko" ]; then
+		echo "ok $n - compat $name: module builds with -Werror against $what ($(( $(date +%s) - start )) s)"
+	else
+		echo "not ok $n - compat $name: module builds with -Werror against $what"
+		tail -25 "$log" | sed 's/^/#   /'
+		fail=$((fail + 1))
+	fi
+}
+
+skip() {	# skip <name> <reason>
+	n=$((n + 1))
+	echo "ok $n - compat $1 # SKIP $2"
+}
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(6.1 6.12 6.12-rt newest)
+
+for name in "${names[@]}"; do
+	case "$name" in
+	6.1)	glob='6.1.*-amd64' ;;
+	6.12)	glob='6.12.*+deb12-amd64' ;;
+	6.12-rt) glob='6.12.*+deb12-rt-amd64' ;;
+	newest)
+		tree=$(prepare_newest)
+		rc=$?
+		if [ "$rc" -eq 2 ]; then
+			skip newest "no linux-source newer than 6.12 (make deps installs trixie-backports' linux-source)"
+		elif [ "$rc" -ne 0 ] || [ -z "$tree" ]; then
+			n=$((n + 1)); fail=$((fail + 1))
+			echo "not ok $n - compat newest: kernel source prepared"
+		else
+			# No vmlinux symbols in a prepared tree: modpost may only warn.
+			KBUILD_MODPOST_WARN=1 build newest "$tree" "$(make -s -C "$tree" kernelversion 2>/dev/null) (defconfig+KUnit, modules_prepare)"
+		fi
+		continue ;;
+	*)	echo "compat-build: unknown kernel $name (6.1, 6.12, 6.12-rt, newest)" >&2
+		exit 2 ;;
+	esac
+	kdir=$(newest_dir "$glob")
+	if [ -z "$kdir" ]; then
+		skip "$name" "no headers in /lib/modules/$glob/build (make deps installs them)"
+		continue
+	fi
+	build "$name" "$kdir" "$(basename "$(dirname "$kdir")") headers"
+done
+echo "1..$n"
+[ "$fail" -eq 0 ]
