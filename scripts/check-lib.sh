@@ -274,7 +274,7 @@ guest_run() {
 	# The guest stops starting steps in time to write its kernel log
 	# before the host kills it.
 	deadline=$((start + limit - 20))
-	FEWMUL_GUEST_TIMEOUT=$limit scripts/run-guest.sh "$img" "$dir" \
+	FEWMUL_GUEST_VERBOSE=1 FEWMUL_GUEST_TIMEOUT=$limit scripts/run-guest.sh "$img" "$dir" \
 		"$top/tests/vm/guest.sh $dir $top/$kmod $bin $label $deadline" \
 		>"$dir/console.log" 2>&1 &
 	pid=$!

@@ -7,6 +7,8 @@
 #        run-guest.sh --accel     prints "kvm" or "tcg: <why not KVM>"
 # KVM is used when it works (FEWMUL_KVM=0/1 overrides the detection);
 # otherwise TCG (about 10-30x slower).
+# FEWMUL_GUEST_VERBOSE=1 (make check sets it) puts the kernel log in the
+# output with the command's, so a guest that does not boot says why.
 # The guest is killed after FEWMUL_GUEST_TIMEOUT seconds (default 1200;
 # make check derives its own limit and passes it here), exit status 124.
 set -euo pipefail
@@ -41,7 +43,7 @@ out=$(cd "$out" && pwd)
 # Not --foreground: the signal must reach vng's children (qemu) too, or a
 # killed guest would keep running and writing into OUT.
 exec timeout -k 30 "${FEWMUL_GUEST_TIMEOUT:-1200}" \
-	vng "${opts[@]}" -r "$img" -m "${FEWMUL_GUEST_MEM:-2G}" \
+	vng ${FEWMUL_GUEST_VERBOSE:+--verbose} "${opts[@]}" -r "$img" -m "${FEWMUL_GUEST_MEM:-2G}" \
 	-p "${FEWMUL_GUEST_CPUS:-2}" --rwdir "$out=$out" \
 	--qemu-opts="-cpu max" \
 	--exec "$*" </dev/null

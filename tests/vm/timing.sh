@@ -15,8 +15,11 @@
 # FEWMUL_GUEST_CEILING); the guest calibrates again before every step, so a
 # load that appears halfway through is seen.
 
-# Reference seconds per step under TCG, idle reference machine (measured:
-# Documentation/testing.rst, "A slow machine"). boot: until guest.sh
+# Reference seconds per step under TCG, idle reference machine. The stock
+# guest's are from a measured run scaled to its calibration
+# (Documentation/testing.rst, "A slow machine"); the debug guest's are
+# estimates (KASAN, lockdep and kmemleak make the kernel side 3-5 times
+# slower) to be replaced by a measured idle run. boot: until guest.sh
 # starts. A step a guest kind does not run is absent.
 declare -A fewmul_ref_debug=(
 	[boot]=90 [module-load]=10 [kunit]=60 [selftests]=30
