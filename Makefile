@@ -74,7 +74,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
-	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
+	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -98,6 +98,7 @@ help:
 	@echo "  make fuzz         every libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "  make fuzz-build   build the fuzzers without running them"
 	@echo "  make checkpatch   checkpatch.pl --strict over kmod/ and uapi/"
+	@echo "  make mutants      break the engine on purpose (tests/mutants/); every mutant must fail a test"
 	@echo "  make compat       the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
@@ -192,11 +193,12 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
 	      $(O)/asan/test_simd_cli $(O)/asan/test_golden
 
 # Tests of the core alone, and tests of the library (core included).
-CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_simd
+CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics \
+		$(O)/asan/test_simd
 LIB_TESTS    := $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer \
 		$(O)/asan/test_modelfile
 
@@ -267,6 +269,11 @@ fuzz-build: $(FUZZERS)
 
 check:
 	@scripts/check.sh
+
+# Mutation testing (about 1 minute per mutant: a scratch copy, an ASan
+# build of the engine tests, a run); not part of make check.
+mutants:
+	@scripts/mutants.sh
 
 print-kver:
 	@echo $(KVER)

@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "../core_engine_cases.h"
+#include "../core_eval_cases.h"
 #include "fewmul_internal.h"
 #include "fewmul_kunit.h"
 
@@ -159,7 +160,14 @@ static void fewmul_sampling_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, nz[1], 3072U - 167);
 }
 
+/* Golden test-time weights (ternary |U| > 1/2, binary sign(U)). */
+static void fewmul_eval_weights_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, fewmul_eval_w_check(), 0U);
+}
+
 static struct kunit_case fewmul_engine_test_cases[] = {
+	KUNIT_CASE(fewmul_eval_weights_test),
 	KUNIT_CASE(fewmul_sampling_test),
 	KUNIT_CASE_PARAM(fewmul_config_check_test, fewmul_cfg_gen_params),
 	KUNIT_CASE(fewmul_counts_test),

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Native tests of the engine's numerics against the paper's method, meant
+ * to fail when the arithmetic is wrong (not only when it crashes or loses
+ * determinism):
+ *
+ *  - a gradient check through shift-based batch norm, forward and
+ *    backward, against a double-precision reference, for every weight
+ *    mode (the reference uses the weights the step sampled), including
+ *    the BN shift beta's update;
+ *  - the expectation of the quantized-backprop weight update, averaged
+ *    over seeds through the engine's real q-code and weight-gradient
+ *    paths (reference, scalar fast, vector), against the exact update;
+ *  - the statistics of fewmul_k_qcodes() itself;
+ *  - golden test-time weights, directly and through every sampling path.
+ *
+ * Each was checked to fail on a deliberate mutant of kmod/core (see the
+ * commit that added this file).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_eval_cases.h"
+#include "fewmul_simd.h"
+#include "unit/tap.h"
+
+struct model_buf {
+	struct fewmul_model m;
+	void *arena;
+	void *scratch;
+};
+
+static int model_new(struct model_buf *mb, const struct fewmul_config *cfg)
+{
+	struct fewmul_layout lay;
+	u64 ss = fewmul_scratch_size(cfg);
+
+	fewmul_layout(cfg, &lay);
+	mb->arena = calloc(1, lay.size);
+	mb->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
+	if (!mb->arena || !mb->scratch)
+		return -1;
+	memset(mb->scratch, 0, ss);
+	if (fewmul_config_check(cfg))
+		return -1;
+	fewmul_model_bind(&mb->m, cfg, mb->arena, mb->scratch);
+	fewmul_model_init_params(&mb->m);
+	return 0;
+}
+
+static void model_free(struct model_buf *mb)
+{
+	free(mb->arena);
+	free(mb->scratch);
+}
+
+/* The vector implementations to run a test under ("off" first). */
+static const char *const impls[] = { "off", "generic", "avx2" };
+#define NIMPL (sizeof(impls) / sizeof(impls[0]))
+
+/* ---- a small BN net and its double-precision reference ------------------ */
+
+#define GC_L	2
+#define GC_N0	12
+#define GC_N1	10
+#define GC_N2	4
+#define GC_B	16
+#define GC_MAXN	12
+
+static u8 gc_img[GC_B][GC_N0], gc_lab[GC_B];
+static const u8 *gc_ptr[GC_B];
+
+static void gc_cfg(struct fewmul_config *c, u32 weights, u32 qbp)
+{
+	memset(c, 0, sizeof(*c));
+	c->nr_layers = GC_L;
+	c->width[0] = GC_N0;
+	c->width[1] = GC_N1;
+	c->width[2] = GC_N2;
+	c->weights = weights;
+	c->qbp = qbp;
+	c->bn = FEWMUL_MODEL_BN_SHIFT;
+	c->exp_min = -8;
+	c->exp_max = 5;
+	c->lr_shift_start = c->lr_shift_end = 6;
+	c->epochs = 1;
+	c->batch = GC_B;
+	c->seed = 11;
+}
+
+/* Pixels in [20, 249]: every q(x) exponent inside the range. */
+static void gc_data(void)
+{
+	u32 b, i;
+
+	for (b = 0; b < GC_B; b++) {
+		for (i = 0; i < GC_N0; i++)
+			gc_img[b][i] = (u8)(20 + (b * 37 + i * 23 + b * i * 7) % 230);
+		gc_lab[b] = (u8)(b % GC_N2);
+		gc_ptr[b] = gc_img[b];
+	}
+}
+
+/* Shadow weights in [-0.6, 0.6): some ternary test weights are non-zero. */
+static void gc_weights(struct fewmul_model *m)
+{
+	u32 l, k;
+
+	for (l = 1; l <= GC_L; l++)
+		for (k = 0; k < m->cfg.width[l - 1] * m->cfg.width[l]; k++) {
+			u32 h = (k + 1) * 2654435761u ^ (l * 40503u);
+
+			h ^= h >> 15;
+			h *= 2246822519u;
+			h ^= h >> 13;
+			m->w[l][k] = (s32)(h % (u32)(FEWMUL_ONE_W / 5 * 6)) -
+				     FEWMUL_ONE_W / 5 * 3;
+		}
+}
+
+/*
+ * Reference of one training step of the BN net in double precision.
+ * Forward with the weights the step used (t, or U for full), BN with the
+ * step's batch mean mu and power-of-two scale 2^-sh (both read back from
+ * the engine: they are the integer forward's choices, not part of the
+ * gradient); squared hinge; backward through BN:
+ *   dbeta = sum_b dz_b
+ *   dy_b  = 2^-sh (dz_b - mean(dz) - s zhat_b),  zhat_b = (y_b - mu) 2^-sh
+ * with s = AP2(sum(dz zhat) / sum(zhat^2)) the variance term when
+ * var_term, else s = 0.
+ */
+struct gc_ref {
+	double z[GC_L + 1][GC_MAXN][GC_B];	/* BN outputs */
+	double g[GC_L + 1][GC_MAXN * GC_MAXN];	/* dLoss/dw (units of W0) */
+	double dbeta[GC_L + 1][GC_MAXN];
+};
+
+static double gc_w(const struct fewmul_model *m, const s32 *u0, u32 l, u32 k)
+{
+	if (m->cfg.weights == FEWMUL_MODEL_WEIGHTS_FULL)
+		return u0[k] / (double)FEWMUL_ONE_W;
+	return m->t[l][k];
+}
+
+static double ap2(double v)
+{
+	double a = fabs(v), e;
+
+	if (a == 0)
+		return 0;
+	e = floor(log2(a));
+	if (a >= ldexp(181.0 / 128, (int)e))
+		e += 1;
+	return copysign(ldexp(1.0, (int)e), v);
+}
+
+static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
+			 const s32 *beta0[], int var_term, struct gc_ref *r)
+{
+	static double x[GC_L + 1][GC_MAXN][GC_B], dz[GC_MAXN][GC_B];
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 l, i, j, b, bs = m->bs;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < GC_N0; i++)
+		for (b = 0; b < GC_B; b++)
+			x[0][i][b] = gc_img[b][i] / 256.0;
+	for (l = 1; l <= GC_L; l++) {
+		u32 nin = cfg->width[l - 1], nout = cfg->width[l];
+
+		for (j = 0; j < nout; j++) {
+			double mu = m->mu[l][j] / 4096.0;
+			double sc = ldexp(1.0, -m->sh[l][j]);
+
+			for (b = 0; b < GC_B; b++) {
+				double y = 0;
+
+				for (i = 0; i < nin; i++)
+					y += gc_w(m, u0[l], l, i * nout + j) * x[l - 1][i][b];
+				r->z[l][j][b] = (y - mu) * sc + beta0[l][j] / 4096.0;
+				x[l][j][b] = r->z[l][j][b] > 0 ? r->z[l][j][b] : 0;
+			}
+		}
+	}
+	for (j = 0; j < GC_N2; j++)
+		for (b = 0; b < GC_B; b++) {
+			double t = j == gc_lab[b] ? 1 : -1;
+			double mg = 1 - t * r->z[GC_L][j][b];
+
+			dz[j][b] = mg > 0 ? -2 * t * mg : 0;
+		}
+	for (l = GC_L; l >= 1; l--) {
+		u32 nin = cfg->width[l - 1], nout = cfg->width[l];
+		static double dy[GC_MAXN][GC_B];
+
+		for (j = 0; j < nout; j++) {
+			double sc = ldexp(1.0, -m->sh[l][j]), mean = 0, s = 0;
+			double num = 0, den = 0;
+
+			for (b = 0; b < GC_B; b++)
+				mean += dz[j][b];
+			r->dbeta[l][j] = mean;
+			mean /= GC_B;
+			if (var_term) {
+				for (b = 0; b < GC_B; b++) {
+					double zh = r->z[l][j][b] - beta0[l][j] / 4096.0;
+
+					num += dz[j][b] * zh;
+					den += zh * zh;
+				}
+				s = den > 0 ? ap2(num / den) : 0;
+			}
+			for (b = 0; b < GC_B; b++)
+				dy[j][b] = sc * (dz[j][b] - mean - s *
+					(r->z[l][j][b] - beta0[l][j] / 4096.0));
+		}
+		for (i = 0; i < nin; i++)
+			for (j = 0; j < nout; j++)
+				for (b = 0; b < GC_B; b++)
+					r->g[l][i * nout + j] += x[l - 1][i][b] * dy[j][b];
+		if (l == 1)
+			break;
+		for (i = 0; i < nin; i++)
+			for (b = 0; b < GC_B; b++) {
+				double a = 0;
+
+				for (j = 0; j < nout; j++)
+					a += gc_w(m, u0[l], l, i * nout + j) * dy[j][b];
+				/* ReLU' from the engine's own activations */
+				dz[i][b] = m->x[l - 1][(u64)i * bs + b] > 0 ? a : 0;
+			}
+	}
+}
+
+/* Whether the engine propagates BN's variance term (see numerics.rst). */
+#ifndef FEWMUL_TEST_BN_VAR_TERM
+#define FEWMUL_TEST_BN_VAR_TERM 0
+#endif
+
+static void test_gradient_check_bn(u32 weights, const char *name)
+{
+	static s32 u0[GC_L + 1][GC_MAXN * GC_MAXN], b0[GC_L + 1][GC_MAXN];
+	struct fewmul_counters o = { 0 };
+	struct fewmul_config cfg;
+	struct model_buf mb;
+	static struct gc_ref r;
+	s32 *u0p[GC_L + 1];
+	const s32 *b0p[GC_L + 1];
+	double zdev = 0, zmax = 0, gdev = 0, gmax = 0, bdev = 0, bmax = 0;
+	u32 l, k, j, b, nw = 0, nclip = 0;
+
+	tap_begin();
+	gc_cfg(&cfg, weights, 0);
+	gc_data();
+	CHECK_EQ(model_new(&mb, &cfg), 0);
+	gc_weights(&mb.m);
+	for (l = 1; l <= GC_L; l++) {
+		for (j = 0; j < cfg.width[l]; j++)
+			mb.m.beta[l][j] = b0[l][j] = (s32)((j * 977 + l * 131) % 2048) - 1024;
+		memcpy(u0[l], mb.m.w[l], cfg.width[l - 1] * cfg.width[l] * sizeof(s32));
+		u0p[l] = u0[l];
+		b0p[l] = b0[l];
+	}
+	CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0), 0);
+	CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o), 0);
+	gc_reference(&mb.m, u0p, b0p, FEWMUL_TEST_BN_VAR_TERM, &r);
+
+	/* forward: the engine's BN output of the last layer */
+	for (j = 0; j < GC_N2; j++)
+		for (b = 0; b < GC_B; b++) {
+			double got = mb.m.y[GC_L][(u64)j * mb.m.bs + b] / 4096.0;
+
+			zmax = fmax(zmax, fabs(r.z[GC_L][j][b]));
+			zdev = fmax(zdev, fabs(got - r.z[GC_L][j][b]));
+		}
+	/*
+	 * backward: dU = -g * 2^(2k - lr - round(log2 B)) (units of W0, Q24);
+	 * dbeta (Q12) = -sum(dz) * 2^(-lr - round(log2 B))
+	 */
+	for (l = 1; l <= GC_L; l++) {
+		double scale = ldexp(1.0, 2 * mb.m.w0_shift[l] - 6 - 4);
+
+		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {
+			double got = -(mb.m.w[l][k] - u0[l][k]) /
+				     (double)FEWMUL_ONE_W / scale;
+
+			nw++;
+			if (mb.m.w[l][k] <= -FEWMUL_ONE_W ||
+			    mb.m.w[l][k] >= FEWMUL_ONE_W) {
+				nclip++;	/* clipped: the step is not the gradient */
+				continue;
+			}
+			gmax = fmax(gmax, fabs(r.g[l][k]));
+			gdev = fmax(gdev, fabs(got - r.g[l][k]));
+		}
+		for (j = 0; j < cfg.width[l]; j++) {
+			double got = -(mb.m.beta[l][j] - b0[l][j]) / 4096.0 *
+				     ldexp(1.0, 6 + 4);
+
+			bmax = fmax(bmax, fabs(r.dbeta[l][j]));
+			bdev = fmax(bdev, fabs(got - r.dbeta[l][j]));
+		}
+	}
+	printf("#   z: max %.3f dev %.5f; dW: max %.3f dev %.5f (%u of %u clipped); dbeta: max %.3f dev %.4f\n",
+	       zmax, zdev, gmax, gdev, nclip, nw, bmax, bdev);
+	CHECK(nclip * 5 < nw);
+	CHECK(zmax > 0.5 && zdev < 0.002 * zmax + 0.002);
+	CHECK(gmax > 0.1 && gdev < 0.01 * gmax + 0.002);
+	/* dbeta's resolution is 2^(6+4-12) = 0.25 in these units */
+	CHECK(bmax > 2 && bdev < 0.01 * bmax + 0.26);
+	model_free(&mb);
+	tap_end(name);
+}
+
+/*
+ * Quantized backprop is unbiased: with deterministic binary weights the
+ * forward pass and the deltas are the same for every seed, and only the
+ * q(x) draws change, so the weight update averaged over seeds must equal
+ * the exact update (qbp off: dW = D x^T with multiplies) up to the
+ * sampling error. Checked per weight (5 standard errors of the mean plus
+ * 2 LSB of rounding) and in aggregate: the least-squares gain of the mean
+ * update on the exact update must be 1 within 2 %.
+ */
+#define QB_RUNS 600
+
+static void test_qb_expectation(const char *impl, int reference)
+{
+	static s32 a0[8192];
+	static double sum[GC_L + 1][GC_MAXN * GC_MAXN], sq[GC_L + 1][GC_MAXN * GC_MAXN];
+	static s32 ex[GC_L + 1][GC_MAXN * GC_MAXN], u0[GC_L + 1][GC_MAXN * GC_MAXN];
+	struct fewmul_counters o = { 0 };
+	struct fewmul_config cfg;
+	struct model_buf mb;
+	double dot = 0, ee = 0, gain, worst = 0;
+	u32 l, k, s, bad = 0, nw;
+	char name[128];
+
+	tap_begin();
+	CHECK_EQ(fewmul_simd_select(impl), 0);
+	gc_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_BINARY, 1);
+	gc_data();
+	CHECK_EQ(model_new(&mb, &cfg), 0);
+	mb.m.reference = reference;
+	gc_weights(&mb.m);
+	CHECK(mb.m.lay.size <= sizeof(a0));
+	memcpy(a0, mb.arena, mb.m.lay.size);
+	for (l = 1; l <= GC_L; l++)
+		memcpy(u0[l], mb.m.w[l], cfg.width[l - 1] * cfg.width[l] * sizeof(s32));
+	memset(sum, 0, sizeof(sum));
+	memset(sq, 0, sizeof(sq));
+
+	/* exact update */
+	mb.m.cfg.qbp = 0;
+	fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0);
+	fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o);
+	for (l = 1; l <= GC_L; l++)
+		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++)
+			ex[l][k] = mb.m.w[l][k] - u0[l][k];
+	/* quantized updates, one seed each */
+	mb.m.cfg.qbp = 1;
+	for (s = 0; s < QB_RUNS; s++) {
+		memcpy(mb.arena, a0, mb.m.lay.size);
+		mb.m.step = 0;
+		mb.m.cfg.seed = 1000 + s;
+		fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0);
+		fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o);
+		for (l = 1; l <= GC_L; l++)
+			for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {
+				double d = mb.m.w[l][k] - u0[l][k];
+
+				sum[l][k] += d;
+				sq[l][k] += d * d;
+			}
+	}
+	for (l = 1; l <= GC_L; l++) {
+		nw = cfg.width[l - 1] * cfg.width[l];
+		for (k = 0; k < nw; k++) {
+			double mean = sum[l][k] / QB_RUNS;
+			double var = sq[l][k] / QB_RUNS - mean * mean;
+			double se = sqrt(var > 0 ? var / QB_RUNS : 0);
+			double dev = fabs(mean - ex[l][k]);
+
+			dot += mean * ex[l][k];
+			ee += (double)ex[l][k] * ex[l][k];
+			if (dev > 5 * se + 2)
+				bad++;
+			if (dev / (5 * se + 2) > worst)
+				worst = dev / (5 * se + 2);
+		}
+	}
+	gain = ee > 0 ? dot / ee : 0;
+	printf("#   %s%s: gain %.4f (want 1 +- 0.02), %u weights off by > 5 SE + 2 LSB (worst %.2f of the bound), rms exact update %.0f LSB\n",
+	       impl, reference ? " reference" : "", gain, bad, worst,
+	       sqrt(ee / (GC_N0 * GC_N1 + GC_N1 * GC_N2)));
+	CHECK(ee > 0);
+	CHECK(fabs(gain - 1) < 0.02);
+	CHECK_EQ(bad, 0);
+	model_free(&mb);
+	fewmul_simd_select("auto");
+	snprintf(name, sizeof(name),
+		 "QB weight update is unbiased through the engine (%s%s, %u seeds)",
+		 impl, reference ? ", reference paths" : "", QB_RUNS);
+	tap_end(name);
+}
+
+/*
+ * fewmul_k_qcodes(): each code is one of the two powers of two around x,
+ * and the mean over 2^14 streams is x within 6 standard errors.
+ */
+static void test_qcodes_stats(void)
+{
+	static const s32 xs[] = { 5, 37, 100, 777, 1234, 2048, 4095, 4097, 6000,
+				  20000, 65535, -3000, -17, 0 };
+	const u32 n = 1u << 14, nx = sizeof(xs) / sizeof(xs[0]);
+	const int emin = -10, emax = 5;
+	double sum[16] = { 0 };
+	u32 r, k, wrong = 0;
+	u16 zb[16];
+	s8 qe[16];
+	struct fewmul_rng rng;
+
+	tap_begin();
+	for (r = 0; r < n; r++) {
+		u32 nz;
+
+		fewmul_rng_seed(&rng, 7, r);
+		nz = fewmul_k_qcodes(xs, nx, emin, emax, &rng, qe, zb);
+		wrong += nz != nx - 1;	/* every x but 0 */
+		for (k = 0; k < nx; k++) {
+			double ax = fabs(xs[k] / 4096.0), f, v;
+			int c = qe[k];
+
+			if (!xs[k]) {
+				wrong += c != 0;
+				continue;
+			}
+			v = c > 0 ? ldexp(1.0, c - 1 + emin) :
+			    c < 0 ? -ldexp(1.0, -c - 1 + emin) : 0;
+			f = floor(log2(ax));
+			if (fabs(v) != ldexp(1.0, (int)f) &&
+			    fabs(v) != ldexp(1.0, (int)f + 1))
+				wrong++;
+			if ((v < 0) != (xs[k] < 0))
+				wrong++;
+			sum[k] += v;
+		}
+	}
+	CHECK_EQ(wrong, 0);
+	for (k = 0; k < nx; k++) {
+		double x = xs[k] / 4096.0, lo, p, se;
+
+		if (!xs[k])
+			continue;
+		lo = ldexp(1.0, (int)floor(log2(fabs(x))));
+		p = fabs(x) / lo - 1;
+		se = lo * sqrt(p * (1 - p) / n);
+		if (fabs(sum[k] / n - x) > 6 * se + 1e-12) {
+			printf("#   x = %g: mean of q(x) %g, standard error %g\n",
+			       x, sum[k] / n, se);
+			CHECK(0);
+		}
+	}
+	tap_end("k_qcodes: q(x) is a neighbouring power of two and E[q(x)] = x (6 sigma)");
+}
+
+/* Golden test-time weights, directly and through every sampling path. */
+static void test_eval_weights(void)
+{
+	static const u32 modes[] = { FEWMUL_MODEL_WEIGHTS_TERNARY, FEWMUL_MODEL_WEIGHTS_BINARY,
+				     FEWMUL_MODEL_WEIGHTS_BINARY_STOCH };
+	struct fewmul_counters o = { 0 };
+	struct fewmul_phase ph;
+	struct fewmul_config cfg;
+	struct model_buf mb;
+	u32 k, i, md, p, bad = 0, runs = 0;
+
+	tap_begin();
+	CHECK_EQ(fewmul_eval_w_check(), 0);
+	for (p = 0; p < NIMPL + 1; p++) {
+		if (p < NIMPL && fewmul_simd_select(impls[p]))
+			continue;	/* not on this CPU */
+		for (md = 0; md < 3; md++) {
+			memset(&cfg, 0, sizeof(cfg));
+			cfg.nr_layers = 1;
+			cfg.width[0] = 3;
+			cfg.width[1] = FEWMUL_EVAL_W_CASES;
+			cfg.weights = modes[md];
+			cfg.bn = FEWMUL_MODEL_BN_SHIFT;
+			cfg.exp_min = -4;
+			cfg.exp_max = 3;
+			cfg.lr_shift_start = cfg.lr_shift_end = 4;
+			cfg.epochs = 1;
+			cfg.batch = 16;
+			CHECK_EQ(model_new(&mb, &cfg), 0);
+			mb.m.reference = p == NIMPL;
+			for (i = 0; i < 3; i++)
+				for (k = 0; k < FEWMUL_EVAL_W_CASES; k++)
+					mb.m.w[1][i * FEWMUL_EVAL_W_CASES + k] =
+						fewmul_eval_w_cases[k].u;
+			ph.kind = FEWMUL_PH_SAMPLE_TEST;
+			ph.layer = 1;
+			ph.count = 3;
+			fewmul_phase_run(&mb.m, &ph, 0, 3, &o);
+			for (i = 0; i < 3; i++)
+				for (k = 0; k < FEWMUL_EVAL_W_CASES; k++) {
+					s8 want = modes[md] == FEWMUL_MODEL_WEIGHTS_TERNARY ?
+						  fewmul_eval_w_cases[k].ternary :
+						  fewmul_eval_w_cases[k].binary;
+
+					if (mb.m.t[1][i * FEWMUL_EVAL_W_CASES + k] != want) {
+						printf("#   %s mode %u u %d: got %d want %d\n",
+						       p < NIMPL ? impls[p] : "reference",
+						       modes[md], fewmul_eval_w_cases[k].u,
+						       mb.m.t[1][i * FEWMUL_EVAL_W_CASES + k], want);
+						bad++;
+					}
+				}
+			runs++;
+			model_free(&mb);
+		}
+	}
+	fewmul_simd_select("auto");
+	CHECK_EQ(bad, 0);
+	CHECK(runs >= 9);
+	tap_end("test-time weights: ternary |U| > 1/2, binary sign(U), on every path");
+}
+
+int main(void)
+{
+	u32 p;
+
+	test_eval_weights();
+	test_qcodes_stats();
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL,
+			       "gradient check through BN (full): forward, dW and dbeta");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY,
+			       "gradient check through BN (binary): forward, dW and dbeta");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH,
+			       "gradient check through BN (binary-stoch, sampled weights)");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_TERNARY,
+			       "gradient check through BN (ternary, sampled weights)");
+	test_qb_expectation("off", 1);
+	for (p = 0; p < NIMPL; p++)
+		if (!fewmul_simd_select(impls[p]))
+			test_qb_expectation(impls[p], 0);
+	fewmul_simd_select("auto");
+	return tap_done();
+}
