@@ -26,35 +26,7 @@
 #include "fewmul_simd.h"
 #include "unit/tap.h"
 
-struct model_buf {
-	struct fewmul_model m;
-	void *arena;
-	void *scratch;
-};
-
-static int model_new(struct model_buf *mb, const struct fewmul_config *cfg)
-{
-	struct fewmul_layout lay;
-	u64 ss = fewmul_scratch_size(cfg);
-
-	fewmul_layout(cfg, &lay);
-	mb->arena = calloc(1, lay.size);
-	mb->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
-	if (!mb->arena || !mb->scratch)
-		return -1;
-	memset(mb->scratch, 0, ss);
-	if (fewmul_config_check(cfg))
-		return -1;
-	fewmul_model_bind(&mb->m, cfg, mb->arena, mb->scratch);
-	fewmul_model_init_params(&mb->m);
-	return 0;
-}
-
-static void model_free(struct model_buf *mb)
-{
-	free(mb->arena);
-	free(mb->scratch);
-}
+#include "unit/model_buf.h"
 
 /* The vector implementations to run a test under ("off" first). */
 static const char *const impls[] = { "off", "generic", "avx2" };
