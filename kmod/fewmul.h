@@ -29,7 +29,8 @@
  * @nr_pages: number of entries in @pages
  * @vaddr: kernel mapping of @pages (vmap)
  * @data: kernel address of @addr (inside @vaddr)
- * @mm: address space charged for the pages (a grabbed reference)
+ * @user: user charged for the pages (locked_vm; a reference)
+ * @mm: address space whose pinned_vm shows the pages (a grabbed reference)
  * @write: pinned for writing (FEWMUL_BUF_WRITE)
  * @users: models using it as their arena
  */
@@ -40,6 +41,7 @@ struct fewmul_buf {
 	unsigned long nr_pages;
 	void *vaddr;
 	u8 *data;
+	struct user_struct *user;
 	struct mm_struct *mm;
 	bool write;
 	unsigned int users;

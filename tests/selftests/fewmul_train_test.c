@@ -18,8 +18,9 @@
  *   memory (EFAULT, no pin leaked), read-only memory with and without
  *   FEWMUL_BUF_WRITE, file-backed mappings (memfd, tmpfile, the test
  *   binary: EOPNOTSUPP), the 17th buffer (ENOSPC), RLIMIT_MEMLOCK for an
- *   unprivileged caller (ENOMEM, charge released on unregister), the same
- *   memory in two contexts;
+ *   unprivileged caller (ENOMEM, charge released on unregister), charged
+ *   to the user so that a forked child sharing the file can't register
+ *   past it (ENOMEM), the same memory in two contexts;
  * - BUF_UNREGISTER: unknown, zero, out-of-range and stale handles (ENOENT),
  *   the current model's arena (EBUSY, released when the model is replaced);
  * - MODEL_CREATE: unknown arena (ENOENT), arena without WRITE (EACCES),
@@ -65,6 +66,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1198,6 +1200,61 @@ TEST(buf_register_rlimit_memlock)
 	EXPECT_EQ(0, close(fd));
 	EXPECT_EQ(0, buf_reg(fd2, p, chunk, FEWMUL_BUF_WRITE, NULL));
 	EXPECT_EQ(0, close(fd2));
+}
+
+/*
+ * The fork trick: a child inherits the file, registers up to its own
+ * (fresh) mm's limit and exits, leaving the pins with the file. The charge
+ * is on the user, which parent and child share: the child is refused.
+ */
+TEST(buf_register_rlimit_memlock_fork)
+{
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	size_t chunk = 40 << 10;
+	int fd, status;
+	__u32 h1;
+	pid_t pid;
+	__u8 *p;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop to an unprivileged uid");
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 256 << 10, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, 256 << 10);
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+
+	ASSERT_EQ(0, buf_reg(fd, p, chunk, FEWMUL_BUF_WRITE, &h1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd2 = open_dev();
+
+		/* the inherited file and a new context alike */
+		if (buf_reg(fd, p + chunk, chunk, FEWMUL_BUF_WRITE, NULL) !=
+		    -ENOMEM)
+			_exit(1);
+		if (fd2 < 0 || buf_reg(fd2, p + chunk, chunk, 0, NULL) !=
+		    -ENOMEM)
+			_exit(2);
+		/* what is left under the limit is still there */
+		if (buf_reg(fd, p + chunk, 16 << 10, 0, NULL))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* the child's 16 KiB stays charged with the file after it exited */
+	EXPECT_EQ(-ENOMEM, buf_reg(fd, p + 2 * chunk, 16 << 10, 0, NULL));
+	ASSERT_EQ(0, buf_unreg(fd, h1));
+	EXPECT_EQ(0, buf_reg(fd, p + 2 * chunk, chunk, 0, NULL));
+	EXPECT_EQ(0, close(fd));
 }
 
 /* ------------------------------------------------------------------ */
