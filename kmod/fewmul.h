@@ -48,6 +48,7 @@ struct fewmul_buf {
 };
 
 struct fewmul_state;
+struct fewmul_user;
 
 /**
  * struct fewmul_totals - what a context reports (stats, events)
@@ -95,6 +96,7 @@ struct fewmul_totals {
  * @id: unique id, never reused while the module is loaded
  * @owner_tgid: thread group that opened the device
  * @owner_uid: effective uid of the opener
+ * @user: the opener's per-user record (its context count)
  * @bufs: registered buffers, handle h is bufs[h - 1]
  * @state: the model and its kernel memory, or NULL
  * @stats_lock: protects @totals, @layer_ops and @hist
@@ -109,6 +111,7 @@ struct fewmul_ctx {
 	u64 id;
 	pid_t owner_tgid;
 	kuid_t owner_uid;
+	struct fewmul_user *user;
 	struct fewmul_buf *bufs[FEWMUL_MAX_BUFFERS];
 	struct fewmul_state *state;
 	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
@@ -131,6 +134,8 @@ extern unsigned int fewmul_max_scratch_mb;
 unsigned int fewmul_nr_workers(void);
 void fewmul_fill_info(struct fewmul_info *info);
 unsigned int fewmul_nr_contexts(void);
+struct fewmul_user *fewmul_scratch_charge(u64 bytes);
+void fewmul_scratch_uncharge(struct fewmul_user *u, u64 bytes);
 struct fewmul_ctx *fewmul_ctx_new(void);
 void fewmul_ctx_unlist(struct fewmul_ctx *ctx);
 void fewmul_ctx_destroy(struct fewmul_ctx *ctx);

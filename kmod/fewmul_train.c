@@ -52,6 +52,7 @@ struct fewmul_worker {
  * @params: the kernel's copy of the parameters, vmalloc
  * @scratch: engine scratch, fewmul_scratch_size() bytes, vmalloc
  * @bytes: kernel memory accounted to this model
+ * @user: the user @bytes are charged to (fewmul_scratch_charge()), or NULL
  * @workers: work items of workers 1..nr_workers-1
  * @phase: index of the phase being run in @m's plan
  * @pending: workers that have not finished @phase
@@ -70,6 +71,7 @@ struct fewmul_state {
 	void *params;
 	void *scratch;
 	u64 bytes;
+	struct fewmul_user *user;
 	struct fewmul_worker *workers;
 	u32 phase;
 	atomic_t pending;
@@ -128,6 +130,8 @@ static void fewmul_state_free(struct fewmul_state *st)
 	kfree(st->workers);
 	vfree(st->scratch);
 	vfree(st->params);
+	if (st->user)
+		fewmul_scratch_uncharge(st->user, st->bytes);
 	kfree(st);
 }
 
@@ -245,6 +249,7 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	struct fewmul_state *st;
 	struct fewmul_config cfg;
 	struct fewmul_layout lay;
+	struct fewmul_user *user;
 	struct fewmul_buf *arena;
 	u64 bytes;
 	u32 usize;
@@ -270,11 +275,18 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	bytes = fewmul_state_bytes(&cfg, fewmul_nr_workers());
 	if (bytes > (u64)fewmul_max_scratch_mb << 20)
 		return -E2BIG;
+	/* The caller's and the module's limits, before any allocation. */
+	user = fewmul_scratch_charge(bytes);
+	if (IS_ERR(user))
+		return PTR_ERR(user);
 
 	ret = fewmul_state_alloc(&cfg, arena, bytes,
 				 arg.flags & FEWMUL_MODEL_INIT, &st);
-	if (ret)
+	if (ret) {
+		fewmul_scratch_uncharge(user, bytes);
 		return ret;
+	}
+	st->user = user;
 	st->m.step = arg.step;
 
 	arg.scratch_bytes = bytes;

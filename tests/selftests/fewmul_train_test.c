@@ -28,6 +28,10 @@
  *   left behind), scratch over max_scratch_bytes (E2BIG), scratch_bytes
  *   written, INIT deterministic and seed dependent, no INIT keeps the
  *   arena bit-exactly and trains on arbitrary contents, resumed step;
+ * - limits (fixture "limits", module parameters set and restored):
+ *   max_contexts_per_user (EMFILE), max_user_scratch_mb (EDQUOT, another
+ *   user unaffected, a replaced model kept), max_total_scratch_mb
+ *   (ENOSPC); a close gives the charge back;
  * - TRAIN/EVAL/STATS/HIST without a model (ENODEV);
  * - TRAIN/EVAL argument checks: unknown or unregistered buffers (ENOENT),
  *   nr_samples 0, short images or labels, nr_indices 0 or > 2^24, an index
@@ -1547,6 +1551,221 @@ static int all_zero(const void *p, size_t len)
 		if (b[i])
 			return 0;
 	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-user and global limits (module parameters)                      */
+/* ------------------------------------------------------------------ */
+
+#define PARAM_DIR	"/sys/module/fewmul/parameters/"
+
+static int param_get(const char *name, unsigned int *v)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%u", v) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int param_set(const char *name, unsigned int v)
+{
+	char path[128], buf[16];
+	int fd, n, ret;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%u\n", v);
+	ret = write(fd, buf, n) == n ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static const char *const limit_names[] = {
+	"max_contexts_per_user", "max_user_scratch_mb", "max_total_scratch_mb",
+};
+
+FIXTURE(limits) {
+	unsigned int saved[3];
+};
+
+FIXTURE_SETUP(limits)
+{
+	unsigned int i;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to set module parameters");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, param_get(limit_names[i], &self->saved[i]))
+			TH_LOG("a limit parameter is not readable");
+	/* known state: no limit but the one a test sets */
+	ASSERT_EQ(0, param_set("max_contexts_per_user", 0));
+	ASSERT_EQ(0, param_set("max_user_scratch_mb", 0));
+	ASSERT_EQ(0, param_set("max_total_scratch_mb", 0));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	unsigned int i;
+
+	if (geteuid() != 0)
+		return;
+	for (i = 0; i < 3; i++)
+		param_set(limit_names[i], self->saved[i]);
+}
+
+/*
+ * A model of 16-4096-2 at batch 64, its arena registered on a new fd.
+ * Returns the fd; *scratch is the model's charge when created with
+ * limits off, *mc is ready to create it again.
+ */
+static const __u32 limit_w[] = { 16, 4096, 2, 0 };
+
+static int limit_ctx(struct fewmul_model_create *mc)
+{
+	__u64 len = arch_param_bytes(limit_w);
+	__u32 h;
+	__u8 *p;
+	int fd;
+
+	fd = open_dev();
+	if (fd < 0)
+		return -1;
+	p = map_anon(len);
+	if (!p || buf_reg(fd, p, len, FEWMUL_BUF_WRITE, &h)) {
+		close(fd);
+		return -1;
+	}
+	mc_prefill(mc, h, limit_w, 64, 1);
+	return fd;
+}
+
+/* The smallest limit in MiB that holds one such model but not two. */
+static unsigned int limit_one_model_mb(__u64 scratch)
+{
+	return (scratch + (1 << 20) - 1) >> 20;
+}
+
+TEST_F(limits, contexts_per_user_emfile)
+{
+	int fds[8], n = 0, fd, i;
+
+	ASSERT_EQ(0, param_set("max_contexts_per_user", 4));
+	for (i = 0; i < 8; i++) {
+		fds[n] = open_dev();
+		if (fds[n] < 0)
+			break;
+		n++;
+	}
+	/* this process opened none before: the limit is the whole story */
+	EXPECT_EQ(4, n);
+	EXPECT_EQ(EMFILE, errno);
+	ASSERT_LE(1, n);
+	/* a close gives the slot back */
+	ASSERT_EQ(0, close(fds[--n]));
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	/* and the limit holds again */
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-1, open_dev());
+	EXPECT_EQ(EMFILE, errno);
+	if (fd >= 0)
+		close(fd);
+	/* 0 is no limit */
+	ASSERT_EQ(0, param_set("max_contexts_per_user", 0));
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	fds[n++] = fd;
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	fds[n++] = fd;
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+TEST_F(limits, user_scratch_edquot)
+{
+	struct fewmul_model_create mc1, mc2, mc3;
+	struct fewmul_stats st;
+	__u64 scratch;
+	int fd1, fd2, fd3, status;
+	pid_t pid;
+
+	fd1 = limit_ctx(&mc1);
+	fd2 = limit_ctx(&mc2);
+	fd3 = limit_ctx(&mc3);
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	ASSERT_LE(0, fd3);
+	ASSERT_EQ(0, xioctl(fd1, FEWMUL_IOC_MODEL_CREATE, &mc1));
+	scratch = mc1.scratch_bytes;
+	ASSERT_LT(1 << 20, scratch) TH_LOG("model too small for a MiB limit");
+	ASSERT_EQ(0, param_set("max_user_scratch_mb",
+			       limit_one_model_mb(scratch)));
+
+	/* a second model of the same user does not fit ... */
+	EXPECT_EQ(-EDQUOT, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	EXPECT_EQ(-ENODEV, get_stats(fd2, &st));
+	/* ... nor does replacing the first (both exist meanwhile): kept */
+	mc_prefill(&mc1, mc1.arena, limit_w, 64, 2);
+	EXPECT_EQ(-EDQUOT, xioctl(fd1, FEWMUL_IOC_MODEL_CREATE, &mc1));
+	EXPECT_EQ(0, get_stats(fd1, &st));
+	/* another user has a budget of its own */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		_exit(xioctl(fd3, FEWMUL_IOC_MODEL_CREATE, &mc3) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* closing the first context gives its charge back */
+	ASSERT_EQ(0, close(fd1));
+	EXPECT_EQ(0, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	EXPECT_EQ(scratch, mc2.scratch_bytes);
+	close(fd2);
+	close(fd3);
+}
+
+TEST_F(limits, total_scratch_enospc)
+{
+	struct fewmul_model_create mc1, mc2;
+	struct fewmul_stats st;
+	__u64 scratch;
+	int fd1, fd2;
+
+	fd1 = limit_ctx(&mc1);
+	fd2 = limit_ctx(&mc2);
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, xioctl(fd1, FEWMUL_IOC_MODEL_CREATE, &mc1));
+	scratch = mc1.scratch_bytes;
+	ASSERT_LT(1 << 20, scratch);
+	/* assumes no other models are loaded meanwhile */
+	ASSERT_EQ(0, param_set("max_total_scratch_mb",
+			       limit_one_model_mb(scratch)));
+	EXPECT_EQ(-ENOSPC, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	EXPECT_EQ(-ENODEV, get_stats(fd2, &st));
+	/* the per-user limit is checked first */
+	ASSERT_EQ(0, param_set("max_user_scratch_mb",
+			       limit_one_model_mb(scratch)));
+	EXPECT_EQ(-EDQUOT, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	ASSERT_EQ(0, close(fd1));
+	EXPECT_EQ(0, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	close(fd2);
 }
 
 TEST(model_create_init_deterministic)
