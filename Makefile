@@ -74,7 +74,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module userspace deps deps-bench bench test-kernel check \
-	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
+	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -86,6 +86,7 @@ help:
 	@echo "make demo       the main job, in a virtme-ng guest"
 	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
 	@echo "make unit       native unit tests only (ASan+UBSan)"
+	@echo "make stress     1M random operations on the module, in a guest"
 	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
 	@echo "make bench      engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "make bench-guest kernel vs cpu backend throughput in one guest"
@@ -228,6 +229,27 @@ $(O)/selftests/fewmul_train_test: tests/selftests/fewmul_train_test.c uapi/linux
 		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
 
 selftests: $(O)/selftests/fewmul_test $(O)/selftests/fewmul_train_test
+
+# Random stress of the module (tests/stress/): STRESS_OPS operations from
+# several processes and threads, in a guest. `make stress` runs the full
+# million on the stock kernel (STRESS_KERNEL=<bzImage> and
+# STRESS_KMOD=<dir of fewmul.ko> for the debug kernel); results in
+# $(O)/results/stress/.
+STRESS_OPS    ?= 1000000
+STRESS_SEED   ?= 1
+STRESS_ARGS   ?= -p 3 -t 3
+STRESS_KERNEL ?= $(lastword $(sort $(wildcard /boot/vmlinuz-6.1.*-amd64)))
+STRESS_KMOD   ?= $(O)/kmod-stock
+
+$(O)/stress/fewmul_stress: tests/stress/fewmul_stress.c uapi/linux/fewmul.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -D_GNU_SOURCE -Iuapi -o $@ $< -lpthread
+
+stress: module $(O)/stress/fewmul_stress
+	scripts/run-guest.sh $(STRESS_KERNEL) $(O)/results/stress \
+		tests/stress/run.sh $(abspath $(STRESS_KMOD)) \
+		$(abspath $(O)/stress/fewmul_stress) $(abspath $(O)/results/stress) \
+		-n $(STRESS_OPS) -s $(STRESS_SEED) $(STRESS_ARGS)
 
 # libFuzzer harnesses (clang), ASan+UBSan; `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) and keeps its corpus in build/fuzz/corpus-*.
