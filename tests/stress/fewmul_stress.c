@@ -50,7 +50,7 @@ static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *mem;		/* MEM_BYTES of anonymous memory */
 static atomic_long ops_left;
 static atomic_long bad;
-static atomic_long nr_ok, nr_err;
+static atomic_long nr_ok, nr_err, nr_badf;
 static pthread_t threads[THREADS_MAX];
 static pthread_barrier_t start;	/* every thread id known before any signal */
 static unsigned int nthreads;
@@ -94,6 +94,8 @@ static void check(const char *what, int ret)
 		return;
 	}
 	atomic_fetch_add(&nr_err, 1);
+	if (errno == EBADF)
+		atomic_fetch_add(&nr_badf, 1);
 	if (!errno_ok(errno)) {
 		atomic_fetch_add(&bad, 1);
 		fprintf(stderr, "stress: %s: unexpected %s\n", what,
@@ -307,7 +309,7 @@ static void op_fork(uint64_t *s)
 				break;
 			}
 		}
-		_exit(atomic_load(&bad) ? 1 : 0);
+		_exit(atomic_load(&bad) ? 1 : 0);	/* no stdio flush */
 	}
 	if (rnd(s, 2))
 		kill(pid, SIGKILL);
@@ -329,7 +331,7 @@ static void *worker(void *arg)
 		uint32_t op = rnd(&s, 100);
 
 		fd = pick_fd(&s);
-		if (op < 4)
+		if (op < 5)
 			op_open(&s);
 		else if (op < 7)
 			op_close(&s);
@@ -370,7 +372,7 @@ static int run_process(long ops, uint64_t seed, unsigned int proc)
 	for (i = 0; i < MEM_BYTES; i++)
 		mem[i] = (uint8_t)(i % 3);	/* labels 0..2, small pixels */
 	for (i = 0; i < FDS_MAX; i++)
-		fds[i] = -1;
+		fds[i] = open(DEV, O_RDWR | O_CLOEXEC);
 	atomic_store(&ops_left, ops);
 	pthread_barrier_init(&start, NULL, nthreads);
 	for (t = 0; t < nthreads; t++) {
@@ -385,9 +387,10 @@ static int run_process(long ops, uint64_t seed, unsigned int proc)
 	for (i = 0; i < FDS_MAX; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	printf("stress: process %u: %ld ok, %ld errors, %ld unexpected\n",
+	printf("stress: process %u: %ld ok, %ld errors (%ld EBADF), %ld unexpected\n",
 	       proc, atomic_load(&nr_ok), atomic_load(&nr_err),
-	       atomic_load(&bad));
+	       atomic_load(&nr_badf), atomic_load(&bad));
+	fflush(stdout);
 	return atomic_load(&bad) ? 1 : 0;
 }
 
