@@ -42,6 +42,8 @@
  *   in full-precision mode; EVAL: confusion matrix, no training, CALIBRATE;
  * - STATS totals equal the sums of the calls; HIST ranges, bins of the
  *   hidden layer, per-layer counters sum to the totals;
+ * - work follows the caller: a caller bound to one CPU, or niced, does
+ *   the whole step in its own thread (its CPU time), same results;
  * - determinism: two contexts, one call vs split calls, resume from a
  *   saved arena, two contexts training concurrently;
  * - concurrency: a signal stops TRAIN between minibatches (0 with a short
@@ -59,6 +61,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -2622,6 +2625,75 @@ TEST_F(ctx, hist_after_training)
 /* determinism                                                         */
 
 /* Two contexts, same config, seed, data and indices: same arena. */
+/* CPU time of the calling thread, in seconds. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Train a fresh 64-256-10 net on fd over @d; the caller's CPU seconds. */
+static double train_cpu(struct __test_metadata *_metadata, struct net *n,
+			struct data *d)
+{
+	static const __u32 w[] = { 64, 256, 10, 0 };
+	struct fewmul_run r;
+	double t0;
+	int fd = open_dev();
+
+	EXPECT_LE(0, fd);
+	net_setup(_metadata, fd, n, w, 64, 7);
+	data_register(_metadata, fd, d);
+	t0 = thread_cpu();
+	EXPECT_EQ(0, do_train(fd, d, 0, d->nr_idx, &r));
+	t0 = thread_cpu() - t0;
+	close(fd);
+	return t0;
+}
+
+/*
+ * With every CPU allowed the caller runs one range of each phase and the
+ * workqueue the others; bound to one CPU, or niced, it runs them all in
+ * its own thread: its CPU time is then close to the whole step's. The
+ * parameters are the same either way.
+ */
+TEST(train_workers_follow_caller)
+{
+	cpu_set_t all, one;
+	struct fewmul_info info;
+	struct net a, b, c;
+	double ca, cb, cc;
+	struct data d;
+	int fd;
+
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_info(fd, &info));
+	close(fd);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	if (info.nr_workers < 2 || CPU_COUNT(&all) < 2)
+		SKIP(return, "needs two workers and two CPUs");
+	data_make(_metadata, &d, 512, 64, 10, 2048, 5);
+
+	ca = train_cpu(_metadata, &a, &d);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	cb = train_cpu(_metadata, &b, &d);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, 5));
+	cc = train_cpu(_metadata, &c, &d);
+	TH_LOG("caller CPU: all CPUs %.3f s, one CPU %.3f s, nice 5 %.3f s",
+	       ca, cb, cc);
+	/* nr_workers ranges: the caller did about 1/nr_workers before */
+	EXPECT_LT(ca * 1.3, cb);
+	EXPECT_LT(ca * 1.3, cc);
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	EXPECT_EQ(0, memcmp(a.arena, c.arena, a.arena_len));
+}
+
 TEST(train_deterministic_two_contexts)
 {
 	struct fewmul_run ra, rb, rc;
