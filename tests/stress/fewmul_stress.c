@@ -113,15 +113,19 @@ static int pick_fd(uint64_t *s)
 	return fd;
 }
 
+/* A new context in an empty slot, or in place of a random one. */
 static void op_open(uint64_t *s)
 {
-	int i = rnd(s, FDS_MAX), fd, old;
+	int i = rnd(s, FDS_MAX), fd, old, j;
 
 	fd = open(DEV, O_RDWR | O_CLOEXEC);
 	check("open", fd);
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&fds_lock);
+	for (j = 0; j < FDS_MAX; j++)
+		if (fds[j] < 0)
+			i = j;
 	old = fds[i];
 	fds[i] = fd;
 	pthread_mutex_unlock(&fds_lock);

@@ -21,13 +21,17 @@ insmod "$kmod/fewmul.ko" || { echo "stress: insmod failed" >>"$log"; exit 1; }
 for _ in $(seq 20); do [ -c /dev/fewmul ] && break; sleep 0.2; done
 # a context held open here: rmmod must be refused meanwhile
 exec 7<>/dev/fewmul
-( while sleep 2; do rmmod fewmul 2>/dev/null && echo "stress: rmmod succeeded under load" >>"$log"; done ) &
+# (neither the loop nor the driver inherits that fd)
+( while sleep 2; do rmmod fewmul 2>/dev/null && echo "stress: rmmod succeeded under load" >>"$log"; done ) 7>&- &
 rmpid=$!
-"$bin" "$@" >>"$log" 2>&1 || fail=1
+"$bin" "$@" >>"$log" 2>&1 7>&- || fail=1
 kill $rmpid 2>/dev/null; wait $rmpid 2>/dev/null
 exec 7>&-
 grep -q "rmmod succeeded" "$log" && fail=1
-rmmod fewmul || { echo "stress: final rmmod failed" >>"$log"; fail=1; }
+# the last files may still be on their way out (deferred fput)
+for _ in $(seq 20); do rmmod fewmul 2>/dev/null && break; sleep 0.5; done
+[ -c /dev/fewmul ] && lsmod | grep -q '^fewmul ' &&
+	{ echo "stress: final rmmod failed: $(lsmod | grep '^fewmul ')" >>"$log"; fail=1; }
 if [ -w $leak ]; then
 	echo scan >$leak; sleep 6; echo scan >$leak
 	cat $leak >"$out/stress-kmemleak.txt"
