@@ -43,7 +43,8 @@
  * - STATS totals equal the sums of the calls; HIST ranges, bins of the
  *   hidden layer, per-layer counters sum to the totals;
  * - work follows the caller: a caller bound to one CPU, or niced, does
- *   the whole step in its own thread (its CPU time), same results;
+ *   the whole step in its own thread (the kworkers stay idle), same
+ *   results;
  * - determinism: two contexts, one call vs split calls, resume from a
  *   saved arena, two contexts training concurrently;
  * - concurrency: a signal stops TRAIN between minibatches (0 with a short
@@ -58,6 +59,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
@@ -2625,46 +2627,71 @@ TEST_F(ctx, hist_after_training)
 /* determinism                                                         */
 
 /* Two contexts, same config, seed, data and indices: same arena. */
-/* CPU time of the calling thread, in seconds. */
-static double thread_cpu(void)
+/*
+ * CPU time of the kernel's unbound workqueue threads (kworker/u*), where
+ * the workers of a step run, in clock ticks.
+ */
+static long long kworker_ticks(void)
 {
-	struct timespec ts;
+	long long sum = 0, ut, st;
+	char path[300], buf[512], *p;
+	struct dirent *de;
+	DIR *dir;
+	FILE *f;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && strstr(buf, "(kworker/u")) {
+			p = strrchr(buf, ')');
+			/* fields 14 and 15: utime, stime */
+			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
+					&ut, &st) == 2)
+				sum += ut + st;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return sum;
 }
 
-/* Train a fresh 64-256-10 net on fd over @d; the caller's CPU seconds. */
-static double train_cpu(struct __test_metadata *_metadata, struct net *n,
-			struct data *d)
+/* Train a fresh 128-512-10 net over @d; kworker ticks meanwhile. */
+static long long train_kworker(struct __test_metadata *_metadata,
+			       struct net *n, struct data *d)
 {
-	static const __u32 w[] = { 64, 256, 10, 0 };
+	static const __u32 w[] = { 128, 512, 10, 0 };
 	struct fewmul_run r;
-	double t0;
+	long long t0;
 	int fd = open_dev();
 
 	EXPECT_LE(0, fd);
-	net_setup(_metadata, fd, n, w, 64, 7);
+	net_setup(_metadata, fd, n, w, 128, 7);
 	data_register(_metadata, fd, d);
-	t0 = thread_cpu();
+	t0 = kworker_ticks();
 	EXPECT_EQ(0, do_train(fd, d, 0, d->nr_idx, &r));
-	t0 = thread_cpu() - t0;
+	t0 = kworker_ticks() - t0;
 	close(fd);
 	return t0;
 }
 
 /*
- * With every CPU allowed the caller runs one range of each phase and the
- * workqueue the others; bound to one CPU, or niced, it runs them all in
- * its own thread: its CPU time is then close to the whole step's. The
- * parameters are the same either way.
+ * With every CPU allowed the workqueue runs ranges 1.. of each phase;
+ * bound to one CPU, or niced, the caller runs them all in its own thread
+ * and the kworkers stay idle. The parameters are the same either way.
  */
 TEST(train_workers_follow_caller)
 {
+	long long ka, kb, kc;
 	cpu_set_t all, one;
 	struct fewmul_info info;
 	struct net a, b, c;
-	double ca, cb, cc;
 	struct data d;
 	int fd;
 
@@ -2675,21 +2702,23 @@ TEST(train_workers_follow_caller)
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
 	if (info.nr_workers < 2 || CPU_COUNT(&all) < 2)
 		SKIP(return, "needs two workers and two CPUs");
-	data_make(_metadata, &d, 512, 64, 10, 2048, 5);
+	data_make(_metadata, &d, 256, 128, 10, 256, 5);
 
-	ca = train_cpu(_metadata, &a, &d);
+	ka = train_kworker(_metadata, &a, &d);
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	cb = train_cpu(_metadata, &b, &d);
+	kb = train_kworker(_metadata, &b, &d);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
 	ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, 5));
-	cc = train_cpu(_metadata, &c, &d);
-	TH_LOG("caller CPU: all CPUs %.3f s, one CPU %.3f s, nice 5 %.3f s",
-	       ca, cb, cc);
-	/* nr_workers ranges: the caller did about 1/nr_workers before */
-	EXPECT_LT(ca * 1.3, cb);
-	EXPECT_LT(ca * 1.3, cc);
+	kc = train_kworker(_metadata, &c, &d);
+	TH_LOG("kworker ticks: all CPUs %lld, one CPU %lld, nice 5 %lld",
+	       ka, kb, kc);
+	ASSERT_LE(0, ka);
+	/* the workers took a real share before, next to nothing after */
+	EXPECT_LT(10, ka);
+	EXPECT_LT(kb * 4, ka);
+	EXPECT_LT(kc * 4, ka);
 	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
 	EXPECT_EQ(0, memcmp(a.arena, c.arena, a.arena_len));
 }
