@@ -86,7 +86,6 @@ help:
 	@echo "make demo       the main job, in a virtme-ng guest"
 	@echo "make install    library, CLI, headers, udev rule, man page, DKMS"
 	@echo "make unit       native unit tests only (ASan+UBSan)"
-	@echo "make stress     1M random operations on the module, in a guest"
 	@echo "make checkpatch checkpatch.pl --strict over kmod/ and uapi/"
 	@echo "make bench      engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "make bench-guest kernel vs cpu backend throughput in one guest"

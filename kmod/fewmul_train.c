@@ -253,10 +253,10 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	struct fewmul_state *st;
 	struct fewmul_config cfg;
 	struct fewmul_layout lay;
-	struct fewmul_user *user;
 	struct fewmul_buf *arena;
 	u64 bytes;
 	u32 usize;
+	struct fewmul_user *user;
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_MODEL_SIZE_VER1,
