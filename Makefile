@@ -74,7 +74,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
-	unit selftests demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants
+	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -98,6 +98,7 @@ help:
 	@echo "  make fuzz         every libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "  make fuzz-build   build the fuzzers without running them"
 	@echo "  make checkpatch   checkpatch.pl --strict over kmod/ and uapi/"
+	@echo "  make stress       random multi-process stress of the module in a guest (STRESS_OPS)"
 	@echo "  make mutants      break the engine on purpose (tests/mutants/); every mutant must fail a test"
 	@echo "  make compat       the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
@@ -232,6 +233,27 @@ $(O)/selftests/%: tests/selftests/%.c uapi/linux/fewmul.h
 		-I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
 
 selftests: $(O)/selftests/fewmul_test $(O)/selftests/fewmul_train_test
+
+# Random stress of the module (tests/stress/): STRESS_OPS operations from
+# several processes and threads, in a guest. `make stress` runs the full
+# million on the stock kernel (STRESS_KERNEL=<bzImage> and
+# STRESS_KMOD=<dir of fewmul.ko> for the debug kernel); results in
+# $(O)/results/stress/.
+STRESS_OPS    ?= 1000000
+STRESS_SEED   ?= 1
+STRESS_ARGS   ?= -p 3 -t 3
+STRESS_KERNEL ?= $(lastword $(sort $(wildcard /boot/vmlinuz-6.1.*-amd64)))
+STRESS_KMOD   ?= $(O)/kmod-stock
+
+$(O)/stress/fewmul_stress: tests/stress/fewmul_stress.c uapi/linux/fewmul.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -D_GNU_SOURCE -Iuapi -o $@ $< -lpthread
+
+stress: module $(O)/stress/fewmul_stress
+	scripts/run-guest.sh $(STRESS_KERNEL) $(O)/results/stress \
+		tests/stress/run.sh $(abspath $(STRESS_KMOD)) \
+		$(abspath $(O)/stress/fewmul_stress) $(abspath $(O)/results/stress) \
+		-n $(STRESS_OPS) -s $(STRESS_SEED) $(STRESS_ARGS)
 
 # libFuzzer harnesses (clang), ASan+UBSan; `make fuzz` runs each for
 # FUZZ_SECONDS (default 60) and keeps its corpus in build/fuzz/corpus-*.

@@ -30,7 +30,8 @@
  * @nr_pages: number of entries in @pages
  * @vaddr: kernel mapping of @pages (vmap)
  * @data: kernel address of @addr (inside @vaddr)
- * @mm: address space charged for the pages (a grabbed reference)
+ * @user: user charged for the pages (locked_vm; a reference)
+ * @mm: address space whose pinned_vm shows the pages (a grabbed reference)
  * @write: pinned for writing (FEWMUL_BUF_WRITE)
  * @users: models using it as their arena
  */
@@ -41,12 +42,14 @@ struct fewmul_buf {
 	unsigned long nr_pages;
 	void *vaddr;
 	u8 *data;
+	struct user_struct *user;
 	struct mm_struct *mm;
 	bool write;
 	unsigned int users;
 };
 
 struct fewmul_state;
+struct fewmul_user;
 
 /**
  * struct fewmul_totals - what a context reports (stats, events)
@@ -94,6 +97,7 @@ struct fewmul_totals {
  * @id: unique id, never reused while the module is loaded
  * @owner_tgid: thread group that opened the device
  * @owner_uid: effective uid of the opener
+ * @user: the opener's per-user record (its context count)
  * @bufs: registered buffers, handle h is bufs[h - 1]
  * @state: the model and its kernel memory, or NULL
  * @stats_lock: protects @totals, @layer_ops and @hist
@@ -108,6 +112,7 @@ struct fewmul_ctx {
 	u64 id;
 	pid_t owner_tgid;
 	kuid_t owner_uid;
+	struct fewmul_user *user;
 	struct fewmul_buf *bufs[FEWMUL_MAX_BUFFERS];
 	struct fewmul_state *state;
 	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
@@ -130,6 +135,8 @@ extern unsigned int fewmul_max_scratch_mb;
 unsigned int fewmul_nr_workers(void);
 void fewmul_fill_info(struct fewmul_info *info);
 unsigned int fewmul_nr_contexts(void);
+struct fewmul_user *fewmul_scratch_charge(u64 bytes);
+void fewmul_scratch_uncharge(struct fewmul_user *u, u64 bytes);
 struct fewmul_ctx *fewmul_ctx_new(void);
 void fewmul_ctx_unlist(struct fewmul_ctx *ctx);
 void fewmul_ctx_destroy(struct fewmul_ctx *ctx);

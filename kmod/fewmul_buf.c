@@ -4,13 +4,22 @@
  *
  * A buffer is anonymous user memory pinned with FOLL_LONGTERM for as long
  * as it is registered, mapped contiguously into the kernel with vmap() so
- * that the engine sees plain arrays, and charged to the registering
- * process's locked_vm (RLIMIT_MEMLOCK unless CAP_IPC_LOCK). The charge is
- * taken back from the same mm when the buffer goes, whichever process
+ * that the engine sees plain arrays. Its pages are charged, as io_uring's
+ * __io_account_mem() charges them, to the registering *user*
+ * (user_struct->locked_vm, checked against RLIMIT_MEMLOCK unless
+ * CAP_IPC_LOCK) and shown in the registering process's pinned_vm (VmPin).
+ * A per-process charge could be multiplied with fork(): a child inherits
+ * the file, registers up to its own limit and exits, and the pins stay
+ * with the file while the charge sits on a dead mm. The per-user counter
+ * is shared by all of a user's processes, and the charge is taken back
+ * from the same user and mm when the buffer goes, whichever process
  * closes the file.
  */
+#include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -49,13 +58,53 @@ static int fewmul_buf_check_vmas(u64 start, u64 end)
 	return ret;
 }
 
+/**
+ * fewmul_buf_charge() - charge @buf's pages to the calling user and mm
+ * @buf: the buffer, with @nr_pages set
+ *
+ * The user's locked_vm may not pass RLIMIT_MEMLOCK unless the caller has
+ * CAP_IPC_LOCK (then it is charged but not limited). On success @buf
+ * holds a reference to the user and to the mm that are charged.
+ *
+ * Return: 0, or -ENOMEM above the limit.
+ */
+static int fewmul_buf_charge(struct fewmul_buf *buf)
+{
+	struct user_struct *user = current_user();
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long cur, new;
+
+	if (capable(CAP_IPC_LOCK))
+		limit = ULONG_MAX;
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		if (check_add_overflow(cur, buf->nr_pages, &new) ||
+		    new > limit)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+
+	buf->user = get_uid(user);
+	buf->mm = current->mm;
+	mmgrab(buf->mm);
+	atomic64_add(buf->nr_pages, &buf->mm->pinned_vm);
+	return 0;
+}
+
+/* Give the charge back to the user and mm that were charged. */
+static void fewmul_buf_uncharge(struct fewmul_buf *buf)
+{
+	atomic64_sub(buf->nr_pages, &buf->mm->pinned_vm);
+	mmdrop(buf->mm);
+	atomic_long_sub(buf->nr_pages, &buf->user->locked_vm);
+	free_uid(buf->user);
+}
+
 static void fewmul_buf_free(struct fewmul_buf *buf)
 {
 	vunmap(buf->vaddr);
 	unpin_user_pages_dirty_lock(buf->pages, buf->nr_pages, buf->write);
 	kvfree(buf->pages);
-	account_locked_vm(buf->mm, buf->nr_pages, false);
-	mmdrop(buf->mm);
+	fewmul_buf_uncharge(buf);
 	kfree(buf);
 }
 
@@ -133,11 +182,9 @@ int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg)
 	buf->nr_pages = ((end - 1) >> PAGE_SHIFT) - (arg.addr >> PAGE_SHIFT) + 1;
 
 	/* Charge first: the limit is checked before any memory is pinned. */
-	ret = account_locked_vm(current->mm, buf->nr_pages, true);
+	ret = fewmul_buf_charge(buf);
 	if (ret)
 		goto err_free;
-	buf->mm = current->mm;
-	mmgrab(buf->mm);
 
 	ret = fewmul_buf_pin(buf);
 	if (ret)
@@ -152,8 +199,7 @@ int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg)
 	return 0;
 
 err_account:
-	account_locked_vm(buf->mm, buf->nr_pages, false);
-	mmdrop(buf->mm);
+	fewmul_buf_uncharge(buf);
 err_free:
 	kfree(buf);
 	return ret;

@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/cred.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -28,6 +29,41 @@ unsigned int fewmul_max_scratch_mb = 256;
 module_param_named(max_scratch_mb, fewmul_max_scratch_mb, uint, 0444);
 MODULE_PARM_DESC(max_scratch_mb,
 		 "Per-context limit on kernel scratch memory, in MiB (default 256)");
+
+static unsigned int max_contexts_per_user = 256;
+module_param(max_contexts_per_user, uint, 0644);
+MODULE_PARM_DESC(max_contexts_per_user,
+		 "Open contexts per user (euid); more opens fail with EMFILE (default 256, 0: no limit)");
+
+static unsigned int max_user_scratch_mb = 1024;
+module_param(max_user_scratch_mb, uint, 0644);
+MODULE_PARM_DESC(max_user_scratch_mb,
+		 "Kernel memory of all models of one user (euid), in MiB; more fails with EDQUOT (default 1024, 0: no limit)");
+
+static unsigned int max_total_scratch_mb;
+module_param(max_total_scratch_mb, uint, 0644);
+MODULE_PARM_DESC(max_total_scratch_mb,
+		 "Kernel memory of all models, in MiB; more fails with ENOSPC (default 0: half of RAM)");
+
+/**
+ * struct fewmul_user - what one user (effective uid) holds in the module
+ * @node: entry in fewmul_users
+ * @uid: the user
+ * @refs: contexts opened by the user plus models charged to it
+ * @contexts: open contexts (max_contexts_per_user)
+ * @scratch: bytes of models' kernel memory (max_user_scratch_mb)
+ */
+struct fewmul_user {
+	struct list_head node;
+	kuid_t uid;
+	unsigned int refs;
+	unsigned int contexts;
+	u64 scratch;
+};
+
+static LIST_HEAD(fewmul_users);
+static DEFINE_MUTEX(fewmul_users_lock);	/* the list, the counts, the total */
+static u64 fewmul_scratch_total;
 
 LIST_HEAD(fewmul_ctx_list);
 DEFINE_MUTEX(fewmul_ctx_list_lock);	/* protects the list and the count */
@@ -70,18 +106,152 @@ unsigned int fewmul_nr_contexts(void)
 	return n;
 }
 
+/* ---- per-user and global limits --------------------------------------- */
+
+/* The record of @uid, created when missing; caller holds fewmul_users_lock. */
+static struct fewmul_user *fewmul_user_find(kuid_t uid)
+{
+	struct fewmul_user *u;
+
+	list_for_each_entry(u, &fewmul_users, node)
+		if (uid_eq(u->uid, uid))
+			return u;
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	list_add(&u->node, &fewmul_users);
+	return u;
+}
+
+/* Drop one reference; caller holds fewmul_users_lock. */
+static void fewmul_user_put_locked(struct fewmul_user *u)
+{
+	if (--u->refs)
+		return;
+	list_del(&u->node);
+	kfree(u);
+}
+
+/*
+ * A context of the calling user (euid), counted against
+ * max_contexts_per_user. Return: the user (a reference) or an ERR_PTR:
+ * -EMFILE at the limit, -ENOMEM.
+ */
+static struct fewmul_user *fewmul_user_add_ctx(void)
+{
+	unsigned int limit = READ_ONCE(max_contexts_per_user);
+	struct fewmul_user *u;
+
+	mutex_lock(&fewmul_users_lock);
+	u = fewmul_user_find(current_euid());
+	if (!u) {
+		u = ERR_PTR(-ENOMEM);
+	} else if (limit && u->contexts >= limit) {
+		if (!u->refs)
+			fewmul_user_put_locked(u);	/* just created */
+		u = ERR_PTR(-EMFILE);
+	} else {
+		u->contexts++;
+		u->refs++;
+	}
+	mutex_unlock(&fewmul_users_lock);
+	return u;
+}
+
+static void fewmul_user_del_ctx(struct fewmul_user *u)
+{
+	mutex_lock(&fewmul_users_lock);
+	u->contexts--;
+	fewmul_user_put_locked(u);
+	mutex_unlock(&fewmul_users_lock);
+}
+
+/* max_total_scratch_mb in bytes; 0 means half of RAM. */
+static u64 fewmul_total_scratch_limit(void)
+{
+	unsigned int mb = READ_ONCE(max_total_scratch_mb);
+
+	if (!mb)
+		return ((u64)totalram_pages() << PAGE_SHIFT) / 2;
+	return (u64)mb << 20;
+}
+
+/**
+ * fewmul_scratch_charge() - charge a model's kernel memory to the caller
+ * @bytes: the model's kernel memory (fewmul_state_bytes())
+ *
+ * Checked before anything is allocated, against the caller's (euid)
+ * max_user_scratch_mb and the module's max_total_scratch_mb, with every
+ * model still held counted (a model being replaced too: both exist until
+ * the new one is in place).
+ *
+ * Return: the charged user (a reference, for fewmul_scratch_uncharge()),
+ * or an ERR_PTR: -EDQUOT over the user's limit, -ENOSPC over the global
+ * one, -ENOMEM.
+ */
+struct fewmul_user *fewmul_scratch_charge(u64 bytes)
+{
+	u64 user_limit = (u64)READ_ONCE(max_user_scratch_mb) << 20;
+	u64 total_limit = fewmul_total_scratch_limit();
+	struct fewmul_user *u;
+
+	mutex_lock(&fewmul_users_lock);
+	u = fewmul_user_find(current_euid());
+	if (!u) {
+		u = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	if (user_limit && u->scratch + bytes > user_limit) {
+		if (!u->refs)
+			fewmul_user_put_locked(u);
+		u = ERR_PTR(-EDQUOT);
+		goto out;
+	}
+	if (fewmul_scratch_total + bytes > total_limit) {
+		if (!u->refs)
+			fewmul_user_put_locked(u);
+		u = ERR_PTR(-ENOSPC);
+		goto out;
+	}
+	u->scratch += bytes;
+	u->refs++;
+	fewmul_scratch_total += bytes;
+out:
+	mutex_unlock(&fewmul_users_lock);
+	return u;
+}
+
+/* Give back what fewmul_scratch_charge() took, to the same user. */
+void fewmul_scratch_uncharge(struct fewmul_user *u, u64 bytes)
+{
+	mutex_lock(&fewmul_users_lock);
+	u->scratch -= bytes;
+	fewmul_scratch_total -= bytes;
+	fewmul_user_put_locked(u);
+	mutex_unlock(&fewmul_users_lock);
+}
+
 /**
  * fewmul_ctx_new() - a new context of the calling task, on the list
  *
- * Return: the context (one reference), or NULL without memory.
+ * Return: the context (one reference), or an ERR_PTR: -EMFILE when the
+ * user has max_contexts_per_user open, -ENOMEM.
  */
 struct fewmul_ctx *fewmul_ctx_new(void)
 {
+	struct fewmul_user *user;
 	struct fewmul_ctx *ctx;
 
+	user = fewmul_user_add_ctx();
+	if (IS_ERR(user))
+		return ERR_CAST(user);
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
-	if (!ctx)
-		return NULL;
+	if (!ctx) {
+		fewmul_user_del_ctx(user);
+		return ERR_PTR(-ENOMEM);
+	}
+	ctx->user = user;
 
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->lock);
@@ -109,6 +279,7 @@ void fewmul_ctx_unlist(struct fewmul_ctx *ctx)
 /* The last reference is gone and the model and buffers are released. */
 void fewmul_ctx_destroy(struct fewmul_ctx *ctx)
 {
+	fewmul_user_del_ctx(ctx->user);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 }

@@ -241,7 +241,10 @@ static int fewmul_genl_dump_stats(struct sk_buff *skb,
  *
  * Best effort, to listeners of the "events" group in the initial network
  * namespace; nothing is built when there are none. A failure to allocate
- * or deliver only loses the event.
+ * or deliver only loses the event. Joining the group needs CAP_SYS_ADMIN
+ * in the initial user namespace (GENL_MCAST_CAP_SYS_ADMIN, checked by
+ * genl_bind() against init_net's user namespace), so only an
+ * administrator hears other users' training; owners poll GET_STATS.
  */
 void fewmul_genl_progress(struct fewmul_ctx *ctx)
 {
@@ -296,7 +299,11 @@ static const struct genl_ops fewmul_genl_ops[] = {
 };
 
 static const struct genl_multicast_group fewmul_genl_mcgrps[] = {
-	[FEWMUL_GENL_MCGRP_EVENTS_ID] = { .name = FEWMUL_GENL_MCGRP_EVENTS },
+	/* Every context's progress: administrators only (see above). */
+	[FEWMUL_GENL_MCGRP_EVENTS_ID] = {
+		.name	= FEWMUL_GENL_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_SYS_ADMIN,
+	},
 };
 
 static struct genl_family fewmul_genl_family __ro_after_init = {

@@ -72,8 +72,8 @@ static int fewmul_open(struct inode *inode, struct file *file)
 {
 	struct fewmul_ctx *ctx = fewmul_ctx_new();
 
-	if (!ctx)
-		return -ENOMEM;
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	file->private_data = ctx;
 	return nonseekable_open(inode, file);
 }

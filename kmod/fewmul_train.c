@@ -23,6 +23,7 @@
  * backend's for the same seed and inputs, for any worker count.
  */
 #include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -52,7 +53,9 @@ struct fewmul_worker {
  * @params: the kernel's copy of the parameters, vmalloc
  * @scratch: engine scratch, fewmul_scratch_size() bytes, vmalloc
  * @bytes: kernel memory accounted to this model
- * @workers: work items of workers 1..nr_workers-1
+ * @user: the user @bytes are charged to (fewmul_scratch_charge()), or NULL
+ * @workers: work items of workers 1..@max_workers-1
+ * @max_workers: workers allocated (a call may use fewer)
  * @phase: index of the phase being run in @m's plan
  * @pending: workers that have not finished @phase
  * @phase_done: completed by the last worker to finish @phase
@@ -70,7 +73,9 @@ struct fewmul_state {
 	void *params;
 	void *scratch;
 	u64 bytes;
+	struct fewmul_user *user;
 	struct fewmul_worker *workers;
+	u32 max_workers;
 	u32 phase;
 	atomic_t pending;
 	struct completion phase_done;
@@ -128,6 +133,8 @@ static void fewmul_state_free(struct fewmul_state *st)
 	kfree(st->workers);
 	vfree(st->scratch);
 	vfree(st->params);
+	if (st->user)
+		fewmul_scratch_uncharge(st->user, st->bytes);
 	kfree(st);
 }
 
@@ -168,6 +175,7 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 	if (!st)
 		return -ENOMEM;
 	st->bytes = bytes;
+	st->max_workers = nw;
 	st->ex.nr_workers = nw;
 	st->ex.run = fewmul_exec_run;
 	init_completion(&st->phase_done);
@@ -224,6 +232,7 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	struct fewmul_buf *arena;
 	u64 bytes;
 	u32 usize;
+	struct fewmul_user *user;
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_MODEL_SIZE_VER1,
@@ -245,11 +254,18 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	bytes = fewmul_state_bytes(&cfg, fewmul_nr_workers());
 	if (bytes > (u64)fewmul_max_scratch_mb << 20)
 		return -E2BIG;
+	/* The caller's and the module's limits, before any allocation. */
+	user = fewmul_scratch_charge(bytes);
+	if (IS_ERR(user))
+		return PTR_ERR(user);
 
 	ret = fewmul_state_alloc(&cfg, arena, bytes,
 				 arg.flags & FEWMUL_MODEL_INIT, &st);
-	if (ret)
+	if (ret) {
+		fewmul_scratch_uncharge(user, bytes);
 		return ret;
+	}
+	st->user = user;
 	st->m.step = arg.step;
 
 	arg.scratch_bytes = bytes;
@@ -323,6 +339,22 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 		cond_resched();
 	}
 	return 0;
+}
+
+/*
+ * Workers of one call, for the calling task: no more than the CPUs it may
+ * run on (affinity and cpuset: cpus_ptr), and only its own thread when it
+ * asked to yield the CPU (nice above 0, SCHED_IDLE), since the workqueue's
+ * workers would run at nice 0 in the root cgroup. Results do not depend
+ * on the count.
+ */
+static u32 fewmul_call_workers(const struct fewmul_state *st)
+{
+	unsigned int n = cpumask_weight_and(current->cpus_ptr, cpu_online_mask);
+
+	if (task_nice(current) > 0 || current->policy == SCHED_IDLE)
+		n = 1;
+	return clamp(n, 1U, st->max_workers);
 }
 
 /* Copy this call's per-layer counters to the user's @layer_ops. */
@@ -408,6 +440,7 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	arg.shifts = 0;
 	arg.muls = 0;
 	memset(st->call_ops, 0, sizeof(st->call_ops));
+	st->ex.nr_workers = fewmul_call_workers(st);
 	fewmul_totals_busy(ctx, true, nbatches, arg.epoch, train);
 	if (calib)
 		fewmul_calib_begin(&st->m);

@@ -11,7 +11,7 @@
 #    test kernel
 # 4. in a virtme-ng guest running the debug test kernel (KASAN, UBSAN,
 #    lockdep, kmemleak, failslab): KUnit suites, selftests, CLI smoke tests,
-#    a dmesg and kmemleak check
+#    a dmesg and kmemleak check, a short seeded slice of tests/stress
 # 5. the same without KUnit on Debian's stock kernel image
 #
 # scripts/check.sh --guest debug|stock: only the builds a guest needs and
@@ -122,6 +122,8 @@ if [ "$rc" -eq 0 ] && [ -d "$tkdir" ]; then
 	[ "$rc" -eq 0 ] || tail -20 "$res/kmod-test.log"
 	make -s selftests KSRC="$tkdir" >"$res/selftests-build.log" 2>&1
 	rec "selftests build" $?
+	make -s "$O/stress/fewmul_stress" >"$res/stress-build.log" 2>&1
+	rec "stress driver builds" $?
 
 	if [ -z "$only" ]; then
 		say "guest result accounting (made-up guest results, no guest)"

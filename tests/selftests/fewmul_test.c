@@ -9,11 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/fewmul.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 
 #include "kselftest_harness.h"
 
@@ -246,6 +250,114 @@ TEST_F(dev, not_seekable)
 {
 	EXPECT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
 	EXPECT_EQ(ESPIPE, errno);
+}
+
+/* ------------------------------------------------------------------ */
+/* Genetlink "events" group: administrators only                       */
+/* ------------------------------------------------------------------ */
+
+#define NLA_NEXT_AT(a)	((struct nlattr *)((char *)(a) + NLA_ALIGN((a)->nla_len)))
+
+/*
+ * The id of the "events" multicast group of family "fewmul", resolved
+ * with a raw CTRL_CMD_GETFAMILY on socket s; -1 when it is not found.
+ */
+static int events_group_id(int s)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct genlmsghdr g;
+		struct nlattr a;
+		char name[GENL_NAMSIZ];
+	} req;
+	char buf[8192];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct nlattr *a, *g, *f;
+	int len, rest, grest, frest, id, found;
+
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_type = GENL_ID_CTRL;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.g.cmd = CTRL_CMD_GETFAMILY;
+	req.g.version = 1;
+	req.a.nla_type = CTRL_ATTR_FAMILY_NAME;
+	req.a.nla_len = NLA_HDRLEN + strlen(FEWMUL_GENL_NAME) + 1;
+	strcpy(req.name, FEWMUL_GENL_NAME);
+	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(req.a.nla_len);
+	if (send(s, &req, req.nlh.nlmsg_len, 0) < 0)
+		return -1;
+	len = recv(s, buf, sizeof(buf), 0);
+	if (len < (int)NLMSG_LENGTH(GENL_HDRLEN) || nlh->nlmsg_type == NLMSG_ERROR)
+		return -1;
+	a = (struct nlattr *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	rest = nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	for (; rest >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
+	     rest -= NLA_ALIGN(a->nla_len), a = NLA_NEXT_AT(a)) {
+		if ((a->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_MCAST_GROUPS)
+			continue;
+		g = (struct nlattr *)((char *)a + NLA_HDRLEN);
+		for (grest = a->nla_len - NLA_HDRLEN; grest >= NLA_HDRLEN;
+		     grest -= NLA_ALIGN(g->nla_len), g = NLA_NEXT_AT(g)) {
+			id = -1;
+			found = 0;
+			f = (struct nlattr *)((char *)g + NLA_HDRLEN);
+			for (frest = g->nla_len - NLA_HDRLEN; frest >= NLA_HDRLEN;
+			     frest -= NLA_ALIGN(f->nla_len), f = NLA_NEXT_AT(f)) {
+				void *d = (char *)f + NLA_HDRLEN;
+
+				if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+					memcpy(&id, d, sizeof(id));
+				if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME &&
+				    !strcmp(d, FEWMUL_GENL_MCGRP_EVENTS))
+					found = 1;
+			}
+			if (found)
+				return id;
+		}
+	}
+	return -1;
+}
+
+/* Root (CAP_SYS_ADMIN in the initial user namespace) may listen. */
+TEST(events_join_admin)
+{
+	int s, grp;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	ASSERT_LE(0, s);
+	grp = events_group_id(s);
+	ASSERT_LT(0, grp) TH_LOG("no events group: is fewmul loaded?");
+	EXPECT_EQ(0, setsockopt(s, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&grp, sizeof(grp)));
+	close(s);
+}
+
+/*
+ * Events carry every user's training: an unprivileged user, even one
+ * who can open the device, is refused the group.
+ */
+TEST(events_join_unprivileged_eperm)
+{
+	int s, grp, fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop to an unprivileged uid");
+	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	ASSERT_LE(0, s);
+	grp = events_group_id(s);
+	ASSERT_LT(0, grp);
+	EXPECT_EQ(-1, setsockopt(s, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				 &grp, sizeof(grp)));
+	EXPECT_EQ(EPERM, errno);
+	close(s);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

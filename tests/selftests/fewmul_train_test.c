@@ -18,8 +18,9 @@
  *   memory (EFAULT, no pin leaked), read-only memory with and without
  *   FEWMUL_BUF_WRITE, file-backed mappings (memfd, tmpfile, the test
  *   binary: EOPNOTSUPP), the 17th buffer (ENOSPC), RLIMIT_MEMLOCK for an
- *   unprivileged caller (ENOMEM, charge released on unregister), the same
- *   memory in two contexts;
+ *   unprivileged caller (ENOMEM, charge released on unregister), charged
+ *   to the user so that a forked child sharing the file can't register
+ *   past it (ENOMEM), the same memory in two contexts;
  * - BUF_UNREGISTER: unknown, zero, out-of-range and stale handles (ENOENT),
  *   the current model's arena (EBUSY, released when the model is replaced);
  * - MODEL_CREATE: unknown arena (ENOENT), arena without WRITE (EACCES),
@@ -27,6 +28,10 @@
  *   left behind), scratch over max_scratch_bytes (E2BIG), scratch_bytes
  *   written, INIT deterministic and seed dependent, no INIT keeps the
  *   arena bit-exactly and trains on arbitrary contents, resumed step;
+ * - limits (fixture "limits", module parameters set and restored):
+ *   max_contexts_per_user (EMFILE), max_user_scratch_mb (EDQUOT, another
+ *   user unaffected, a replaced model kept), max_total_scratch_mb
+ *   (ENOSPC); a close gives the charge back;
  * - TRAIN/EVAL/STATS/HIST without a model (ENODEV);
  * - TRAIN/EVAL argument checks: unknown or unregistered buffers (ENOENT),
  *   nr_samples 0, short images or labels, nr_indices 0 or > 2^24, an index
@@ -37,6 +42,9 @@
  *   in full-precision mode; EVAL: confusion matrix, no training, CALIBRATE;
  * - STATS totals equal the sums of the calls; HIST ranges, bins of the
  *   hidden layer, per-layer counters sum to the totals;
+ * - work follows the caller: a caller bound to one CPU, or niced, does
+ *   the whole step in its own thread (the kworkers stay idle), same
+ *   results;
  * - determinism: two contexts, one call vs split calls, resume from a
  *   saved arena, two contexts training concurrently;
  * - concurrency: a signal stops TRAIN between minibatches (0 with a short
@@ -51,9 +59,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +75,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1200,6 +1211,61 @@ TEST(buf_register_rlimit_memlock)
 	EXPECT_EQ(0, close(fd2));
 }
 
+/*
+ * The fork trick: a child inherits the file, registers up to its own
+ * (fresh) mm's limit and exits, leaving the pins with the file. The charge
+ * is on the user, which parent and child share: the child is refused.
+ */
+TEST(buf_register_rlimit_memlock_fork)
+{
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	size_t chunk = 40 << 10;
+	int fd, fd2, status;
+	__u32 h1;
+	pid_t pid;
+	__u8 *p;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop to an unprivileged uid");
+	fd = open_dev();
+	fd2 = open_dev();	/* nobody can't open the device */
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	p = mmap(NULL, 256 << 10, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, 256 << 10);
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+
+	ASSERT_EQ(0, buf_reg(fd, p, chunk, FEWMUL_BUF_WRITE, &h1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* on either inherited file */
+		if (buf_reg(fd, p + chunk, chunk, FEWMUL_BUF_WRITE, NULL) !=
+		    -ENOMEM)
+			_exit(1);
+		if (buf_reg(fd2, p + chunk, chunk, 0, NULL) != -ENOMEM)
+			_exit(2);
+		/* what is left under the limit is still there */
+		if (buf_reg(fd, p + chunk, 16 << 10, 0, NULL))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* the child's 16 KiB stays charged with the file after it exited */
+	EXPECT_EQ(-ENOMEM, buf_reg(fd, p + 2 * chunk, 16 << 10, 0, NULL));
+	ASSERT_EQ(0, buf_unreg(fd, h1));
+	EXPECT_EQ(0, buf_reg(fd, p + 2 * chunk, chunk, 0, NULL));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(fd2));
+}
+
 /* ------------------------------------------------------------------ */
 /* FEWMUL_IOC_BUF_UNREGISTER                                           */
 
@@ -1490,6 +1556,221 @@ static int all_zero(const void *p, size_t len)
 		if (b[i])
 			return 0;
 	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-user and global limits (module parameters)                      */
+/* ------------------------------------------------------------------ */
+
+#define PARAM_DIR	"/sys/module/fewmul/parameters/"
+
+static int param_get(const char *name, unsigned int *v)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%u", v) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int param_set(const char *name, unsigned int v)
+{
+	char path[128], buf[16];
+	int fd, n, ret;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%u\n", v);
+	ret = write(fd, buf, n) == n ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static const char *const limit_names[] = {
+	"max_contexts_per_user", "max_user_scratch_mb", "max_total_scratch_mb",
+};
+
+FIXTURE(limits) {
+	unsigned int saved[3];
+};
+
+FIXTURE_SETUP(limits)
+{
+	unsigned int i;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to set module parameters");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, param_get(limit_names[i], &self->saved[i]))
+			TH_LOG("a limit parameter is not readable");
+	/* known state: no limit but the one a test sets */
+	ASSERT_EQ(0, param_set("max_contexts_per_user", 0));
+	ASSERT_EQ(0, param_set("max_user_scratch_mb", 0));
+	ASSERT_EQ(0, param_set("max_total_scratch_mb", 0));
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	unsigned int i;
+
+	if (geteuid() != 0)
+		return;
+	for (i = 0; i < 3; i++)
+		param_set(limit_names[i], self->saved[i]);
+}
+
+/*
+ * A model of 16-4096-2 at batch 64, its arena registered on a new fd.
+ * Returns the fd; *scratch is the model's charge when created with
+ * limits off, *mc is ready to create it again.
+ */
+static const __u32 limit_w[] = { 16, 4096, 2, 0 };
+
+static int limit_ctx(struct fewmul_model_create *mc)
+{
+	__u64 len = arch_param_bytes(limit_w);
+	__u32 h;
+	__u8 *p;
+	int fd;
+
+	fd = open_dev();
+	if (fd < 0)
+		return -1;
+	p = map_anon(len);
+	if (!p || buf_reg(fd, p, len, FEWMUL_BUF_WRITE, &h)) {
+		close(fd);
+		return -1;
+	}
+	mc_prefill(mc, h, limit_w, 64, 1);
+	return fd;
+}
+
+/* The smallest limit in MiB that holds one such model but not two. */
+static unsigned int limit_one_model_mb(__u64 scratch)
+{
+	return (scratch + (1 << 20) - 1) >> 20;
+}
+
+TEST_F(limits, contexts_per_user_emfile)
+{
+	int fds[8], n = 0, fd, i;
+
+	ASSERT_EQ(0, param_set("max_contexts_per_user", 4));
+	for (i = 0; i < 8; i++) {
+		fds[n] = open_dev();
+		if (fds[n] < 0)
+			break;
+		n++;
+	}
+	/* this process opened none before: the limit is the whole story */
+	EXPECT_EQ(4, n);
+	EXPECT_EQ(EMFILE, errno);
+	ASSERT_LE(1, n);
+	/* a close gives the slot back */
+	ASSERT_EQ(0, close(fds[--n]));
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	/* and the limit holds again */
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-1, open_dev());
+	EXPECT_EQ(EMFILE, errno);
+	if (fd >= 0)
+		close(fd);
+	/* 0 is no limit */
+	ASSERT_EQ(0, param_set("max_contexts_per_user", 0));
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	fds[n++] = fd;
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	fds[n++] = fd;
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+TEST_F(limits, user_scratch_edquot)
+{
+	struct fewmul_model_create mc1, mc2, mc3;
+	struct fewmul_stats st;
+	__u64 scratch;
+	int fd1, fd2, fd3, status;
+	pid_t pid;
+
+	fd1 = limit_ctx(&mc1);
+	fd2 = limit_ctx(&mc2);
+	fd3 = limit_ctx(&mc3);
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	ASSERT_LE(0, fd3);
+	ASSERT_EQ(0, xioctl(fd1, FEWMUL_IOC_MODEL_CREATE, &mc1));
+	scratch = mc1.scratch_bytes;
+	ASSERT_LT(1 << 20, scratch) TH_LOG("model too small for a MiB limit");
+	ASSERT_EQ(0, param_set("max_user_scratch_mb",
+			       limit_one_model_mb(scratch)));
+
+	/* a second model of the same user does not fit ... */
+	EXPECT_EQ(-EDQUOT, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	EXPECT_EQ(-ENODEV, get_stats(fd2, &st));
+	/* ... nor does replacing the first (both exist meanwhile): kept */
+	mc_prefill(&mc1, mc1.arena, limit_w, 64, 2);
+	EXPECT_EQ(-EDQUOT, xioctl(fd1, FEWMUL_IOC_MODEL_CREATE, &mc1));
+	EXPECT_EQ(0, get_stats(fd1, &st));
+	/* another user has a budget of its own */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		_exit(xioctl(fd3, FEWMUL_IOC_MODEL_CREATE, &mc3) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* closing the first context gives its charge back */
+	ASSERT_EQ(0, close(fd1));
+	EXPECT_EQ(0, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	EXPECT_EQ(scratch, mc2.scratch_bytes);
+	close(fd2);
+	close(fd3);
+}
+
+TEST_F(limits, total_scratch_enospc)
+{
+	struct fewmul_model_create mc1, mc2;
+	struct fewmul_stats st;
+	__u64 scratch;
+	int fd1, fd2;
+
+	fd1 = limit_ctx(&mc1);
+	fd2 = limit_ctx(&mc2);
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, xioctl(fd1, FEWMUL_IOC_MODEL_CREATE, &mc1));
+	scratch = mc1.scratch_bytes;
+	ASSERT_LT(1 << 20, scratch);
+	/* assumes no other models are loaded meanwhile */
+	ASSERT_EQ(0, param_set("max_total_scratch_mb",
+			       limit_one_model_mb(scratch)));
+	EXPECT_EQ(-ENOSPC, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	EXPECT_EQ(-ENODEV, get_stats(fd2, &st));
+	/* the per-user limit is checked first */
+	ASSERT_EQ(0, param_set("max_user_scratch_mb",
+			       limit_one_model_mb(scratch)));
+	EXPECT_EQ(-EDQUOT, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	ASSERT_EQ(0, close(fd1));
+	EXPECT_EQ(0, xioctl(fd2, FEWMUL_IOC_MODEL_CREATE, &mc2));
+	close(fd2);
 }
 
 TEST(model_create_init_deterministic)
@@ -2346,6 +2627,105 @@ TEST_F(ctx, hist_after_training)
 /* determinism                                                         */
 
 /* Two contexts, same config, seed, data and indices: same arena. */
+/*
+ * CPU time of the kernel's unbound workqueue threads (kworker/u*), where
+ * the workers of a step run, in clock ticks.
+ */
+static long long kworker_ticks(void)
+{
+	long long sum = 0, ut, st;
+	char path[300], buf[512], *p;
+	struct dirent *de;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && strstr(buf, "(kworker/u")) {
+			p = strrchr(buf, ')');
+			/* fields 14 and 15: utime, stime */
+			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
+					&ut, &st) == 2)
+				sum += ut + st;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* Train a fresh 128-512-10 net over @d; kworker ticks meanwhile. */
+static long long train_kworker(struct __test_metadata *_metadata,
+			       struct net *n, struct data *d)
+{
+	static const __u32 w[] = { 128, 512, 10, 0 };
+	struct fewmul_run r;
+	long long t0;
+	int fd = open_dev();
+
+	EXPECT_LE(0, fd);
+	net_setup(_metadata, fd, n, w, 128, 7);
+	data_register(_metadata, fd, d);
+	t0 = kworker_ticks();
+	EXPECT_EQ(0, do_train(fd, d, 0, d->nr_idx, &r));
+	t0 = kworker_ticks() - t0;
+	close(fd);
+	return t0;
+}
+
+/*
+ * With every CPU allowed the workqueue runs ranges 1.. of each phase;
+ * bound to one CPU, or niced, the caller runs them all in its own thread
+ * and the kworkers stay idle. The parameters are the same either way.
+ */
+TEST(train_workers_follow_caller)
+{
+	long long ka, kb, kc;
+	cpu_set_t all, one;
+	struct fewmul_info info;
+	struct net a, b, c;
+	struct data d;
+	int fd;
+
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, get_info(fd, &info));
+	close(fd);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	if (info.nr_workers < 2 || CPU_COUNT(&all) < 2)
+		SKIP(return, "needs two workers and two CPUs");
+	data_make(_metadata, &d, 256, 128, 10, 256, 5);
+
+	ka = train_kworker(_metadata, &a, &d);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	kb = train_kworker(_metadata, &b, &d);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, 5));
+	kc = train_kworker(_metadata, &c, &d);
+	TH_LOG("kworker ticks: all CPUs %lld, one CPU %lld, nice 5 %lld",
+	       ka, kb, kc);
+	ASSERT_LE(0, ka);
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	EXPECT_EQ(0, memcmp(a.arena, c.arena, a.arena_len));
+	/* ticks are 10 ms: a fast machine (KVM) may finish too soon */
+	if (ka < 8)
+		SKIP(return, "the workers' share (%lld ticks) is too small to compare",
+		     ka);
+	/* the workers took a real share before, next to nothing after */
+	EXPECT_LT(kb * 4, ka);
+	EXPECT_LT(kc * 4, ka);
+}
+
 TEST(train_deterministic_two_contexts)
 {
 	struct fewmul_run ra, rb, rc;

@@ -6,7 +6,7 @@
 # every result into OUT for the host to parse:
 #   guest.tap (module load/unload, rmmod-while-open)  kunit-dmesg.txt
 #   kunit-<suite>.ktap  selftests.tap  selftests-train.tap  cli.tap
-#   cli-nomod.tap  kmemleak.txt  dmesg.txt
+#   cli-nomod.tap  kmemleak.txt  stress.tap  dmesg.txt
 #
 # Results must survive the guest being killed at any moment (a slow
 # machine, a hang), so every step writes its files into OUT as soon as it
@@ -156,6 +156,18 @@ unload() {
 	tap "rmmod fewmul" $?
 }
 
+# A short seeded slice of tests/stress (the module loaded and unloaded
+# by run.sh; after the kmemleak step, since run.sh clears kmemleak).
+stress() {
+	local rc
+	"$here/../stress/run.sh" "$kmod" "$bin/stress/fewmul_stress" "$out/stress" \
+		-n "${FEWMUL_STRESS_OPS:-20000}" -s 1 -p 3 -t 3 >"$out/stress.log" 2>&1
+	rc=$?
+	echo "1..1"
+	if [ "$rc" -eq 0 ]; then echo "ok 1 - stress: ${FEWMUL_STRESS_OPS:-20000} seeded operations, clean kernel log"
+	else echo "not ok 1 - stress (see stress.log)"; sed 's/^/# /' "$out/stress.log" | tail -30; fi
+}
+
 scan() {
 	echo scan >$leak
 	sleep 6
@@ -167,8 +179,8 @@ finish() {
 	echo "fewmul-test: end" >/dev/kmsg
 	snapshot_dmesg
 }
-export -f tap snapshot_dmesg load kunit unload scan finish
-export out kmod leak
+export -f tap snapshot_dmesg load kunit unload stress scan finish
+export out kmod leak bin here
 
 # Short steps first (KUnit), so that a slow machine loses as little as
 # possible.
@@ -184,6 +196,8 @@ step module-unload unload
 missing cli-nomod "$bin/fewmulctl" &&
 	step cli-nomod "$here/cli-nomod.sh" "$bin/fewmulctl" >"$out/cli-nomod.tap" 2>&1
 [ -w $leak ] && step kmemleak scan
+missing stress "$bin/stress/fewmul_stress" &&
+	step stress stress >"$out/stress.tap" 2>&1
 step dmesg finish
 kill "$live" 2>/dev/null
 rm -f "$out/current"

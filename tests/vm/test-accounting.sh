@@ -56,7 +56,7 @@ EOF
 }
 
 # A debug guest that ran everything and passed: 6 guest.tap, 5 KUnit,
-# 10 + 20 selftests, 8 cli, 3 cli-nomod, kmemleak, dmesg.
+# 10 + 20 selftests, 8 cli, 3 cli-nomod, kmemleak, 1 stress, dmesg.
 fixture_pass() {
 	local d=$1
 	mkdir -p "$d"
@@ -65,6 +65,7 @@ fixture_pass() {
 	tap_ok "$d/selftests-train.tap" 20 20
 	tap_ok "$d/cli.tap" 8 8
 	tap_ok "$d/cli-nomod.tap" 3 3
+	tap_ok "$d/stress.tap" 1 1
 	: >"$d/kmemleak.txt"
 	ktap_log "$d/kunit-dmesg.txt"
 	cp "$d/kunit-dmesg.txt" "$d/dmesg.txt"
@@ -72,7 +73,7 @@ fixture_pass() {
 	{
 		echo "boot done 0 60 0"
 		for s in module-load kunit selftests selftests-train cli module-unload \
-			 cli-nomod kmemleak dmesg; do
+			 cli-nomod kmemleak stress dmesg; do
 			echo "$s done 0 10 600"
 		done
 	} >"$d/status"
@@ -105,7 +106,7 @@ else
 	k=skip
 fi
 
-all=$((6 + 10 + 20 + 8 + 3 + 2))	# TAP results, kmemleak and dmesg
+all=$((6 + 10 + 20 + 8 + 3 + 1 + 2))	# TAP results, kmemleak and dmesg
 
 if [ "$k" != skip ]; then
 	d=$tmp/pass; fixture_pass "$d"
@@ -121,12 +122,12 @@ if [ "$k" != skip ]; then
 	# steps after it had no time left.
 	d=$tmp/guest-timeout; fixture_pass "$d"
 	tap_ok "$d/selftests-train.tap" 20 12
-	rm "$d/cli.tap" "$d/cli-nomod.tap" "$d/kmemleak.txt"
+	rm "$d/cli.tap" "$d/cli-nomod.tap" "$d/kmemleak.txt" "$d/stress.tap"
 	sed -i '/^guest\|^ok [56] /d' "$d/guest.tap"
 	sed -i -e 's/^selftests-train done 0 10 600/selftests-train timeout 124 700 700/' \
-		-e 's/^\(cli\|module-unload\|cli-nomod\|kmemleak\) done .*/\1 notrun 0 0 0 no time left before the guest'"'"'s limit/' \
+		-e 's/^\(cli\|module-unload\|cli-nomod\|kmemleak\|stress\) done .*/\1 notrun 0 0 0 no time left before the guest'"'"'s limit/' \
 		"$d/status"
-	run_case "timeout in the guest" "$d" 0 $((4 + k + 10 + 12 + 1)) 5 5 \
+	run_case "timeout in the guest" "$d" 0 $((4 + k + 10 + 12 + 1)) 6 6 \
 		"debug guest: timed out in selftests-train after 700 s" \
 		"debug selftests-train (8 of 20 not run: timed out after 700 s (step limit 700 s))" \
 		"debug cli (no time left before the guest's limit)"
@@ -136,13 +137,13 @@ if [ "$k" != skip ]; then
 	d=$tmp/host-kill; fixture_pass "$d"
 	tap_ok "$d/cli.tap" 8 5
 	sed -i '1s/.*/1..6/;/^ok [56] /d' "$d/guest.tap"
-	rm "$d/cli-nomod.tap" "$d/kmemleak.txt"
+	rm "$d/cli-nomod.tap" "$d/kmemleak.txt" "$d/stress.tap"
 	ktap_log "$d/dmesg-live.txt"
 	echo "[   99.000000] fewmul-test: step cli" >>"$d/dmesg-live.txt"
-	sed -i '/^\(cli\|module-unload\|cli-nomod\|kmemleak\|dmesg\) /d' "$d/status"
+	sed -i '/^\(cli\|module-unload\|cli-nomod\|kmemleak\|stress\|dmesg\) /d' "$d/status"
 	echo "cli 1700000000 900" >"$d/current"
 	rm "$d/dmesg.txt"
-	run_case "guest killed by the host" "$d" 124 $((4 + k + 10 + 20 + 5 + 1)) 4 4 \
+	run_case "guest killed by the host" "$d" 124 $((4 + k + 10 + 20 + 5 + 1)) 5 5 \
 		"debug guest: timed out in cli after 1234 s" \
 		"debug cli (3 of 8 not run: timed out after 1234 s (guest limit 1500 s))" \
 		"debug cli-nomod (guest timed out in cli before it started)" \
@@ -154,7 +155,7 @@ if [ "$k" != skip ]; then
 	ktap_log "$d/dmesg-live.txt" partial
 	printf 'boot done 0 60 0\nmodule-load done 0 5 180\n' >"$d/status"
 	echo "kunit 1700000000 900" >"$d/current"
-	run_case "guest killed during KUnit" "$d" 124 $((2 + kc + 1)) 7 7 \
+	run_case "guest killed during KUnit" "$d" 124 $((2 + kc + 1)) 8 8 \
 		"debug guest: timed out in kunit after 1234 s" \
 		"debug kunit (timed out after 1234 s (guest limit 1500 s))"
 fi
@@ -162,7 +163,7 @@ fi
 # The guest never booted: every suite is not run, none passes.
 d=$tmp/noboot; mkdir -p "$d"
 echo "qemu: could not load kernel" >"$d/console.log"
-run_case "guest did not boot" "$d" 1 0 $((7 + 1)) 8 \
+run_case "guest did not boot" "$d" 1 0 $((8 + 1)) 9 \
 	"debug selftests (guest did not boot (rc 1;"
 
 # Missing program: not run with the reason.

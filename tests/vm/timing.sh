@@ -24,21 +24,21 @@
 declare -A fewmul_ref_debug=(
 	[boot]=90 [module-load]=10 [kunit]=60 [selftests]=30
 	[selftests-train]=200 [cli]=600 [module-unload]=10 [cli-nomod]=10
-	[kmemleak]=120 [dmesg]=5
+	[kmemleak]=120 [stress]=90 [dmesg]=5
 )
 declare -A fewmul_ref_stock=(
 	[boot]=45 [module-load]=3 [selftests]=5
 	[selftests-train]=15 [cli]=170 [module-unload]=5 [cli-nomod]=3
-	[dmesg]=3
+	[stress]=15 [dmesg]=3
 )
 # The order the guest runs them in: short ones first.
 # Debian 12's 6.12 stock kernel: like the 6.1 one.
 declare -A fewmul_ref_stock612=(
 	[boot]=45 [module-load]=3 [selftests]=5
 	[selftests-train]=15 [cli]=170 [module-unload]=5 [cli-nomod]=3
-	[dmesg]=3
+	[stress]=15 [dmesg]=3
 )
-fewmul_steps="module-load kunit selftests selftests-train cli module-unload cli-nomod kmemleak dmesg"
+fewmul_steps="module-load kunit selftests selftests-train cli module-unload cli-nomod kmemleak stress dmesg"
 
 # Calibration loop in milliseconds on the idle reference machine: natively
 # on the host, and in a TCG guest.

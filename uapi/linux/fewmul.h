@@ -427,9 +427,9 @@ struct fewmul_hist {
  *	the layer's counters and %FEWMUL_A_CTX_HIST, same visibility.
  * @FEWMUL_CMD_PROGRESS: notification on the "events" group while a
  *	context trains (see &fewmul_run.notify_every): &enum fewmul_ctx_attrs
- *	with the totals, %FEWMUL_A_CTX_DONE and %FEWMUL_A_CTX_TOTAL. Every
- *	member of the group receives it; a listener filters on
- *	%FEWMUL_A_CTX_OWNER_UID.
+ *	with the totals, %FEWMUL_A_CTX_DONE and %FEWMUL_A_CTX_TOTAL, for
+ *	every user's contexts: joining the group needs CAP_SYS_ADMIN in the
+ *	initial user namespace (-EPERM otherwise); owners poll GET_STATS.
  * @__FEWMUL_CMD_MAX: internal
  */
 enum fewmul_genl_cmd {

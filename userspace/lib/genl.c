@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -493,6 +494,63 @@ static int64_t fewmul_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Without CAP_SYS_ADMIN the kernel refuses to join "events" (EPERM): it
+ * carries every user's training. Such a monitor polls the GET_STATS dump
+ * instead, which shows only the caller's own contexts, and reports a
+ * context whenever its step moved: the same records, at the poll rate.
+ */
+#define FEWMUL_POLL_MS		100
+#define FEWMUL_POLL_MAX		256
+
+static int fewmul_genl_monitor_poll(fewmul_progress_fn fn, void *arg,
+				    int timeout_ms, const volatile int *stop)
+{
+	struct { uint64_t id, step; } seen[FEWMUL_POLL_MAX], prev[FEWMUL_POLL_MAX];
+	int64_t deadline = timeout_ms >= 0 ? fewmul_now_ms() + timeout_ms : 0;
+	struct fewmul_ctx_stats *cur;
+	size_t nprev = 0, nseen, i, j;
+	int n, err = 0;
+
+	cur = calloc(FEWMUL_POLL_MAX, sizeof(*cur));
+	if (!cur)
+		return -ENOMEM;
+	while (!(stop && *stop)) {
+		if (timeout_ms >= 0 && fewmul_now_ms() >= deadline) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		n = fewmul_genl_stats(cur, FEWMUL_POLL_MAX);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		if (n > FEWMUL_POLL_MAX)
+			n = FEWMUL_POLL_MAX;
+		nseen = 0;
+		for (i = 0; i < (size_t)n; i++) {
+			const struct fewmul_ctx_stats *c = &cur[i];
+			int changed = c->busy;	/* new: report it if it trains */
+
+			for (j = 0; j < nprev; j++)
+				if (prev[j].id == c->id) {
+					changed = prev[j].step != c->step;
+					break;
+				}
+			seen[nseen].id = c->id;
+			seen[nseen++].step = c->step;
+			if (changed && fn(c, arg))
+				goto out;
+		}
+		memcpy(prev, seen, nseen * sizeof(seen[0]));
+		nprev = nseen;
+		poll(NULL, 0, FEWMUL_POLL_MS);
+	}
+out:
+	free(cur);
+	return err;
+}
+
 FEWMUL_API int fewmul_genl_monitor(fewmul_progress_fn fn, void *arg,
 				   int timeout_ms, const volatile int *stop)
 {
@@ -518,6 +576,11 @@ FEWMUL_API int fewmul_genl_monitor(fewmul_progress_fn fn, void *arg,
 	err = nl_socket_add_membership(sk, grp);
 	if (err < 0) {
 		err = fewmul_nl_to_errno(err);
+		if (err == -EPERM) {
+			nl_socket_free(sk);
+			return fewmul_genl_monitor_poll(fn, arg, timeout_ms,
+							stop);
+		}
 		goto out;
 	}
 	/* room for bursts; events beyond it are lost, not fatal */
