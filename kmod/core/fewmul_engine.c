@@ -698,11 +698,65 @@ static void fewmul_ph_loss(struct fewmul_model *m, u32 b0, u32 b1,
 }
 
 /*
+ * The variance term of BN's backward pass, multiply-free. With zh_b =
+ * (y_b - mu) * 2^-sh the normalised output (BN's output minus beta), the
+ * exact backward is dy_b = 2^-sh (dz_b - mean(dz) - s zh_b) with s the
+ * projection of dz on zh, sum(dz zh) / sum(zh^2): the part of dz that
+ * only rescales the unit, which BN cancels. The products use AP2(zh)
+ * (a shift by its exponent) and s is rounded to a power of two:
+ *   num = sum_b dz_b * AP2(zh_b)     Q(FD + FA): dz << r_b, |.| < 2^57
+ *   den = sum_b |zh_b| * AP2(|zh_b|) Q(2 FA):    |zh| << r_b, < 2^50
+ *   s   = sign(num) 2^e,  e = round(log2(num / (den * 2^(FD - FA)))),
+ * rounded like AP2 (at sqrt 2). One 64-by-32 division per unit and batch
+ * gives a quotient of about 31 significant bits. The term s * zh_b in
+ * Q(FD) is zh_b (Q(FA)) shifted by e + FD - FA; the return value is that
+ * shift, and *sign the sign of s (0: no term).
+ */
+static int fewmul_bn_var_shift(const s32 *z, const s32 *d, s32 beta, u32 nb,
+			       int *sign, struct fewmul_counters *ops)
+{
+	u64 den = 0, a, dd;
+	s64 num = 0;
+	int t, sd, fa, fd, k;
+	u32 b;
+
+	for (b = 0; b < nb; b++) {
+		s64 zh = (s64)z[b] - beta;
+		u64 az = zh < 0 ? (u64)-zh : (u64)zh;
+		int r = fewmul_ap2_exp(az);
+
+		if (r < 0)
+			continue;
+		den += az << r;
+		num += zh < 0 ? -fewmul_shl_s64(d[b], r) : fewmul_shl_s64(d[b], r);
+	}
+	ops->adds += 2 * (u64)nb;
+	ops->shifts += 2 * (u64)nb;
+	*sign = num > 0 ? 1 : num < 0 ? -1 : 0;
+	if (!den)
+		*sign = 0;
+	if (!*sign)
+		return 0;
+	a = num < 0 ? (u64)-num : (u64)num;
+	fa = 63 - __builtin_clzll(a);
+	fd = 63 - __builtin_clzll(den);
+	sd = fd > 30 ? fd - 30 : 0;	/* divisor below 2^31 */
+	dd = den >> sd;
+	fd -= sd;
+	t = 30 + fd - fa;		/* quotient in [2^29, 2^31] */
+	a = t >= 0 ? a << t : a >> -t;
+	/* s = q * 2^(-t - sd - (FD - FA)); the shift of zh is e + FD - FA */
+	k = fewmul_ap2_exp(fewmul_div_u64(a, (u32)dd)) - t - sd;
+	return k;
+}
+
+/*
  * Backward through BN (or the no-BN scale) of units [j0, j1), in place on
- * D[l]; also updates the BN shift beta. The gradient through the batch
- * variance is not propagated (see Documentation/numerics.rst):
+ * D[l]; also updates the BN shift beta. With zh = (y - mu) >> sh, BN's
+ * output before beta (Y[l] holds zh + beta):
  *   dbeta = sum_b dz_b
- *   dy_b  = (dz_b - mean(dz)) >> sh          (BN)   or  dz_b << s (no BN)
+ *   dy_b  = (dz_b - mean(dz) - s zh_b) >> sh    (BN)   or  dz_b << s (no BN)
+ * with s the power-of-two variance coefficient of fewmul_bn_var_shift().
  */
 static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			     u32 lr_shift, struct fewmul_counters *ops)
@@ -713,18 +767,35 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 
 	for (j = j0; j < j1; j++) {
 		s32 *d = m->d[l] + (u64)j * B;
+		const s32 *z = m->y[l] + (u64)j * B;
 		s64 sum = 0, mean = 0;
-		s32 sh = m->sh[l][j], mx = 0;
+		s32 sh = m->sh[l][j], mx = 0, beta = m->beta[l][j];
+		int vsign = 0, vk = 0;
 
 		for (b = 0; b < nb; b++)
 			sum += d[b];
-		if (cfg->bn == FEWMUL_MODEL_BN_SHIFT)
+		if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
 			mean = fewmul_div_s64(sum, (s32)nb);
+			vk = fewmul_bn_var_shift(z, d, beta, nb, &vsign, ops);
+			if (vk > 40)
+				vk = 40;	/* |zh| < 2^19: stays in s64 */
+		}
 		for (b = 0; b < nb; b++) {
-			d[b] = fewmul_clamp_s32(fewmul_shift_s64(d[b] - mean, -sh),
+			s64 v = d[b] - mean;
+
+			if (vsign) {
+				s64 vt = fewmul_shift_s64((s64)z[b] - beta, vk);
+
+				v -= vsign > 0 ? vt : -vt;
+			}
+			d[b] = fewmul_clamp_s32(fewmul_shift_s64(v, -sh),
 						-FEWMUL_D_MAX, FEWMUL_D_MAX);
 			if (d[b] > mx || -d[b] > mx)
 				mx = d[b] > 0 ? d[b] : -d[b];
+		}
+		if (vsign) {
+			ops->adds += nb;
+			ops->shifts += nb;
 		}
 		for (; b < B; b++)
 			d[b] = 0;
@@ -735,7 +806,7 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
 				      (nb + 15) & ~15u);
 		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
-		m->beta[l][j] = fewmul_clamp_s32((s64)m->beta[l][j] -
+		m->beta[l][j] = fewmul_clamp_s32((s64)beta -
 				fewmul_shift_s64(sum, FEWMUL_FA - FEWMUL_FD -
 						 (int)lr_shift - bsh),
 				-FEWMUL_X_MAX, FEWMUL_X_MAX);

@@ -100,7 +100,8 @@ static void gc_weights(struct fewmul_model *m)
  * gradient); squared hinge; backward through BN:
  *   dbeta = sum_b dz_b
  *   dy_b  = 2^-sh (dz_b - mean(dz) - s zhat_b),  zhat_b = (y_b - mu) 2^-sh
- * with s = AP2(sum(dz zhat) / sum(zhat^2)) the variance term when
+ * with s = AP2(sum(dz AP2(zhat)) / sum(zhat AP2(zhat))) the variance
+ * term (the engine's multiply-free projection of dz on zhat) when
  * var_term, else s = 0.
  */
 struct gc_ref {
@@ -179,8 +180,8 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 				for (b = 0; b < GC_B; b++) {
 					double zh = r->z[l][j][b] - beta0[l][j] / 4096.0;
 
-					num += dz[j][b] * zh;
-					den += zh * zh;
+					num += dz[j][b] * ap2(zh);
+					den += zh * ap2(zh);
 				}
 				s = den > 0 ? ap2(num / den) : 0;
 			}
@@ -206,10 +207,8 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 	}
 }
 
-/* Whether the engine propagates BN's variance term (see numerics.rst). */
-#ifndef FEWMUL_TEST_BN_VAR_TERM
-#define FEWMUL_TEST_BN_VAR_TERM 0
-#endif
+/* The engine propagates BN's variance term (see numerics.rst). */
+#define FEWMUL_TEST_BN_VAR_TERM 1
 
 static void test_gradient_check_bn(u32 weights, const char *name)
 {
