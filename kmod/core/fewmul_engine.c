@@ -315,6 +315,13 @@ static inline u32 fewmul_bshift(u32 nb)
 	return (u32)fewmul_ap2_exp(nb);	/* mean over the batch ~ >> round(log2 B) */
 }
 
+/* Whether a pass multiplies by the real-valued U (full, or real test weights). */
+static inline int fewmul_real_weights(const struct fewmul_model *m, int test)
+{
+	return m->cfg.weights == FEWMUL_MODEL_WEIGHTS_FULL ||
+	       (test && m->test_weights == FEWMUL_TESTW_REAL);
+}
+
 /*
  * Sample the weights of rows [i0, i1) of layer l for this step (train) or
  * derive the deterministic test-time weights (eval), see
@@ -328,7 +335,7 @@ static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 	u32 nout = cfg->width[l], i;
 	struct fewmul_rng rng;
 
-	if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL)
+	if (fewmul_real_weights(m, test))
 		return;
 	if (!fewmul_simd_sample(m, l, i0, i1, test, ops))
 		return;
@@ -579,8 +586,9 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers;
 	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
-	int full_fast = cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL && !m->reference;
-	int simd_sums = !full_fast && !fewmul_simd_fwd_sums(m, l, j0, j1, ops);
+	int full = fewmul_real_weights(m, mode != FEWMUL_FWD_TRAIN);
+	int full_fast = full && !m->reference;
+	int simd_sums = !full && !fewmul_simd_fwd_sums(m, l, j0, j1, ops);
 
 	if (full_fast)
 		fewmul_full_forward(m, l, j0, j1, ops);
@@ -588,7 +596,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		s32 *y = m->y[l] + (u64)j * B;
 		s32 mu = 0, v8, sh = 0;
 
-		if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
+		if (full) {
 			if (!full_fast)	/* else computed above */
 				fewmul_full_forward_ref(m, l, j, ops);
 		} else if (!m->reference && !simd_sums) {
@@ -1057,7 +1065,7 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 	if (!m->reference)
 		for (l = 1; l <= L; l++)
 			err |= fewmul_plan_add(ph, &n, max,
-					       cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL ?
+					       fewmul_real_weights(m, kind != FEWMUL_PLAN_TRAIN) ?
 					       FEWMUL_PH_UT : FEWMUL_PH_COLS, l,
 					       (cfg->width[l] + 63) / 64);
 	err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_INPUT, 0, cfg->width[0]);

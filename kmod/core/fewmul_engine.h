@@ -43,6 +43,19 @@
  * pre-activation scale per layer, shift uses shift-based batch norm (AP2).
  */
 
+/*
+ * Weights of the calibration and evaluation passes (not of training):
+ * deterministic (binary sign(U); ternary sign(U) where |U| > 1/2, else 0;
+ * multiply-free), or the real-valued shadow weights U, as the paper's
+ * authors evaluate (integer multiplies, counted in muls). Full models use
+ * U either way.
+ */
+enum fewmul_testw {
+	FEWMUL_TESTW_DET = 0,
+	FEWMUL_TESTW_REAL = 1,
+	FEWMUL_TESTW_COUNT
+};
+
 /**
  * struct fewmul_config - everything that defines a model and its training
  * @nr_layers: L, number of weight layers
@@ -208,6 +221,7 @@ struct fewmul_model {
 	s32 w0_shift[FEWMUL_MAX_LAYERS + 1];	/* W0 = 2^-k */
 	u32 bs;					/* row stride of [n][B] arrays */
 	u32 reference;				/* 1: scalar reference paths only */
+	u32 test_weights;			/* enum fewmul_testw */
 	/* fast-path scratch (fewmul_fast.c) */
 	u32 bshift;				/* bs = 1 << bshift */
 	u32 *rl[FEWMUL_MAX_LAYERS + 1];	/* row lists, rows << rl_shift */

@@ -57,6 +57,15 @@ t "train --json has per-layer operation counts" 0 '"layer_ops":\[\[[0-9]+,[0-9]+
 t "eval reports error and the confusion matrix" 0 "class  accuracy" eval --model "$tmp/m" --test-limit 200 --calib 400 --backend cpu
 t "eval --json" 0 '"confusion":\[\[' eval --model "$tmp/m" --test-limit 200 --calib 400 --json --backend cpu
 t "eval without --model prints usage" 1 "^Usage: fewmulctl eval" eval
+t "eval --test-weights real uses the shadow weights" 0 "real-valued test-time weights, BN statistics re-estimated from 400" \
+	eval --model "$tmp/m" --test-limit 200 --calib 400 --backend cpu --test-weights real
+t "eval --test-weights real --json" 0 '"test_weights":"real"' \
+	eval --model "$tmp/m" --test-limit 200 --backend cpu --test-weights real --json
+t "eval --test-weights real refuses the stored BN statistics" 1 "stored batch-norm statistics are those of the deterministic" \
+	eval --model "$tmp/m" --test-limit 200 --calib 0 --backend cpu --test-weights real
+t "an unknown --test-weights is named" 1 "^fewmulctl: --test-weights bogus: want 'ternary'" \
+	eval --model "$tmp/m" --test-weights bogus
+t "train --test-weights real reports it" 0 '"test_weights":"real"' train "${small[@]}" --test-weights real --json
 printf 'garbage' >"$tmp/bad"
 t "eval of a damaged model says what is wrong" 1 "bad: truncated header" eval --model "$tmp/bad" --backend cpu
 t "train --resume of a damaged file says what is wrong" 1 "^fewmulctl: --resume .*bad: truncated header" train --resume "$tmp/bad" --backend cpu
@@ -189,8 +198,8 @@ t "a stray argument is named" 1 "^fewmulctl: count: unexpected argument 'extra'$
 # --help documents every option each command accepts.
 declare -A cmd_opts=(
 	[info]="json device"
-	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume progress json"
-	[eval]="model data calib test-limit threads backend device json"
+	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume progress test-weights json"
+	[eval]="model data calib test-limit test-weights threads backend device json"
 	[predict]="model index image data calib threads backend device json"
 	[count]="arch batch bn json"
 	[bench]="arch batch steps threads backend device no-torch json"

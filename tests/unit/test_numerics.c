@@ -498,11 +498,72 @@ static void test_eval_weights(void)
 	tap_end("test-time weights: ternary |U| > 1/2, binary sign(U), on every path");
 }
 
+/*
+ * Real-valued test weights: calibrating and evaluating a ternary model
+ * with test_weights = REAL must give exactly what the same parameters
+ * give as a full model (the same multiply path), on the fast and the
+ * reference paths; and the deterministic weights must give another
+ * result.
+ */
+static void test_real_test_weights(void)
+{
+	struct fewmul_counters o = { 0 };
+	struct fewmul_config cfg;
+	struct model_buf a, f;
+	u32 ref, j, b, diff = 0, same_det = 1;
+	s32 ydet[GC_N2 * GC_B];
+
+	tap_begin();
+	gc_data();
+	for (ref = 0; ref < 2; ref++) {
+		gc_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+		CHECK_EQ(model_new(&a, &cfg), 0);
+		gc_weights(&a.m);
+		cfg.weights = FEWMUL_MODEL_WEIGHTS_FULL;
+		CHECK_EQ(model_new(&f, &cfg), 0);
+		memcpy(f.arena, a.arena, a.m.lay.size);
+		a.m.reference = f.m.reference = ref;
+		/* deterministic first, for comparison */
+		fewmul_batch_begin(&a.m, gc_ptr, gc_lab, GC_B, 0);
+		fewmul_calib_begin(&a.m);
+		fewmul_run_serial(&a.m, FEWMUL_PLAN_CALIB, &o);
+		fewmul_calib_end(&a.m);
+		fewmul_run_serial(&a.m, FEWMUL_PLAN_EVAL, &o);
+		for (j = 0; j < GC_N2; j++)
+			for (b = 0; b < GC_B; b++)
+				ydet[j * GC_B + b] = a.m.y[GC_L][(u64)j * a.m.bs + b];
+		a.m.test_weights = FEWMUL_TESTW_REAL;
+		fewmul_calib_begin(&a.m);
+		fewmul_run_serial(&a.m, FEWMUL_PLAN_CALIB, &o);
+		fewmul_calib_end(&a.m);
+		fewmul_run_serial(&a.m, FEWMUL_PLAN_EVAL, &o);
+		fewmul_batch_begin(&f.m, gc_ptr, gc_lab, GC_B, 0);
+		fewmul_calib_begin(&f.m);
+		fewmul_run_serial(&f.m, FEWMUL_PLAN_CALIB, &o);
+		fewmul_calib_end(&f.m);
+		fewmul_run_serial(&f.m, FEWMUL_PLAN_EVAL, &o);
+		CHECK(memcmp(a.arena, f.arena, a.m.lay.size) == 0);
+		for (j = 0; j < GC_N2; j++)
+			for (b = 0; b < GC_B; b++) {
+				s32 y = a.m.y[GC_L][(u64)j * a.m.bs + b];
+
+				diff += y != f.m.y[GC_L][(u64)j * f.m.bs + b];
+				same_det &= y == ydet[j * GC_B + b];
+			}
+		model_free(&a);
+		model_free(&f);
+	}
+	CHECK_EQ(diff, 0);
+	CHECK(!same_det);
+	tap_end("real test weights: a ternary model evaluates exactly as a full one");
+}
+
 int main(void)
 {
 	u32 p;
 
 	test_eval_weights();
+	test_real_test_weights();
 	test_qcodes_stats();
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL,
 			       "gradient check through BN (full): forward, dW and dbeta");

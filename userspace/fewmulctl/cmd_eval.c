@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fewmulctl eval: test error, per-class accuracy and confusion matrix of
- * a saved model, with the deterministic test-time weights and batch-norm
+ * a saved model, with the deterministic (or, --test-weights real, the
+ * real-valued shadow) test-time weights and batch-norm
  * statistics re-estimated on training data.
  */
 #include <errno.h>
@@ -17,12 +18,13 @@
 
 int cmd_eval(int argc, char **argv)
 {
-	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT };
+	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT, O_TESTW };
 	static const struct option opts[] = {
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "data", required_argument, NULL, O_DATA },
 		{ "calib", required_argument, NULL, O_CALIB },
 		{ "test-limit", required_argument, NULL, O_LIMIT },
+		{ "test-weights", required_argument, NULL, O_TESTW },
 		OPT_THREADS, OPT_BACKEND, OPT_JSON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -39,7 +41,7 @@ int cmd_eval(int argc, char **argv)
 	const char *how;
 	uint64_t *conf = NULL;
 	uint32_t *idx = NULL, i, k, nk;
-	int c, json = 0, ret = -1, err;
+	int c, json = 0, ret = -1, err, testw = FEWMUL_TEST_WEIGHTS_TERNARY;
 	struct common_opts co = { .threads = &threads, .be = &be, .json = &json };
 	char errbuf[512];
 
@@ -58,6 +60,10 @@ int cmd_eval(int argc, char **argv)
 			break;
 		case O_LIMIT:
 			if (opt_count("--test-limit", optarg, &limit))
+				return -1;
+			break;
+		case O_TESTW:
+			if (opt_test_weights(optarg, &testw))
 				return -1;
 			break;
 		default:
@@ -95,6 +101,22 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (!limit || limit > test.count)
 		limit = test.count;
+	err = fewmul_trainer_set_test_weights(t, testw);
+	if (err) {
+		backend_err(&be, "--test-weights real", err);
+		goto out;
+	}
+	if (testw == FEWMUL_TEST_WEIGHTS_REAL &&
+	    info.config.weights != FEWMUL_WEIGHTS_FULL && info.config.bn != FEWMUL_BN_OFF) {
+		/* the stored statistics are those of the deterministic weights */
+		if (!calib) {
+			fewmulctl_errx("--calib 0: the stored batch-norm statistics are those of the deterministic test-time weights; re-estimate them for --test-weights real with --calib N");
+			goto out;
+		}
+		ex.bn_samples = 0;
+		if (calib < 0)
+			calib = CALIB_DEFAULT;
+	}
 	if (bn_stats_settle(t, model, &info, &ex, calib, data, &train, &used, &how))
 		goto out;
 	idx = malloc(sizeof(*idx) * limit);
@@ -119,7 +141,7 @@ int cmd_eval(int argc, char **argv)
 		json_u64(&j, "errors", r.errors);
 		json_double(&j, "error_rate", (double)r.errors / (double)r.samples);
 		json_double(&j, "loss", r.loss / (double)r.samples);
-		json_str(&j, "test_weights", "deterministic");
+		json_str(&j, "test_weights", test_weights_name(testw));
 		json_str(&j, "bn_stats", how);
 		json_u64(&j, "calib", used);
 		json_str(&j, "backend", be.name);
@@ -139,9 +161,10 @@ int cmd_eval(int argc, char **argv)
 	       fewmul_weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
 	       info.epoch, fewmul_trainer_step(t),
 	       backend_label(&be, label, sizeof(label)));
-	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; deterministic test-time weights, ",
+	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; %s test-time weights, ",
 	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
-	       r.loss / (double)r.samples);
+	       r.loss / (double)r.samples,
+	       testw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" : "deterministic");
 	if (!strcmp(how, "none"))
 		printf("no batch norm\n\n");
 	else

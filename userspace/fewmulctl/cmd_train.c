@@ -83,7 +83,7 @@ struct train_opts {
 	const char *data, *logpath, *savepath, *resumepath;
 	struct backend_opt be;
 	uint32_t threads, trainlim, testlim, val, progress_every;
-	int json;
+	int json, testw;
 };
 
 struct train_run {
@@ -268,7 +268,7 @@ static int train_parse(int argc, char **argv, struct train_opts *o)
 {
 	enum { O_DATA = 256, O_ARCH, O_WEIGHTS, O_QBP, O_NOQBP, O_ERANGE, O_BN,
 	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_TRAINLIM, O_TESTLIM, O_LOG,
-	       O_SAVE, O_RESUME, O_VAL, O_PROGRESS };
+	       O_SAVE, O_RESUME, O_VAL, O_PROGRESS, O_TESTW };
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, O_DATA },
 		{ "arch", required_argument, NULL, O_ARCH },
@@ -288,6 +288,7 @@ static int train_parse(int argc, char **argv, struct train_opts *o)
 		{ "save", required_argument, NULL, O_SAVE },
 		{ "resume", required_argument, NULL, O_RESUME },
 		{ "progress", required_argument, NULL, O_PROGRESS },
+		{ "test-weights", required_argument, NULL, O_TESTW },
 		OPT_THREADS, OPT_BACKEND, OPT_JSON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -414,6 +415,10 @@ static int train_parse(int argc, char **argv, struct train_opts *o)
 			break;
 		case O_RESUME:
 			o->resumepath = optarg;
+			break;
+		case O_TESTW:
+			if (opt_test_weights(optarg, &o->testw))
+				return -1;
 			break;
 		case O_PROGRESS:
 			if (parse_u32(optarg, 0, 86400, &o->progress_every)) {
@@ -622,6 +627,11 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 			return -1;
 		}
 	}
+	err = fewmul_trainer_set_test_weights(r->t, o->testw);
+	if (err) {
+		backend_err(&o->be, "--test-weights real", err);
+		return -1;
+	}
 	r->tri = malloc(sizeof(*r->tri) * r->trainlim);
 	r->tei = malloc(sizeof(*r->tei) * r->testlim);
 	r->vai = malloc(sizeof(*r->vai) * (o->val ? o->val : 1));
@@ -677,11 +687,12 @@ static void report_start(const struct train_run *r)
 			 o->threads, o->threads == 1 ? "" : "s");
 	else
 		snprintf(label, sizeof(label), "%s", r->label);
-	printf("backend %s; %s%s, bn %s, batch %u, lr %s..%s, seed %" PRIu64 "; test error uses deterministic test-time weights\n",
+	printf("backend %s; %s%s, bn %s, batch %u, lr %s..%s, seed %" PRIu64 "; test error uses %s test-time weights\n",
 	       label, fewmul_weights_name(cfg->weights), cfg->qbp ? "+QB" : "",
 	       cfg->bn ? "shift" : "none", cfg->batch,
 	       lr_str(cfg->lr_shift_start, a, sizeof(a)),
-	       lr_str(cfg->lr_shift_end, b, sizeof(b)), cfg->seed);
+	       lr_str(cfg->lr_shift_end, b, sizeof(b)), cfg->seed,
+	       o->testw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" : "deterministic");
 	if (o->val)
 		printf("training on samples 0..%u, validating on the last %u (%u..%u) of the %u training samples\n",
 		       r->trainlim - 1, o->val, r->train.count - o->val,
@@ -706,7 +717,7 @@ static void report_epoch(const struct train_run *r, const struct epoch_result *e
 		if (r->o->val)
 			json_double(&j, "val_error", (double)e->va.errors / (double)e->va.samples);
 		json_double(&j, "test_error", (double)e->te.errors / (double)e->te.samples);
-		json_str(&j, "test_weights", "deterministic");
+		json_str(&j, "test_weights", test_weights_name(r->o->testw));
 		json_double(&j, "seconds", e->secs);
 		json_double(&j, "samples_per_s", (double)tr->samples / e->secs);
 		json_u64(&j, "adds", tr->ops.adds);
@@ -854,7 +865,7 @@ static int train_loop(struct train_run *r)
 {
 	const struct train_opts *o = r->o;
 	struct progress pg;
-	uint32_t ep, i, pos;
+	uint32_t ep, i, pos, bn;
 	int err;
 
 	fewmulctl_catch_signals(o->savepath ?
@@ -887,11 +898,13 @@ static int train_loop(struct train_run *r)
 			backend_err(&o->be, "evaluating", err);
 			return -1;
 		}
+		/* stored statistics are those of the deterministic weights */
+		bn = o->testw == FEWMUL_TEST_WEIGHTS_REAL ? 0 : r->calib;
 		if (fewmulctl_interrupted)
-			return stop_and_save(r, ep, 0, r->calib);
+			return stop_and_save(r, ep, 0, bn);
 		e.lr = fewmul_lr_shift_at(&r->cfg, ep);
 		report_epoch(r, &e);
-		if (log_epoch(r, &e) || save_model(r, ep + 1, 0, r->calib))
+		if (log_epoch(r, &e) || save_model(r, ep + 1, 0, bn))
 			return -1;
 		if (check_stdout())
 			return -1;

@@ -57,16 +57,22 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "  --save FILE            save the model after every epoch and on SIGINT/SIGTERM\n"
 	  "  --resume FILE          continue a saved model bit-exactly where it stopped, and\n"
 	  "                         save back to FILE unless --save names another\n"
+	  "  --test-weights ternary|real  test-time weights of the per-epoch evaluation:\n"
+	  "                         deterministic, multiply-free (default) or the real-valued\n"
+	  "                         shadow weights, as the paper evaluates (cpu backend)\n"
 	  "  --progress SECONDS     a progress line every SECONDS when stderr is not a\n"
 	  "                         terminal (default 30; 0: never)\n"
 	  OPT_JSON_HELP },
-	{ "eval", cmd_eval, "--model FILE [--data DIR] [--calib N] [--test-limit N] [--threads N] [--backend kernel|cpu] [--json]",
+	{ "eval", cmd_eval, "--model FILE [--data DIR] [--calib N] [--test-limit N] [--test-weights ternary|real] [--threads N] [--backend kernel|cpu] [--json]",
 	  "test error, per-class accuracy and confusion matrix of a saved model",
 	  "  --model FILE           the model file (from train --save)\n"
 	  OPT_DATA
 	  "  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n"
 	  "                         training samples (default and 0: the model's stored ones)\n"
 	  "  --test-limit N         evaluate the first N test samples (default 0: all)\n"
+	  "  --test-weights ternary|real  deterministic multiply-free test-time weights\n"
+	  "                         (default) or the real-valued shadow weights (cpu backend;\n"
+	  "                         re-estimates the BN statistics)\n"
 	  "  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
 	  "  --backend kernel|cpu   evaluate in fewmul.ko or in this process (default: kernel\n"
 	  "                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
@@ -405,6 +411,26 @@ int common_option(int c, const struct common_opts *co)
 		return 1;
 	}
 	return 0;
+}
+
+int opt_test_weights(const char *arg, int *tw)
+{
+	if (!strcmp(arg, "ternary") || !strcmp(arg, "deterministic")) {
+		*tw = FEWMUL_TEST_WEIGHTS_TERNARY;
+		return 0;
+	}
+	if (!strcmp(arg, "real")) {
+		*tw = FEWMUL_TEST_WEIGHTS_REAL;
+		return 0;
+	}
+	fewmulctl_errx("--test-weights %s: want 'ternary' (deterministic, multiply-free; the default) or 'real' (the shadow weights, as the paper evaluates)",
+		       arg);
+	return -1;
+}
+
+const char *test_weights_name(int tw)
+{
+	return tw == FEWMUL_TEST_WEIGHTS_REAL ? "real" : "deterministic";
 }
 
 int opt_calib(const char *arg, int64_t *calib)

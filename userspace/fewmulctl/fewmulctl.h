@@ -190,6 +190,8 @@ int plot_read_log(const char *path);
 #define XSTR(x)	STR_(x)
 
 #define CALIB_DEFAULT	((unsigned int)FEWMUL_DEFAULT_CALIB)
+int opt_test_weights(const char *arg, int *tw);
+const char *test_weights_name(int tw);
 int opt_calib(const char *arg, int64_t *calib);
 struct fewmul_model_info;
 struct fewmul_model_extra;

@@ -306,6 +306,24 @@ int fewmul_trainer_eval(struct fewmul_trainer *t,
 int fewmul_trainer_predict(struct fewmul_trainer *t, const uint8_t *pixels,
 			   uint32_t n, uint8_t *pred, int32_t *scores);
 
+/* Weights of calibration, evaluation and prediction (not of training). */
+enum fewmul_test_weights {
+	FEWMUL_TEST_WEIGHTS_TERNARY = 0,	/* deterministic: ternary sign(U)
+						 * where |U| > 1/2, binary sign(U);
+						 * multiply-free (the default) */
+	FEWMUL_TEST_WEIGHTS_REAL = 1,		/* the real-valued shadow weights U,
+						 * as the paper's authors evaluate */
+};
+
+/*
+ * Choose the test-time weights of later fewmul_trainer_calibrate(),
+ * _eval() and _predict() calls (full models use U either way). The
+ * batch-norm statistics depend on them: calibrate again after a change.
+ * 0, -EINVAL for an unknown value, -EOPNOTSUPP for real weights on a
+ * kernel trainer (the module evaluates with the deterministic weights).
+ */
+int fewmul_trainer_set_test_weights(struct fewmul_trainer *t, int test_weights);
+
 /* The learning-rate shift the schedule of cfg uses at epoch (0-based). */
 uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 			    uint32_t epoch);

@@ -274,6 +274,13 @@ static void cpu_free(struct fewmul_backend *be)
 	free(c);
 }
 
+static int cpu_set_test_weights(struct fewmul_backend *be, int test_weights)
+{
+	cpu_of(be)->m.test_weights = test_weights == FEWMUL_TEST_WEIGHTS_REAL ?
+				     FEWMUL_TESTW_REAL : FEWMUL_TESTW_DET;
+	return 0;
+}
+
 static const struct fewmul_backend_ops cpu_ops = {
 	.name = "cpu",
 	.run = cpu_run,
@@ -283,6 +290,7 @@ static const struct fewmul_backend_ops cpu_ops = {
 	.params = cpu_params,
 	.reload = cpu_reload,
 	.hist = cpu_hist,
+	.set_test_weights = cpu_set_test_weights,
 	.free = cpu_free,
 };
 

@@ -32,6 +32,8 @@ struct fewmul_dev {
  * @reload: the arena was rewritten: make it the model again, at step
  * @hist: histogram of log2|x| of hidden layer @layer (1..L-1)
  * @path: device path ("" for cpu)
+ * @set_test_weights: enum fewmul_test_weights of later calibrations and
+ *	evaluations (NULL: deterministic only)
  * @free: release everything
  */
 struct fewmul_backend;
@@ -52,6 +54,7 @@ struct fewmul_backend_ops {
 	int (*hist)(const struct fewmul_backend *be, unsigned int layer,
 		    uint64_t bins[FEWMUL_HIST_NR_BINS]);
 	const char *(*path)(const struct fewmul_backend *be);
+	int (*set_test_weights)(struct fewmul_backend *be, int test_weights);
 	void (*free)(struct fewmul_backend *be);
 };
 

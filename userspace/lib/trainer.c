@@ -218,6 +218,17 @@ FEWMUL_API int fewmul_trainer_predict(struct fewmul_trainer *t,
 	return t->be->ops->predict(t->be, pixels, n, pred, scores);
 }
 
+FEWMUL_API int fewmul_trainer_set_test_weights(struct fewmul_trainer *t,
+					       int test_weights)
+{
+	if (!t || (test_weights != FEWMUL_TEST_WEIGHTS_TERNARY &&
+		   test_weights != FEWMUL_TEST_WEIGHTS_REAL))
+		return -EINVAL;
+	if (!t->be->ops->set_test_weights)
+		return test_weights == FEWMUL_TEST_WEIGHTS_TERNARY ? 0 : -EOPNOTSUPP;
+	return t->be->ops->set_test_weights(t->be, test_weights);
+}
+
 FEWMUL_API const char *fewmul_default_backend(void)
 {
 	return access(FEWMUL_DEFAULT_DEVICE, F_OK) == 0 ? "kernel" : "cpu";
