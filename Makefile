@@ -74,7 +74,7 @@ KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
-	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants
+	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -100,6 +100,7 @@ help:
 	@echo "  make checkpatch   checkpatch.pl --strict over kmod/ and uapi/"
 	@echo "  make stress       random multi-process stress of the module in a guest (STRESS_OPS)"
 	@echo "  make mutants      break the engine on purpose (tests/mutants/); every mutant must fail a test"
+	@echo "  make paper        the paper's protocol, resumable (long; QUICK=1: minutes)"
 	@echo "  make compat       the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
@@ -296,6 +297,11 @@ check:
 # build of the engine tests, a run); not part of make check.
 mutants:
 	@scripts/mutants.sh
+
+# The paper's protocol on the cpu backend (scripts/paper.sh: hours to
+# days; QUICK=1 runs the same plan on a slice). Not part of make check.
+paper: userspace
+	@scripts/paper.sh
 
 print-kver:
 	@echo $(KVER)
