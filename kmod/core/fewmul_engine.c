@@ -420,26 +420,52 @@ static inline u64 fewmul_sq_ap2_q8(u64 a)
 	return r > 0 ? (a << r) >> (2 * FEWMUL_FA - 8) : 0;
 }
 
-static void fewmul_bn_stats(const s32 *y, u32 nb, s32 *mu_out, s32 *v8_out,
-			    struct fewmul_counters *ops)
+/* mu = floor(sum / n): the batch mean of a unit (n: the global batch). */
+static inline s32 fewmul_bn_mean(s64 sum, u32 n)
 {
-	s64 sum = 0, v = 0;
-	s32 mu;
+	return (s32)fewmul_div_s64(sum - (sum < 0 ? n - 1 : 0), (s32)n);
+}
+
+/* sum_b (y_b - mu) * AP2(y_b - mu), Q8, over this process's nb samples */
+static s64 fewmul_bn_var_sum(const s32 *y, u32 nb, s32 mu)
+{
+	s64 v = 0;
 	u32 b;
 
-	for (b = 0; b < nb; b++)
-		sum += y[b];
-	mu = (s32)fewmul_div_s64(sum - (sum < 0 ? nb - 1 : 0), (s32)nb);
 	for (b = 0; b < nb; b++) {
 		s64 c = (s64)y[b] - mu;
 
 		v += (s64)fewmul_sq_ap2_q8(c < 0 ? -c : c);
 	}
-	v = fewmul_div_s64(v, (s32)nb) + 1;
+	return v;
+}
+
+/* v = mean + eps in Q8 (eps = 2^-8), clamped to s32 */
+static inline s32 fewmul_bn_v8(s64 v, u32 n)
+{
+	v = fewmul_div_s64(v, (s32)n) + 1;
+	return (s32)(v > 0x7fffffff ? 0x7fffffff : v);
+}
+
+static inline s64 fewmul_sum_s32(const s32 *y, u32 nb)
+{
+	s64 sum = 0;
+	u32 b;
+
+	for (b = 0; b < nb; b++)
+		sum += y[b];
+	return sum;
+}
+
+static void fewmul_bn_stats(const s32 *y, u32 nb, s32 *mu_out, s32 *v8_out,
+			    struct fewmul_counters *ops)
+{
+	s32 mu = fewmul_bn_mean(fewmul_sum_s32(y, nb), nb);
+
+	*v8_out = fewmul_bn_v8(fewmul_bn_var_sum(y, nb, mu), nb);
+	*mu_out = mu;
 	ops->adds += 3 * (u64)nb;
 	ops->shifts += 2 * (u64)nb;
-	*mu_out = mu;
-	*v8_out = (s32)(v > 0x7fffffff ? 0x7fffffff : v);
 }
 
 static inline s32 fewmul_bn_shift_of(s32 v8)
@@ -459,12 +485,10 @@ static inline s32 fewmul_bn_shift_of(s32 v8)
  * The shift is stored in the layer's test-time BN shift slots (unused
  * without BN), so it travels with the parameters.
  */
-static void fewmul_ph_nobn_scale(struct fewmul_model *m, u32 l)
+static s64 fewmul_nobn_sum(const struct fewmul_model *m, u32 l)
 {
-	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], nb = m->cur_batch;
-	u32 i, b, j;
-	s64 e2 = 0, v8;
-	s32 sh;
+	u32 nin = m->cfg.width[l - 1], nb = m->cur_batch, i, b;
+	s64 e2 = 0;
 
 	for (i = 0; i < nin; i++) {
 		const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
@@ -472,9 +496,16 @@ static void fewmul_ph_nobn_scale(struct fewmul_model *m, u32 l)
 		for (b = 0; b < nb; b++)
 			e2 += (s64)fewmul_sq_ap2_q8(fewmul_abs_u32(x[b]));
 	}
+	return e2;
+}
+
+static void fewmul_nobn_set(struct fewmul_model *m, u32 l, s64 e2)
+{
+	u32 nout = m->cfg.width[l], j;
+	s32 sh;
+
 	/* fan_in * E[x^2] = e2 * nin / (nin * nb) = e2 / nb, in Q8 */
-	v8 = fewmul_div_s64(e2, (s32)nb) + 1;
-	sh = fewmul_bn_shift_of(v8 > 0x7fffffff ? 0x7fffffff : (s32)v8);
+	sh = fewmul_bn_shift_of(fewmul_bn_v8(e2, m->nb_global));
 	for (j = 0; j < nout; j++)
 		m->bn_shift[l][j] = -(sh + m->w0_shift[l]);
 	m->bn_mean[l][0] = 1;	/* measured */
@@ -580,13 +611,13 @@ static void fewmul_full_forward_ref(struct fewmul_model *m, u32 l, u32 j,
 	ops->adds += (u64)nin * nb;
 }
 
-static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
-			      int mode, struct fewmul_counters *ops)
+/* Y[l] of units [j0, j1) before BN: sums over the layer's inputs. */
+static void fewmul_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			    int full, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers;
+	u32 B = m->bs, nb = m->cur_batch;
 	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
-	int full = fewmul_real_weights(m, mode != FEWMUL_FWD_TRAIN);
 	int full_fast = full && !m->reference;
 	int simd_sums = !full && !fewmul_simd_fwd_sums(m, l, j0, j1, ops);
 
@@ -594,7 +625,6 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		fewmul_full_forward(m, l, j0, j1, ops);
 	for (j = j0; j < j1; j++) {
 		s32 *y = m->y[l] + (u64)j * B;
-		s32 mu = 0, v8, sh = 0;
 
 		if (full) {
 			if (!full_fast)	/* else computed above */
@@ -628,41 +658,73 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 				ops->adds += nb;
 			}
 		}
+	}
+}
 
-		if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
-			if (mode == FEWMUL_FWD_EVAL) {
-				mu = m->bn_mean[l][j];
-				sh = m->bn_shift[l][j];
-			} else {
-				fewmul_bn_stats(y, nb, &mu, &v8, ops);
-				sh = fewmul_bn_shift_of(v8);
-				if (mode == FEWMUL_FWD_CALIB) {
-					m->calib_mu[l][j] += mu;
-					m->calib_v8[l][j] += v8;
-				}
-			}
-			m->mu[l][j] = mu;
-			m->sh[l][j] = sh;
+/*
+ * Unit j of layer l after its sums: the BN mean and shift (the batch's mu
+ * and v8 when training or calibrating, the stored ones when evaluating,
+ * the layer's fixed scale without BN), then beta, the clamp and ReLU.
+ */
+static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
+			      s32 mu, s32 v8, struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers, b;
+	s32 *y = m->y[l] + (u64)j * B;
+	s32 sh;
+
+	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
+		if (mode == FEWMUL_FWD_EVAL) {
+			mu = m->bn_mean[l][j];
+			sh = m->bn_shift[l][j];
 		} else {
-			mu = 0;
-			sh = -m->bn_shift[l][j];	/* the layer's fixed scale */
-			m->mu[l][j] = 0;
-			m->sh[l][j] = sh;
+			sh = fewmul_bn_shift_of(v8);
+			if (mode == FEWMUL_FWD_CALIB) {
+				m->calib_mu[l][j] += mu;
+				m->calib_v8[l][j] += v8;
+			}
 		}
+	} else {
+		mu = 0;
+		sh = -m->bn_shift[l][j];	/* the layer's fixed scale */
+	}
+	m->mu[l][j] = mu;
+	m->sh[l][j] = sh;
 
-		for (b = 0; b < nb; b++) {
-			s64 z = fewmul_shift_s64((s64)y[b] - mu, -sh) + m->beta[l][j];
+	for (b = 0; b < nb; b++) {
+		s64 z = fewmul_shift_s64((s64)y[b] - mu, -sh) + m->beta[l][j];
 
-			z = fewmul_clamp_s32(z, -FEWMUL_X_MAX, FEWMUL_X_MAX);
-			y[b] = (s32)z;
-			if (l < L)
-				m->x[l][(u64)j * B + b] = z > 0 ? (s32)z : 0;
-		}
+		z = fewmul_clamp_s32(z, -FEWMUL_X_MAX, FEWMUL_X_MAX);
+		y[b] = (s32)z;
 		if (l < L)
-			for (b = nb; b < B; b++)
-				m->x[l][(u64)j * B + b] = 0;
-		ops->adds += 2 * (u64)nb;
-		ops->shifts += nb;
+			m->x[l][(u64)j * B + b] = z > 0 ? (s32)z : 0;
+	}
+	if (l < L)
+		for (b = nb; b < B; b++)
+			m->x[l][(u64)j * B + b] = 0;
+	ops->adds += 2 * (u64)nb;
+	ops->shifts += nb;
+}
+
+static inline int fewmul_batch_stats(const struct fewmul_model *m, int mode)
+{
+	return m->cfg.bn == FEWMUL_MODEL_BN_SHIFT && mode != FEWMUL_FWD_EVAL;
+}
+
+static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			      int mode, struct fewmul_counters *ops)
+{
+	u32 j;
+	s32 mu = 0, v8 = 0;
+
+	fewmul_fwd_sums(m, l, j0, j1,
+			fewmul_real_weights(m, mode != FEWMUL_FWD_TRAIN), ops);
+	for (j = j0; j < j1; j++) {
+		if (fewmul_batch_stats(m, mode))
+			fewmul_bn_stats(m->y[l] + (u64)j * m->bs, m->cur_batch,
+					&mu, &v8, ops);
+		fewmul_fwd_finish(m, l, j, mode, mu, v8, ops);
 	}
 }
 
@@ -720,12 +782,13 @@ static void fewmul_ph_loss(struct fewmul_model *m, u32 b0, u32 b1,
  * Q(FD) is zh_b (Q(FA)) shifted by e + FD - FA; the return value is that
  * shift, and *sign the sign of s (0: no term).
  */
-static int fewmul_bn_var_shift(const s32 *z, const s32 *d, s32 beta, u32 nb,
-			       int *sign, struct fewmul_counters *ops)
+/* num and den of one unit over this process's nb samples (zh = z - beta) */
+static void fewmul_bn_var_acc(const s32 *z, const s32 *d, s32 beta, u32 nb,
+			      s64 *num_out, s64 *den_out,
+			      struct fewmul_counters *ops)
 {
-	u64 den = 0, a, dd;
+	u64 den = 0;
 	s64 num = 0;
-	int t, sd, fa, fd, k;
 	u32 b;
 
 	for (b = 0; b < nb; b++) {
@@ -740,6 +803,16 @@ static int fewmul_bn_var_shift(const s32 *z, const s32 *d, s32 beta, u32 nb,
 	}
 	ops->adds += 2 * (u64)nb;
 	ops->shifts += 2 * (u64)nb;
+	*num_out = num;
+	*den_out = (s64)den;
+}
+
+/* The shift of s from the batch's num and den (see above), *sign its sign. */
+static int fewmul_bn_var_shift(s64 num, u64 den, int *sign)
+{
+	u64 a, dd;
+	int t, sd, fa, fd, k;
+
 	*sign = num > 0 ? 1 : num < 0 ? -1 : 0;
 	if (!den)
 		*sign = 0;
@@ -759,6 +832,24 @@ static int fewmul_bn_var_shift(const s32 *z, const s32 *d, s32 beta, u32 nb,
 }
 
 /*
+ * The batch sums BN's backward needs for unit j of layer l, over this
+ * process's samples: s[0] = sum dz, s[1] = num, s[2] = den (BN only).
+ */
+static void fewmul_bnb_sums(const struct fewmul_model *m, u32 l, u32 j,
+			    s64 s[3], struct fewmul_counters *ops)
+{
+	u32 nb = m->cur_batch;
+
+	s[0] = fewmul_sum_s32(m->d[l] + (u64)j * m->bs, nb);
+	s[1] = 0;
+	s[2] = 0;
+	if (m->cfg.bn == FEWMUL_MODEL_BN_SHIFT)
+		fewmul_bn_var_acc(m->y[l] + (u64)j * m->bs,
+				  m->d[l] + (u64)j * m->bs, m->beta[l][j], nb,
+				  &s[1], &s[2], ops);
+}
+
+/*
  * Backward through BN (or the no-BN scale) of units [j0, j1), in place on
  * D[l]; also updates the BN shift beta. With zh = (y - mu) >> sh, BN's
  * output before beta (Y[l] holds zh + beta):
@@ -766,60 +857,68 @@ static int fewmul_bn_var_shift(const s32 *z, const s32 *d, s32 beta, u32 nb,
  *   dy_b  = (dz_b - mean(dz) - s zh_b) >> sh    (BN)   or  dz_b << s (no BN)
  * with s the power-of-two variance coefficient of fewmul_bn_var_shift().
  */
+static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
+			     const s64 s[3], u32 lr_shift,
+			     struct fewmul_counters *ops)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	u32 B = m->bs, nb = m->cur_batch, nbg = m->nb_global, b;
+	int bsh = (int)fewmul_bshift(nbg);
+	s32 *d = m->d[l] + (u64)j * B;
+	const s32 *z = m->y[l] + (u64)j * B;
+	s64 sum = s[0], mean = 0;
+	s32 sh = m->sh[l][j], mx = 0, beta = m->beta[l][j];
+	int vsign = 0, vk = 0;
+
+	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
+		mean = fewmul_div_s64(sum, (s32)nbg);
+		vk = fewmul_bn_var_shift(s[1], (u64)s[2], &vsign);
+		if (vk > 40)
+			vk = 40;	/* |zh| < 2^19: stays in s64 */
+	}
+	for (b = 0; b < nb; b++) {
+		s64 v = d[b] - mean;
+
+		if (vsign) {
+			s64 vt = fewmul_shift_s64((s64)z[b] - beta, vk);
+
+			v -= vsign > 0 ? vt : -vt;
+		}
+		d[b] = fewmul_clamp_s32(fewmul_shift_s64(v, -sh),
+					-FEWMUL_D_MAX, FEWMUL_D_MAX);
+		if (d[b] > mx || -d[b] > mx)
+			mx = d[b] > 0 ? d[b] : -d[b];
+	}
+	if (vsign) {
+		ops->adds += nb;
+		ops->shifts += nb;
+	}
+	for (; b < B; b++)
+		d[b] = 0;
+	m->maxd[l][j] = mx;
+	/* packed copy for the list-based backward (binary/ternary) */
+	if (!m->reference && cfg->weights != FEWMUL_MODEL_WEIGHTS_FULL &&
+	    !fewmul_simd_get())
+		fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
+			      (nb + 15) & ~15u);
+	/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
+	m->beta[l][j] = fewmul_clamp_s32((s64)beta -
+			fewmul_shift_s64(sum, FEWMUL_FA - FEWMUL_FD -
+					 (int)lr_shift - bsh),
+			-FEWMUL_X_MAX, FEWMUL_X_MAX);
+	ops->adds += 2 * (u64)nb + 1;
+	ops->shifts += (u64)nb + 1;
+}
+
 static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			     u32 lr_shift, struct fewmul_counters *ops)
 {
-	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, nb = m->cur_batch, j, b;
-	int bsh = (int)fewmul_bshift(nb);
+	s64 s[3];
+	u32 j;
 
 	for (j = j0; j < j1; j++) {
-		s32 *d = m->d[l] + (u64)j * B;
-		const s32 *z = m->y[l] + (u64)j * B;
-		s64 sum = 0, mean = 0;
-		s32 sh = m->sh[l][j], mx = 0, beta = m->beta[l][j];
-		int vsign = 0, vk = 0;
-
-		for (b = 0; b < nb; b++)
-			sum += d[b];
-		if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
-			mean = fewmul_div_s64(sum, (s32)nb);
-			vk = fewmul_bn_var_shift(z, d, beta, nb, &vsign, ops);
-			if (vk > 40)
-				vk = 40;	/* |zh| < 2^19: stays in s64 */
-		}
-		for (b = 0; b < nb; b++) {
-			s64 v = d[b] - mean;
-
-			if (vsign) {
-				s64 vt = fewmul_shift_s64((s64)z[b] - beta, vk);
-
-				v -= vsign > 0 ? vt : -vt;
-			}
-			d[b] = fewmul_clamp_s32(fewmul_shift_s64(v, -sh),
-						-FEWMUL_D_MAX, FEWMUL_D_MAX);
-			if (d[b] > mx || -d[b] > mx)
-				mx = d[b] > 0 ? d[b] : -d[b];
-		}
-		if (vsign) {
-			ops->adds += nb;
-			ops->shifts += nb;
-		}
-		for (; b < B; b++)
-			d[b] = 0;
-		m->maxd[l][j] = mx;
-		/* packed copy for the list-based backward (binary/ternary) */
-		if (!m->reference && cfg->weights != FEWMUL_MODEL_WEIGHTS_FULL &&
-		    !fewmul_simd_get())
-			fewmul_k_pack(d, m->dpk[l] + ((u64)j << (m->bshift - 1)),
-				      (nb + 15) & ~15u);
-		/* beta (Q(FA)) -= lr * sum(dz) (Q(FD)) / B */
-		m->beta[l][j] = fewmul_clamp_s32((s64)beta -
-				fewmul_shift_s64(sum, FEWMUL_FA - FEWMUL_FD -
-						 (int)lr_shift - bsh),
-				-FEWMUL_X_MAX, FEWMUL_X_MAX);
-		ops->adds += 2 * (u64)nb + 1;
-		ops->shifts += (u64)nb + 1;
+		fewmul_bnb_sums(m, l, j, s, ops);
+		fewmul_bnb_apply(m, l, j, s, lr_shift, ops);
 	}
 }
 
@@ -865,9 +964,13 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 	}
 }
 
-/* Reference weight update of row i (scalar, s64 accumulators). */
+/*
+ * Reference gradient of row i of layer l over this process's samples
+ * (scalar, s64 accumulators): acc[j] for j < n[l]. With grad NULL, U[l]
+ * is updated in place, U -= acc >> upd; else acc is stored in grad[j].
+ */
 static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
-			  int upd, struct fewmul_counters *ops)
+			  int upd, s64 *grad, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], j, b;
@@ -891,8 +994,11 @@ static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 			for (b = 0; b < nb; b++)
 				acc += (s64)d[b] * x[b];
 		}
-		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(acc, upd),
-					-FEWMUL_ONE_W, FEWMUL_ONE_W);
+		if (grad)
+			grad[j] = acc;
+		else
+			u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(acc, upd),
+						-FEWMUL_ONE_W, FEWMUL_ONE_W);
 	}
 	if (cfg->qbp) {
 		for (b = 0; b < nb; b++)
@@ -902,6 +1008,23 @@ static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 		ops->muls += (u64)nout * nb;
 		ops->adds += (u64)nout * nb;
 	}
+	if (!grad) {
+		ops->adds += nout;
+		ops->shifts += nout;
+	}
+}
+
+/* Row i of layer l: U -= grad >> upd, grad the global gradient. */
+static void fewmul_dw_apply(struct fewmul_model *m, u32 l, u32 i,
+			    const s64 *grad, int upd,
+			    struct fewmul_counters *ops)
+{
+	u32 nout = m->cfg.width[l], j;
+	s32 *u = m->w[l] + (u64)i * nout;
+
+	for (j = 0; j < nout; j++)
+		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(grad[j], upd),
+					-FEWMUL_ONE_W, FEWMUL_ONE_W);
 	ops->adds += nout;
 	ops->shifts += nout;
 }
@@ -964,6 +1087,62 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 	return 0;
 }
 
+/* The shift of layer l's update, U -= acc >> upd: lr, batch, W0, formats. */
+static int fewmul_upd_shift(const struct fewmul_model *m, u32 l, u32 lr_shift)
+{
+	int bsh = (int)fewmul_bshift(m->nb_global) - 2 * m->w0_shift[l];
+
+	if (m->cfg.qbp)
+		return m->cfg.exp_min + (FEWMUL_FW - FEWMUL_FD) -
+		       (int)lr_shift - bsh;
+	return (FEWMUL_FW - FEWMUL_FD - FEWMUL_FA) - (int)lr_shift - bsh;
+}
+
+static s32 fewmul_layer_maxd(const struct fewmul_model *m, u32 l)
+{
+	u32 j;
+	s32 maxd = 0;
+
+	for (j = 0; j < m->cfg.width[l]; j++)
+		if (m->maxd[l][j] > maxd)
+			maxd = m->maxd[l][j];
+	return maxd;
+}
+
+/* Row i's delta to the layer below (none below layer 1). */
+static void fewmul_row_dx(struct fewmul_model *m, u32 l, u32 i, s32 maxd,
+			  struct fewmul_counters *ops)
+{
+	int fast = !m->reference;
+
+	if (l == 1)
+		return;
+	if (fast && m->cfg.weights == FEWMUL_MODEL_WEIGHTS_FULL)
+		fewmul_full_dx(m, l, i, ops);
+	else if (!fast || fewmul_fast_dx(m, l, i, maxd, ops))
+		fewmul_back_dx(m, l, i, ops);
+}
+
+/*
+ * q(x) codes of row i of layer l. The row's stream gives one draw per
+ * sample of the global batch, so a process whose samples start at
+ * b_offset skips the draws of the samples before its own.
+ */
+static u32 fewmul_row_qcodes(struct fewmul_model *m, u32 l, u32 i, s8 *qe,
+			     u16 *zb)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	struct fewmul_rng rng;
+	u32 k;
+
+	fewmul_rng_seed(&rng, cfg->seed,
+			fewmul_stream(FEWMUL_STREAM_QB, m->step, l, i));
+	for (k = 0; k < m->b_offset; k++)
+		fewmul_rng_next(&rng);
+	return fewmul_k_qcodes(m->x[l - 1] + (u64)i * m->bs, m->cur_batch,
+			       cfg->exp_min, cfg->exp_max, &rng, qe, zb);
+}
+
 /*
  * Rows [i0, i1) of layer l: the delta to the layer below and the update of
  * the shadow weights U[l][i][:]. Fast paths are taken where they apply and
@@ -973,40 +1152,41 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			   u32 lr_shift, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], i, j;
-	int bsh = (int)fewmul_bshift(nb) - 2 * m->w0_shift[l];
-	int emin = cfg->exp_min, upd, fast = !m->reference;
-	struct fewmul_rng rng;
-	s32 maxd = 0;
-
-	for (j = 0; j < nout; j++)
-		if (m->maxd[l][j] > maxd)
-			maxd = m->maxd[l][j];
-	if (cfg->qbp)
-		upd = emin + (FEWMUL_FW - FEWMUL_FD) - (int)lr_shift - bsh;
-	else
-		upd = (FEWMUL_FW - FEWMUL_FD - FEWMUL_FA) - (int)lr_shift - bsh;
+	u32 B = m->bs, i;
+	int upd = fewmul_upd_shift(m, l, lr_shift), fast = !m->reference;
+	s32 maxd = fewmul_layer_maxd(m, l);
 
 	for (i = i0; i < i1; i++) {
-		const s32 *x = m->x[l - 1] + (u64)i * B;
 		s8 *qe = m->qe + (u64)i * B;
 		u16 *zb = m->zb + (u64)i * B;
 		u32 nz = 0;
 
-		if (l > 1 && fast && cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL)
-			fewmul_full_dx(m, l, i, ops);
-		else if (l > 1 && (!fast || fewmul_fast_dx(m, l, i, maxd, ops)))
-			fewmul_back_dx(m, l, i, ops);
-
-		if (cfg->qbp) {
-			fewmul_rng_seed(&rng, cfg->seed,
-					fewmul_stream(FEWMUL_STREAM_QB, m->step, l, i));
-			nz = fewmul_k_qcodes(x, nb, cfg->exp_min, cfg->exp_max,
-					     &rng, qe, zb);
-		}
+		fewmul_row_dx(m, l, i, maxd, ops);
+		if (cfg->qbp)
+			nz = fewmul_row_qcodes(m, l, i, qe, zb);
 		if (!fast || !cfg->qbp ||
 		    fewmul_fast_dw(m, l, i, qe, zb, nz, maxd, upd, ops))
-			fewmul_dw_ref(m, l, i, qe, upd, ops);
+			fewmul_dw_ref(m, l, i, qe, upd, NULL, ops);
+	}
+}
+
+/*
+ * Data parallel, rows [i0, i1) of layer l: the delta to the layer below
+ * and this process's share of the gradient, into m->grad.
+ */
+static void fewmul_ph_back_acc(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
+			       struct fewmul_counters *ops)
+{
+	u32 B = m->bs, nout = m->cfg.width[l], i;
+	s32 maxd = fewmul_layer_maxd(m, l);
+
+	for (i = i0; i < i1; i++) {
+		s8 *qe = m->qe + (u64)i * B;
+
+		fewmul_row_dx(m, l, i, maxd, ops);
+		if (m->cfg.qbp)
+			fewmul_row_qcodes(m, l, i, qe, m->zb + (u64)i * B);
+		fewmul_dw_ref(m, l, i, qe, 0, m->grad + (u64)i * nout, ops);
 	}
 }
 
@@ -1034,6 +1214,129 @@ static void fewmul_ph_hist(struct fewmul_model *m, u32 l)
 	}
 }
 
+/* ---- data parallel -------------------------------------------------------- */
+
+static int fewmul_fwd_mode(const struct fewmul_model *m)
+{
+	return m->plan_kind == FEWMUL_PLAN_TRAIN ? FEWMUL_FWD_TRAIN :
+	       m->plan_kind == FEWMUL_PLAN_CALIB ? FEWMUL_FWD_CALIB :
+	       FEWMUL_FWD_EVAL;
+}
+
+/* Units [j0, j1): Y before BN, and each unit's partial sum of Y. */
+static void fewmul_ph_fwd_y(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			    struct fewmul_counters *ops)
+{
+	int mode = fewmul_fwd_mode(m);
+	u32 j;
+
+	fewmul_fwd_sums(m, l, j0, j1,
+			fewmul_real_weights(m, mode != FEWMUL_FWD_TRAIN), ops);
+	if (!fewmul_batch_stats(m, mode))
+		return;
+	for (j = j0; j < j1; j++)
+		m->red[j] = fewmul_sum_s32(m->y[l] + (u64)j * m->bs,
+					   m->cur_batch);
+	ops->adds += (u64)m->cur_batch * (j1 - j0);
+}
+
+/* Units [j0, j1): the batch mean from the global sums, partial variance. */
+static void fewmul_ph_fwd_var(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			      struct fewmul_counters *ops)
+{
+	u32 j, nb = m->cur_batch;
+
+	for (j = j0; j < j1; j++) {
+		s32 mu = fewmul_bn_mean(m->red[j], m->nb_global);
+
+		m->mu[l][j] = mu;
+		m->red[j] = fewmul_bn_var_sum(m->y[l] + (u64)j * m->bs, nb, mu);
+	}
+	ops->adds += 2 * (u64)nb * (j1 - j0);
+	ops->shifts += 2 * (u64)nb * (j1 - j0);
+}
+
+/* Units [j0, j1): BN with the global statistics, beta, ReLU. */
+static void fewmul_ph_fwd_norm(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
+			       struct fewmul_counters *ops)
+{
+	int mode = fewmul_fwd_mode(m), stats = fewmul_batch_stats(m, mode);
+	u32 j;
+
+	for (j = j0; j < j1; j++)
+		fewmul_fwd_finish(m, l, j, mode, stats ? m->mu[l][j] : 0,
+				  stats ? fewmul_bn_v8(m->red[j], m->nb_global) : 0,
+				  ops);
+}
+
+void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,
+		      s64 **v, u32 *n)
+{
+	u32 l = ph->layer;
+
+	*v = m->red;
+	switch (ph->kind) {
+	case FEWMUL_PH_XCHG_NOBN:
+		*n = 1;
+		break;
+	case FEWMUL_PH_XCHG_FWD:
+		*n = m->cfg.width[l];
+		break;
+	case FEWMUL_PH_XCHG_BNB:
+		*n = 3 * m->cfg.width[l];
+		break;
+	case FEWMUL_PH_XCHG_GRAD:
+		*v = m->grad;
+		*n = m->cfg.width[l - 1] * m->cfg.width[l];
+		break;
+	default:
+		*n = 0;
+	}
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_xchg_span);
+
+static void fewmul_ph_xchg(struct fewmul_model *m,
+			   const struct fewmul_phase *ph)
+{
+	s64 *v;
+	u32 n;
+
+	fewmul_xchg_span(m, ph, &v, &n);
+	if (!m->xchg_err)
+		m->xchg_err = m->xchg(m->xchg_ctx, v, n);
+}
+
+static u64 fewmul_dp_grad_count(const struct fewmul_config *cfg)
+{
+	u64 g = 0;
+	u32 l;
+
+	for (l = 1; l <= cfg->nr_layers; l++)
+		if ((u64)cfg->width[l - 1] * cfg->width[l] > g)
+			g = (u64)cfg->width[l - 1] * cfg->width[l];
+	return g;
+}
+
+u64 fewmul_dp_size(const struct fewmul_config *cfg)
+{
+	u64 red = 3 * (u64)fewmul_max_width(cfg) * sizeof(s64);
+
+	return ((red + 63) & ~63ULL) + fewmul_dp_grad_count(cfg) * sizeof(s64);
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_size);
+
+void fewmul_dp_bind(struct fewmul_model *m, void *buf,
+		    int (*xchg)(void *ctx, s64 *v, u32 n), void *ctx)
+{
+	u64 red = 3 * (u64)fewmul_max_width(&m->cfg) * sizeof(s64);
+
+	m->red = buf;
+	m->grad = (s64 *)((u8 *)buf + ((red + 63) & ~63ULL));
+	m->xchg = xchg;
+	m->xchg_ctx = ctx;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_bind);
+
 /* ---- plans ---------------------------------------------------------------- */
 
 static int fewmul_plan_add(struct fewmul_phase *ph, int *n, int max,
@@ -1048,12 +1351,51 @@ static int fewmul_plan_add(struct fewmul_phase *ph, int *n, int max,
 	return 0;
 }
 
+/* Data parallel: the forward of layer l, cut where the BN sums meet. */
+static int fewmul_plan_fwd_dp(const struct fewmul_model *m, int kind, u32 l,
+			      struct fewmul_phase *ph, int *n, int max)
+{
+	u32 nout = m->cfg.width[l];
+	int err = 0;
+
+	if (kind == FEWMUL_PLAN_TRAIN && m->cfg.bn == FEWMUL_MODEL_BN_NONE &&
+	    !m->bn_mean[l][0]) {
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_NOBN_SUM, l, 1);
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_NOBN, l, 1);
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_NOBN_SET, l, 1);
+	}
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_FWD_Y, l, nout);
+	if (m->cfg.bn == FEWMUL_MODEL_BN_SHIFT && kind != FEWMUL_PLAN_EVAL) {
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_FWD, l, 1);
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_FWD_VAR, l, nout);
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_FWD, l, 1);
+	}
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_FWD_NORM, l, nout);
+	return err;
+}
+
+/* Data parallel: BN backward and backward of layer l, cut at the sums. */
+static int fewmul_plan_back_dp(const struct fewmul_model *m, u32 l,
+			       struct fewmul_phase *ph, int *n, int max)
+{
+	u32 nout = m->cfg.width[l], nin = m->cfg.width[l - 1];
+	int err = 0;
+
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_BNB_SUM, l, nout);
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_BNB, l, 1);
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_BNB_APPLY, l, nout);
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_BACK_ACC, l, nin);
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_GRAD, l, 1);
+	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_UPDATE, l, nin);
+	return err;
+}
+
 int fewmul_step_plan(const struct fewmul_model *m, int kind,
 		     struct fewmul_phase *ph, int max)
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 L = cfg->nr_layers, l;
-	int n = 0, err = 0;
+	int n = 0, err = 0, dp = m->xchg != NULL;
 	u32 fwd = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_PH_FWD :
 		  kind == FEWMUL_PLAN_CALIB ? FEWMUL_PH_FWD_CALIB :
 		  FEWMUL_PH_FWD_EVAL;
@@ -1070,6 +1412,10 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 					       (cfg->width[l] + 63) / 64);
 	err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_INPUT, 0, cfg->width[0]);
 	for (l = 1; l <= L; l++) {
+		if (dp) {
+			err |= fewmul_plan_fwd_dp(m, kind, l, ph, &n, max);
+			continue;
+		}
 		if (kind == FEWMUL_PLAN_TRAIN && cfg->bn == FEWMUL_MODEL_BN_NONE &&
 		    !m->bn_mean[l][0])
 			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_NOBN, l, 1);
@@ -1080,6 +1426,10 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 				       m->cur_batch);
 	if (kind == FEWMUL_PLAN_TRAIN) {
 		for (l = L; l >= 1; l--) {
+			if (dp) {
+				err |= fewmul_plan_back_dp(m, l, ph, &n, max);
+				continue;
+			}
 			err |= fewmul_plan_add(ph, &n, max, FEWMUL_PH_BNBACK, l,
 					       cfg->width[l]);
 			if (cfg->qbp && !m->reference)
@@ -1145,7 +1495,46 @@ void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
 		fewmul_ph_ut(m, l, begin, end);
 		break;
 	case FEWMUL_PH_NOBN:
-		fewmul_ph_nobn_scale(m, l);
+		fewmul_nobn_set(m, l, fewmul_nobn_sum(m, l));
+		break;
+	case FEWMUL_PH_NOBN_SUM:
+		m->red[0] = fewmul_nobn_sum(m, l);
+		break;
+	case FEWMUL_PH_NOBN_SET:
+		fewmul_nobn_set(m, l, m->red[0]);
+		break;
+	case FEWMUL_PH_FWD_Y:
+		fewmul_ph_fwd_y(m, l, begin, end, ops);
+		break;
+	case FEWMUL_PH_FWD_VAR:
+		fewmul_ph_fwd_var(m, l, begin, end, ops);
+		break;
+	case FEWMUL_PH_FWD_NORM:
+		fewmul_ph_fwd_norm(m, l, begin, end, ops);
+		break;
+	case FEWMUL_PH_BNB_SUM:
+		for (; begin < end; begin++)
+			fewmul_bnb_sums(m, l, begin, m->red + 3 * (u64)begin, ops);
+		break;
+	case FEWMUL_PH_BNB_APPLY:
+		for (; begin < end; begin++)
+			fewmul_bnb_apply(m, l, begin, m->red + 3 * (u64)begin,
+					 m->lr_shift, ops);
+		break;
+	case FEWMUL_PH_BACK_ACC:
+		fewmul_ph_back_acc(m, l, begin, end, ops);
+		break;
+	case FEWMUL_PH_UPDATE:
+		for (; begin < end; begin++)
+			fewmul_dw_apply(m, l, begin,
+					m->grad + (u64)begin * m->cfg.width[l],
+					fewmul_upd_shift(m, l, m->lr_shift), ops);
+		break;
+	case FEWMUL_PH_XCHG_NOBN:
+	case FEWMUL_PH_XCHG_FWD:
+	case FEWMUL_PH_XCHG_BNB:
+	case FEWMUL_PH_XCHG_GRAD:
+		fewmul_ph_xchg(m, ph);
 		break;
 	}
 }
@@ -1153,12 +1542,14 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_phase_run);
 
 /* ---- steps ---------------------------------------------------------------- */
 
-int fewmul_batch_begin(struct fewmul_model *m, const u8 *const *images,
-		       const u8 *labels, u32 nb, u32 epoch)
+int fewmul_batch_begin_share(struct fewmul_model *m, const u8 *const *images,
+			     const u8 *labels, u32 nb, u32 nb_global,
+			     u32 offset, u32 epoch)
 {
 	u32 b, nk = m->cfg.width[m->cfg.nr_layers];
 
-	if (nb < 1 || nb > m->cfg.batch)
+	if (nb_global < 1 || nb_global > m->cfg.batch || nb > nb_global ||
+	    offset > nb_global - nb)
 		return -EINVAL;
 	if (labels)
 		for (b = 0; b < nb; b++)
@@ -1167,8 +1558,17 @@ int fewmul_batch_begin(struct fewmul_model *m, const u8 *const *images,
 	m->images = images;
 	m->labels = labels;
 	m->cur_batch = nb;
+	m->nb_global = nb_global;
+	m->b_offset = offset;
 	m->lr_shift = fewmul_lr_shift(&m->cfg, epoch);
 	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_begin_share);
+
+int fewmul_batch_begin(struct fewmul_model *m, const u8 *const *images,
+		       const u8 *labels, u32 nb, u32 epoch)
+{
+	return fewmul_batch_begin_share(m, images, labels, nb, nb, 0, epoch);
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_begin);
 
@@ -1238,6 +1638,7 @@ int fewmul_run_serial(struct fewmul_model *m, int kind,
 {
 	int n, k;
 
+	m->plan_kind = kind;
 	n = fewmul_step_plan(m, kind, m->plan, FEWMUL_MAX_PHASES);
 	if (n < 0)
 		return n;

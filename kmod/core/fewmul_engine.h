@@ -168,6 +168,25 @@ enum fewmul_phase_kind {
 	FEWMUL_PH_DT,		/* items: samples */
 	FEWMUL_PH_UT,		/* items: 64-unit blocks of layer l */
 	FEWMUL_PH_NOBN,		/* one item: measure the no-BN scale */
+	/*
+	 * Data-parallel plans (fewmul_dp_bind()): the phases that sum over
+	 * the batch are cut where the sums of every process must be added
+	 * (an XCHG phase, one item: m->xchg() replaces the partial sums of
+	 * fewmul_xchg_span() by the global ones).
+	 */
+	FEWMUL_PH_NOBN_SUM,	/* one item: the no-BN scale's partial sum */
+	FEWMUL_PH_NOBN_SET,	/* one item: the scale from the global sum */
+	FEWMUL_PH_FWD_Y,	/* items: units; sums, partial BN sums */
+	FEWMUL_PH_FWD_VAR,	/* items: units; mean, partial variance */
+	FEWMUL_PH_FWD_NORM,	/* items: units; BN, beta, ReLU */
+	FEWMUL_PH_BNB_SUM,	/* items: units; partial BN backward sums */
+	FEWMUL_PH_BNB_APPLY,	/* items: units */
+	FEWMUL_PH_BACK_ACC,	/* items: rows; deltas, partial gradient */
+	FEWMUL_PH_UPDATE,	/* items: rows; U[l] -= the global gradient */
+	FEWMUL_PH_XCHG_NOBN,	/* one value */
+	FEWMUL_PH_XCHG_FWD,	/* n[l] values */
+	FEWMUL_PH_XCHG_BNB,	/* 3 n[l] values */
+	FEWMUL_PH_XCHG_GRAD,	/* n[l-1] n[l] values */
 };
 
 enum fewmul_plan_kind {
@@ -192,9 +211,11 @@ struct fewmul_phase {
 /*
  * Longest plan: per layer sample, column lists or U^T, the no-BN scale,
  * forward, BN backward, packed deltas, backward and the histogram; plus
- * the input and the loss.
+ * the input and the loss. A data-parallel plan cuts the no-BN scale and
+ * the forward in three, BN backward and backward in two, with an
+ * exchange between the pieces.
  */
-#define FEWMUL_MAX_PHASES (8 * FEWMUL_MAX_LAYERS + 2)
+#define FEWMUL_MAX_PHASES (18 * FEWMUL_MAX_LAYERS + 2)	/* data parallel */
 
 /**
  * struct fewmul_model - a model bound to its arena and scratch memory
@@ -244,6 +265,9 @@ struct fewmul_model {
 	const u8 *const *images;		/* [nb] pointers to n[0] pixels */
 	const u8 *labels;			/* [nb], NULL when unknown */
 	u32 cur_batch;				/* nb */
+	u32 nb_global;		/* the global batch (= nb in one process) */
+	u32 b_offset;		/* global index of this process's sample 0 */
+	u32 plan_kind;				/* FEWMUL_PLAN_* being run */
 	u32 lr_shift;
 	u64 step;				/* minibatches trained */
 	u64 hist[FEWMUL_MAX_LAYERS + 1][FEWMUL_HIST_NR_BINS];
@@ -251,6 +275,12 @@ struct fewmul_model {
 	u32 nr_phases;
 	struct fewmul_phase plan[FEWMUL_MAX_PHASES];
 	u32 conf_row[256];			/* label * n[L] */
+	/* data parallel (fewmul_dp_bind()); xchg NULL: one process */
+	int (*xchg)(void *ctx, s64 *v, u32 n);
+	void *xchg_ctx;
+	int xchg_err;			/* first error of xchg() in this step */
+	s64 *red;			/* partial BN sums, [3 max n] */
+	s64 *grad;			/* one layer's gradient, [max n[l-1] n[l]] */
 };
 
 u64 fewmul_scratch_size(const struct fewmul_config *cfg);
@@ -281,6 +311,15 @@ int fewmul_params_check(const struct fewmul_model *m);
 int fewmul_batch_begin(struct fewmul_model *m, const u8 *const *images,
 		       const u8 *labels, u32 nb, u32 epoch);
 
+/*
+ * The same for this process's share of a global minibatch (data
+ * parallel): nb (0..nb_global) samples starting at global index offset of
+ * nb_global (1..B).
+ */
+int fewmul_batch_begin_share(struct fewmul_model *m, const u8 *const *images,
+			     const u8 *labels, u32 nb, u32 nb_global,
+			     u32 offset, u32 epoch);
+
 /* Build the phase list of a plan into ph[max]; returns its length. */
 int fewmul_step_plan(const struct fewmul_model *m, int kind,
 		     struct fewmul_phase *ph, int max);
@@ -295,6 +334,24 @@ void fewmul_plan_done(struct fewmul_model *m, int kind);
 /* Run a whole plan on the calling thread. */
 int fewmul_run_serial(struct fewmul_model *m, int kind,
 		      struct fewmul_counters *ops);
+
+/*
+ * Data parallel: fewmul_dp_size() bytes of scratch (64-byte aligned) for
+ * the partial sums, and the exchange that adds them up across processes:
+ * xchg(ctx, v, n) must replace v[0..n) by the sum over all processes of
+ * their v[0..n) (every process calls it with the same n, in the same
+ * order) and return 0 or a negative errno. The sums are exact integers,
+ * so the result does not depend on the number of processes or the order
+ * the exchange adds them in. Every process of a step passes its share of
+ * the same global minibatch (struct fewmul_batch nb_global and offset).
+ */
+u64 fewmul_dp_size(const struct fewmul_config *cfg);
+void fewmul_dp_bind(struct fewmul_model *m, void *buf,
+		    int (*xchg)(void *ctx, s64 *v, u32 n), void *ctx);
+
+/* The values an XCHG phase exchanges: *v[0..*n). */
+void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,
+		      s64 **v, u32 *n);
 
 /* ---- the minibatch step (fewmul_step.c) ---------------------------------- */
 
@@ -338,7 +395,10 @@ void fewmul_phase_share(struct fewmul_model *m, u32 p, u32 w, u32 nw,
  * @kind: FEWMUL_PLAN_TRAIN, FEWMUL_PLAN_CALIB or FEWMUL_PLAN_EVAL
  * @images: [@nb] pointers to n[0] pixels each
  * @labels: [@nb] labels below n[L] (checked), or NULL (prediction)
- * @nb: samples, 1..B
+ * @nb: samples, 1..B (0..B in a data-parallel step)
+ * @nb_global: data parallel: the global minibatch this is a share of,
+ *	@nb..B; 0: @nb (one process)
+ * @offset: data parallel: global index of @images[0] in it
  * @epoch: selects the learning rate (train)
  * @pred: [@nb] predicted classes out, or NULL
  * @confusion: [n[L]][n[L]] matrix (true label major) the step adds to,
@@ -349,6 +409,8 @@ struct fewmul_batch {
 	const u8 *const *images;
 	const u8 *labels;
 	u32 nb;
+	u32 nb_global;
+	u32 offset;
 	u32 epoch;
 	u8 *pred;
 	u64 *confusion;
