@@ -195,13 +195,13 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp $(O)/asan/test_modelfile $(O)/asan/test_cli \
 	      $(O)/asan/test_simd_cli $(O)/asan/test_golden
 
 # Tests of the core alone, and tests of the library (core included).
 CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics \
 		$(O)/asan/test_simd
-LIB_TESTS    := $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer \
+LIB_TESTS    := $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp \
 		$(O)/asan/test_modelfile
 
 $(CORE_TESTS): $(O)/asan/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/*.h tests/unit/*.h $(SIMD_ASAN)

@@ -324,6 +324,39 @@ enum fewmul_test_weights {
  */
 int fewmul_trainer_set_test_weights(struct fewmul_trainer *t, int test_weights);
 
+/**
+ * struct fewmul_collective - the processes of a data-parallel training
+ * @rank: this process, 0..@size - 1
+ * @size: processes
+ * @allreduce: replace v[0..n) by the sum over every process of its
+ *	v[0..n), in place; every process calls it with the same n in the
+ *	same order. 0 or a negative errno. (MPI_Allreduce with MPI_INT64_T
+ *	and MPI_SUM, MPI_IN_PLACE, is one.)
+ * @ctx: passed to @allreduce
+ */
+struct fewmul_collective {
+	unsigned int rank;
+	unsigned int size;
+	int (*allreduce)(void *ctx, int64_t *v, size_t n);
+	void *ctx;
+};
+
+/*
+ * Make t one of coll->size processes that train one model together (data
+ * parallel). Every process then calls fewmul_trainer_train(), _calibrate()
+ * and _eval() with the same arguments (the same dataset, indices and
+ * epoch); each runs its share of every minibatch and the sums over the
+ * minibatch (batch-norm statistics, gradients, errors, loss, confusion,
+ * operation counts) are added across processes as exact integers, so
+ * every process holds the same weights, bit for bit the weights of one
+ * process training alone, and reports the global results.
+ * _predict() and _hist() stay local. Call it before the first training
+ * step. 0, -EINVAL (bad coll), -EOPNOTSUPP (the kernel backend), -EBUSY
+ * (already trained or already set), -ENOMEM.
+ */
+int fewmul_trainer_set_collective(struct fewmul_trainer *t,
+				  const struct fewmul_collective *coll);
+
 /* The learning-rate shift the schedule of cfg uses at epoch (0-based). */
 uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 			    uint32_t epoch);

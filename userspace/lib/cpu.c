@@ -54,6 +54,10 @@ struct fewmul_cpu {
 	const u8 **ptr;		/* [batch] image pointers */
 	u8 *lab;		/* [batch] labels */
 	u8 *pred;		/* [batch] predictions */
+	/* data parallel (fewmul_trainer_set_collective()) */
+	struct fewmul_collective coll;
+	void *dp;
+	uint64_t *conf;		/* [n[L]^2] one run's confusion counts */
 };
 
 #define cpu_of(b) ((struct fewmul_cpu *)((char *)(b) - offsetof(struct fewmul_cpu, be)))
@@ -128,9 +132,53 @@ static void cpu_account(struct fewmul_result *res,
 	res->loss += (double)r->loss / (double)(1u << (2 * FEWMUL_FA));
 }
 
+/* struct fewmul_model xchg: the engine's partial sums, added up. */
+static int cpu_xchg(void *ctx, s64 *v, u32 n)
+{
+	struct fewmul_cpu *c = ctx;
+
+	return c->coll.allreduce(c->coll.ctx, (int64_t *)v, n);
+}
+
+/* After a data-parallel run: every process's operation counts, added. */
+static int cpu_reduce_ops(struct fewmul_cpu *c, struct fewmul_result *res,
+			  const struct fewmul_result *before)
+{
+	int64_t v[3 * (FEWMUL_MAX_LAYERS + 2)];
+	struct fewmul_ops *o[FEWMUL_MAX_LAYERS + 2];
+	unsigned int k, no = 0;
+	int err;
+
+	o[no++] = &res->ops;
+	for (k = 0; k < FEWMUL_LAYER_SLOTS; k++)
+		o[no++] = &res->layers[k];
+	for (k = 0; k < no; k++) {
+		const struct fewmul_ops *b = k ? &before->layers[k - 1] : &before->ops;
+
+		v[3 * k] = (int64_t)(o[k]->adds - b->adds);
+		v[3 * k + 1] = (int64_t)(o[k]->shifts - b->shifts);
+		v[3 * k + 2] = (int64_t)(o[k]->muls - b->muls);
+	}
+	err = c->coll.allreduce(c->coll.ctx, v, 3 * no);
+	if (err)
+		return err;
+	for (k = 0; k < no; k++) {
+		const struct fewmul_ops *b = k ? &before->layers[k - 1] : &before->ops;
+
+		o[k]->adds = b->adds + (uint64_t)v[3 * k];
+		o[k]->shifts = b->shifts + (uint64_t)v[3 * k + 1];
+		o[k]->muls = b->muls + (uint64_t)v[3 * k + 2];
+	}
+	return 0;
+}
+
 /*
  * Plan kind over idx[0..n) of ds in minibatches of cfg.batch (the kernel
- * backend splits the same way, so both see the same minibatches).
+ * backend splits the same way, so both see the same minibatches). Data
+ * parallel: every process is given the same idx and runs its share of
+ * each minibatch, [nb * rank / size, nb * (rank + 1) / size); errors and
+ * loss are added up per minibatch, the confusion matrix and the operation
+ * counts once at the end, so every process reports the global result.
  */
 static int cpu_run(struct fewmul_backend *be, int kind,
 		   const struct fewmul_dataset *ds, const uint32_t *idx,
@@ -139,27 +187,65 @@ static int cpu_run(struct fewmul_backend *be, int kind,
 {
 	struct fewmul_cpu *c = cpu_of(be);
 	size_t px = (size_t)ds->rows * ds->cols;
+	u32 nk = c->m.cfg.width[c->m.cfg.nr_layers];
+	unsigned int size = c->coll.size ? c->coll.size : 1, rank = c->coll.rank;
 	struct fewmul_step_result r;
 	struct fewmul_batch bt = {
 		.kind = kind, .images = c->ptr, .labels = c->lab,
 		.epoch = epoch, .pred = c->pred, .confusion = confusion,
 	};
-	uint32_t s, b;
+	struct fewmul_result before;
+	uint32_t s, b, nbg, lo, hi;
+	int64_t out[2];
 	int err;
 
-	for (s = 0; s < n; s += bt.nb) {
-		bt.nb = n - s < c->m.cfg.batch ? n - s : c->m.cfg.batch;
+	if (size > 1) {
+		if (res)
+			before = *res;
+		if (confusion) {
+			memset(c->conf, 0, (size_t)nk * nk * sizeof(*c->conf));
+			bt.confusion = c->conf;
+		}
+	}
+	for (s = 0; s < n; s += nbg) {
+		nbg = n - s < c->m.cfg.batch ? n - s : c->m.cfg.batch;
+		lo = (uint32_t)((uint64_t)nbg * rank / size);
+		hi = (uint32_t)((uint64_t)nbg * (rank + 1) / size);
+		bt.nb = hi - lo;
+		if (size > 1) {
+			bt.nb_global = nbg;
+			bt.offset = lo;
+		}
 		for (b = 0; b < bt.nb; b++) {
-			c->ptr[b] = ds->images + (size_t)idx[s + b] * px;
-			c->lab[b] = ds->labels[idx[s + b]];
+			c->ptr[b] = ds->images + (size_t)idx[s + lo + b] * px;
+			c->lab[b] = ds->labels[idx[s + lo + b]];
 		}
 		err = fewmul_batch_step(&c->m, &c->ex, &bt, &r);
 		if (err)
 			return err;
+		if (size > 1 && kind != FEWMUL_PLAN_CALIB) {
+			out[0] = r.errors;
+			out[1] = r.loss;
+			err = c->coll.allreduce(c->coll.ctx, out, 2);
+			if (err)
+				return err;
+			r.errors = (u32)out[0];
+			r.loss = out[1];
+		}
 		if (res)
-			cpu_account(res, &r, bt.nb);
+			cpu_account(res, &r, nbg);
 	}
-	return 0;
+	if (size == 1)
+		return 0;
+	if (confusion) {
+		err = c->coll.allreduce(c->coll.ctx, (int64_t *)c->conf,
+					(size_t)nk * nk);
+		if (err)
+			return err;
+		for (b = 0; b < nk * nk; b++)
+			confusion[b] += c->conf[b];
+	}
+	return res ? cpu_reduce_ops(c, res, &before) : 0;
 }
 
 static int cpu_calibrate(struct fewmul_backend *be,
@@ -271,7 +357,33 @@ static void cpu_free(struct fewmul_backend *be)
 	free(c->ptr);
 	free(c->lab);
 	free(c->pred);
+	free(c->dp);
+	free(c->conf);
 	free(c);
+}
+
+static int cpu_set_collective(struct fewmul_backend *be,
+			      const struct fewmul_collective *coll)
+{
+	struct fewmul_cpu *c = cpu_of(be);
+	u32 nk = c->m.cfg.width[c->m.cfg.nr_layers];
+	u64 sz = fewmul_dp_size(&c->m.cfg);
+
+	if (c->dp)
+		return -EBUSY;
+	c->dp = aligned_alloc(64, (sz + 63) & ~63ULL);
+	c->conf = calloc((size_t)nk * nk, sizeof(*c->conf));
+	if (!c->dp || !c->conf) {
+		free(c->dp);
+		free(c->conf);
+		c->dp = NULL;
+		c->conf = NULL;
+		return -ENOMEM;
+	}
+	memset(c->dp, 0, sz);
+	c->coll = *coll;
+	fewmul_dp_bind(&c->m, c->dp, cpu_xchg, c);
+	return 0;
 }
 
 static int cpu_set_test_weights(struct fewmul_backend *be, int test_weights)
@@ -291,6 +403,7 @@ static const struct fewmul_backend_ops cpu_ops = {
 	.reload = cpu_reload,
 	.hist = cpu_hist,
 	.set_test_weights = cpu_set_test_weights,
+	.set_collective = cpu_set_collective,
 	.free = cpu_free,
 };
 

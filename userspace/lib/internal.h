@@ -55,6 +55,8 @@ struct fewmul_backend_ops {
 		    uint64_t bins[FEWMUL_HIST_NR_BINS]);
 	const char *(*path)(const struct fewmul_backend *be);
 	int (*set_test_weights)(struct fewmul_backend *be, int test_weights);
+	int (*set_collective)(struct fewmul_backend *be,
+			      const struct fewmul_collective *coll);
 	void (*free)(struct fewmul_backend *be);
 };
 

@@ -229,6 +229,19 @@ FEWMUL_API int fewmul_trainer_set_test_weights(struct fewmul_trainer *t,
 	return t->be->ops->set_test_weights(t->be, test_weights);
 }
 
+FEWMUL_API int fewmul_trainer_set_collective(struct fewmul_trainer *t,
+					     const struct fewmul_collective *coll)
+{
+	if (!t || !coll || !coll->allreduce || coll->size < 1 ||
+	    coll->rank >= coll->size)
+		return -EINVAL;
+	if (!t->be->ops->set_collective)
+		return -EOPNOTSUPP;
+	if (t->be->ops->step(t->be))
+		return -EBUSY;	/* every process must start from step 0 */
+	return t->be->ops->set_collective(t->be, coll);
+}
+
 FEWMUL_API const char *fewmul_default_backend(void)
 {
 	return access(FEWMUL_DEFAULT_DEVICE, F_OK) == 0 ? "kernel" : "cpu";

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Data-parallel training without MPI: N trainers in one process, one
+ * thread each, add their sums through an in-process all-reduce. Whatever
+ * N (1..4, including minibatches smaller than N, where a process has no
+ * sample), and whatever the worker threads per process, the weights, the
+ * errors, the loss, the confusion matrix and the operation counts must be
+ * those of one trainer alone: the engine's sums are exact integers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libfewmul.h"
+#include "unit/tap.h"
+#include "unit/synth.h"
+
+#define N	577	/* the last minibatch of 25 has 2 samples */
+#define MAXP	4
+
+static struct fewmul_dataset ds;
+
+/* An all-reduce among the threads of one process. */
+struct group {
+	unsigned int size;
+	pthread_barrier_t bar;
+	int64_t *v[MAXP];
+	size_t n[MAXP];
+	int mismatch;
+};
+
+struct member {
+	struct group *g;
+	unsigned int rank;
+};
+
+static int group_allreduce(void *ctx, int64_t *v, size_t n)
+{
+	struct member *me = ctx;
+	struct group *g = me->g;
+	int64_t *sum = calloc(n ? n : 1, sizeof(*sum));
+	unsigned int r;
+	size_t i;
+
+	if (!sum)
+		return -ENOMEM;
+	g->v[me->rank] = v;
+	g->n[me->rank] = n;
+	pthread_barrier_wait(&g->bar);
+	for (r = 0; r < g->size; r++) {
+		if (g->n[r] != n) {
+			g->mismatch = 1;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			sum[i] += g->v[r][i];
+	}
+	pthread_barrier_wait(&g->bar);	/* everyone has read every v */
+	memcpy(v, sum, n * sizeof(*v));
+	free(sum);
+	return 0;
+}
+
+struct outcome {
+	uint64_t sum, step;
+	uint64_t train_err[3], test_err;
+	double loss[3];
+	uint64_t conf[16];
+	struct fewmul_ops ops;
+	int err;
+};
+
+struct job {
+	const struct fewmul_train_config *cfg;
+	unsigned int threads;
+	struct member me;
+	int dp;		/* set a collective (also for one process) */
+	struct outcome o;
+};
+
+static void *train_job(void *arg)
+{
+	struct job *j = arg;
+	struct fewmul_collective coll = {
+		.rank = j->me.rank, .size = j->me.g ? j->me.g->size : 1,
+		.allreduce = group_allreduce, .ctx = &j->me,
+	};
+	struct fewmul_trainer *t;
+	uint32_t idx[N], ep, i;
+	int err;
+
+	for (i = 0; i < N; i++)
+		idx[i] = (i * 7) % N;
+	err = fewmul_trainer_new(j->cfg, "cpu", j->threads, &t);
+	if (!err && j->dp)
+		err = fewmul_trainer_set_collective(t, &coll);
+	for (ep = 0; !err && ep < 3; ep++) {
+		struct fewmul_result tr = { 0 };
+
+		err = fewmul_trainer_train(t, &ds, idx, N, ep, &tr);
+		j->o.train_err[ep] = tr.errors;
+		j->o.loss[ep] = tr.loss;
+		j->o.ops.adds += tr.ops.adds;
+		j->o.ops.shifts += tr.ops.shifts;
+		j->o.ops.muls += tr.ops.muls;
+	}
+	if (!err)
+		err = fewmul_trainer_calibrate(t, &ds, idx, 300);
+	if (!err) {
+		struct fewmul_result te = { 0 };
+
+		err = fewmul_trainer_eval(t, &ds, idx + 300, N - 300, &te,
+					  j->o.conf);
+		j->o.test_err = te.errors;
+	}
+	if (!err) {
+		j->o.sum = fewmul_trainer_checksum(t);
+		j->o.step = fewmul_trainer_step(t);
+	}
+	j->o.err = err;
+	fewmul_trainer_free(t);
+	return NULL;
+}
+
+static int same(const struct outcome *a, const struct outcome *b)
+{
+	return a->sum == b->sum && a->step == b->step &&
+	       !memcmp(a->train_err, b->train_err, sizeof(a->train_err)) &&
+	       !memcmp(a->loss, b->loss, sizeof(a->loss)) &&
+	       a->test_err == b->test_err &&
+	       !memcmp(a->conf, b->conf, sizeof(a->conf)) &&
+	       a->ops.muls == b->ops.muls;
+}
+
+/* cfg on p processes of threads workers each; every rank's outcome. */
+static int run_group(const struct fewmul_train_config *cfg, unsigned int p,
+		     unsigned int threads, struct outcome out[MAXP])
+{
+	struct group g = { .size = p };
+	struct job jobs[MAXP];
+	pthread_t th[MAXP];
+	unsigned int r;
+
+	pthread_barrier_init(&g.bar, NULL, p);
+	memset(jobs, 0, sizeof(jobs));
+	for (r = 0; r < p; r++) {
+		jobs[r] = (struct job){ .cfg = cfg, .threads = threads,
+					.me = { .g = &g, .rank = r }, .dp = 1 };
+		pthread_create(&th[r], NULL, train_job, &jobs[r]);
+	}
+	for (r = 0; r < p; r++) {
+		pthread_join(th[r], NULL);
+		out[r] = jobs[r].o;
+	}
+	pthread_barrier_destroy(&g.bar);
+	return g.mismatch;
+}
+
+static void check_config(const char *name, const struct fewmul_train_config *cfg)
+{
+	struct job alone = { .cfg = cfg, .threads = 1 };
+	struct outcome out[MAXP];
+	unsigned int p, r, threads;
+	char what[200];
+	int mismatch, ok;
+
+	train_job(&alone);
+	CHECK_EQ(alone.o.err, 0);
+	for (p = 1; p <= MAXP; p++) {
+		threads = p == 2 ? 2 : 1;
+		mismatch = run_group(cfg, p, threads, out);
+		ok = !mismatch;
+
+		for (r = 0; r < p; r++)
+			ok &= out[r].err == 0 && same(&out[r], &alone.o);
+		snprintf(what, sizeof(what),
+			 "%s: %u processes x %u threads give one process's weights (%016llx), errors, loss, confusion and counts",
+			 name, p, threads, (unsigned long long)alone.o.sum);
+		tap_begin();
+		CHECK(ok);
+		if (!ok)
+			for (r = 0; r < p; r++)
+				printf("#   rank %u: err %d checksum %016llx train errors %llu/%llu/%llu (alone %llu/%llu/%llu) test errors %llu (alone %llu) muls %llu (alone %llu)\n",
+					 r, out[r].err, (unsigned long long)out[r].sum,
+					 (unsigned long long)out[r].train_err[0],
+					 (unsigned long long)out[r].train_err[1],
+					 (unsigned long long)out[r].train_err[2],
+					 (unsigned long long)alone.o.train_err[0],
+					 (unsigned long long)alone.o.train_err[1],
+					 (unsigned long long)alone.o.train_err[2],
+					 (unsigned long long)out[r].test_err,
+					 (unsigned long long)alone.o.test_err,
+					 (unsigned long long)out[r].ops.muls,
+					 (unsigned long long)alone.o.ops.muls);
+		tap_end(what);
+	}
+}
+
+static void base_cfg(struct fewmul_train_config *c)
+{
+	fewmul_train_config_default(c);
+	CHECK_EQ(fewmul_parse_arch("16-40-30-4", c), 0);
+	c->batch = 25;
+	c->epochs = 3;
+	c->seed = 11;
+}
+
+static void test_args(void)
+{
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t;
+	struct member me = { 0 };
+	struct fewmul_collective coll = {
+		.rank = 0, .size = 1, .allreduce = group_allreduce, .ctx = &me,
+	};
+	struct fewmul_collective bad = coll;
+	struct fewmul_result r = { 0 };
+	uint32_t idx[50], i;
+
+	for (i = 0; i < 50; i++)
+		idx[i] = i;
+	tap_begin();
+	base_cfg(&cfg);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", 1, &t), 0);
+	bad.rank = 1;
+	CHECK_EQ(fewmul_trainer_set_collective(t, &bad), -EINVAL);
+	bad = coll;
+	bad.allreduce = NULL;
+	CHECK_EQ(fewmul_trainer_set_collective(t, &bad), -EINVAL);
+	CHECK_EQ(fewmul_trainer_set_collective(t, NULL), -EINVAL);
+	CHECK_EQ(fewmul_trainer_set_collective(NULL, &coll), -EINVAL);
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, 50, 0, &r), 0);
+	/* every process must start from the same, untrained, model */
+	CHECK_EQ(fewmul_trainer_set_collective(t, &coll), -EBUSY);
+	fewmul_trainer_free(t);
+	tap_end("set_collective refuses a bad rank, no all-reduce, NULL, and a trained model");
+}
+
+int main(void)
+{
+	struct fewmul_train_config cfg;
+
+	synth_dataset(&ds, N);
+	base_cfg(&cfg);
+	check_config("ternary+QB, shift BN", &cfg);
+	base_cfg(&cfg);
+	cfg.weights = FEWMUL_WEIGHTS_FULL;
+	cfg.qbp = 0;
+	check_config("full, shift BN", &cfg);
+	base_cfg(&cfg);
+	cfg.weights = FEWMUL_WEIGHTS_BINARY_STOCH;
+	cfg.bn = FEWMUL_BN_OFF;
+	check_config("binary-stoch+QB without BN", &cfg);
+	base_cfg(&cfg);
+	cfg.qbp = 0;
+	check_config("ternary without QB", &cfg);
+	test_args();
+	free(ds.images);
+	free(ds.labels);
+	return tap_done();
+}
