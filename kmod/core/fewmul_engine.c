@@ -1395,7 +1395,7 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 L = cfg->nr_layers, l;
-	int n = 0, err = 0, dp = m->xchg != NULL;
+	int n = 0, err = 0, dp = !!m->xchg;
 	u32 fwd = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_PH_FWD :
 		  kind == FEWMUL_PLAN_CALIB ? FEWMUL_PH_FWD_CALIB :
 		  FEWMUL_PH_FWD_EVAL;
