@@ -61,7 +61,7 @@ CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
 		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
-		userspace/fewmulctl/output.c
+		userspace/fewmulctl/output.c userspace/fewmulctl/par_none.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
@@ -73,7 +73,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi deps deps-bench bench test-kernel check \
 	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
 .DEFAULT_GOAL := all
 
@@ -92,6 +92,7 @@ help:
 	@echo "  make module       fewmul.ko against KDIR ($(KDIR))"
 	@echo "  make module-test  fewmul.ko and the KUnit module against TEST_KDIR"
 	@echo "  make userspace    libfewmul (shared, static, .pc) and fewmulctl"
+	@echo "  make mpi          fewmulctl-mpi, data-parallel training over Open MPI"
 	@echo "  make test-kernel  build (or reuse) the cached KUnit/KASAN test kernel"
 	@echo "  make unit         native unit tests only (ASan+UBSan)"
 	@echo "  make selftests    the kselftest binaries (KSRC=<kernel tree>)"
@@ -192,6 +193,24 @@ $(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS)
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
 	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(LDFLAGS)
+
+# fewmulctl-mpi: fewmulctl whose train runs as the ranks of an MPI job
+# (Open MPI, make deps); the plain fewmulctl and libfewmul never need MPI.
+MPI_CFLAGS   := $(shell pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS     := $(shell pkg-config --libs ompi-c 2>/dev/null)
+MPI_CTL_OBJS := $(filter-out $(O)/obj/userspace/fewmulctl/par_none.o,$(CTL_OBJS)) \
+		$(O)/obj/userspace/fewmulctl/par_mpi.o
+
+$(O)/obj/userspace/fewmulctl/par_mpi.o: US_CFLAGS += $(MPI_CFLAGS)
+$(O)/obj/userspace/fewmulctl/par_mpi.o: userspace/fewmulctl/par_mpi.c $(HDRS)
+	@test -n "$(MPI_LIBS)" || { echo "Open MPI not found by pkg-config (run: make deps)"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -c -o $@ $<
+
+$(O)/fewmulctl-mpi: $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a
+	$(CC) -o $@ $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(MPI_LIBS) $(LDFLAGS)
+
+mpi: $(O)/fewmulctl-mpi
 
 # --- tests ----------------------------------------------------------------
 

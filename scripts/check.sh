@@ -65,6 +65,16 @@ if [ -z "$only" ]; then
 	count_tap "unit" "$res/unit-summary.tap"
 	[ "$rc" -eq 0 ] || rec "unit test binaries exit cleanly" 1
 
+	say "data-parallel training over Open MPI (fewmulctl-mpi, cpu backend)"
+	if make -s O="$O" mpi >"$res/mpi-build.log" 2>&1; then
+		tests/mpi/test_mpi.sh "$O" >"$res/mpi.tap" 2>&1
+		grep -E '^(not )?ok ' "$res/mpi.tap"
+		count_tap "mpi" "$res/mpi.tap"
+	else
+		tail -20 "$res/mpi-build.log"
+		rec "fewmulctl-mpi builds" 1
+	fi
+
 	say "fuzzers (libFuzzer, ASan+UBSan, ${FEWMUL_FUZZ_SECONDS:-15} s each)"
 	if make -s O="$O" fuzz-build >"$res/fuzz-build.log" 2>&1; then
 		tests/fuzz/run.sh "$O/fuzz" "${FEWMUL_FUZZ_SECONDS:-15}" >"$res/fuzz.tap" 2>&1

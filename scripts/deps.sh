@@ -23,6 +23,7 @@ PKGS=(
 	linux-headers-6.12-amd64 linux-image-6.12-amd64
 	linux-headers-6.12-rt-amd64 linux-image-6.12-rt-amd64
 	dpkg-dev debhelper dh-dkms lintian fakeroot
+	libopenmpi-dev openmpi-bin
 )
 
 # The newest kernel source Debian carries, for `make compat` (compile-only):

@@ -120,7 +120,9 @@ struct progress {
 static void progress_init(struct progress *p, uint32_t every)
 {
 	p->tty = isatty(2);
-	p->every = every;
+	p->every = par_rank() ? 0 : every;	/* rank 0 reports */
+	if (par_rank())
+		p->tty = 0;
 	p->t0 = p->last = now_s();
 }
 
@@ -533,6 +535,13 @@ static int check_model_data(const struct train_run *r, const char *src)
 	return 0;
 }
 
+/* What every rank of a data-parallel run must agree on. */
+struct par_key {
+	struct fewmul_train_config cfg;
+	uint32_t train, test, trainlim, testlim, val, start_ep, start_pos;
+	int testw;
+};
+
 static int train_setup(struct train_opts *o, struct train_run *r)
 {
 	struct fewmul_model_extra ex = { .size = sizeof(ex) };
@@ -554,7 +563,7 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 	/* outputs first: a run must not fail after an hour on a bad path */
 	if (o->resumepath && !o->savepath)
 		o->savepath = o->resumepath;	/* save back where it came from */
-	if (o->savepath && check_outfile("--save", o->savepath))
+	if (o->savepath && !par_rank() && check_outfile("--save", o->savepath))
 		return -1;
 	if (o->logpath && check_appendable("--log", o->logpath))
 		return -1;
@@ -632,6 +641,18 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 		backend_err(&o->be, "--test-weights real", err);
 		return -1;
 	}
+	if (par_size() > 1) {
+		struct par_key key = {
+			.cfg = r->cfg, .train = r->train.count,
+			.test = r->test.count, .trainlim = r->trainlim,
+			.testlim = r->testlim, .val = o->val,
+			.start_ep = r->start_ep, .start_pos = r->start_pos,
+			.testw = o->testw,
+		};
+
+		if (par_attach(r->t, &key, sizeof(key)))
+			return -1;
+	}
 	r->tri = malloc(sizeof(*r->tri) * r->trainlim);
 	r->tei = malloc(sizeof(*r->tei) * r->testlim);
 	r->vai = malloc(sizeof(*r->vai) * (o->val ? o->val : 1));
@@ -643,7 +664,7 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 		r->tei[i] = i;
 	for (i = 0; i < o->val; i++)
 		r->vai[i] = r->train.count - o->val + i;
-	if (o->logpath) {
+	if (o->logpath && !par_rank()) {
 		r->logf = log_open(o->logpath, o->val, &r->log_v1);
 		if (!r->logf)
 			return -1;
@@ -784,7 +805,7 @@ static int save_model(const struct train_run *r, uint32_t epoch, uint32_t pos,
 	};
 	char errbuf[512];
 
-	if (!r->o->savepath)
+	if (!r->o->savepath || par_rank())
 		return 0;
 	if (fewmul_model_save_ex(r->t, r->o->savepath, &info, &ex, errbuf,
 				 sizeof(errbuf))) {
@@ -807,7 +828,8 @@ static int train_samples(struct train_run *r, uint32_t ep, uint32_t *pos,
 	double t0, dt;
 	int err;
 
-	while (*pos < r->trainlim && !fewmulctl_interrupted) {
+	while (*pos < r->trainlim && !par_any(fewmulctl_interrupted)) {
+		nb = par_max_u32(nb);	/* the ranks' calls must match */
 		n = r->trainlim - *pos;
 		if (n > nb * batch)
 			n = nb * batch;
@@ -834,6 +856,8 @@ static int stop_and_save(const struct train_run *r, uint32_t ep, uint32_t pos,
 
 	if (save_model(r, pos ? ep : ep + 1, pos, bn_samples))
 		return -1;
+	if (par_rank())
+		return 0;	/* rank 0 says it */
 	if (pos)
 		fprintf(stderr, "%s: stopped in epoch %u after %u of %u samples",
 			PROG_NAME, ep + 1, pos, r->trainlim);
@@ -852,7 +876,7 @@ static int eval_parts(struct train_run *r, const struct fewmul_dataset *ds,
 	uint32_t pos, part = 16 * r->cfg.batch;
 	int err;
 
-	for (pos = 0; pos < n && !fewmulctl_interrupted; pos += part) {
+	for (pos = 0; pos < n && !par_any(fewmulctl_interrupted); pos += part) {
 		err = fewmul_trainer_eval(r->t, ds, idx + pos,
 					  n - pos < part ? n - pos : part, res, NULL);
 		if (err)
@@ -886,7 +910,7 @@ static int train_loop(struct train_run *r)
 			backend_err(&o->be, "training", err);
 			return -1;
 		}
-		if (fewmulctl_interrupted)	/* keep what was done */
+		if (par_any(fewmulctl_interrupted))	/* keep what was done */
 			return stop_and_save(r, ep, pos < r->trainlim ? pos : 0, 0);
 		/* the test-time batch-norm statistics of these weights */
 		err = fewmul_trainer_calibrate(r->t, &r->train, r->tri, r->calib);
@@ -900,8 +924,10 @@ static int train_loop(struct train_run *r)
 		}
 		/* stored statistics are those of the deterministic weights */
 		bn = o->testw == FEWMUL_TEST_WEIGHTS_REAL ? 0 : r->calib;
-		if (fewmulctl_interrupted)
+		if (par_any(fewmulctl_interrupted))
 			return stop_and_save(r, ep, 0, bn);
+		if (par_check_checksum(fewmul_trainer_checksum(r->t), ep))
+			return -1;
 		e.lr = fewmul_lr_shift_at(&r->cfg, ep);
 		report_epoch(r, &e);
 		if (log_epoch(r, &e) || save_model(r, ep + 1, 0, bn))

@@ -681,10 +681,13 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int ret = run(argc, argv);
+	int ret;
 
+	if (par_init(&argc, &argv))
+		return 1;
+	ret = run(argc, argv);
 	/* output that could not be written is a failure, like any other */
 	if (close_stdout() && !ret)
 		ret = 1;
-	return ret;
+	return par_exit(ret);
 }

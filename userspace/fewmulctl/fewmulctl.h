@@ -75,6 +75,29 @@ int opt_fail(int c, char **argv, const struct option *opts);
 /* "fewmulctl: CMD: unexpected argument 'ARG'"; returns CMD_USAGE. */
 int opt_extra(char **argv, const char *arg);
 
+/*
+ * Data-parallel training: fewmulctl-mpi (par_mpi.c) runs as the ranks of
+ * an MPI job that train one model; the plain fewmulctl (par_none.c) is one
+ * rank and these calls are trivial. Every rank runs the same command.
+ *   par_init    before anything else (MPI_Init); rank > 0 prints nothing
+ *   par_exit    at the end: a failed rank ends the whole job
+ *   par_attach  the trainer joins the job; the ranks' runs (key: options
+ *               and data sizes; the model's checksum) must agree
+ *   par_any     1 when v is set on any rank (a stop requested anywhere)
+ *   par_max_u32 the largest v of all ranks
+ *   par_check_checksum  every rank holds rank 0's weights, or an error
+ * Only rank 0 writes files.
+ */
+struct fewmul_trainer;
+int par_init(int *argc, char ***argv);
+int par_exit(int ret);
+unsigned int par_rank(void);
+unsigned int par_size(void);
+int par_attach(struct fewmul_trainer *t, const void *key, size_t n);
+int par_any(int v);
+uint32_t par_max_u32(uint32_t v);
+int par_check_checksum(uint64_t sum, uint32_t epoch);
+
 void fewmulctl_err(const char *what, int err);
 void fewmulctl_errx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

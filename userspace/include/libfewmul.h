@@ -350,9 +350,10 @@ struct fewmul_collective {
  * operation counts) are added across processes as exact integers, so
  * every process holds the same weights, bit for bit the weights of one
  * process training alone, and reports the global results.
- * _predict() and _hist() stay local. Call it before the first training
- * step. 0, -EINVAL (bad coll), -EOPNOTSUPP (the kernel backend), -EBUSY
- * (already trained or already set), -ENOMEM.
+ * _predict() and _hist() stay local. Every process must start from the
+ * same parameters and step: new trainers of the same configuration, or
+ * the same model file loaded. 0, -EINVAL (bad coll), -EOPNOTSUPP (the
+ * kernel backend), -EBUSY (already set), -ENOMEM.
  */
 int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 				  const struct fewmul_collective *coll);

@@ -237,8 +237,6 @@ FEWMUL_API int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 		return -EINVAL;
 	if (!t->be->ops->set_collective)
 		return -EOPNOTSUPP;
-	if (t->be->ops->step(t->be))
-		return -EBUSY;	/* every process must start from step 0 */
 	return t->be->ops->set_collective(t->be, coll);
 }
 
