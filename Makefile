@@ -73,7 +73,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi bench-mpi deps deps-bench bench test-kernel check \
 	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
 .DEFAULT_GOAL := all
 
@@ -106,6 +106,7 @@ help:
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
 	@echo "  make bench-guest  kernel vs cpu backend throughput in one guest"
+	@echo "  make bench-mpi    2 MPI ranks x 1 thread vs 1 process x 2 threads"
 	@echo "  make print-kver   the kernel version make module builds for"
 	@echo "  make print-version the project version"
 	@echo "  make clean        remove $(O)/"
@@ -212,6 +213,10 @@ $(O)/fewmulctl-mpi: $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a
 
 mpi: $(O)/fewmulctl-mpi
 
+# 2 ranks x 1 thread against 1 process x 2 threads (Documentation/scaling.rst)
+bench-mpi: $(O)/fewmulctl $(O)/fewmulctl-mpi
+	@scripts/bench-mpi.sh $(O)
+
 # --- tests ----------------------------------------------------------------
 
 UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp $(O)/asan/test_modelfile $(O)/asan/test_cli \
@@ -242,7 +247,7 @@ $(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli: $(O)/asan/%: \
 	install -m 755 $< $@
 
 unit: $(UNIT_TESTS)
-	@tests/run-unit.sh $(O)/asan
+	@tests/run-unit.sh $(O)/asan $(notdir $(UNIT_TESTS))
 
 # kselftest-harness selftests; the harness header comes from the kernel
 # source tree (KSRC: the test kernel tree, or any linux-source-6.1 tree).

@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the native unit tests in DIR (built with ASan+UBSan), print their TAP
-# and a summary line "unit: N passed, N failed".
+# Run the native unit tests TEST... in DIR (built with ASan+UBSan), print
+# their TAP and a summary line "unit: N passed, N failed".
+# usage: run-unit.sh DIR TEST...  (make unit passes its list)
 dir=$1
+shift
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pass=0
 fail=0
 export FEWMUL_GOLDEN=${FEWMUL_GOLDEN:-$(dirname "$0")/golden/checksums}
-for t in test_core test_engine test_numerics test_simd test_lib test_idx test_trainer test_modelfile test_cli test_simd_cli test_golden; do
+for t in "$@"; do
 	out=$(timeout 900 "$dir/$t" 2>&1)
 	rc=$?
 	echo "# $t"

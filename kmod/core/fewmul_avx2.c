@@ -193,7 +193,8 @@ static __always_inline v8s fewmul_upd(v8s u, v8s a, int upd)
  */
 static __always_inline void fewmul_avx2_dw_n(const int nv, const s32 *dt,
 					     const u32 *ent, const u16 *cnt,
-					     u32 nlev, s32 *u, int upd)
+					     u32 nlev, s32 *u, int upd,
+					     const int store)
 {
 	v8s a[8];
 	u32 lv, p;
@@ -218,13 +219,14 @@ static __always_inline void fewmul_avx2_dw_n(const int nv, const s32 *dt,
 		}
 	}
 	for (v = 0; v < nv; v++)
-		fewmul_st(u + 8 * v, fewmul_upd(fewmul_ld(u + 8 * v), a[v], upd));
+		fewmul_st(u + 8 * v, store ? a[v] :
+			  fewmul_upd(fewmul_ld(u + 8 * v), a[v], upd));
 }
 
 /* The last n < 8 outputs: masked loads and store, nothing beyond n touched. */
 static void fewmul_avx2_dw_tail(const s32 *dt, const u32 *ent,
 				const u16 *cnt, u32 nlev, s32 *u, u32 n,
-				int upd)
+				int upd, int store)
 {
 	v8s mask = fewmul_tailmask(n), a = fewmul_set1(0), r;
 	u32 lv, p;
@@ -238,31 +240,47 @@ static void fewmul_avx2_dw_tail(const s32 *dt, const u32 *ent,
 			a -= __builtin_ia32_maskloadd256((const v8s *)(dt + *ent++),
 							 mask);
 	}
-	r = fewmul_upd(__builtin_ia32_maskloadd256((const v8s *)u, mask), a, upd);
+	r = store ? a :
+	    fewmul_upd(__builtin_ia32_maskloadd256((const v8s *)u, mask), a, upd);
 	__builtin_ia32_maskstored256((v8s *)u, mask, r);
+}
+
+/* u is the row (store 0: update it) or the sums' output (store 1) */
+static __always_inline void fewmul_avx2_dw(const s32 *dt, const u32 *ent,
+					   const u16 *cnt, u32 nlev, s32 *u,
+					   u32 n, int upd, const int store)
+{
+	u32 j = 0;
+
+	for (; j + 64 <= n; j += 64)
+		fewmul_avx2_dw_n(8, dt + j, ent, cnt, nlev, u + j, upd, store);
+	if (j + 32 <= n) {
+		fewmul_avx2_dw_n(4, dt + j, ent, cnt, nlev, u + j, upd, store);
+		j += 32;
+	}
+	if (j + 16 <= n) {
+		fewmul_avx2_dw_n(2, dt + j, ent, cnt, nlev, u + j, upd, store);
+		j += 16;
+	}
+	if (j + 8 <= n) {
+		fewmul_avx2_dw_n(1, dt + j, ent, cnt, nlev, u + j, upd, store);
+		j += 8;
+	}
+	if (j < n)
+		fewmul_avx2_dw_tail(dt + j, ent, cnt, nlev, u + j, n - j, upd,
+				    store);
 }
 
 static void fewmul_avx2_dw_row(const s32 *dt, const u32 *ent,
 			       const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd)
 {
-	u32 j = 0;
+	fewmul_avx2_dw(dt, ent, cnt, nlev, u, n, upd, 0);
+}
 
-	for (; j + 64 <= n; j += 64)
-		fewmul_avx2_dw_n(8, dt + j, ent, cnt, nlev, u + j, upd);
-	if (j + 32 <= n) {
-		fewmul_avx2_dw_n(4, dt + j, ent, cnt, nlev, u + j, upd);
-		j += 32;
-	}
-	if (j + 16 <= n) {
-		fewmul_avx2_dw_n(2, dt + j, ent, cnt, nlev, u + j, upd);
-		j += 16;
-	}
-	if (j + 8 <= n) {
-		fewmul_avx2_dw_n(1, dt + j, ent, cnt, nlev, u + j, upd);
-		j += 8;
-	}
-	if (j < n)
-		fewmul_avx2_dw_tail(dt + j, ent, cnt, nlev, u + j, n - j, upd);
+static void fewmul_avx2_dw_sum(const s32 *dt, const u32 *ent,
+			       const u16 *cnt, u32 nlev, s32 *acc, u32 n)
+{
+	fewmul_avx2_dw(dt, ent, cnt, nlev, acc, n, 0, 1);
 }
 
 /* ---- transpose ---------------------------------------------------------------- */
@@ -537,6 +555,7 @@ const struct fewmul_simd fewmul_simd_avx2 = {
 	.sum_lists = fewmul_avx2_sum_lists,
 	.relu_mask = fewmul_avx2_relu_mask,
 	.dw_row = fewmul_avx2_dw_row,
+	.dw_sum = fewmul_avx2_dw_sum,
 	.transpose = fewmul_avx2_transpose,
 	.sample4 = fewmul_avx2_sample4,
 	.row_list = fewmul_avx2_row_list,

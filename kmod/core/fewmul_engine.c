@@ -1170,6 +1170,82 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 	}
 }
 
+/* Data parallel: D[l]^T of samples [b0, b1) as plain s32 rows in dtpk. */
+static void fewmul_ph_dt_plain(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
+{
+	u32 n = m->cfg.width[l], sh = m->dt_shift + 1, b, j;
+	s32 *dt = (s32 *)m->dtpk;
+
+	for (b = b0; b < b1; b++)
+		for (j = 0; j < n; j++)
+			dt[((u64)b << sh) + j] = m->d[l][(u64)j * m->bs + b];
+}
+
+/* a[j] += r[j] << k (neg: -=) for j < n, in s32, 8 at a time */
+static void fewmul_acc_s32(s32 *restrict a, const s32 *restrict r, u32 n,
+			   u32 k, int neg)
+{
+	u32 j, q;
+
+	for (j = 0; j + 8 <= n; j += 8)
+		for (q = 0; q < 8; q++)
+			a[j + q] = (s32)(neg ? (u32)a[j + q] - ((u32)r[j + q] << k) :
+					       (u32)a[j + q] + ((u32)r[j + q] << k));
+	for (; j < n; j++)
+		a[j] = (s32)(neg ? (u32)a[j] - ((u32)r[j] << k) :
+				   (u32)a[j] + ((u32)r[j] << k));
+}
+
+/*
+ * Quantized-backprop gradient of one row over the samples zb[0..nz):
+ * g[j] = sum_z s_z * (D^T[zb[z]][j] << (|c_z| - 1)): the reference's sum,
+ * added in another order. In s32 (in the first half of g, widened at the
+ * end) when maxd << (emax - emin) times nz stays below 2^31, else in s64.
+ */
+static void fewmul_dw_plain(struct fewmul_model *m, u32 l, u32 i,
+			    const s8 *qe, const u16 *zb, u32 nz, s32 maxd,
+			    s64 *g, struct fewmul_counters *ops)
+{
+	u32 nout = m->cfg.width[l], sh = m->dt_shift + 1, z, j;
+	u32 span = (u32)(m->cfg.exp_max - m->cfg.exp_min);
+	const s32 *dt = (const s32 *)m->dtpk;
+	s32 *a = (s32 *)g;
+
+	ops->adds += (u64)nz * nout;
+	ops->shifts += (u64)nz * nout;
+	if (((u64)maxd << span) * nz < (1ULL << 31)) {
+		if (fewmul_simd_dw_sum(m, l, i, a, qe, zb, nz)) {
+			for (j = 0; j < nout; j++)
+				a[j] = 0;
+			for (z = 0; z < nz; z++) {
+				s8 c = qe[zb[z]];
+
+				fewmul_acc_s32(a, dt + ((u64)zb[z] << sh), nout,
+					       (u32)(c > 0 ? c - 1 : -c - 1),
+					       c < 0);
+			}
+		}
+		/* widen in place, from the top: g[j] covers a[2j], a[2j + 1] */
+		for (j = nout; j-- > 0;)
+			g[j] = a[j];
+		return;
+	}
+	for (j = 0; j < nout; j++)
+		g[j] = 0;
+	for (z = 0; z < nz; z++) {
+		const s32 *r = dt + ((u64)zb[z] << sh);
+		s8 c = qe[zb[z]];
+		u32 k = (u32)(c > 0 ? c - 1 : -c - 1);
+
+		if (c > 0)
+			for (j = 0; j < nout; j++)
+				g[j] += fewmul_shl_s64(r[j], k);
+		else
+			for (j = 0; j < nout; j++)
+				g[j] -= fewmul_shl_s64(r[j], k);
+	}
+}
+
 /*
  * Data parallel, rows [i0, i1) of layer l: the delta to the layer below
  * and this process's share of the gradient, into m->grad.
@@ -1177,16 +1253,24 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 static void fewmul_ph_back_acc(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			       struct fewmul_counters *ops)
 {
-	u32 B = m->bs, nout = m->cfg.width[l], i;
+	u32 B = m->bs, nout = m->cfg.width[l], i, nz;
 	s32 maxd = fewmul_layer_maxd(m, l);
 
 	for (i = i0; i < i1; i++) {
 		s8 *qe = m->qe + (u64)i * B;
+		u16 *zb = m->zb + (u64)i * B;
+		s64 *g = m->grad + (u64)i * nout;
 
 		fewmul_row_dx(m, l, i, maxd, ops);
-		if (m->cfg.qbp)
-			fewmul_row_qcodes(m, l, i, qe, m->zb + (u64)i * B);
-		fewmul_dw_ref(m, l, i, qe, 0, m->grad + (u64)i * nout, ops);
+		if (!m->cfg.qbp) {
+			fewmul_dw_ref(m, l, i, qe, 0, g, ops);
+			continue;
+		}
+		nz = fewmul_row_qcodes(m, l, i, qe, zb);
+		if (m->reference)
+			fewmul_dw_ref(m, l, i, qe, 0, g, ops);
+		else
+			fewmul_dw_plain(m, l, i, qe, zb, nz, maxd, g, ops);
 	}
 }
 
@@ -1384,6 +1468,9 @@ static int fewmul_plan_back_dp(const struct fewmul_model *m, u32 l,
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_BNB_SUM, l, nout);
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_BNB, l, 1);
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_BNB_APPLY, l, nout);
+	if (m->cfg.qbp && !m->reference)
+		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_DT_PLAIN, l,
+				       m->cur_batch);
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_BACK_ACC, l, nin);
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_GRAD, l, 1);
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_UPDATE, l, nin);
@@ -1520,6 +1607,9 @@ void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
 		for (; begin < end; begin++)
 			fewmul_bnb_apply(m, l, begin, m->red + 3 * (u64)begin,
 					 m->lr_shift, ops);
+		break;
+	case FEWMUL_PH_DT_PLAIN:
+		fewmul_ph_dt_plain(m, l, begin, end);
 		break;
 	case FEWMUL_PH_BACK_ACC:
 		fewmul_ph_back_acc(m, l, begin, end, ops);

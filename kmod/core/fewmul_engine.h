@@ -181,6 +181,7 @@ enum fewmul_phase_kind {
 	FEWMUL_PH_FWD_NORM,	/* items: units; BN, beta, ReLU */
 	FEWMUL_PH_BNB_SUM,	/* items: units; partial BN backward sums */
 	FEWMUL_PH_BNB_APPLY,	/* items: units */
+	FEWMUL_PH_DT_PLAIN,	/* items: samples; D^T as s32 rows in dtpk */
 	FEWMUL_PH_BACK_ACC,	/* items: rows; deltas, partial gradient */
 	FEWMUL_PH_UPDATE,	/* items: rows; U[l] -= the global gradient */
 	FEWMUL_PH_XCHG_NOBN,	/* one value */

@@ -70,6 +70,26 @@ static void fewmul_g_dw_row(const s32 *dt, const u32 *ent,
 	}
 }
 
+static void fewmul_g_dw_sum(const s32 *dt, const u32 *ent,
+			    const u16 *cnt, u32 nlev, s32 *acc, u32 n)
+{
+	u32 j, lv, p;
+
+	for (j = 0; j < n; j++) {
+		const u32 *e = ent;
+		u32 a = 0;
+
+		for (lv = nlev; lv-- > 0;) {
+			a <<= 1;
+			for (p = 0; p < cnt[2 * lv]; p++)
+				a += (u32)dt[*e++ + j];
+			for (p = 0; p < cnt[2 * lv + 1]; p++)
+				a -= (u32)dt[*e++ + j];
+		}
+		acc[j] = (s32)a;
+	}
+}
+
 static void fewmul_g_transpose(const s32 *d, u32 dshift, u32 n, u32 nb,
 			       s32 *dt, u32 dtshift)
 {
@@ -122,6 +142,7 @@ const struct fewmul_simd fewmul_simd_generic = {
 	.sum_lists = fewmul_g_sum_lists,
 	.relu_mask = fewmul_g_relu_mask,
 	.dw_row = fewmul_g_dw_row,
+	.dw_sum = fewmul_g_dw_sum,
 	.transpose = fewmul_g_transpose,
 	.sample4 = fewmul_g_sample4,
 	.row_list = fewmul_g_row_list,
@@ -314,19 +335,14 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dx);
  * instead of one shift per sample. The caller checked
  * (max|D| << (emax - emin)) * nz < 2^31, which bounds every partial sum.
  */
-int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
-		   const s8 *qe, const u16 *zb, u32 nz, int upd)
+static u32 *fewmul_simd_dw_sort(struct fewmul_model *m, u32 i,
+				const s8 *qe, const u16 *zb, u32 nz, u32 nlev,
+				u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS])
 {
-	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
 	u32 *ent = (u32 *)m->dx + ((u64)i << m->bshift);
 	u32 dtshift = m->dt_shift + 1, z, k, at;
-	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
 	u32 pos[2 * FEWMUL_SIMD_MAX_LEVELS];
-	const struct fewmul_simd *s;
-	int on;
 
-	if (!fewmul_simd_on(m) || nlev > FEWMUL_SIMD_MAX_LEVELS)
-		return -1;
 	for (k = 0; k < 2 * nlev; k++)
 		cnt[k] = 0;
 	for (z = 0; z < nz; z++) {
@@ -347,12 +363,50 @@ int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
 
 		ent[pos[c > 0 ? 2 * (c - 1) : 2 * (-c - 1) + 1]++] = b << dtshift;
 	}
+	return ent;
+}
+
+int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
+		   const s8 *qe, const u16 *zb, u32 nz, int upd)
+{
+	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
+	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
+	const struct fewmul_simd *s;
+	u32 *ent;
+	int on;
+
+	if (!fewmul_simd_on(m) || nlev > FEWMUL_SIMD_MAX_LEVELS)
+		return -1;
+	ent = fewmul_simd_dw_sort(m, i, qe, zb, nz, nlev, cnt);
 	s = fewmul_simd_enter(fewmul_simd_get(), &on);
 	s->dw_row((const s32 *)m->dtpk, ent, cnt, nlev, u, m->cfg.width[l], upd);
 	fewmul_simd_leave(on);
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dw);
+
+/*
+ * The same sums without the update (data parallel): acc[j] for the row's
+ * n[l] outputs, under the same bound.
+ */
+int fewmul_simd_dw_sum(struct fewmul_model *m, u32 l, u32 i, s32 *acc,
+		       const s8 *qe, const u16 *zb, u32 nz)
+{
+	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
+	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
+	const struct fewmul_simd *s;
+	u32 *ent;
+	int on;
+
+	if (!fewmul_simd_on(m) || nlev > FEWMUL_SIMD_MAX_LEVELS)
+		return -1;
+	ent = fewmul_simd_dw_sort(m, i, qe, zb, nz, nlev, cnt);
+	s = fewmul_simd_enter(fewmul_simd_get(), &on);
+	s->dw_sum((const s32 *)m->dtpk, ent, cnt, nlev, acc, m->cfg.width[l]);
+	fewmul_simd_leave(on);
+	return 0;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dw_sum);
 
 /* D^T of layer l for samples [b0, b1), plain s32, into dtpk. */
 int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)

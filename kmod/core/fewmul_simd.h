@@ -60,6 +60,8 @@ struct fewmul_simd {
 	void (*relu_mask)(s32 *d, const s32 *x, u32 nl);
 	void (*dw_row)(const s32 *dt, const u32 *ent,
 		       const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd);
+	void (*dw_sum)(const s32 *dt, const u32 *ent,
+		       const u16 *cnt, u32 nlev, s32 *acc, u32 n);
 	void (*transpose)(const s32 *d, u32 dshift, u32 n, u32 nb,
 			  s32 *dt, u32 dtshift);
 	void (*sample4)(u64 st[4][4], const s32 *u, s8 *t, u32 pitch, u32 n);
@@ -103,6 +105,8 @@ int fewmul_simd_dx(struct fewmul_model *m, u32 l, u32 i, u32 np, u32 nn);
 int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
 		   const s8 *qe, const u16 *zb, u32 nz, int upd);
 int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1);
+int fewmul_simd_dw_sum(struct fewmul_model *m, u32 l, u32 i, s32 *acc,
+		       const s8 *qe, const u16 *zb, u32 nz);
 int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 		       int test, struct fewmul_counters *ops);
 int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1);

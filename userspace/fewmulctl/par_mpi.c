@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mpi.h>
@@ -22,10 +23,17 @@
 #include "fewmulctl.h"
 
 static int rank, size = 1, inited;
+/* the engine's exchanges: calls, values, seconds (FEWMULCTL_MPI_STATS) */
+static uint64_t st_calls, st_values;
+static double st_secs;
 
 static int mpi_allreduce(void *ctx, int64_t *v, size_t n)
 {
+	double t0 = MPI_Wtime();
+
 	(void)ctx;
+	st_calls++;
+	st_values += n;
 	while (n) {
 		int c = n > (1u << 30) ? 1 << 30 : (int)n;
 
@@ -35,6 +43,7 @@ static int mpi_allreduce(void *ctx, int64_t *v, size_t n)
 		v += c;
 		n -= (size_t)c;
 	}
+	st_secs += MPI_Wtime() - t0;
 	return 0;
 }
 
@@ -75,6 +84,10 @@ int par_exit(int ret)
 		fflush(NULL);
 		MPI_Abort(MPI_COMM_WORLD, ret);
 	}
+	if (getenv("FEWMULCTL_MPI_STATS"))
+		fprintf(stderr, "mpi: rank %d of %d: %llu all-reduces, %llu bytes, %.3f s in MPI_Allreduce\n",
+			rank, size, (unsigned long long)st_calls,
+			(unsigned long long)st_values * 8, st_secs);
 	MPI_Finalize();
 	return ret;
 }
