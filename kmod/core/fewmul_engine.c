@@ -1386,8 +1386,8 @@ static void fewmul_ph_xchg(struct fewmul_model *m,
 	u32 n;
 
 	fewmul_xchg_span(m, ph, &v, &n);
-	if (!m->xchg_err)
-		m->xchg_err = m->xchg(m->xchg_ctx, v, n);
+	if (!m->exchange_err)
+		m->exchange_err = m->exchange(m->exchange_ctx, v, n);
 }
 
 static u64 fewmul_dp_grad_count(const struct fewmul_config *cfg)
@@ -1410,14 +1410,14 @@ u64 fewmul_dp_size(const struct fewmul_config *cfg)
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_size);
 
 void fewmul_dp_bind(struct fewmul_model *m, void *buf,
-		    int (*xchg)(void *ctx, s64 *v, u32 n), void *ctx)
+		    int (*exchange)(void *ctx, s64 *v, u32 n), void *ctx)
 {
 	u64 red = 3 * (u64)fewmul_max_width(&m->cfg) * sizeof(s64);
 
 	m->red = buf;
 	m->grad = (s64 *)((u8 *)buf + ((red + 63) & ~63ULL));
-	m->xchg = xchg;
-	m->xchg_ctx = ctx;
+	m->exchange = exchange;
+	m->exchange_ctx = ctx;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_bind);
 
@@ -1482,7 +1482,7 @@ int fewmul_step_plan(const struct fewmul_model *m, int kind,
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 L = cfg->nr_layers, l;
-	int n = 0, err = 0, dp = !!m->xchg;
+	int n = 0, err = 0, dp = !!m->exchange;
 	u32 fwd = kind == FEWMUL_PLAN_TRAIN ? FEWMUL_PH_FWD :
 		  kind == FEWMUL_PLAN_CALIB ? FEWMUL_PH_FWD_CALIB :
 		  FEWMUL_PH_FWD_EVAL;

@@ -171,7 +171,7 @@ enum fewmul_phase_kind {
 	/*
 	 * Data-parallel plans (fewmul_dp_bind()): the phases that sum over
 	 * the batch are cut where the sums of every process must be added
-	 * (an XCHG phase, one item: m->xchg() replaces the partial sums of
+	 * (an XCHG phase, one item: m->exchange() replaces the partial sums of
 	 * fewmul_xchg_span() by the global ones).
 	 */
 	FEWMUL_PH_NOBN_SUM,	/* one item: the no-BN scale's partial sum */
@@ -276,10 +276,10 @@ struct fewmul_model {
 	u32 nr_phases;
 	struct fewmul_phase plan[FEWMUL_MAX_PHASES];
 	u32 conf_row[256];			/* label * n[L] */
-	/* data parallel (fewmul_dp_bind()); xchg NULL: one process */
-	int (*xchg)(void *ctx, s64 *v, u32 n);
-	void *xchg_ctx;
-	int xchg_err;			/* first error of xchg() in this step */
+	/* data parallel (fewmul_dp_bind()); exchange NULL: one process */
+	int (*exchange)(void *ctx, s64 *v, u32 n);
+	void *exchange_ctx;
+	int exchange_err;		/* first error of exchange() in this step */
 	s64 *red;			/* partial BN sums, [3 max n] */
 	s64 *grad;			/* one layer's gradient, [max n[l-1] n[l]] */
 };
@@ -339,7 +339,7 @@ int fewmul_run_serial(struct fewmul_model *m, int kind,
 /*
  * Data parallel: fewmul_dp_size() bytes of scratch (64-byte aligned) for
  * the partial sums, and the exchange that adds them up across processes:
- * xchg(ctx, v, n) must replace v[0..n) by the sum over all processes of
+ * exchange(ctx, v, n) must replace v[0..n) by the sum over all processes of
  * their v[0..n) (every process calls it with the same n, in the same
  * order) and return 0 or a negative errno. The sums are exact integers,
  * so the result does not depend on the number of processes or the order
@@ -348,7 +348,7 @@ int fewmul_run_serial(struct fewmul_model *m, int kind,
  */
 u64 fewmul_dp_size(const struct fewmul_config *cfg);
 void fewmul_dp_bind(struct fewmul_model *m, void *buf,
-		    int (*xchg)(void *ctx, s64 *v, u32 n), void *ctx);
+		    int (*exchange)(void *ctx, s64 *v, u32 n), void *ctx);
 
 /* The values an XCHG phase exchanges: *v[0..*n). */
 void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,

@@ -101,7 +101,7 @@ int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
 	if (bt->kind != FEWMUL_PLAN_TRAIN && bt->kind != FEWMUL_PLAN_CALIB &&
 	    bt->kind != FEWMUL_PLAN_EVAL)
 		return -EINVAL;
-	if (bt->nb_global && !m->xchg)
+	if (bt->nb_global && !m->exchange)
 		return -EINVAL;
 	ret = fewmul_batch_begin_share(m, bt->images, bt->labels, bt->nb,
 				       bt->nb_global ? bt->nb_global : bt->nb,
@@ -109,7 +109,7 @@ int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
 	if (ret)
 		return ret;
 	m->plan_kind = bt->kind;
-	m->xchg_err = 0;
+	m->exchange_err = 0;
 	n = fewmul_step_plan(m, bt->kind, m->plan, FEWMUL_MAX_PHASES);
 	if (n < 0)
 		return n;
@@ -119,8 +119,8 @@ int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
 		ex->run(ex, m);
 	else
 		fewmul_exec_serial(ex, m);
-	if (m->xchg_err)
-		return m->xchg_err;	/* the model is lost: the step half ran */
+	if (m->exchange_err)
+		return m->exchange_err;	/* the model is lost: the step half ran */
 	fewmul_plan_done(m, bt->kind);
 
 	memset(res, 0, sizeof(*res));

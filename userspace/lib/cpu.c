@@ -132,7 +132,7 @@ static void cpu_account(struct fewmul_result *res,
 	res->loss += (double)r->loss / (double)(1u << (2 * FEWMUL_FA));
 }
 
-/* struct fewmul_model xchg: the engine's partial sums, added up. */
+/* struct fewmul_model exchange: the engine's partial sums, added up. */
 static int cpu_xchg(void *ctx, s64 *v, u32 n)
 {
 	struct fewmul_cpu *c = ctx;
