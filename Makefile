@@ -6,7 +6,8 @@
 # out of a copy of the sources under build/kmod-<target>/ so that the same
 # checkout can hold builds for several kernels at once.
 
-VERSION      := 0.1.0
+# The one place the version is written; Kbuild reads it too.
+VERSION      := $(shell cat $(dir $(lastword $(MAKEFILE_LIST)))VERSION)
 O            ?= build
 PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
@@ -70,7 +71,7 @@ LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(SIMD_OBJS)
 CTL_OBJS     := $(CTL_SRCS:%.c=$(O)/obj/%.o)
 
 SONAME       := libfewmul.so.0
-KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
+KMOD_SRCS    := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module compat module-compat deb userspace deps deps-bench bench test-kernel check \
@@ -115,7 +116,7 @@ define kmod_build
 	@mkdir -p $(O)/kmod-$(1)
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude '*.mod*' --exclude 'Module.symvers' --exclude 'modules.order' \
-		--include 'Kbuild' --include 'kmod/***' --include 'uapi/***' \
+		--include 'Kbuild' --include 'VERSION' --include 'kmod/***' --include 'uapi/***' \
 		--include 'tests/' --include 'tests/kunit/***' --include 'tests/*.h' \
 		--exclude '*' ./ $(O)/kmod-$(1)/
 	$(MAKE) -C $(2) O= M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror modules
@@ -195,7 +196,7 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 # --- tests ----------------------------------------------------------------
 
 UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
-	      $(O)/asan/test_simd_cli $(O)/asan/test_golden
+	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_version
 
 # Tests of the core alone, and tests of the library (core included).
 CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics \
@@ -217,7 +218,7 @@ $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
 
 # Shell tests of the ASan build of fewmulctl.
-$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli: $(O)/asan/%: \
+$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_version: $(O)/asan/%: \
 		tests/unit/%.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
