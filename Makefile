@@ -56,6 +56,7 @@ LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c 
 		userspace/lib/simd.c \
 		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
+		userspace/fewmulctl/options.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
 		userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_bench.c \
 		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
@@ -265,19 +266,10 @@ FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 		-Iuserspace/fewmulctl -Ikmod/core $(NL_CFLAGS)
 FUZZERS      := $(O)/fuzz/fuzz_idx $(O)/fuzz/fuzz_model $(O)/fuzz/fuzz_args \
 		$(O)/fuzz/fuzz_files
-FUZZ_CTL     := userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_train.c \
-		userspace/fewmulctl/json.c userspace/fewmulctl/fewmulctl.c
-
 $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c \
-		$(LIB_SRCS) $(FUZZ_CTL) $(HDRS)
+		$(LIB_SRCS) $(CTL_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(FUZZ_CTL) \
-		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_bench.c \
-		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
-		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
-		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
-		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
-		userspace/fewmulctl/output.c \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(CTL_SRCS) \
 		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)

@@ -269,91 +269,74 @@ static void print_class(int k, int names)
 		printf("%d", k);
 }
 
-int cmd_predict(int argc, char **argv)
+/* The options of predict alone: which image. */
+struct predict_opts {
+	const char *image;
+	uint32_t index;
+	int have_index;
+};
+
+enum { O_INDEX = 256, O_IMAGE };
+
+static int predict_option(int c, const char *arg, void *ctx)
 {
-	enum { O_MODEL = 256, O_DATA, O_INDEX, O_IMAGE, O_CALIB };
+	struct predict_opts *p = ctx;
+
+	if (c == O_IMAGE) {
+		p->image = arg;
+		return 0;
+	}
+	if (parse_u32(arg, 0, UINT32_MAX, &p->index)) {	/* --index */
+		fewmulctl_errx("--index %s: want an image number (0-based)", arg);
+		return -1;
+	}
+	p->have_index = 1;
+	return 0;
+}
+
+static int predict_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL },
-		{ "data", required_argument, NULL, O_DATA },
+		OPT_MODEL, OPT_DATA,
 		{ "index", required_argument, NULL, O_INDEX },
 		{ "image", required_argument, NULL, O_IMAGE },
-		{ "calib", required_argument, NULL, O_CALIB },
-		OPT_THREADS, OPT_BACKEND, OPT_JSON,
-		{ NULL, 0, NULL, 0 },
+		OPT_CALIB, OPT_THREADS, OPT_BACKEND, OPT_JSON, OPT_END,
 	};
-	const char *model = NULL, *data = NULL, *image = NULL;
-	struct fewmul_dataset train = { 0 }, test = { 0 };
-	struct fewmul_model_info info;
-	struct fewmul_model_extra ex = { .size = sizeof(ex) };
-	struct fewmul_trainer *t = NULL;
+	struct predict_opts po = { 0 };
+	struct cmdline cl = { .opts = opts, .own = predict_option, .ctx = &po };
+	struct model_run mr;
+	const struct fewmul_model_info *info = &mr.info;
+	const char *image, *data;
+	struct fewmul_dataset test = { 0 };
 	struct image im = { .label = -1 };
-	struct backend_opt be = { 0 };
-	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), index = 0;
-	uint32_t nk, i, used, side;
-	int c, json = 0, have_index = 0, names, ret = -1, err, cpu;
-	struct common_opts co = { .threads = &threads, .be = &be, .json = &json };
-	int64_t calib = -1;
-	const char *how;
+	uint32_t index, nk, i, side;
+	int have_index, names, ret, err, cpu;
 	int32_t *scores = NULL;
-	char errbuf[512];
 	uint8_t pred;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_MODEL:
-			model = optarg;
-			break;
-		case O_DATA:
-			data = optarg;
-			break;
-		case O_INDEX:
-			if (parse_u32(optarg, 0, UINT32_MAX, &index)) {
-				fewmulctl_errx("--index %s: want an image number (0-based)", optarg);
-				return -1;
-			}
-			have_index = 1;
-			break;
-		case O_IMAGE:
-			image = optarg;
-			break;
-		case O_CALIB:
-			if (opt_calib(optarg, &calib))
-				return -1;
-			break;
-		default:
-			err = common_option(c, &co);
-			if (err < 0)
-				return -1;
-			if (!err)
-				return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-	if (!model) {
-		fewmulctl_errx("predict: --model FILE is required");
-		return CMD_USAGE;
-	}
+	model_run_init(&mr, &cl);
+	ret = parse_cmdline(argc, argv, &cl);
+	if (!ret)
+		ret = model_run_check(&mr, "predict");
+	if (ret)
+		return ret;
+	image = po.image;
+	index = po.index;
+	have_index = po.have_index;
+	data = mr.data;
 	if (!image && !have_index) {
 		fewmulctl_errx("predict: give --index I (a test image of --data) or --image FILE");
 		return CMD_USAGE;
 	}
-
-	if (backend_resolve(&be, NULL))
+	if (model_run_load(&mr))
 		return -1;
-	err = fewmul_model_load_ex(model, be.spec, threads, &t, &info, &ex,
-				   errbuf, sizeof(errbuf));
-	if (err) {
-		fewmulctl_errx("%s", errbuf);
-		return -1;
-	}
-	nk = info.config.width[info.config.nr_layers];
+	ret = -1;
+	nk = info->config.width[info->config.nr_layers];
 	/* the model knows its pixel count; a square is the usual shape */
-	for (side = 1; side * side < info.config.width[0]; side++)
+	for (side = 1; side * side < info->config.width[0]; side++)
 		;
-	im.rows = side * side == info.config.width[0] ? side : 1;
-	im.cols = info.config.width[0] / im.rows;
+	im.rows = side * side == info->config.width[0] ? side : 1;
+	im.cols = info->config.width[0] / im.rows;
 	if (image) {
 		if (read_image(image, have_index, index, &im))
 			goto out;
@@ -362,9 +345,9 @@ int cmd_predict(int argc, char **argv)
 			fewmulctl_errx("--data: %s", test.error);
 			goto out;
 		}
-		if (test.rows * test.cols != info.config.width[0]) {
+		if (test.rows * test.cols != info->config.width[0]) {
 			fewmulctl_errx("%s: the model's input width %u does not match the %ux%u test images",
-				       model, info.config.width[0], test.rows, test.cols);
+				       mr.model, info->config.width[0], test.rows, test.cols);
 			goto out;
 		}
 		im.rows = test.rows;
@@ -385,26 +368,26 @@ int cmd_predict(int argc, char **argv)
 		im.kind = "test";
 	}
 
-	if (bn_stats_settle(t, model, &info, &ex, calib, data, &train, &used, &how))
+	if (model_run_settle(&mr))
 		goto out;
-	cpu = !strcmp(be.name, "cpu");
+	cpu = !strcmp(mr.be.name, "cpu");
 	scores = cpu ? calloc(nk, sizeof(*scores)) : NULL;
 	if (cpu && !scores) {
 		fewmulctl_err("allocating", -ENOMEM);
 		goto out;
 	}
-	err = fewmul_trainer_predict(t, im.px, 1, &pred, scores);
+	err = fewmul_trainer_predict(mr.t, im.px, 1, &pred, scores);
 	if (err) {
 		fewmulctl_err("predicting", err);
 		goto out;
 	}
 	names = fashion_data(data, nk);
 
-	if (json) {
+	if (mr.json) {
 		struct json j;
 
 		json_begin(&j, stdout);
-		json_str(&j, "model", model);
+		json_str(&j, "model", mr.model);
 		json_str(&j, "source", im.kind);
 		if (image)
 			json_str(&j, "image", image);
@@ -425,22 +408,22 @@ int cmd_predict(int argc, char **argv)
 				json_double(&j, NULL, scores[i] / 4096.0);
 			json_arr_close(&j);
 		}
-		json_str(&j, "bn_stats", how);
-		json_u64(&j, "calib", used);
+		json_str(&j, "bn_stats", mr.how);
+		json_u64(&j, "calib", mr.used);
 		json_str(&j, "test_weights", "deterministic");
-		json_str(&j, "backend", be.name);
+		json_str(&j, "backend", mr.be.name);
 		json_end(&j);
 		ret = 0;
 		goto out;
 	}
-	printf("%s: %s%s, trained %u epoch%s; ", model,
-	       fewmul_weights_name(info.config.weights),
-	       info.config.qbp ? "+QB" : "", info.epoch, info.epoch == 1 ? "" : "s");
-	if (strcmp(how, "none"))
-		printf("BN statistics %s from %u training samples", how, used);
+	printf("%s: %s%s, trained %u epoch%s; ", mr.model,
+	       fewmul_weights_name(info->config.weights),
+	       info->config.qbp ? "+QB" : "", info->epoch, info->epoch == 1 ? "" : "s");
+	if (strcmp(mr.how, "none"))
+		printf("BN statistics %s from %u training samples", mr.how, mr.used);
 	else
 		printf("no batch norm");
-	printf("; backend %s\n", be.name);
+	printf("; backend %s\n", mr.be.name);
 	if (!image)
 		printf("image:      test sample %u of %s\n", index,
 		       data ? data : FEWMUL_DEFAULT_DATA_DIR);
@@ -470,8 +453,30 @@ int cmd_predict(int argc, char **argv)
 out:
 	free(scores);
 	free(im.px);
-	fewmul_trainer_free(t);
-	fewmul_dataset_free(&train);
+	model_run_free(&mr);	/* before the data it may have registered */
 	fewmul_dataset_free(&test);
 	return ret;
 }
+
+const struct fewmulctl_cmd cmd_predict = {
+	.name = "predict",
+	.usage = "--model FILE (--index I | --image FILE.pgm|FILE.idx[.gz] [--index I]) [--data DIR] [--calib N] [--threads N] [--backend kernel|cpu] [--json]",
+	.summary = "classify one image: predicted class, true label when known, output-layer scores",
+	.options =
+	HELP_MODEL
+	"  --index I              image I (0-based) of the test split of --data, or of the\n"
+	"                         --image IDX file\n"
+	"  --image FILE           a binary PGM (P5, maxval 255) of the data's size (28x28)\n"
+	"                         or an IDX3 image file\n"
+	"                         (plain or .gz) with one image, or any number with --index\n"
+	"  --data DIR             IDX dataset directory (default " FEWMUL_DEFAULT_DATA_DIR "):\n"
+	"                         its test split for --index, its training split for --calib\n"
+	HELP_CALIB
+	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --backend kernel|cpu   classify in fewmul.ko or in this process (default: kernel\n"
+	"                         when " FEWMUL_DEFAULT_DEVICE " exists); the kernel's eval\n"
+	"                         ioctl returns the class, only cpu prints the scores\n"
+	HELP_DEVICE
+	HELP_JSON,
+	.run = predict_main,
+};
