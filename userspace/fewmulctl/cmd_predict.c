@@ -57,21 +57,6 @@ static int gz_read_all(gzFile f, void *buf, size_t len)
 	return 0;
 }
 
-/* Skip len bytes; -1 when the file ends first. */
-static int gz_skip(gzFile f, uint64_t len)
-{
-	unsigned char buf[65536];
-	size_t n;
-
-	while (len) {
-		n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		if (gz_read_all(f, buf, n))
-			return -1;
-		len -= n;
-	}
-	return 0;
-}
-
 /* A PGM header number: whitespace and # comments before it. */
 static int pgm_number(gzFile f, uint32_t *out)
 {
@@ -140,17 +125,16 @@ static int read_pgm(gzFile f, const char *path, struct image *im)
 	return 0;
 }
 
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
+/*
+ * An IDX image file: libfewmul reads it (fewmul_images_load()); the
+ * header is looked at here only to tell an IDX file from another kind.
+ */
 static int read_idx(gzFile f, const char *path, const unsigned char *magic,
 		    int have_index, uint32_t index, struct image *im)
 {
+	struct fewmul_dataset ds;
 	unsigned char hdr[16];
-	uint32_t n, rows, cols;
+	uint32_t m, n;
 	size_t px;
 
 	memcpy(hdr, magic, 2);
@@ -158,50 +142,34 @@ static int read_idx(gzFile f, const char *path, const unsigned char *magic,
 		fewmulctl_errx("%s: truncated header (not an IDX file?)", path);
 		return -1;
 	}
-	if (be32(hdr) != 0x00000803) {
+	m = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (m != 0x00000803) {
 		fewmulctl_errx("%s: bad magic 0x%08x; want a binary PGM (P5) or an IDX image file (0x00000803)",
-			       path, be32(hdr));
+			       path, m);
 		return -1;
 	}
-	n = be32(hdr + 4);
-	rows = be32(hdr + 8);
-	cols = be32(hdr + 12);
-	if (!n || !rows || !cols || rows > 4096 || cols > 4096 ||
-	    (uint64_t)rows * cols > 4096) {
-		fewmulctl_errx("%s: unsupported shape %u x %u x %u", path, n, rows, cols);
+	if (fewmul_images_load(path, &ds)) {
+		fewmulctl_errx("%s", ds.error);
 		return -1;
 	}
-	if (rows != im->rows || cols != im->cols) {
-		fewmulctl_errx("%s: %ux%u images; the model wants %ux%u", path, cols,
-			       rows, im->cols, im->rows);
-		return -1;
-	}
-	if (!have_index && n != 1) {
+	n = ds.count;
+	px = (size_t)ds.rows * ds.cols;
+	if (ds.rows != im->rows || ds.cols != im->cols)
+		fewmulctl_errx("%s: %ux%u images; the model wants %ux%u", path, ds.cols,
+			       ds.rows, im->cols, im->rows);
+	else if (!have_index && n != 1)
 		fewmulctl_errx("%s: %u images; choose one with --index 0..%u", path, n,
 			       n - 1);
-		return -1;
-	}
-	if (index >= n) {
+	else if (index >= n)
 		fewmulctl_errx("--index %u: %s has %u image%s (0..%u)", index, path, n,
 			       n == 1 ? "" : "s", n - 1);
-		return -1;
-	}
-	px = (size_t)rows * cols;
-	im->px = malloc(px);
-	if (!im->px) {
+	else if ((im->px = malloc(px)))
+		memcpy(im->px, ds.images + (size_t)index * px, px);
+	else
 		fewmulctl_err(path, -ENOMEM);
+	fewmul_dataset_free(&ds);
+	if (!im->px)
 		return -1;
-	}
-	if (gz_skip(f, (uint64_t)index * px) || gz_read_all(f, im->px, px) ||
-	    gz_skip(f, (uint64_t)(n - index - 1) * px)) {
-		fewmulctl_errx("%s: truncated: the header says %u images of %ux%u",
-			       path, n, rows, cols);
-		return -1;
-	}
-	if (gzgetc(f) != -1) {
-		fewmulctl_errx("%s: trailing data after the last image", path);
-		return -1;
-	}
 	im->kind = "idx";
 	return 0;
 }
