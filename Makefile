@@ -6,7 +6,8 @@
 # out of a copy of the sources under build/kmod-<target>/ so that the same
 # checkout can hold builds for several kernels at once.
 
-VERSION      := 0.1.0
+# The one place the version is written; Kbuild reads it too.
+VERSION      := $(shell cat $(dir $(lastword $(MAKEFILE_LIST)))VERSION)
 O            ?= build
 PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
@@ -55,6 +56,7 @@ LIB_SRCS     := userspace/lib/device.c userspace/lib/genl.c userspace/lib/idx.c 
 		userspace/lib/simd.c \
 		$(CORE_SRCS)
 CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
+		userspace/fewmulctl/options.c \
 		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_train.c \
 		userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_bench.c \
 		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
@@ -70,7 +72,7 @@ LIB_OBJS     := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(SIMD_OBJS)
 CTL_OBJS     := $(CTL_SRCS:%.c=$(O)/obj/%.o)
 
 SONAME       := libfewmul.so.0
-KMOD_SRCS    := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
+KMOD_SRCS    := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi bench-mpi deps deps-bench bench test-kernel check \
@@ -118,7 +120,7 @@ define kmod_build
 	@mkdir -p $(O)/kmod-$(1)
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude '*.mod*' --exclude 'Module.symvers' --exclude 'modules.order' \
-		--include 'Kbuild' --include 'kmod/***' --include 'uapi/***' \
+		--include 'Kbuild' --include 'VERSION' --include 'kmod/***' --include 'uapi/***' \
 		--include 'tests/' --include 'tests/kunit/***' --include 'tests/*.h' \
 		--exclude '*' ./ $(O)/kmod-$(1)/
 	$(MAKE) -C $(2) O= M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror modules
@@ -220,7 +222,7 @@ bench-mpi: $(O)/fewmulctl $(O)/fewmulctl-mpi
 # --- tests ----------------------------------------------------------------
 
 UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp $(O)/asan/test_modelfile $(O)/asan/test_cli \
-	      $(O)/asan/test_simd_cli $(O)/asan/test_golden
+	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_version
 
 # Tests of the core alone, and tests of the library (core included).
 CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics \
@@ -242,7 +244,7 @@ $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
 
 # Shell tests of the ASan build of fewmulctl.
-$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli: $(O)/asan/%: \
+$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_version: $(O)/asan/%: \
 		tests/unit/%.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
@@ -289,19 +291,10 @@ FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 		-Iuserspace/fewmulctl -Ikmod/core $(NL_CFLAGS)
 FUZZERS      := $(O)/fuzz/fuzz_idx $(O)/fuzz/fuzz_model $(O)/fuzz/fuzz_args \
 		$(O)/fuzz/fuzz_files
-FUZZ_CTL     := userspace/fewmulctl/cmd_count.c userspace/fewmulctl/cmd_train.c \
-		userspace/fewmulctl/json.c userspace/fewmulctl/fewmulctl.c
-
 $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c \
-		$(LIB_SRCS) $(FUZZ_CTL) $(HDRS)
+		$(LIB_SRCS) $(CTL_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(FUZZ_CTL) \
-		userspace/fewmulctl/cmd_info.c userspace/fewmulctl/cmd_bench.c \
-		userspace/fewmulctl/cmd_eval.c userspace/fewmulctl/cmd_stats.c \
-		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
-		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
-		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
-		userspace/fewmulctl/output.c \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(CTL_SRCS) \
 		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)

@@ -17,7 +17,10 @@
 #include "fewmul_compat.h"
 #include "fewmul_engine.h"
 
-#define FEWMUL_VERSION		"0.1.0"
+/* FEWMUL_VERSION: Kbuild passes ./VERSION on the command line. */
+#ifndef FEWMUL_VERSION
+#error "FEWMUL_VERSION is not defined (Kbuild reads it from ./VERSION)"
+#endif
 
 /* Largest argument struct accepted from userspace, whatever its version. */
 #define FEWMUL_MAX_ARG_SIZE	PAGE_SIZE

@@ -17,7 +17,7 @@ dkms remove "fewmul/$ver" --all >/dev/null 2>&1 || true
 rm -rf "$src"
 mkdir -p "$src"
 cd "$top"
-cp -r --parents Kbuild dkms.conf kmod uapi "$src/"
+cp -r --parents Kbuild VERSION dkms.conf kmod uapi "$src/"
 mkdir -p "$src/tests" && cp -r --parents tests/kunit tests/*.h "$src/"
 dkms add "fewmul/$ver"
 if [ -d "/lib/modules/$kver/build" ]; then

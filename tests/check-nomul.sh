@@ -14,8 +14,7 @@ KERNELS="fewmul_k_row_list fewmul_k_col_lists fewmul_k_sum_lists
 fewmul_k_unpack fewmul_k_pack fewmul_k_dt fewmul_k_dw_acc fewmul_k_update
 fewmul_k_qcodes fewmul_k_sample"
 MULS=$'\t(i?mul[bwlq]?|mulx[lq]?|v?pmul[a-z0-9]*|v?pmadd[a-z0-9]*)\\b'
-n=0
-fail=0
+. "$(dirname "$0")/insn-check.sh"
 for obj in "$@"; do
 	dis=$(objdump -d --no-show-raw-insn "$obj") || { echo "not ok - objdump $obj"; exit 1; }
 	case "$(basename "$obj")" in
@@ -25,22 +24,14 @@ for obj in "$@"; do
 		 grep -E '^(fewmul_simd_|fewmul_g_|fewmul_count_mul)' | grep -vE '^fewmul_simd_(select|name|get|choose)$') ;;
 	esac
 	for f in $fns; do
-		n=$((n + 1))
 		body=$(awk -v f="<$f>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$dis")
 		if [ -z "$body" ]; then
-			echo "not ok $n - $f present in $(basename "$obj")"
-			fail=$((fail + 1))
+			insn_verdict "$f present in $(basename "$obj")" "not found" ""
 			continue
 		fi
 		muls=$(grep -E "$MULS" <<<"$body" || true)
-		if [ -n "$muls" ]; then
-			echo "not ok $n - $f in $(basename "$obj") has no multiply"
-			sed 's/^/#   /' <<<"$muls"
-			fail=$((fail + 1))
-		else
-			echo "ok $n - $f in $(basename "$obj") has no multiply ($(wc -l <<<"$body") instructions)"
-		fi
+		insn_verdict "$f in $(basename "$obj") has no multiply" "$muls" \
+			"$(wc -l <<<"$body") instructions"
 	done
 done
-echo "1..$n"
-[ "$fail" -eq 0 ]
+insn_done

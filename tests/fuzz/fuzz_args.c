@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	if (!freopen("/dev/null", "w", stdout))
 		abort();
-	cmd_count(argc, argv);
+	cmd_count.run(argc, argv);
 	free(buf);
 	return 0;
 }

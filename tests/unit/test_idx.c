@@ -110,6 +110,7 @@ static void expect_bad(const char *name, const char *im, const char *lb,
 int main(void)
 {
 	struct fewmul_dataset ds;
+	char path[300];
 
 	if (!mkdtemp(dir))
 		return 1;
@@ -159,6 +160,25 @@ int main(void)
 	expect_bad("too many pixels", "huge-img", "ok-lbl", "unsupported shape");
 	expect_bad("label count mismatch", "ok-img", "count-lbl", "4 labels for 5 images");
 	expect_bad("label out of range", "ok-img", "badlabel-lbl", "label 10 of item 4");
+
+	tap_begin();
+	snprintf(path, sizeof(path), "%s/ok-img.gz", dir);
+	CHECK_EQ(fewmul_images_load(path, &ds), 0);
+	CHECK_EQ(ds.count, 5);
+	CHECK_EQ(ds.rows, 3);
+	CHECK_EQ(ds.cols, 4);
+	CHECK_EQ(ds.images[59], (unsigned char)(16 + 59));
+	CHECK(ds.labels == NULL);
+	fewmul_dataset_free(&ds);
+	snprintf(path, sizeof(path), "%s/extra-img", dir);
+	CHECK_EQ(fewmul_images_load(path, &ds), -EBADMSG);
+	CHECK(strstr(ds.error, "trailing data") != NULL);
+	CHECK(ds.images == NULL && ds.count == 0);
+	snprintf(path, sizeof(path), "%s/magic-img", dir);
+	CHECK_EQ(fewmul_images_load(path, &ds), -EBADMSG);
+	CHECK(strstr(ds.error, "bad magic 0x00000804") != NULL);
+	CHECK_EQ(fewmul_images_load(NULL, &ds), -EINVAL);
+	tap_end("fewmul_images_load reads an image file alone, with the same checks");
 
 	tap_begin();
 	CHECK_EQ(fewmul_dataset_load(NULL, NULL, &ds), -EINVAL);

@@ -12,6 +12,7 @@
 
 #include "core_simd_cases.h"
 #include "unit/tap.h"
+#include "unit/model_buf.h"
 
 static void report(const char *what, u32 size, u32 seed)
 {
@@ -32,8 +33,7 @@ static void test_kernels(const struct fewmul_simd *s)
 /* ---- whole runs ---------------------------------------------------------- */
 
 struct run {
-	struct fewmul_model m;
-	void *arena, *scratch;
+	struct model_buf mb;
 	struct fewmul_counters ops;
 	u8 *img;
 	const u8 **ptr;
@@ -42,30 +42,18 @@ struct run {
 
 static int run_new(struct run *r, const struct fewmul_config *cfg)
 {
-	struct fewmul_layout lay;
-	u64 ss = fewmul_scratch_size(cfg);
-
 	memset(r, 0, sizeof(*r));
-	fewmul_layout(cfg, &lay);
-	r->arena = calloc(1, lay.size);
-	r->scratch = aligned_alloc(64, (ss + 63) & ~63ULL);
 	r->img = malloc((size_t)cfg->batch * cfg->width[0]);
 	r->ptr = malloc(cfg->batch * sizeof(*r->ptr));
 	r->lab = malloc(cfg->batch);
-	if (!r->arena || !r->scratch || !r->img || !r->ptr || !r->lab)
+	if (!r->img || !r->ptr || !r->lab)
 		return -1;
-	memset(r->scratch, 0, ss);
-	if (fewmul_config_check(cfg))
-		return -1;
-	fewmul_model_bind(&r->m, cfg, r->arena, r->scratch);
-	fewmul_model_init_params(&r->m);
-	return 0;
+	return model_new(&r->mb, cfg);
 }
 
 static void run_free(struct run *r)
 {
-	free(r->arena);
-	free(r->scratch);
+	model_free(&r->mb);
 	free(r->img);
 	free(r->ptr);
 	free(r->lab);
@@ -78,7 +66,7 @@ static void run_free(struct run *r)
  */
 static u32 run_train(struct run *r, const char *impl, u32 nsteps, u32 nsplit)
 {
-	const struct fewmul_config *cfg = &r->m.cfg;
+	const struct fewmul_config *cfg = &r->mb.m.cfg;
 	struct fewmul_phase ph[FEWMUL_MAX_PHASES];
 	u32 s, b, p, k, nb, n0 = cfg->width[0], nk = cfg->width[cfg->nr_layers];
 	u64 h = 0x243f6a8885a308d3ULL;
@@ -99,26 +87,26 @@ static u32 run_train(struct run *r, const char *impl, u32 nsteps, u32 nsplit)
 			r->img[b * n0 + r->lab[b] % n0] = 255;
 			r->ptr[b] = r->img + b * n0;
 		}
-		fewmul_batch_begin(&r->m, r->ptr, r->lab, nb, s / 4);
-		n = fewmul_step_plan(&r->m, FEWMUL_PLAN_TRAIN, ph, FEWMUL_MAX_PHASES);
+		fewmul_batch_begin(&r->mb.m, r->ptr, r->lab, nb, s / 4);
+		n = fewmul_step_plan(&r->mb.m, FEWMUL_PLAN_TRAIN, ph, FEWMUL_MAX_PHASES);
 		for (q = 0; q < n; q++) {
 			u32 cnt = ph[q].count, chunk = (cnt + nsplit - 1) / nsplit;
 
 			for (k = 0; k < nsplit; k++) {
 				u32 rr = (nsplit - 1 - k + s) % nsplit;
 
-				fewmul_phase_run(&r->m, &ph[q], rr * chunk,
+				fewmul_phase_run(&r->mb.m, &ph[q], rr * chunk,
 						 rr * chunk + chunk, &r->ops);
 			}
 		}
-		fewmul_plan_done(&r->m, FEWMUL_PLAN_TRAIN);
+		fewmul_plan_done(&r->mb.m, FEWMUL_PLAN_TRAIN);
 	}
-	fewmul_calib_begin(&r->m);
-	fewmul_batch_begin(&r->m, r->ptr, r->lab, cfg->batch, 0);
-	fewmul_run_serial(&r->m, FEWMUL_PLAN_CALIB, &r->ops);
-	fewmul_calib_end(&r->m);
-	fewmul_run_serial(&r->m, FEWMUL_PLAN_EVAL, &r->ops);
-	return fewmul_batch_errors(&r->m, NULL);
+	fewmul_calib_begin(&r->mb.m);
+	fewmul_batch_begin(&r->mb.m, r->ptr, r->lab, cfg->batch, 0);
+	fewmul_run_serial(&r->mb.m, FEWMUL_PLAN_CALIB, &r->ops);
+	fewmul_calib_end(&r->mb.m);
+	fewmul_run_serial(&r->mb.m, FEWMUL_PLAN_EVAL, &r->ops);
+	return fewmul_batch_errors(&r->mb.m, NULL);
 }
 
 static void cfg_of(struct fewmul_config *c, u32 weights, u32 qbp, u32 batch,
@@ -160,9 +148,9 @@ static void test_run(const char *impl, u32 weights, u32 qbp, u32 bn, u32 batch,
 	ev = run_train(&v, impl, nsteps, nsplit);
 	CHECK(ea != ~0u && ev != ~0u);
 	CHECK_EQ(ea, ev);
-	CHECK(memcmp(a.arena, v.arena, a.m.lay.size) == 0);
-	CHECK(memcmp(a.m.y[nl], v.m.y[nl],
-		     (size_t)w[nl] * a.m.bs * sizeof(s32)) == 0);
+	CHECK(memcmp(a.mb.arena, v.mb.arena, a.mb.m.lay.size) == 0);
+	CHECK(memcmp(a.mb.m.y[nl], v.mb.m.y[nl],
+		     (size_t)w[nl] * a.mb.m.bs * sizeof(s32)) == 0);
 	CHECK_EQ(a.ops.adds, v.ops.adds);
 	CHECK_EQ(a.ops.shifts, v.ops.shifts);
 	CHECK_EQ(a.ops.muls, v.ops.muls);
@@ -171,7 +159,7 @@ static void test_run(const char *impl, u32 weights, u32 qbp, u32 bn, u32 batch,
 		struct run fresh;
 
 		CHECK_EQ(run_new(&fresh, &cfg), 0);
-		CHECK(memcmp(a.arena, fresh.arena, a.m.lay.size) != 0);
+		CHECK(memcmp(a.mb.arena, fresh.mb.arena, a.mb.m.lay.size) != 0);
 		run_free(&fresh);
 	}
 	snprintf(name, sizeof(name),

@@ -108,84 +108,76 @@ static double bench_torch(const char *arch, unsigned int batch,
 	return v;
 }
 
-int cmd_bench(int argc, char **argv)
-{
-	enum { O_ARCH = 256, O_BATCH, O_STEPS, O_THREADS, O_NOTORCH, O_JSON,
-	       O_BACKEND, O_DEVICE };
-	static const struct option opts[] = {
-		{ "arch", required_argument, NULL, O_ARCH },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "steps", required_argument, NULL, O_STEPS },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "no-torch", no_argument, NULL, O_NOTORCH },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "device", required_argument, NULL, O_DEVICE },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct fewmul_train_config cfg;
-	struct fewmul_dataset ds = { 0 };
-	uint32_t steps = 10, tlist[8] = { 1, 2 }, nt = 2, k;
-	struct backend_opt be = { 0 };
-	int c, json = 0, notorch = 0, err = 0;
-	char arch[256] = "784-1024-1024-1024-10", *tok, *save;
-	size_t off;
+/* The options of bench alone. */
+struct bench_opts {
+	uint32_t steps, tlist[8], nt;
+	int notorch;
+};
 
-	fewmul_train_config_default(&cfg);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_ARCH:
-			if (opt_arch(optarg, &cfg))
-				return -1;
-			snprintf(arch, sizeof(arch), "%s", optarg);
-			break;
-		case O_BATCH:
-			if (parse_u32(optarg, 1, FEWMUL_MAX_BATCH, &cfg.batch)) {
-				fewmulctl_errx("--batch %s: want 1..%u", optarg, FEWMUL_MAX_BATCH);
-				return -1;
-			}
-			break;
-		case O_STEPS:
-			if (parse_u32(optarg, 1, 100000, &steps)) {
-				fewmulctl_errx("--steps %s: want 1..100000", optarg);
-				return -1;
-			}
-			break;
-		case O_THREADS:
-			nt = 0;
-			for (tok = strtok_r(optarg, ",", &save); tok && nt < 8;
-			     tok = strtok_r(NULL, ",", &save)) {
-				if (parse_u32(tok, 1, 256, &tlist[nt])) {
-					fewmulctl_errx("--threads: want a list like 1,2");
-					return -1;
-				}
-				nt++;
-			}
-			if (!nt) {
+enum { O_STEPS = 256, O_THREADS_LIST, O_NOTORCH };
+
+static int bench_option(int c, const char *arg, void *ctx)
+{
+	struct bench_opts *b = ctx;
+	char list[256], *tok, *save;
+
+	switch (c) {
+	case O_STEPS:
+		if (parse_u32(arg, 1, 100000, &b->steps)) {
+			fewmulctl_errx("--steps %s: want 1..100000", arg);
+			return -1;
+		}
+		return 0;
+	case O_THREADS_LIST:
+		snprintf(list, sizeof(list), "%s", arg);
+		b->nt = 0;
+		for (tok = strtok_r(list, ",", &save); tok && b->nt < 8;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (parse_u32(tok, 1, 256, &b->tlist[b->nt])) {
 				fewmulctl_errx("--threads: want a list like 1,2");
 				return -1;
 			}
-			break;
-		case O_NOTORCH:
-			notorch = 1;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		case O_BACKEND:
-			if (opt_backend(optarg, &be))
-				return -1;
-			break;
-		case O_DEVICE:
-			be.device = optarg;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
+			b->nt++;
 		}
+		if (!b->nt) {
+			fewmulctl_errx("--threads: want a list like 1,2");
+			return -1;
+		}
+		return 0;
+	case O_NOTORCH:
+		b->notorch = 1;
+		return 0;
 	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
+	return -1;
+}
+
+static int bench_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		OPT_ARCH, OPT_BATCH,
+		{ "steps", required_argument, NULL, O_STEPS },
+		{ "threads", required_argument, NULL, O_THREADS_LIST },
+		{ "no-torch", no_argument, NULL, O_NOTORCH },
+		OPT_JSON, OPT_BACKEND, OPT_END,
+	};
+	struct fewmul_train_config cfg;
+	struct fewmul_dataset ds = { 0 };
+	struct bench_opts bo = { .steps = 10, .tlist = { 1, 2 }, .nt = 2 };
+	uint32_t k;
+	struct backend_opt be = { 0 };
+	int json = 0, err = 0;
+	const char *arch = "784-1024-1024-1024-10";
+	struct cmdline cl = {
+		.opts = opts, .own = bench_option, .ctx = &bo,
+		.co = { .arch = &cfg, .arch_str = &arch, .batch = &cfg.batch,
+			.batch_max = FEWMUL_MAX_BATCH, .be = &be, .json = &json },
+	};
+	size_t off;
+
+	fewmul_train_config_default(&cfg);
+	err = parse_cmdline(argc, argv, &cl);
+	if (err)
+		return err;
 	/* the default stays cpu: the runs compare thread counts */
 	if (backend_resolve(&be, "cpu"))
 		return -1;
@@ -210,15 +202,15 @@ int cmd_bench(int argc, char **argv)
 
 	if (!json)
 		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)%s\n",
-		       arch, cfg.batch, steps, strcmp(be.name, "kernel") ? "" :
+		       arch, cfg.batch, bo.steps, strcmp(be.name, "kernel") ? "" :
 		       "; backend kernel: the module's own workers, threads apply to float32 only");
-	for (k = 0; k < nt; k++) {
-		unsigned int th = tlist[k];
+	for (k = 0; k < bo.nt; k++) {
+		unsigned int th = bo.tlist[k];
 		double full = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_FULL, 0, th,
-					   steps, &ds, &err);
+					   bo.steps, &ds, &err);
 		double tern = full < 0 ? -1 :
 			      bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
-					   th, steps, &ds, &err);
+					   th, bo.steps, &ds, &err);
 		/* the same with the vector kernels off (cpu backend only) */
 		const char *simd = fewmul_simd_impl();
 		double scal = -1;
@@ -226,19 +218,19 @@ int cmd_bench(int argc, char **argv)
 		if (tern >= 0 && strcmp(be.name, "kernel") && strcmp(simd, "off") &&
 		    !fewmul_simd_set("off")) {
 			scal = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
-					    th, steps, &ds, &err);
+					    th, bo.steps, &ds, &err);
 			fewmul_simd_set(simd);
 		}
 		char what[128] = "plain C float32 loop";
 		double ref = -1, t0;
 
-		if (!notorch)
-			ref = bench_torch(arch, cfg.batch, steps, th, what, sizeof(what));
+		if (!bo.notorch)
+			ref = bench_torch(arch, cfg.batch, bo.steps, th, what, sizeof(what));
 		if (ref < 0) {
 			snprintf(what, sizeof(what), "plain C float32 loop");
 			t0 = now_s();
-			if (float_ref_train(cfg.width, cfg.nr_layers, cfg.batch, steps, th) == 0)
-				ref = (double)steps * cfg.batch / (now_s() - t0);
+			if (float_ref_train(cfg.width, cfg.nr_layers, cfg.batch, bo.steps, th) == 0)
+				ref = (double)bo.steps * cfg.batch / (now_s() - t0);
 		}
 		if (full < 0 || tern < 0) {
 			backend_err(&be, "bench: training", err ? err : -EIO);
@@ -281,3 +273,19 @@ int cmd_bench(int argc, char **argv)
 	free(ds.labels);
 	return 0;
 }
+
+const struct fewmulctl_cmd cmd_bench = {
+	.name = "bench",
+	.usage = "[--arch A-B-..-K] [--batch N] [--steps N] [--threads 1,2] [--backend cpu|kernel] [--no-torch] [--json]",
+	.summary = "training throughput: full-precision integer vs ternary+QB vs float32, same run",
+	.options =
+	HELP_ARCH
+	"  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
+	"  --steps N              timed training steps per run, 1..100000 (default 10)\n"
+	"  --threads LIST         comma-separated thread counts, one run each (default 1,2)\n"
+	"  --backend cpu|kernel   where the engine runs (default cpu)\n"
+	HELP_DEVICE
+	"  --no-torch             use the plain C float32 loop even when PyTorch is installed\n"
+	HELP_JSON,
+	.run = bench_main,
+};

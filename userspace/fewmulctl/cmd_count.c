@@ -13,47 +13,36 @@
 #include "libfewmul.h"
 #include "fewmulctl.h"
 
-int cmd_count(int argc, char **argv)
+static int count_option(int c, const char *arg, void *ctx)
 {
-	enum { O_ARCH = 256, O_BATCH, O_BN, O_JSON };
+	(void)c;
+	(void)arg;
+	*(int *)ctx = 1;	/* --bn */
+	return 0;
+}
+
+static int count_main(int argc, char **argv)
+{
+	enum { O_BN = 256 };
 	static const struct option opts[] = {
-		{ "arch", required_argument, NULL, O_ARCH },
-		{ "batch", required_argument, NULL, O_BATCH },
+		OPT_ARCH, OPT_BATCH,
 		{ "bn", no_argument, NULL, O_BN },
-		{ "json", no_argument, NULL, O_JSON },
-		{ NULL, 0, NULL, 0 },
+		OPT_JSON, OPT_END,
 	};
 	struct fewmul_train_config cfg;
 	uint32_t batch = 200;
-	int c, bn = 0, json = 0;
+	int bn = 0, json = 0, ret;
+	struct cmdline cl = {
+		.opts = opts, .own = count_option, .ctx = &bn,
+		.co = { .arch = &cfg, .batch = &batch, .batch_max = 1000000,
+			.json = &json },
+	};
 	uint64_t full, qb;
 
 	fewmul_train_config_default(&cfg);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_ARCH:
-			if (opt_arch(optarg, &cfg))
-				return -1;
-			break;
-		case O_BATCH:
-			if (parse_u32(optarg, 1, 1000000, &batch)) {
-				fewmulctl_errx("--batch %s: want 1..1000000", optarg);
-				return -1;
-			}
-			break;
-		case O_BN:
-			bn = 1;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
+	ret = parse_cmdline(argc, argv, &cl);
+	if (ret)
+		return ret;
 
 	full = fewmul_count_full(&cfg, batch, bn);
 	qb = fewmul_count_qb(&cfg, batch, bn);
@@ -83,3 +72,15 @@ int cmd_count(int argc, char **argv)
 	printf("  ratio:                    %15.6f\n", (double)qb / (double)full);
 	return 0;
 }
+
+const struct fewmulctl_cmd cmd_count = {
+	.name = "count",
+	.usage = "[--arch A-B-..-K] [--batch N] [--bn] [--json]",
+	.summary = "the paper's multiplication count: full precision vs binary/ternary + QB",
+	.options =
+	HELP_ARCH
+	"  --batch N              minibatch size, 1..1000000 (default 200)\n"
+	"  --bn                   add standard batch norm's multiplications\n"
+	HELP_JSON,
+	.run = count_main,
+};

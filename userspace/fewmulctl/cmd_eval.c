@@ -2,8 +2,8 @@
 /*
  * fewmulctl eval: test error, per-class accuracy and confusion matrix of
  * a saved model, with the deterministic (or, --test-weights real, the
- * real-valued shadow) test-time weights and batch-norm
- * statistics re-estimated on training data.
+ * real-valued shadow) test-time weights and batch-norm statistics stored
+ * or re-estimated on training data.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,108 +16,82 @@
 #include "libfewmul.h"
 #include "fewmulctl.h"
 
-int cmd_eval(int argc, char **argv)
+enum { O_LIMIT = 256, O_TESTW };
+
+struct eval_opts {
+	uint32_t limit;
+	int testw;
+};
+
+static int eval_option(int c, const char *arg, void *ctx)
 {
-	enum { O_MODEL = 256, O_DATA, O_CALIB, O_LIMIT, O_TESTW };
+	struct eval_opts *eo = ctx;
+
+	if (c == O_TESTW)
+		return opt_test_weights(arg, &eo->testw);
+	return opt_count("--test-limit", arg, &eo->limit);
+}
+
+static int eval_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL },
-		{ "data", required_argument, NULL, O_DATA },
-		{ "calib", required_argument, NULL, O_CALIB },
+		OPT_MODEL, OPT_DATA, OPT_CALIB,
 		{ "test-limit", required_argument, NULL, O_LIMIT },
 		{ "test-weights", required_argument, NULL, O_TESTW },
-		OPT_THREADS, OPT_BACKEND, OPT_JSON,
-		{ NULL, 0, NULL, 0 },
+		OPT_THREADS, OPT_BACKEND, OPT_JSON, OPT_END,
 	};
-	const char *model = NULL, *data = NULL;
-	struct backend_opt be = { 0 };
-	char label[4200];
-	struct fewmul_dataset train = { 0 }, test = { 0 };
-	struct fewmul_model_info info;
-	struct fewmul_model_extra ex = { .size = sizeof(ex) };
-	struct fewmul_trainer *t = NULL;
+	struct eval_opts eo = { .testw = FEWMUL_TEST_WEIGHTS_TERNARY };
+	uint32_t limit;
+	struct cmdline cl = { .opts = opts, .own = eval_option, .ctx = &eo };
+	struct model_run mr;
+	const struct fewmul_model_info *info = &mr.info;
+	struct fewmul_dataset test = { 0 };
 	struct fewmul_result r = { 0 };
-	uint32_t limit = 0, used, threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t calib = -1;
-	const char *how;
+	char label[4200];
 	uint64_t *conf = NULL;
 	uint32_t *idx = NULL, i, k, nk;
-	int c, json = 0, ret = -1, err, testw = FEWMUL_TEST_WEIGHTS_TERNARY;
-	struct common_opts co = { .threads = &threads, .be = &be, .json = &json };
-	char errbuf[512];
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_MODEL:
-			model = optarg;
-			break;
-		case O_DATA:
-			data = optarg;
-			break;
-		case O_CALIB:
-			if (opt_calib(optarg, &calib))
-				return -1;
-			break;
-		case O_LIMIT:
-			if (opt_count("--test-limit", optarg, &limit))
-				return -1;
-			break;
-		case O_TESTW:
-			if (opt_test_weights(optarg, &testw))
-				return -1;
-			break;
-		default:
-			err = common_option(c, &co);
-			if (err < 0)
-				return -1;
-			if (!err)
-				return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-	if (!model) {
-		fewmulctl_errx("eval: --model FILE is required");
-		return CMD_USAGE;
-	}
-	if (backend_resolve(&be, NULL))
+	model_run_init(&mr, &cl);
+	ret = parse_cmdline(argc, argv, &cl);
+	if (!ret)
+		ret = model_run_check(&mr, "eval");
+	if (ret)
+		return ret;
+	if (model_run_load(&mr))
 		return -1;
-
-	err = fewmul_model_load_ex(model, be.spec, threads, &t, &info, &ex,
-				   errbuf, sizeof(errbuf));
+	ret = -1;
+	limit = eo.limit;
+	err = fewmul_trainer_set_test_weights(mr.t, eo.testw);
 	if (err) {
-		fewmulctl_errx("%s", errbuf);
-		return -1;
+		backend_err(&mr.be, "--test-weights real", err);
+		goto out;
 	}
-	nk = info.config.width[info.config.nr_layers];
-	if (fewmul_dataset_load_dir(data, 1, &test)) {
+	if (eo.testw == FEWMUL_TEST_WEIGHTS_REAL &&
+	    info->config.weights != FEWMUL_WEIGHTS_FULL &&
+	    info->config.bn != FEWMUL_BN_OFF) {
+		/* the stored statistics are those of the deterministic weights */
+		if (!mr.calib) {
+			fewmulctl_errx("--calib 0: the stored batch-norm statistics are those of the deterministic test-time weights; re-estimate them for --test-weights real with --calib N");
+			goto out;
+		}
+		mr.ex.bn_samples = 0;
+		if (mr.calib < 0)
+			mr.calib = CALIB_DEFAULT;
+	}
+	nk = info->config.width[info->config.nr_layers];
+	if (fewmul_dataset_load_dir(mr.data, 1, &test)) {
 		fewmulctl_errx("--data: %s", test.error);
 		goto out;
 	}
-	if (test.rows * test.cols != info.config.width[0]) {
+	if (test.rows * test.cols != info->config.width[0]) {
 		fewmulctl_errx("%s: the model's input width %u does not match the %ux%u images",
-			       model, info.config.width[0], test.rows, test.cols);
+			       mr.model, info->config.width[0], test.rows, test.cols);
 		goto out;
 	}
 	if (!limit || limit > test.count)
 		limit = test.count;
-	err = fewmul_trainer_set_test_weights(t, testw);
-	if (err) {
-		backend_err(&be, "--test-weights real", err);
-		goto out;
-	}
-	if (testw == FEWMUL_TEST_WEIGHTS_REAL &&
-	    info.config.weights != FEWMUL_WEIGHTS_FULL && info.config.bn != FEWMUL_BN_OFF) {
-		/* the stored statistics are those of the deterministic weights */
-		if (!calib) {
-			fewmulctl_errx("--calib 0: the stored batch-norm statistics are those of the deterministic test-time weights; re-estimate them for --test-weights real with --calib N");
-			goto out;
-		}
-		ex.bn_samples = 0;
-		if (calib < 0)
-			calib = CALIB_DEFAULT;
-	}
-	if (bn_stats_settle(t, model, &info, &ex, calib, data, &train, &used, &how))
+	if (model_run_settle(&mr))
 		goto out;
 	idx = malloc(sizeof(*idx) * limit);
 	conf = calloc((size_t)nk * nk, sizeof(*conf));
@@ -127,24 +101,24 @@ int cmd_eval(int argc, char **argv)
 	}
 	for (i = 0; i < limit; i++)
 		idx[i] = i;
-	err = fewmul_trainer_eval(t, &test, idx, limit, &r, conf);
+	err = fewmul_trainer_eval(mr.t, &test, idx, limit, &r, conf);
 	if (err) {
 		fewmulctl_err("evaluating", err);
 		goto out;
 	}
-	if (json) {
+	if (mr.json) {
 		struct json j;
 
 		json_begin(&j, stdout);
-		json_str(&j, "model", model);
+		json_str(&j, "model", mr.model);
 		json_u64(&j, "samples", r.samples);
 		json_u64(&j, "errors", r.errors);
 		json_double(&j, "error_rate", (double)r.errors / (double)r.samples);
 		json_double(&j, "loss", r.loss / (double)r.samples);
-		json_str(&j, "test_weights", test_weights_name(testw));
-		json_str(&j, "bn_stats", how);
-		json_u64(&j, "calib", used);
-		json_str(&j, "backend", be.name);
+		json_str(&j, "test_weights", test_weights_name(eo.testw));
+		json_str(&j, "bn_stats", mr.how);
+		json_u64(&j, "calib", mr.used);
+		json_str(&j, "backend", mr.be.name);
 		json_arr_open(&j, "confusion");
 		for (i = 0; i < nk; i++) {
 			json_arr_open(&j, NULL);
@@ -157,18 +131,18 @@ int cmd_eval(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	printf("%s: %s%s, trained %u epochs (step %" PRIu64 "); backend %s\n", model,
-	       fewmul_weights_name(info.config.weights), info.config.qbp ? "+QB" : "",
-	       info.epoch, fewmul_trainer_step(t),
-	       backend_label(&be, label, sizeof(label)));
+	printf("%s: %s%s, trained %u epochs (step %" PRIu64 "); backend %s\n", mr.model,
+	       fewmul_weights_name(info->config.weights), info->config.qbp ? "+QB" : "",
+	       info->epoch, fewmul_trainer_step(mr.t),
+	       backend_label(&mr.be, label, sizeof(label)));
 	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; %s test-time weights, ",
 	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
 	       r.loss / (double)r.samples,
-	       testw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" : "deterministic");
-	if (!strcmp(how, "none"))
+	       eo.testw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" : "deterministic");
+	if (!strcmp(mr.how, "none"))
 		printf("no batch norm\n\n");
 	else
-		printf("BN statistics %s from %u training samples\n\n", how, used);
+		printf("BN statistics %s from %u training samples\n\n", mr.how, mr.used);
 	printf("class  accuracy   confusion (rows: label, columns: prediction)\n                 ");
 	for (k = 0; k < nk; k++)
 		printf("%5u", k);
@@ -187,8 +161,27 @@ int cmd_eval(int argc, char **argv)
 out:
 	free(idx);
 	free(conf);
-	fewmul_trainer_free(t);	/* before the data it may have registered */
-	fewmul_dataset_free(&train);
+	model_run_free(&mr);	/* before the data it may have registered */
 	fewmul_dataset_free(&test);
 	return ret;
 }
+
+const struct fewmulctl_cmd cmd_eval = {
+	.name = "eval",
+	.usage = "--model FILE [--data DIR] [--calib N] [--test-limit N] [--test-weights ternary|real] [--threads N] [--backend kernel|cpu] [--json]",
+	.summary = "test error, per-class accuracy and confusion matrix of a saved model",
+	.options =
+	HELP_MODEL
+	HELP_DATA
+	HELP_CALIB
+	"  --test-limit N         evaluate the first N test samples (default 0: all)\n"
+	"  --test-weights ternary|real  deterministic multiply-free test-time weights\n"
+	"                         (default) or the real-valued shadow weights (cpu backend;\n"
+	"                         re-estimates the BN statistics)\n"
+	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --backend kernel|cpu   evaluate in fewmul.ko or in this process (default: kernel\n"
+	"                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
+	HELP_DEVICE
+	HELP_JSON,
+	.run = eval_main,
+};

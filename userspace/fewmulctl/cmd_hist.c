@@ -276,101 +276,83 @@ static int plot_layers(const char *out, const char *title, int width,
 	return chart_close(c);
 }
 
-int cmd_hist(int argc, char **argv)
+enum { O_LIMIT = 256, O_LAYER, O_PLOT };
+
+/* The options of hist alone. */
+struct hist_opts {
+	const char *plot;
+	uint32_t limit, layer;
+	int have_limit, have_layer;
+};
+
+static int hist_option(int c, const char *arg, void *ctx)
 {
-	enum { O_CTX = 256, O_MODEL, O_DATA, O_LIMIT, O_LAYER, O_BACKEND,
-	       O_DEVICE, O_THREADS, O_JSON, O_PLOT, O_SIZE, O_TITLE };
+	struct hist_opts *h = ctx;
+
+	switch (c) {
+	case O_LIMIT:
+		if (parse_u32(arg, 1, 1u << 30, &h->limit)) {
+			fewmulctl_errx("--limit %s: want a positive number of samples", arg);
+			return -1;
+		}
+		h->have_limit = 1;
+		return 0;
+	case O_LAYER:
+		if (parse_u32(arg, 0, FEWMUL_MAX_LAYERS, &h->layer)) {
+			fewmulctl_errx("--layer %s: want 0..%d", arg, FEWMUL_MAX_LAYERS);
+			return -1;
+		}
+		h->have_layer = 1;
+		return 0;
+	case O_PLOT:
+		h->plot = arg;
+		return 0;
+	}
+	return -1;
+}
+
+static int hist_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
-		{ "ctx", required_argument, NULL, O_CTX },
-		{ "model", required_argument, NULL, O_MODEL },
-		{ "data", required_argument, NULL, O_DATA },
+		OPT_CTX, OPT_MODEL, OPT_DATA,
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "layer", required_argument, NULL, O_LAYER },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "device", required_argument, NULL, O_DEVICE },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "json", no_argument, NULL, O_JSON },
+		OPT_BACKEND, OPT_THREADS, OPT_JSON,
 		{ "plot", required_argument, NULL, O_PLOT },
-		{ "size", required_argument, NULL, O_SIZE },
-		{ "title", required_argument, NULL, O_TITLE },
-		{ NULL, 0, NULL, 0 },
+		OPT_SIZE, OPT_TITLE, OPT_END,
 	};
+	/* the options that only a --model run takes */
+	const unsigned int offline = COMMON_BIT(O_COMMON_DATA) |
+		COMMON_BIT(O_COMMON_BACKEND) | COMMON_BIT(O_COMMON_DEVICE) |
+		COMMON_BIT(O_COMMON_THREADS);
 	struct layer_view v[FEWMUL_MAX_LAYERS + 1];
-	const char *plot = NULL, *ptitle = NULL;
+	struct hist_opts ho = { .limit = 1000 };
+	const char *plot, *ptitle = NULL;
 	int width = CHART_DEFAULT_WIDTH, height = 0;
 	char tbuf[300];
 	struct backend_opt be = { 0 };
 	const char *model = NULL, *data = NULL;
-	uint32_t limit = 1000, layer = 0, threads = 1;
+	uint32_t limit, layer, threads = 1;
 	unsigned int nr_layers = 0, l, first, last;
-	int c, json = 0, have_id = 0, have_layer = 0, offline_opt = 0;
+	int json = 0, have_id, have_layer, offline_opt, err;
 	uint64_t id = 0;
 	char title[4400];
+	struct cmdline cl = {
+		.opts = opts, .own = hist_option, .ctx = &ho,
+		.co = { .ctx = &id, .model = &model, .data = &data, .be = &be,
+			.threads = &threads, .json = &json, .width = &width,
+			.height = &height, .title = &ptitle },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_CTX:
-			if (parse_u64(optarg, &id)) {
-				fewmulctl_errx("--ctx %s: want a context id (see 'fewmulctl stats')", optarg);
-				return -1;
-			}
-			have_id = 1;
-			break;
-		case O_MODEL:
-			model = optarg;
-			break;
-		case O_DATA:
-			data = optarg;
-			offline_opt = 1;
-			break;
-		case O_LIMIT:
-			if (parse_u32(optarg, 1, 1u << 30, &limit)) {
-				fewmulctl_errx("--limit %s: want a positive number of samples", optarg);
-				return -1;
-			}
-			offline_opt = 1;
-			break;
-		case O_LAYER:
-			if (parse_u32(optarg, 0, FEWMUL_MAX_LAYERS, &layer)) {
-				fewmulctl_errx("--layer %s: want 0..%d", optarg, FEWMUL_MAX_LAYERS);
-				return -1;
-			}
-			have_layer = 1;
-			break;
-		case O_BACKEND:
-			if (opt_backend(optarg, &be))
-				return -1;
-			offline_opt = 1;
-			break;
-		case O_DEVICE:
-			be.device = optarg;
-			offline_opt = 1;
-			break;
-		case O_THREADS:
-			if (opt_threads(optarg, &threads))
-				return -1;
-			offline_opt = 1;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		case O_PLOT:
-			plot = optarg;
-			break;
-		case O_SIZE:
-			if (chart_parse_size("--size", optarg, &width, &height))
-				return -1;
-			break;
-		case O_TITLE:
-			ptitle = optarg;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
+	err = parse_cmdline(argc, argv, &cl);
+	if (err)
+		return err;
+	plot = ho.plot;
+	limit = ho.limit;
+	layer = ho.layer;
+	have_layer = ho.have_layer;
+	have_id = !!(cl.co.given & COMMON_BIT(O_COMMON_CTX));
+	offline_opt = ho.have_limit || (cl.co.given & offline);
 	if (have_id == !!model) {
 		fewmulctl_errx("hist: %s", have_id ?
 			       "--ctx and --model exclude each other" :
@@ -441,3 +423,25 @@ int cmd_hist(int argc, char **argv)
 	}
 	return plot_layers(plot, ptitle, width, height, v, nr_layers, first, last);
 }
+
+const struct fewmulctl_cmd cmd_hist = {
+	.name = "hist",
+	.usage = "--ctx ID | --model FILE [--data DIR] [--limit N] [--backend B] [--threads N] [--layer L] [--plot OUT.png|OUT.svg [--size WxH] [--title T]] [--json]",
+	.summary = "per-layer log2|x| histograms of hidden values and per-layer operations",
+	.options =
+	"  --ctx ID               a live context of the kernel backend (see 'fewmulctl stats')\n"
+	"  --model FILE           a saved model: train a throw-away copy and show what it saw\n"
+	HELP_DATA
+	"  --limit N              training samples of the copy (default 1000)\n"
+	"  --backend kernel|cpu   where the copy trains (default cpu)\n"
+	HELP_DEVICE
+	"  --threads N            worker threads of the cpu backend (default 1)\n"
+	"  --layer L              show only layer L (0: input .. L: output)\n"
+	"  --plot FILE            also draw the hidden layers' histograms, one panel each,\n"
+	"                         to FILE.png or FILE.svg\n"
+	"  --size WxH             size of the --plot image in pixels (default 800x500 for\n"
+	"                         one row of panels, 250 to 300 higher per extra row)\n"
+	"  --title TEXT           title of the --plot image\n"
+	HELP_JSON,
+	.run = hist_main,
+};

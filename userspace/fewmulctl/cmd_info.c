@@ -77,36 +77,21 @@ static int same_info(const struct fewmul_device_info *a,
 	       a->max_scratch_bytes == b->max_scratch_bytes;
 }
 
-int cmd_info(int argc, char **argv)
+static int info_main(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_DEVICE };
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, O_JSON },
-		{ "device", required_argument, NULL, O_DEVICE },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct option opts[] = { OPT_JSON, OPT_DEVICE, OPT_END };
 	struct fewmul_device_info ioc, nl;
-	const char *path = FEWMUL_DEFAULT_DEVICE;
+	struct backend_opt be = { .device = FEWMUL_DEFAULT_DEVICE };
+	int json = 0, err, nlerr;
+	struct cmdline cl = { .opts = opts, .co = { .be = &be, .json = &json } };
+	const char *path;
 	struct fewmul_dev *dev;
-	int json = 0, c, err, nlerr;
 	struct json j;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_JSON:
-			json = 1;
-			break;
-		case O_DEVICE:
-			path = optarg;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-
+	err = parse_cmdline(argc, argv, &cl);
+	if (err)
+		return err;
+	path = be.device;
 	err = fewmul_dev_open(path, &dev);
 	if (err) {
 		fewmulctl_err(path, err);
@@ -168,3 +153,13 @@ int cmd_info(int argc, char **argv)
 	}
 	return 0;
 }
+
+const struct fewmulctl_cmd cmd_info = {
+	.name = "info",
+	.usage = "[--json] [--device PATH]",
+	.summary = "show module version, ABI, features and limits (ioctl and genetlink)",
+	.options =
+	"  --device PATH          the device node to ask (default " FEWMUL_DEFAULT_DEVICE ")\n"
+	HELP_JSON,
+	.run = info_main,
+};

@@ -57,48 +57,59 @@ static int on_event(const struct fewmul_ctx_stats *ev, void *arg)
 	return m->count && m->seen >= m->count;
 }
 
-int cmd_monitor(int argc, char **argv)
+enum { O_COUNT = 256, O_TIMEOUT, O_ALL };
+
+/* The options of monitor alone; ctx: struct monitor_opts. */
+struct monitor_opts {
+	struct monitor *m;
+	uint32_t timeout;
+};
+
+static int monitor_option(int c, const char *arg, void *ctx)
 {
-	enum { O_COUNT = 256, O_TIMEOUT, O_ALL, O_JSON };
+	struct monitor_opts *o = ctx;
+
+	switch (c) {
+	case O_COUNT:
+		if (parse_u32(arg, 1, UINT32_MAX, &o->m->count)) {
+			fewmulctl_errx("--count %s: want a positive number of events", arg);
+			return -1;
+		}
+		return 0;
+	case O_TIMEOUT:
+		if (parse_u32(arg, 1, 2000000, &o->timeout)) {
+			fewmulctl_errx("--timeout %s: want 1..2000000 seconds", arg);
+			return -1;
+		}
+		return 0;
+	case O_ALL:
+		o->m->all = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int monitor_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "all", no_argument, NULL, O_ALL },
-		{ "json", no_argument, NULL, O_JSON },
-		{ NULL, 0, NULL, 0 },
+		OPT_JSON, OPT_END,
 	};
 	struct monitor m = { .me = geteuid() };
-	uint32_t timeout = 0;
-	int c, err;
+	struct monitor_opts mo = { .m = &m };
+	struct cmdline cl = {
+		.opts = opts, .own = monitor_option, .ctx = &mo,
+		.co = { .json = &m.json },
+	};
+	uint32_t timeout;
+	int err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_COUNT:
-			if (parse_u32(optarg, 1, UINT32_MAX, &m.count)) {
-				fewmulctl_errx("--count %s: want a positive number of events", optarg);
-				return -1;
-			}
-			break;
-		case O_TIMEOUT:
-			if (parse_u32(optarg, 1, 2000000, &timeout)) {
-				fewmulctl_errx("--timeout %s: want 1..2000000 seconds", optarg);
-				return -1;
-			}
-			break;
-		case O_ALL:
-			m.all = 1;
-			break;
-		case O_JSON:
-			m.json = 1;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-
+	err = parse_cmdline(argc, argv, &cl);
+	if (err)
+		return err;
+	timeout = mo.timeout;
 	fewmulctl_catch_signals(NULL);
 	err = fewmul_genl_monitor(on_event, &m, timeout ? (int)(timeout * 1000) : -1,
 				  &fewmulctl_interrupted);
@@ -116,3 +127,15 @@ int cmd_monitor(int argc, char **argv)
 	}
 	return 0;
 }
+
+const struct fewmulctl_cmd cmd_monitor = {
+	.name = "monitor",
+	.usage = "[--count N] [--timeout SECONDS] [--all] [--json]",
+	.summary = "one line per training progress event of the module (genetlink)",
+	.options =
+	"  --count N              exit after N events\n"
+	"  --timeout SECONDS      stop after SECONDS, 1..2000000 (an error with --count)\n"
+	"  --all                  show every user's events, not only the caller's\n"
+	HELP_JSON,
+	.run = monitor_main,
+};

@@ -377,54 +377,47 @@ int plot_read_log(const char *path)
 	return ret;
 }
 
-int cmd_plot(int argc, char **argv)
+static int plot_option(int c, const char *arg, void *ctx)
 {
-	enum { O_TITLE = 256, O_SIZE, O_JSON };
+	(void)c;	/* -o, --output */
+	*(const char **)ctx = arg;
+	return 0;
+}
+
+static int plot_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
-		{ "title", required_argument, NULL, O_TITLE },
-		{ "size", required_argument, NULL, O_SIZE },
-		{ "json", no_argument, NULL, O_JSON },
-		{ NULL, 0, NULL, 0 },
+		OPT_TITLE, OPT_SIZE, OPT_JSON, OPT_END,
 	};
 	int width = CHART_DEFAULT_WIDTH, height = CHART_DEFAULT_HEIGHT;
 	const char *out = NULL, *title = "Error rate per epoch", *fmt;
 	struct runs rs = { 0 };
-	int c, i, json = 0, ret = -1;
+	int i, json = 0, ret = -1, first;
+	struct cmdline cl = {
+		.opts = opts, .shortopts = "o:", .own = plot_option, .ctx = &out,
+		.args = &first,
+		.co = { .title = &title, .width = &width, .height = &height,
+			.json = &json },
+	};
 	size_t k;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case O_TITLE:
-			title = optarg;
-			break;
-		case O_SIZE:
-			if (chart_parse_size("--size", optarg, &width, &height))
-				return -1;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
-		}
-	}
+	ret = parse_cmdline(argc, argv, &cl);
+	if (ret)
+		return ret;
+	ret = -1;
 	if (!out) {
 		fewmulctl_errx("plot: -o FILE.png|FILE.svg is required");
 		return CMD_USAGE;
 	}
-	if (optind == argc) {
+	if (first == argc) {
 		fewmulctl_errx("plot: give one or more CSV files of 'fewmulctl train --log'");
 		return CMD_USAGE;
 	}
 	fmt = chart_format("-o", out);
 	if (!fmt)
 		return -1;
-	for (i = optind; i < argc; i++)
+	for (i = first; i < argc; i++)
 		if (read_log(argv[i], &rs))
 			goto out;
 	if (draw(&rs, out, title, width, height))
@@ -476,3 +469,15 @@ out:
 	runs_free(&rs);
 	return ret;
 }
+
+const struct fewmulctl_cmd cmd_plot = {
+	.name = "plot",
+	.usage = "RUN.csv [RUN2.csv ...] -o OUT.png|OUT.svg [--title TEXT] [--size WxH] [--json]",
+	.summary = "draw train, validation and test error per epoch of train --log files",
+	.options =
+	"  -o, --output FILE      the image to write: FILE.png or FILE.svg\n"
+	"  --title TEXT           chart title (default \"Error rate per epoch\")\n"
+	"  --size WxH             image size in pixels, 200x150..8000x8000 (default 800x500)\n"
+	HELP_JSON,
+	.run = plot_main,
+};

@@ -57,21 +57,6 @@ static int gz_read_all(gzFile f, void *buf, size_t len)
 	return 0;
 }
 
-/* Skip len bytes; -1 when the file ends first. */
-static int gz_skip(gzFile f, uint64_t len)
-{
-	unsigned char buf[65536];
-	size_t n;
-
-	while (len) {
-		n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		if (gz_read_all(f, buf, n))
-			return -1;
-		len -= n;
-	}
-	return 0;
-}
-
 /* A PGM header number: whitespace and # comments before it. */
 static int pgm_number(gzFile f, uint32_t *out)
 {
@@ -140,17 +125,16 @@ static int read_pgm(gzFile f, const char *path, struct image *im)
 	return 0;
 }
 
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
+/*
+ * An IDX image file: libfewmul reads it (fewmul_images_load()); the
+ * header is looked at here only to tell an IDX file from another kind.
+ */
 static int read_idx(gzFile f, const char *path, const unsigned char *magic,
 		    int have_index, uint32_t index, struct image *im)
 {
+	struct fewmul_dataset ds;
 	unsigned char hdr[16];
-	uint32_t n, rows, cols;
+	uint32_t m, n;
 	size_t px;
 
 	memcpy(hdr, magic, 2);
@@ -158,50 +142,34 @@ static int read_idx(gzFile f, const char *path, const unsigned char *magic,
 		fewmulctl_errx("%s: truncated header (not an IDX file?)", path);
 		return -1;
 	}
-	if (be32(hdr) != 0x00000803) {
+	m = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (m != 0x00000803) {
 		fewmulctl_errx("%s: bad magic 0x%08x; want a binary PGM (P5) or an IDX image file (0x00000803)",
-			       path, be32(hdr));
+			       path, m);
 		return -1;
 	}
-	n = be32(hdr + 4);
-	rows = be32(hdr + 8);
-	cols = be32(hdr + 12);
-	if (!n || !rows || !cols || rows > 4096 || cols > 4096 ||
-	    (uint64_t)rows * cols > 4096) {
-		fewmulctl_errx("%s: unsupported shape %u x %u x %u", path, n, rows, cols);
+	if (fewmul_images_load(path, &ds)) {
+		fewmulctl_errx("%s", ds.error);
 		return -1;
 	}
-	if (rows != im->rows || cols != im->cols) {
-		fewmulctl_errx("%s: %ux%u images; the model wants %ux%u", path, cols,
-			       rows, im->cols, im->rows);
-		return -1;
-	}
-	if (!have_index && n != 1) {
+	n = ds.count;
+	px = (size_t)ds.rows * ds.cols;
+	if (ds.rows != im->rows || ds.cols != im->cols)
+		fewmulctl_errx("%s: %ux%u images; the model wants %ux%u", path, ds.cols,
+			       ds.rows, im->cols, im->rows);
+	else if (!have_index && n != 1)
 		fewmulctl_errx("%s: %u images; choose one with --index 0..%u", path, n,
 			       n - 1);
-		return -1;
-	}
-	if (index >= n) {
+	else if (index >= n)
 		fewmulctl_errx("--index %u: %s has %u image%s (0..%u)", index, path, n,
 			       n == 1 ? "" : "s", n - 1);
-		return -1;
-	}
-	px = (size_t)rows * cols;
-	im->px = malloc(px);
-	if (!im->px) {
+	else if ((im->px = malloc(px)))
+		memcpy(im->px, ds.images + (size_t)index * px, px);
+	else
 		fewmulctl_err(path, -ENOMEM);
+	fewmul_dataset_free(&ds);
+	if (!im->px)
 		return -1;
-	}
-	if (gz_skip(f, (uint64_t)index * px) || gz_read_all(f, im->px, px) ||
-	    gz_skip(f, (uint64_t)(n - index - 1) * px)) {
-		fewmulctl_errx("%s: truncated: the header says %u images of %ux%u",
-			       path, n, rows, cols);
-		return -1;
-	}
-	if (gzgetc(f) != -1) {
-		fewmulctl_errx("%s: trailing data after the last image", path);
-		return -1;
-	}
 	im->kind = "idx";
 	return 0;
 }
@@ -269,91 +237,74 @@ static void print_class(int k, int names)
 		printf("%d", k);
 }
 
-int cmd_predict(int argc, char **argv)
+/* The options of predict alone: which image. */
+struct predict_opts {
+	const char *image;
+	uint32_t index;
+	int have_index;
+};
+
+enum { O_INDEX = 256, O_IMAGE };
+
+static int predict_option(int c, const char *arg, void *ctx)
 {
-	enum { O_MODEL = 256, O_DATA, O_INDEX, O_IMAGE, O_CALIB };
+	struct predict_opts *p = ctx;
+
+	if (c == O_IMAGE) {
+		p->image = arg;
+		return 0;
+	}
+	if (parse_u32(arg, 0, UINT32_MAX, &p->index)) {	/* --index */
+		fewmulctl_errx("--index %s: want an image number (0-based)", arg);
+		return -1;
+	}
+	p->have_index = 1;
+	return 0;
+}
+
+static int predict_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL },
-		{ "data", required_argument, NULL, O_DATA },
+		OPT_MODEL, OPT_DATA,
 		{ "index", required_argument, NULL, O_INDEX },
 		{ "image", required_argument, NULL, O_IMAGE },
-		{ "calib", required_argument, NULL, O_CALIB },
-		OPT_THREADS, OPT_BACKEND, OPT_JSON,
-		{ NULL, 0, NULL, 0 },
+		OPT_CALIB, OPT_THREADS, OPT_BACKEND, OPT_JSON, OPT_END,
 	};
-	const char *model = NULL, *data = NULL, *image = NULL;
-	struct fewmul_dataset train = { 0 }, test = { 0 };
-	struct fewmul_model_info info;
-	struct fewmul_model_extra ex = { .size = sizeof(ex) };
-	struct fewmul_trainer *t = NULL;
+	struct predict_opts po = { 0 };
+	struct cmdline cl = { .opts = opts, .own = predict_option, .ctx = &po };
+	struct model_run mr;
+	const struct fewmul_model_info *info = &mr.info;
+	const char *image, *data;
+	struct fewmul_dataset test = { 0 };
 	struct image im = { .label = -1 };
-	struct backend_opt be = { 0 };
-	uint32_t threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), index = 0;
-	uint32_t nk, i, used, side;
-	int c, json = 0, have_index = 0, names, ret = -1, err, cpu;
-	struct common_opts co = { .threads = &threads, .be = &be, .json = &json };
-	int64_t calib = -1;
-	const char *how;
+	uint32_t index, nk, i, side;
+	int have_index, names, ret, err, cpu;
 	int32_t *scores = NULL;
-	char errbuf[512];
 	uint8_t pred;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_MODEL:
-			model = optarg;
-			break;
-		case O_DATA:
-			data = optarg;
-			break;
-		case O_INDEX:
-			if (parse_u32(optarg, 0, UINT32_MAX, &index)) {
-				fewmulctl_errx("--index %s: want an image number (0-based)", optarg);
-				return -1;
-			}
-			have_index = 1;
-			break;
-		case O_IMAGE:
-			image = optarg;
-			break;
-		case O_CALIB:
-			if (opt_calib(optarg, &calib))
-				return -1;
-			break;
-		default:
-			err = common_option(c, &co);
-			if (err < 0)
-				return -1;
-			if (!err)
-				return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-	if (!model) {
-		fewmulctl_errx("predict: --model FILE is required");
-		return CMD_USAGE;
-	}
+	model_run_init(&mr, &cl);
+	ret = parse_cmdline(argc, argv, &cl);
+	if (!ret)
+		ret = model_run_check(&mr, "predict");
+	if (ret)
+		return ret;
+	image = po.image;
+	index = po.index;
+	have_index = po.have_index;
+	data = mr.data;
 	if (!image && !have_index) {
 		fewmulctl_errx("predict: give --index I (a test image of --data) or --image FILE");
 		return CMD_USAGE;
 	}
-
-	if (backend_resolve(&be, NULL))
+	if (model_run_load(&mr))
 		return -1;
-	err = fewmul_model_load_ex(model, be.spec, threads, &t, &info, &ex,
-				   errbuf, sizeof(errbuf));
-	if (err) {
-		fewmulctl_errx("%s", errbuf);
-		return -1;
-	}
-	nk = info.config.width[info.config.nr_layers];
+	ret = -1;
+	nk = info->config.width[info->config.nr_layers];
 	/* the model knows its pixel count; a square is the usual shape */
-	for (side = 1; side * side < info.config.width[0]; side++)
+	for (side = 1; side * side < info->config.width[0]; side++)
 		;
-	im.rows = side * side == info.config.width[0] ? side : 1;
-	im.cols = info.config.width[0] / im.rows;
+	im.rows = side * side == info->config.width[0] ? side : 1;
+	im.cols = info->config.width[0] / im.rows;
 	if (image) {
 		if (read_image(image, have_index, index, &im))
 			goto out;
@@ -362,9 +313,9 @@ int cmd_predict(int argc, char **argv)
 			fewmulctl_errx("--data: %s", test.error);
 			goto out;
 		}
-		if (test.rows * test.cols != info.config.width[0]) {
+		if (test.rows * test.cols != info->config.width[0]) {
 			fewmulctl_errx("%s: the model's input width %u does not match the %ux%u test images",
-				       model, info.config.width[0], test.rows, test.cols);
+				       mr.model, info->config.width[0], test.rows, test.cols);
 			goto out;
 		}
 		im.rows = test.rows;
@@ -385,26 +336,26 @@ int cmd_predict(int argc, char **argv)
 		im.kind = "test";
 	}
 
-	if (bn_stats_settle(t, model, &info, &ex, calib, data, &train, &used, &how))
+	if (model_run_settle(&mr))
 		goto out;
-	cpu = !strcmp(be.name, "cpu");
+	cpu = !strcmp(mr.be.name, "cpu");
 	scores = cpu ? calloc(nk, sizeof(*scores)) : NULL;
 	if (cpu && !scores) {
 		fewmulctl_err("allocating", -ENOMEM);
 		goto out;
 	}
-	err = fewmul_trainer_predict(t, im.px, 1, &pred, scores);
+	err = fewmul_trainer_predict(mr.t, im.px, 1, &pred, scores);
 	if (err) {
 		fewmulctl_err("predicting", err);
 		goto out;
 	}
 	names = fashion_data(data, nk);
 
-	if (json) {
+	if (mr.json) {
 		struct json j;
 
 		json_begin(&j, stdout);
-		json_str(&j, "model", model);
+		json_str(&j, "model", mr.model);
 		json_str(&j, "source", im.kind);
 		if (image)
 			json_str(&j, "image", image);
@@ -425,22 +376,22 @@ int cmd_predict(int argc, char **argv)
 				json_double(&j, NULL, scores[i] / 4096.0);
 			json_arr_close(&j);
 		}
-		json_str(&j, "bn_stats", how);
-		json_u64(&j, "calib", used);
+		json_str(&j, "bn_stats", mr.how);
+		json_u64(&j, "calib", mr.used);
 		json_str(&j, "test_weights", "deterministic");
-		json_str(&j, "backend", be.name);
+		json_str(&j, "backend", mr.be.name);
 		json_end(&j);
 		ret = 0;
 		goto out;
 	}
-	printf("%s: %s%s, trained %u epoch%s; ", model,
-	       fewmul_weights_name(info.config.weights),
-	       info.config.qbp ? "+QB" : "", info.epoch, info.epoch == 1 ? "" : "s");
-	if (strcmp(how, "none"))
-		printf("BN statistics %s from %u training samples", how, used);
+	printf("%s: %s%s, trained %u epoch%s; ", mr.model,
+	       fewmul_weights_name(info->config.weights),
+	       info->config.qbp ? "+QB" : "", info->epoch, info->epoch == 1 ? "" : "s");
+	if (strcmp(mr.how, "none"))
+		printf("BN statistics %s from %u training samples", mr.how, mr.used);
 	else
 		printf("no batch norm");
-	printf("; backend %s\n", be.name);
+	printf("; backend %s\n", mr.be.name);
 	if (!image)
 		printf("image:      test sample %u of %s\n", index,
 		       data ? data : FEWMUL_DEFAULT_DATA_DIR);
@@ -470,8 +421,30 @@ int cmd_predict(int argc, char **argv)
 out:
 	free(scores);
 	free(im.px);
-	fewmul_trainer_free(t);
-	fewmul_dataset_free(&train);
+	model_run_free(&mr);	/* before the data it may have registered */
 	fewmul_dataset_free(&test);
 	return ret;
 }
+
+const struct fewmulctl_cmd cmd_predict = {
+	.name = "predict",
+	.usage = "--model FILE (--index I | --image FILE.pgm|FILE.idx[.gz] [--index I]) [--data DIR] [--calib N] [--threads N] [--backend kernel|cpu] [--json]",
+	.summary = "classify one image: predicted class, true label when known, output-layer scores",
+	.options =
+	HELP_MODEL
+	"  --index I              image I (0-based) of the test split of --data, or of the\n"
+	"                         --image IDX file\n"
+	"  --image FILE           a binary PGM (P5, maxval 255) of the data's size (28x28)\n"
+	"                         or an IDX3 image file\n"
+	"                         (plain or .gz) with one image, or any number with --index\n"
+	"  --data DIR             IDX dataset directory (default " FEWMUL_DEFAULT_DATA_DIR "):\n"
+	"                         its test split for --index, its training split for --calib\n"
+	HELP_CALIB
+	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --backend kernel|cpu   classify in fewmul.ko or in this process (default: kernel\n"
+	"                         when " FEWMUL_DEFAULT_DEVICE " exists); the kernel's eval\n"
+	"                         ioctl returns the class, only cpu prints the scores\n"
+	HELP_DEVICE
+	HELP_JSON,
+	.run = predict_main,
+};

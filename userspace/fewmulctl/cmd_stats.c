@@ -66,44 +66,36 @@ static void print_ctx(const struct fewmul_ctx_stats *c)
 	       state);
 }
 
-int cmd_stats(int argc, char **argv)
+static int stats_option(int c, const char *arg, void *ctx)
 {
-	enum { O_CTX = 256, O_ALL, O_JSON };
+	(void)c;	/* --all */
+	(void)arg;
+	*(int *)ctx = 1;
+	return 0;
+}
+
+static int stats_main(int argc, char **argv)
+{
+	enum { O_ALL = 256 };
 	static const struct option opts[] = {
-		{ "ctx", required_argument, NULL, O_CTX },
+		OPT_CTX,
 		{ "all", no_argument, NULL, O_ALL },
-		{ "json", no_argument, NULL, O_JSON },
-		{ NULL, 0, NULL, 0 },
+		OPT_JSON, OPT_END,
 	};
 	struct fewmul_ctx_stats *v = NULL, one;
-	int c, json = 0, all = 0, have_id = 0, n, i, shown = 0, ret = -1;
+	int json = 0, all = 0, have_id, n, i, shown = 0, ret = -1;
 	size_t cap = 64;
 	uint64_t id = 0;
 	uid_t me = geteuid();
+	struct cmdline cl = {
+		.opts = opts, .own = stats_option, .ctx = &all,
+		.co = { .ctx = &id, .json = &json },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_CTX:
-			if (parse_u64(optarg, &id)) {
-				fewmulctl_errx("--ctx %s: want a context id (see 'fewmulctl stats')", optarg);
-				return -1;
-			}
-			have_id = 1;
-			break;
-		case O_ALL:
-			all = 1;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		default:
-			return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-
+	n = parse_cmdline(argc, argv, &cl);
+	if (n)
+		return n;
+	have_id = !!(cl.co.given & COMMON_BIT(O_COMMON_CTX));
 	if (have_id) {
 		n = fewmul_genl_ctx_stats(id, &one);
 		if (n == -ENOENT) {
@@ -178,3 +170,14 @@ out:
 	free(v);
 	return ret;
 }
+
+const struct fewmulctl_cmd cmd_stats = {
+	.name = "stats",
+	.usage = "[--ctx ID] [--all] [--json]",
+	.summary = "open /dev/fewmul contexts and their training totals (genetlink)",
+	.options =
+	HELP_CTX
+	"  --all                  list every user's contexts (others' need CAP_SYS_ADMIN)\n"
+	HELP_JSON,
+	.run = stats_main,
+};

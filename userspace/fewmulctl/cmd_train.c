@@ -266,21 +266,138 @@ static int log_epoch(struct train_run *r, const struct epoch_result *e)
 
 /* ---- parse ---------------------------------------------------------------- */
 
+enum { O_WEIGHTS = 256, O_QBP, O_NOQBP, O_ERANGE, O_BN, O_EPOCHS, O_LR,
+       O_SEED, O_TRAINLIM, O_TESTLIM, O_LOG, O_SAVE, O_RESUME, O_VAL,
+       O_PROGRESS, O_TESTW };
+
+/* An option of train's own (the shared ones: parse_cmdline()). */
+static int train_option(int c, const char *arg, void *ctx)
+{
+	struct train_opts *o = ctx;
+	struct fewmul_train_config *cfg = &o->cfg;
+	char *colon, lrbuf[256];
+	int n;
+
+	switch (c) {
+	case O_WEIGHTS:
+		if (parse_weights(arg, &cfg->weights)) {
+			fewmulctl_errx("--weights %s: want full, binary, binary-stoch or ternary", arg);
+			return -1;
+		}
+		o->given |= G_WEIGHTS;
+		return 0;
+	case O_QBP:
+	case O_NOQBP:
+		cfg->qbp = c == O_QBP;
+		o->given |= G_QBP;
+		return 0;
+	case O_ERANGE:
+		if (sscanf(arg, "%d:%d%n", &cfg->exp_min, &cfg->exp_max, &n) != 2 ||
+		    arg[n] || cfg->exp_min > cfg->exp_max ||
+		    cfg->exp_min < FEWMUL_EXP_MIN || cfg->exp_max > FEWMUL_EXP_MAX) {
+			fewmulctl_errx("--exp-range %s: want EMIN:EMAX with %d <= EMIN <= EMAX <= %d",
+				       arg, FEWMUL_EXP_MIN, FEWMUL_EXP_MAX);
+			return -1;
+		}
+		o->given |= G_ERANGE;
+		return 0;
+	case O_BN:
+		if (!strcmp(arg, "shift"))
+			cfg->bn = FEWMUL_MODEL_BN_SHIFT;
+		else if (!strcmp(arg, "none"))
+			cfg->bn = FEWMUL_MODEL_BN_NONE;
+		else {
+			fewmulctl_errx("--bn %s: want shift or none", arg);
+			return -1;
+		}
+		o->given |= G_BN;
+		return 0;
+	case O_EPOCHS:
+		if (parse_u32(arg, 1, MAX_EPOCHS, &cfg->epochs)) {
+			fewmulctl_errx("--epochs %s: want 1..%u", arg, MAX_EPOCHS);
+			return -1;
+		}
+		o->given |= G_EPOCHS;
+		return 0;
+	case O_LR:
+		o->lr = arg;
+		snprintf(lrbuf, sizeof(lrbuf), "%s", arg);
+		colon = strchr(lrbuf, ':');
+		if (colon)
+			*colon = '\0';
+		if (parse_lr_shift(lrbuf, &cfg->lr_shift_start) ||
+		    (colon && parse_lr_shift(colon + 1, &cfg->lr_shift_end))) {
+			fewmulctl_errx("--lr %s: want START[:END], each a rate from 2^-%u (about %.2g) to 1; rates are rounded to powers of two",
+				       arg, MAX_LR_SHIFT, ldexp(1, -MAX_LR_SHIFT));
+			return -1;
+		}
+		if (!colon)
+			cfg->lr_shift_end = cfg->lr_shift_start;
+		if (cfg->lr_shift_end < cfg->lr_shift_start) {
+			fewmulctl_errx("--lr %s: the end rate must not exceed the start rate", arg);
+			return -1;
+		}
+		o->given |= G_LR;
+		return 0;
+	case O_SEED:
+		if (parse_u64(arg, &cfg->seed)) {
+			fewmulctl_errx("--seed %s: want a decimal number", arg);
+			return -1;
+		}
+		o->given |= G_SEED;
+		return 0;
+	case O_TRAINLIM:
+		if (parse_u32(arg, 1, 1u << 30, &o->trainlim)) {
+			fewmulctl_errx("--train-limit %s: want a positive count", arg);
+			return -1;
+		}
+		o->given |= G_TRAINLIM;
+		return 0;
+	case O_TESTLIM:
+		if (parse_u32(arg, 1, 1u << 30, &o->testlim)) {
+			fewmulctl_errx("--test-limit %s: want a positive count", arg);
+			return -1;
+		}
+		return 0;
+	case O_VAL:
+		if (parse_u32(arg, 1, 1u << 30, &o->val)) {
+			fewmulctl_errx("--val %s: want a positive number of samples", arg);
+			return -1;
+		}
+		o->given |= G_VAL;
+		return 0;
+	case O_LOG:
+		o->logpath = arg;
+		return 0;
+	case O_SAVE:
+		o->savepath = arg;
+		return 0;
+	case O_RESUME:
+		o->resumepath = arg;
+		return 0;
+	case O_TESTW:
+		return opt_test_weights(arg, &o->testw) ? -1 : 0;
+	case O_PROGRESS:
+		if (parse_u32(arg, 0, 86400, &o->progress_every)) {
+			fewmulctl_errx("--progress %s: want 0..86400 seconds (0: never)", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
 static int train_parse(int argc, char **argv, struct train_opts *o)
 {
-	enum { O_DATA = 256, O_ARCH, O_WEIGHTS, O_QBP, O_NOQBP, O_ERANGE, O_BN,
-	       O_EPOCHS, O_BATCH, O_LR, O_SEED, O_TRAINLIM, O_TESTLIM, O_LOG,
-	       O_SAVE, O_RESUME, O_VAL, O_PROGRESS, O_TESTW };
 	static const struct option opts[] = {
-		{ "data", required_argument, NULL, O_DATA },
-		{ "arch", required_argument, NULL, O_ARCH },
+		OPT_DATA, OPT_ARCH,
 		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ "qbp", no_argument, NULL, O_QBP },
 		{ "no-qbp", no_argument, NULL, O_NOQBP },
 		{ "exp-range", required_argument, NULL, O_ERANGE },
 		{ "bn", required_argument, NULL, O_BN },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
-		{ "batch", required_argument, NULL, O_BATCH },
+		OPT_BATCH,
 		{ "lr", required_argument, NULL, O_LR },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "train-limit", required_argument, NULL, O_TRAINLIM },
@@ -291,154 +408,25 @@ static int train_parse(int argc, char **argv, struct train_opts *o)
 		{ "resume", required_argument, NULL, O_RESUME },
 		{ "progress", required_argument, NULL, O_PROGRESS },
 		{ "test-weights", required_argument, NULL, O_TESTW },
-		OPT_THREADS, OPT_BACKEND, OPT_JSON,
-		{ NULL, 0, NULL, 0 },
+		OPT_THREADS, OPT_BACKEND, OPT_JSON, OPT_END,
 	};
-	struct fewmul_train_config *cfg = &o->cfg;
-	struct common_opts co = { .threads = &o->threads, .be = &o->be,
-				  .json = &o->json };
-	char *colon, lrbuf[256];
-	int c, n;
+	struct cmdline cl = {
+		.opts = opts, .own = train_option, .ctx = o,
+		.co = { .data = &o->data, .arch = &o->cfg, .arch_str = &o->arch,
+			.batch = &o->cfg.batch, .batch_max = MAX_BATCH,
+			.threads = &o->threads, .be = &o->be, .json = &o->json },
+	};
+	int ret;
 
-	fewmul_train_config_default(cfg);
+	fewmul_train_config_default(&o->cfg);
 	o->threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	o->progress_every = 30;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case O_DATA:
-			o->data = optarg;
-			break;
-		case O_ARCH:
-			if (opt_arch(optarg, cfg))
-				return -1;
-			o->arch = optarg;
-			o->given |= G_ARCH;
-			break;
-		case O_WEIGHTS:
-			if (parse_weights(optarg, &cfg->weights)) {
-				fewmulctl_errx("--weights %s: want full, binary, binary-stoch or ternary", optarg);
-				return -1;
-			}
-			o->given |= G_WEIGHTS;
-			break;
-		case O_QBP:
-		case O_NOQBP:
-			cfg->qbp = c == O_QBP;
-			o->given |= G_QBP;
-			break;
-		case O_ERANGE:
-			if (sscanf(optarg, "%d:%d%n", &cfg->exp_min, &cfg->exp_max, &n) != 2 ||
-			    optarg[n] || cfg->exp_min > cfg->exp_max ||
-			    cfg->exp_min < FEWMUL_EXP_MIN || cfg->exp_max > FEWMUL_EXP_MAX) {
-				fewmulctl_errx("--exp-range %s: want EMIN:EMAX with %d <= EMIN <= EMAX <= %d",
-					       optarg, FEWMUL_EXP_MIN, FEWMUL_EXP_MAX);
-				return -1;
-			}
-			o->given |= G_ERANGE;
-			break;
-		case O_BN:
-			if (!strcmp(optarg, "shift"))
-				cfg->bn = FEWMUL_MODEL_BN_SHIFT;
-			else if (!strcmp(optarg, "none"))
-				cfg->bn = FEWMUL_MODEL_BN_NONE;
-			else {
-				fewmulctl_errx("--bn %s: want shift or none", optarg);
-				return -1;
-			}
-			o->given |= G_BN;
-			break;
-		case O_EPOCHS:
-			if (parse_u32(optarg, 1, MAX_EPOCHS, &cfg->epochs)) {
-				fewmulctl_errx("--epochs %s: want 1..%u", optarg, MAX_EPOCHS);
-				return -1;
-			}
-			o->given |= G_EPOCHS;
-			break;
-		case O_BATCH:
-			if (parse_u32(optarg, 1, MAX_BATCH, &cfg->batch)) {
-				fewmulctl_errx("--batch %s: want 1..%u", optarg, MAX_BATCH);
-				return -1;
-			}
-			o->given |= G_BATCH;
-			break;
-		case O_LR:
-			o->lr = optarg;
-			snprintf(lrbuf, sizeof(lrbuf), "%s", optarg);
-			colon = strchr(lrbuf, ':');
-			if (colon)
-				*colon = '\0';
-			if (parse_lr_shift(lrbuf, &cfg->lr_shift_start) ||
-			    (colon && parse_lr_shift(colon + 1, &cfg->lr_shift_end))) {
-				fewmulctl_errx("--lr %s: want START[:END], each a rate from 2^-%u (about %.2g) to 1; rates are rounded to powers of two",
-					       optarg, MAX_LR_SHIFT, ldexp(1, -MAX_LR_SHIFT));
-				return -1;
-			}
-			if (!colon)
-				cfg->lr_shift_end = cfg->lr_shift_start;
-			if (cfg->lr_shift_end < cfg->lr_shift_start) {
-				fewmulctl_errx("--lr %s: the end rate must not exceed the start rate", optarg);
-				return -1;
-			}
-			o->given |= G_LR;
-			break;
-		case O_SEED:
-			if (parse_u64(optarg, &cfg->seed)) {
-				fewmulctl_errx("--seed %s: want a decimal number", optarg);
-				return -1;
-			}
-			o->given |= G_SEED;
-			break;
-		case O_TRAINLIM:
-			if (parse_u32(optarg, 1, 1u << 30, &o->trainlim)) {
-				fewmulctl_errx("--train-limit %s: want a positive count", optarg);
-				return -1;
-			}
-			o->given |= G_TRAINLIM;
-			break;
-		case O_TESTLIM:
-			if (parse_u32(optarg, 1, 1u << 30, &o->testlim)) {
-				fewmulctl_errx("--test-limit %s: want a positive count", optarg);
-				return -1;
-			}
-			break;
-		case O_VAL:
-			if (parse_u32(optarg, 1, 1u << 30, &o->val)) {
-				fewmulctl_errx("--val %s: want a positive number of samples", optarg);
-				return -1;
-			}
-			o->given |= G_VAL;
-			break;
-		case O_LOG:
-			o->logpath = optarg;
-			break;
-		case O_SAVE:
-			o->savepath = optarg;
-			break;
-		case O_RESUME:
-			o->resumepath = optarg;
-			break;
-		case O_TESTW:
-			if (opt_test_weights(optarg, &o->testw))
-				return -1;
-			break;
-		case O_PROGRESS:
-			if (parse_u32(optarg, 0, 86400, &o->progress_every)) {
-				fewmulctl_errx("--progress %s: want 0..86400 seconds (0: never)", optarg);
-				return -1;
-			}
-			break;
-		default:
-			n = common_option(c, &co);
-			if (n < 0)
-				return -1;
-			if (!n)
-				return opt_fail(c, argv, opts);
-		}
-	}
-	if (optind != argc)
-		return opt_extra(argv, argv[optind]);
-	return 0;
+	ret = parse_cmdline(argc, argv, &cl);
+	if (cl.co.given & COMMON_BIT(O_COMMON_ARCH))
+		o->given |= G_ARCH;
+	if (cl.co.given & COMMON_BIT(O_COMMON_BATCH))
+		o->given |= G_BATCH;
+	return ret;
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -940,7 +928,7 @@ static int train_loop(struct train_run *r)
 	return 0;
 }
 
-int cmd_train(int argc, char **argv)
+static int train_main(int argc, char **argv)
 {
 	struct train_opts o = { 0 };
 	struct train_run r = { 0 };
@@ -957,3 +945,41 @@ int cmd_train(int argc, char **argv)
 	train_cleanup(&r);
 	return ret;
 }
+
+const struct fewmulctl_cmd cmd_train = {
+	.name = "train",
+	.usage = "[--data DIR] [--arch A-B-..-K] [--weights MODE] [--qbp|--no-qbp] [--epochs N] [--lr S[:E]] [--seed N] [--threads N] [--backend kernel|cpu] [--val N] [--json] ...",
+	.summary = "train a model on an IDX dataset, report loss, errors, rate and operations per epoch",
+	.options =
+	HELP_DATA
+	"  --arch A-B-...-K       layer widths, input to classes (default 784-1024-1024-1024-10)\n"
+	"  --weights MODE         full, binary, binary-stoch or ternary (default ternary)\n"
+	"  --qbp, --no-qbp        quantized backprop on (default) or off\n"
+	"  --exp-range MIN:MAX    exponent range of quantized backprop (default -4:3)\n"
+	"  --bn shift|none        shift-based batch norm (default) or none\n"
+	"  --epochs N             epochs to train, 1.." XSTR(FEWMUL_MAX_EPOCHS) " (default 10)\n"
+	"  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
+	"  --lr START[:END]       learning rates of the first and last epoch, rounded to\n"
+	"                         powers of two (default 0.125:0.0078125, 2^-3 to 2^-7)\n"
+	"  --seed N               seed of everything random (default 0)\n"
+	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --backend kernel|cpu   train in fewmul.ko or in this process (default: kernel\n"
+	"                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
+	HELP_DEVICE
+	"  --train-limit N        train on the first N training samples (default: all)\n"
+	"  --test-limit N         test on the first N test samples (default: all)\n"
+	"  --val N                hold out the last N training samples (never trained on)\n"
+	"                         and report their error per epoch; --train-limit then\n"
+	"                         counts from the start of the rest\n"
+	"  --log FILE.csv         append one CSV line per epoch (header on a new file)\n"
+	"  --save FILE            save the model after every epoch and on SIGINT/SIGTERM\n"
+	"  --resume FILE          continue a saved model bit-exactly where it stopped, and\n"
+	"                         save back to FILE unless --save names another\n"
+	"  --test-weights ternary|real  test-time weights of the per-epoch evaluation:\n"
+	"                         deterministic, multiply-free (default) or the real-valued\n"
+	"                         shadow weights, as the paper evaluates (cpu backend)\n"
+	"  --progress SECONDS     a progress line every SECONDS when stderr is not a\n"
+	"                         terminal (default 30; 0: never)\n"
+	HELP_JSON,
+	.run = train_main,
+};

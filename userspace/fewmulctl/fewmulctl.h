@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "libfewmul.h"
+
 #define PROG_NAME "fewmulctl"
 
 /*
@@ -19,19 +21,42 @@
 #define CMD_HELP	2
 
 /*
- * @args: the synopsis after "fewmulctl NAME"
- * @help: one line: what the command does
+ * A command: each cmd_*.c defines its own (const struct fewmulctl_cmd
+ * cmd_NAME), with its help next to its code; fewmulctl.c lists them.
+ * @usage: the synopsis after "fewmulctl NAME"
+ * @summary: one line: what the command does
  * @options: one line per option, "  --opt ARG   what it does\n"
+ * @run: the handler; argv[0] is the command name
  */
 struct fewmulctl_cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *args;
-	const char *help;
+	const char *usage;
+	const char *summary;
 	const char *options;
+	int (*run)(int argc, char **argv);
 };
 
-extern const struct fewmulctl_cmd fewmulctl_cmds[];
+extern const struct fewmulctl_cmd cmd_info, cmd_train, cmd_eval, cmd_predict,
+	cmd_count, cmd_bench, cmd_stats, cmd_monitor, cmd_hist, cmd_plot;
+
+/* Help lines of the options several commands share. */
+#define HELP_DEVICE \
+	"  --device PATH          device node of the kernel backend (default " FEWMUL_DEFAULT_DEVICE ")\n"
+#define HELP_DATA \
+	"  --data DIR             IDX dataset directory with the MNIST file names, plain\n" \
+	"                         or .gz (default " FEWMUL_DEFAULT_DATA_DIR ")\n"
+#define HELP_MODEL \
+	"  --model FILE           the model file (from train --save)\n"
+#define HELP_CALIB \
+	"  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n" \
+	"                         training samples (default and 0: the model's stored ones)\n"
+#define HELP_ARCH \
+	"  --arch A-B-...-K       layer widths (default 784-1024-1024-1024-10)\n"
+#define HELP_CTX \
+	"  --ctx ID               show only context ID\n"
+#define HELP_JSON \
+	"  --json                 machine-readable output (JSON)\n" \
+	"  -h, --help             this help\n"
 
 /* The signal number of the first SIGINT or SIGTERM, 0 before. */
 extern volatile sig_atomic_t fewmulctl_interrupted;
@@ -120,17 +145,6 @@ void json_u64(struct json *j, const char *key, unsigned long long val);
 void json_bool(struct json *j, const char *key, bool val);
 void json_double(struct json *j, const char *key, double val);
 
-int cmd_info(int argc, char **argv);
-int cmd_train(int argc, char **argv);
-int cmd_count(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_monitor(int argc, char **argv);
-int cmd_hist(int argc, char **argv);
-int cmd_predict(int argc, char **argv);
-int cmd_plot(int argc, char **argv);
-
 /*
  * --backend and --device of train, eval, bench and hist. name NULL means
  * the default (fewmul_default_backend(), or "cpu" where a command says
@@ -143,28 +157,80 @@ struct backend_opt {
 };
 
 /*
- * Options several commands share, parsed in one place: a command lists
- * the ones it takes in its struct option table and passes every code its
- * own switch does not know to common_option().
+ * Options several commands share, parsed in one place (options.c): a
+ * command lists the ones it takes in its struct option table (OPT_*) and
+ * says in struct common_opts where each goes.
  */
 enum {
 	O_COMMON_THREADS = 0x1000, O_COMMON_BACKEND, O_COMMON_DEVICE,
-	O_COMMON_JSON,
+	O_COMMON_JSON, O_COMMON_DATA, O_COMMON_MODEL, O_COMMON_CALIB,
+	O_COMMON_ARCH, O_COMMON_BATCH, O_COMMON_CTX, O_COMMON_SIZE,
+	O_COMMON_TITLE,
 };
+/* The bit of a shared option in common_opts.given. */
+#define COMMON_BIT(code)	(1u << ((code) - O_COMMON_THREADS))
 #define OPT_THREADS { "threads", required_argument, NULL, O_COMMON_THREADS }
 #define OPT_BACKEND { "backend", required_argument, NULL, O_COMMON_BACKEND }, \
 		    { "device", required_argument, NULL, O_COMMON_DEVICE }
+#define OPT_DEVICE  { "device", required_argument, NULL, O_COMMON_DEVICE }
 #define OPT_JSON    { "json", no_argument, NULL, O_COMMON_JSON }
+#define OPT_DATA    { "data", required_argument, NULL, O_COMMON_DATA }
+#define OPT_MODEL   { "model", required_argument, NULL, O_COMMON_MODEL }
+#define OPT_CALIB   { "calib", required_argument, NULL, O_COMMON_CALIB }
+#define OPT_ARCH    { "arch", required_argument, NULL, O_COMMON_ARCH }
+#define OPT_BATCH   { "batch", required_argument, NULL, O_COMMON_BATCH }
+#define OPT_CTX     { "ctx", required_argument, NULL, O_COMMON_CTX }
+#define OPT_SIZE    { "size", required_argument, NULL, O_COMMON_SIZE }
+#define OPT_TITLE   { "title", required_argument, NULL, O_COMMON_TITLE }
+#define OPT_END     { NULL, 0, NULL, 0 }
 
-/* Where common_option() stores what it parsed (NULL: not taken). */
+struct fewmul_train_config;
+/*
+ * Where the shared options go (a command sets the ones it lists).
+ * @arch: --arch fills its widths; @arch_str: the argument as given
+ * @batch: --batch, 1..@batch_max
+ * @ctx: --ctx, a context id
+ * @width, @height: --size WxH of an image; @title: --title
+ * @given: COMMON_BIT() of every shared option seen
+ */
 struct common_opts {
 	uint32_t *threads;
 	struct backend_opt *be;
 	int *json;
+	const char **data, **model;
+	int64_t *calib;
+	struct fewmul_train_config *arch;
+	const char **arch_str;
+	uint32_t *batch, batch_max;
+	uint64_t *ctx;
+	int *width, *height;
+	const char **title;
+	unsigned int given;
 };
 
-/* 1: c was a shared option and is stored; 0: it is not one; -1: error printed. */
-int common_option(int c, const struct common_opts *co);
+/*
+ * A command line to parse.
+ * @opts: the options, shared (OPT_*) and the command's own
+ * @shortopts: short options after the ':' (NULL: none)
+ * @own: the command's own options: 0, -1 after printing why not
+ * @args: NULL: no arguments after the options; else where they begin
+ */
+struct cmdline {
+	const struct option *opts;
+	const char *shortopts;
+	int (*own)(int c, const char *arg, void *ctx);
+	void *ctx;
+	int *args;
+	struct common_opts co;
+};
+
+/*
+ * getopt_long() over argv (argv[0]: the command name): shared options
+ * into cl->co, the command's through cl->own. 0; CMD_USAGE after naming
+ * a usage error; CMD_HELP for -h or --help; -1 after printing why an
+ * argument is wrong.
+ */
+int parse_cmdline(int argc, char **argv, struct cmdline *cl);
 
 /* --backend NAME: kernel or cpu, or print why not and return -1. */
 int opt_backend(const char *arg, struct backend_opt *b);
@@ -192,7 +258,6 @@ int float_ref_train(const unsigned int *width, unsigned int L, unsigned int B,
 int parse_weights(const char *s, uint32_t *w);
 /* A decimal number in [lo, hi], nothing else: 0 or -EINVAL. */
 int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
-struct fewmul_train_config;
 /* --arch: parse into cfg, or print why not and return -1. */
 int opt_arch(const char *arg, struct fewmul_train_config *cfg);
 /*
@@ -216,25 +281,45 @@ int plot_read_log(const char *path);
 int opt_test_weights(const char *arg, int *tw);
 const char *test_weights_name(int tw);
 int opt_calib(const char *arg, int64_t *calib);
-struct fewmul_model_info;
-struct fewmul_model_extra;
-struct fewmul_dataset;
-struct fewmul_trainer;
 /*
- * Settle the statistics of a loaded model: without --calib (calib < 0)
+ * A saved model run for inference (eval, predict): the options the two
+ * share and what they make of them.
+ * @calib: --calib: a count, CALIB_ALL or 0; -1 when not given
+ * @train: the training split, loaded only to re-estimate the statistics
+ * @used: the samples behind the batch-norm statistics
+ * @how: "stored", "re-estimated" or "none" (no batch norm)
+ */
+struct model_run {
+	const char *model, *data;
+	int64_t calib;
+	uint32_t threads;
+	struct backend_opt be;
+	int json;
+	struct fewmul_trainer *t;
+	struct fewmul_model_info info;
+	struct fewmul_model_extra ex;
+	struct fewmul_dataset train;
+	uint32_t used;
+	const char *how;
+};
+
+/* Defaults, and --model, --data, --calib, --threads, --backend, --json into cl. */
+void model_run_init(struct model_run *mr, struct cmdline *cl);
+/* "fewmulctl: CMD: --model FILE is required": CMD_USAGE, or 0. */
+int model_run_check(const struct model_run *mr, const char *cmd);
+/* Settle the backend and load the model: 0, or -1 after printing why. */
+int model_run_load(struct model_run *mr);
+/*
+ * Settle the batch-norm statistics of the loaded model: without --calib
  * the stored ones (a model saved at the end of an epoch has them), or,
  * when it has none for its weights, re-estimated on CALIB_DEFAULT
- * training samples after a note; calib 0: the stored ones or an error;
- * N: re-estimated on the first N training samples of data. train is
- * loaded only then and must outlive t. *used: the samples behind the
- * statistics; *how: "stored", "re-estimated" or "none" (no batch norm).
- * 0, or -1 after printing why.
+ * training samples after a note; --calib 0: the stored ones or an error;
+ * N: re-estimated on the first N training samples of --data. 0, or -1
+ * after printing why.
  */
-int bn_stats_settle(struct fewmul_trainer *t, const char *model,
-		    const struct fewmul_model_info *info,
-		    const struct fewmul_model_extra *ex, int64_t calib,
-		    const char *data, struct fewmul_dataset *train,
-		    uint32_t *used, const char **how);
+int model_run_settle(struct model_run *mr);
+/* Free the trainer, then the training data it may have registered. */
+void model_run_free(struct model_run *mr);
 /* --threads: 1..256, or print why not and return -1. */
 int opt_threads(const char *arg, uint32_t *threads);
 /* A count option NAME where 0 means all: parse, or print why not, -1. */

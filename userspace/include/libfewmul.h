@@ -115,6 +115,22 @@ struct fewmul_dataset {
 int fewmul_dataset_load(const char *images, const char *labels,
 			struct fewmul_dataset *ds);
 
+/**
+ * fewmul_images_load() - load the images of one IDX image file
+ * @images: the file (magic 0x00000803: u8 images, 3 dimensions), plain
+ *	or .gz
+ * @ds: filled with count, rows, cols and images; labels stays NULL and
+ *	classes 0 (a set to classify, not to train on)
+ *
+ * The same checks as fewmul_dataset_load() makes of its image file:
+ * magic number, shape (at most 4096 pixels an image), truncation and
+ * trailing data. Free it with fewmul_dataset_free().
+ *
+ * Return: 0, -errno of open (ds->error names the file), or -EBADMSG for
+ * a malformed file (ds->error says what is wrong).
+ */
+int fewmul_images_load(const char *images, struct fewmul_dataset *ds);
+
 /*
  * Load the training (test = 0) or test (test = 1) split from a directory
  * with the MNIST file names (train-images-idx3-ubyte[.gz], ...); dir NULL

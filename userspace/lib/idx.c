@@ -110,18 +110,17 @@ static int idx_expect_eof(struct fewmul_dataset *ds, gzFile f, const char *path)
 	return 0;
 }
 
-FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
-				   struct fewmul_dataset *ds)
+/*
+ * The images of an IDX3 file into ds (count, rows, cols, images): 0 or a
+ * negative errno, ds->error set; nothing allocated on failure.
+ */
+static int idx_load_images(const char *images, struct fewmul_dataset *ds)
 {
 	unsigned char hdr[16];
-	uint32_t n, rows, cols, nl;
+	uint32_t n, rows, cols;
 	gzFile f = NULL;
 	size_t px;
 	int err, short_read;
-
-	if (!images || !labels || !ds)
-		return -EINVAL;
-	memset(ds, 0, sizeof(*ds));
 
 	err = idx_open(ds, images, &f);
 	if (err)
@@ -154,10 +153,44 @@ FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
 		goto out;
 	}
 	err = idx_expect_eof(ds, f, images);
-	if (err)
+	if (err) {
+		free(ds->images);
+		ds->images = NULL;
 		goto out;
+	}
+	ds->count = n;
+	ds->rows = rows;
+	ds->cols = cols;
+out:
 	gzclose(f);
-	f = NULL;
+	return err;
+}
+
+FEWMUL_API int fewmul_images_load(const char *images, struct fewmul_dataset *ds)
+{
+	if (!images || !ds)
+		return -EINVAL;
+	memset(ds, 0, sizeof(*ds));
+	return idx_load_images(images, ds);
+}
+
+FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
+				   struct fewmul_dataset *ds)
+{
+	unsigned char hdr[16];
+	uint32_t n, nl;
+	gzFile f = NULL;
+	int err, short_read;
+
+	if (!images || !labels || !ds)
+		return -EINVAL;
+	memset(ds, 0, sizeof(*ds));
+
+	err = idx_load_images(images, ds);
+	if (err)
+		return err;
+	n = ds->count;
+	ds->count = 0;
 
 	err = idx_open(ds, labels, &f);
 	if (err)
@@ -194,8 +227,6 @@ FEWMUL_API int fewmul_dataset_load(const char *images, const char *labels,
 		}
 	}
 	ds->count = n;
-	ds->rows = rows;
-	ds->cols = cols;
 	ds->classes = 10;
 	gzclose(f);
 	return 0;
@@ -206,6 +237,8 @@ out:
 	free(ds->labels);
 	ds->images = NULL;
 	ds->labels = NULL;
+	ds->rows = 0;
+	ds->cols = 0;
 	return err;
 }
 
