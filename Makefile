@@ -29,6 +29,9 @@ NL_LIBS      := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null) -lz -lpthr
 # at exit, see userspace/fewmulctl/chart.c).
 CAIRO_CFLAGS := $(shell pkg-config --cflags cairo fontconfig 2>/dev/null)
 CAIRO_LIBS   := $(shell pkg-config --libs cairo fontconfig 2>/dev/null)
+# fewmulctl export writes .npz (zip) archives with libzip.
+ZIP_CFLAGS   := $(shell pkg-config --cflags libzip 2>/dev/null)
+ZIP_LIBS     := $(shell pkg-config --libs libzip 2>/dev/null)
 WARN         := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		-Wmissing-prototypes -Wno-missing-field-initializers
 US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
@@ -61,7 +64,7 @@ CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
 		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
-		userspace/fewmulctl/output.c
+		userspace/fewmulctl/output.c userspace/fewmulctl/cmd_export.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
@@ -186,11 +189,12 @@ $(O)/lib/libfewmul.pc: userspace/lib/libfewmul.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< >$@
 
-$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS)
+$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS) $(ZIP_CFLAGS)
 
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
-	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(LDFLAGS)
+	@test -n "$(ZIP_LIBS)" || { echo "libzip not found by pkg-config (run: make deps)"; exit 1; }
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(LDFLAGS)
 
 # --- tests ----------------------------------------------------------------
 
@@ -213,8 +217,8 @@ $(LIB_TESTS): $(O)/asan/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(S
 
 $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
-		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
+	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
+		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
 
 # Shell tests of the ASan build of fewmulctl.
 $(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli: $(O)/asan/%: \
@@ -276,8 +280,8 @@ $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c 
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
 		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
-		userspace/fewmulctl/output.c \
-		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
+		userspace/fewmulctl/output.c userspace/fewmulctl/cmd_export.c \
+		$(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)

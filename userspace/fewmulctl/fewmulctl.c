@@ -90,6 +90,17 @@ const struct fewmulctl_cmd fewmulctl_cmds[] = {
 	  "                         ioctl returns the class, only cpu prints the scores\n"
 	  OPT_BACKEND_DEV
 	  OPT_JSON_HELP },
+	{ "export", cmd_export, "--model FILE -o OUT.npz|OUT.h [--format npz|c-header] [--calib N] [--data DIR] [--threads N]",
+	  "write a model's integer inference parameters as NumPy .npz or a C header",
+	  "  --model FILE           the model file (from train --save)\n"
+	  "  -o, --output FILE      the file to write\n"
+	  "  --format npz|c-header  NumPy .npz (default) or a C header with packed weights\n"
+	  "                         and an inference function (default when FILE ends in .h)\n"
+	  "  --calib N|all|0        re-estimate batch-norm statistics on the first N (or all)\n"
+	  "                         training samples (default and 0: the model's stored ones)\n"
+	  OPT_DATA
+	  "  --threads N            worker threads of --calib (default: online CPUs)\n"
+	  "  -h, --help             this help\n" },
 	{ "count", cmd_count, "[--arch A-B-..-K] [--batch N] [--bn] [--json]",
 	  "the paper's multiplication count: full precision vs binary/ternary + QB",
 	  "  --arch A-B-...-K       layer widths (default 784-1024-1024-1024-10)\n"

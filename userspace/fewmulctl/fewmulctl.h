@@ -107,6 +107,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /*
  * --backend and --device of train, eval, bench and hist. name NULL means
