@@ -199,7 +199,8 @@ $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 # --- tests ----------------------------------------------------------------
 
 UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_modelfile $(O)/asan/test_cli \
-	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_export
+	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_export \
+	      $(O)/asan/test_docs
 
 # Tests of the core alone, and tests of the library (core included).
 CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics \
@@ -221,7 +222,8 @@ $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
 
 # Shell tests of the ASan build of fewmulctl.
-$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_export: $(O)/asan/%: \
+$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_export \
+		$(O)/asan/test_docs: $(O)/asan/%: \
 		tests/unit/%.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 

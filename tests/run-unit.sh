@@ -11,7 +11,7 @@ fail=0
 export FEWMUL_GOLDEN=${FEWMUL_GOLDEN:-$(dirname "$0")/golden/checksums}
 # the sources the shell tests use (Documentation/export_infer.py, ...)
 export FEWMUL_SRCDIR=${FEWMUL_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-for t in test_core test_engine test_numerics test_simd test_lib test_idx test_trainer test_modelfile test_cli test_simd_cli test_golden test_export; do
+for t in test_core test_engine test_numerics test_simd test_lib test_idx test_trainer test_modelfile test_cli test_simd_cli test_golden test_export test_docs; do
 	out=$(timeout 900 "$dir/$t" 2>&1)
 	rc=$?
 	echo "# $t"
