@@ -362,6 +362,8 @@ install: userspace
 	install -m 644 packaging/fewmul.sysusers $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
 	install -m 644 packaging/completion/fewmulctl $(DESTDIR)/usr/share/bash-completion/completions/
 	install -m 644 userspace/bench/torch_mlp.py $(DESTDIR)$(PREFIX)/share/fewmul/
+	install -m 644 Documentation/export_infer.py Documentation/export_example.c \
+		$(DESTDIR)$(PREFIX)/share/fewmul/
 	@if [ -z "$(DESTDIR)" ]; then scripts/dkms-install.sh $(VERSION); \
 	 else echo "DESTDIR set: skipping DKMS registration"; fi
 
