@@ -30,6 +30,9 @@ NL_LIBS      := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null) -lz -lpthr
 # at exit, see userspace/fewmulctl/chart.c).
 CAIRO_CFLAGS := $(shell pkg-config --cflags cairo fontconfig 2>/dev/null)
 CAIRO_LIBS   := $(shell pkg-config --libs cairo fontconfig 2>/dev/null)
+# fewmulctl export writes .npz (zip) archives with libzip.
+ZIP_CFLAGS   := $(shell pkg-config --cflags libzip 2>/dev/null)
+ZIP_LIBS     := $(shell pkg-config --libs libzip 2>/dev/null)
 WARN         := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		-Wmissing-prototypes -Wno-missing-field-initializers
 US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
@@ -63,7 +66,8 @@ CTL_SRCS     := userspace/fewmulctl/fewmulctl.c userspace/fewmulctl/json.c \
 		userspace/fewmulctl/cmd_monitor.c userspace/fewmulctl/cmd_hist.c \
 		userspace/fewmulctl/cmd_predict.c userspace/fewmulctl/cmd_plot.c \
 		userspace/fewmulctl/chart.c userspace/fewmulctl/float_ref.c \
-		userspace/fewmulctl/output.c userspace/fewmulctl/par_none.c
+		userspace/fewmulctl/output.c userspace/fewmulctl/par_none.c \
+		userspace/fewmulctl/cmd_export.c
 HDRS         := $(wildcard uapi/linux/*.h userspace/include/*.h \
 		  userspace/lib/*.h userspace/fewmulctl/*.h kmod/core/*.h)
 
@@ -191,11 +195,12 @@ $(O)/lib/libfewmul.pc: userspace/lib/libfewmul.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< >$@
 
-$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS)
+$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS) $(ZIP_CFLAGS)
 
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
-	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(LDFLAGS)
+	@test -n "$(ZIP_LIBS)" || { echo "libzip not found by pkg-config (run: make deps)"; exit 1; }
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(LDFLAGS)
 
 # fewmulctl-mpi: fewmulctl whose train runs as the ranks of an MPI job
 # (Open MPI, make deps); the plain fewmulctl and libfewmul never need MPI.
@@ -211,7 +216,7 @@ $(O)/obj/userspace/fewmulctl/par_mpi.o: userspace/fewmulctl/par_mpi.c $(HDRS)
 	$(CC) $(US_CFLAGS) -c -o $@ $<
 
 $(O)/fewmulctl-mpi: $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a
-	$(CC) -o $@ $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(MPI_LIBS) $(LDFLAGS)
+	$(CC) -o $@ $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(MPI_LIBS) $(LDFLAGS)
 
 mpi: $(O)/fewmulctl-mpi
 
@@ -222,7 +227,8 @@ bench-mpi: $(O)/fewmulctl $(O)/fewmulctl-mpi
 # --- tests ----------------------------------------------------------------
 
 UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp $(O)/asan/test_modelfile $(O)/asan/test_cli \
-	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_version
+	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_version $(O)/asan/test_export \
+	      $(O)/asan/test_docs
 
 # Tests of the core alone, and tests of the library (core included).
 CORE_TESTS   := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics \
@@ -240,11 +246,12 @@ $(LIB_TESTS): $(O)/asan/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(S
 
 $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
-		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS)
+	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
+		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
 
 # Shell tests of the ASan build of fewmulctl.
-$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_version: $(O)/asan/%: \
+$(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_version \
+		$(O)/asan/test_export $(O)/asan/test_docs: $(O)/asan/%: \
 		tests/unit/%.sh $(O)/asan/fewmulctl
 	install -m 755 $< $@
 
@@ -295,7 +302,7 @@ $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c 
 		$(LIB_SRCS) $(CTL_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(CTL_SRCS) \
-		$(CAIRO_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS)
+		$(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -379,6 +386,8 @@ install: userspace
 	install -m 644 packaging/fewmul.sysusers $(DESTDIR)/usr/lib/sysusers.d/fewmul.conf
 	install -m 644 packaging/completion/fewmulctl $(DESTDIR)/usr/share/bash-completion/completions/
 	install -m 644 userspace/bench/torch_mlp.py $(DESTDIR)$(PREFIX)/share/fewmul/
+	install -m 644 Documentation/export_infer.py Documentation/export_example.c \
+		$(DESTDIR)$(PREFIX)/share/fewmul/
 	@if [ -z "$(DESTDIR)" ]; then scripts/dkms-install.sh $(VERSION); \
 	 else echo "DESTDIR set: skipping DKMS registration"; fi
 

@@ -16,7 +16,7 @@ PKGS=(
 	ccache kmod pkg-config xz-utils python3 perl
 	linux-source-6.1 linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static
-	libnl-3-dev libnl-genl-3-dev zlib1g-dev libcairo2-dev
+	libnl-3-dev libnl-genl-3-dev zlib1g-dev libcairo2-dev libzip-dev
 	clang llvm libclang-rt-14-dev binutils dkms udev
 	dataset-fashion-mnist
 	stress-ng

@@ -11,6 +11,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 pass=0
 fail=0
 export FEWMUL_GOLDEN=${FEWMUL_GOLDEN:-$(dirname "$0")/golden/checksums}
+# the sources the shell tests use (Documentation/export_infer.py, ...)
+export FEWMUL_SRCDIR=${FEWMUL_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 for t in "$@"; do
 	out=$(timeout 900 "$dir/$t" 2>&1)
 	rc=$?

@@ -19,8 +19,8 @@
 
 /* Every command, in the order of 'fewmulctl --help'; each cmd_*.c owns its entry. */
 static const struct fewmulctl_cmd *const fewmulctl_cmds[] = {
-	&cmd_info, &cmd_train, &cmd_eval, &cmd_predict, &cmd_count, &cmd_bench,
-	&cmd_stats, &cmd_monitor, &cmd_hist, &cmd_plot, NULL,
+	&cmd_info, &cmd_train, &cmd_eval, &cmd_predict, &cmd_export, &cmd_count,
+	&cmd_bench, &cmd_stats, &cmd_monitor, &cmd_hist, &cmd_plot, NULL,
 };
 
 volatile sig_atomic_t fewmulctl_interrupted;

@@ -37,7 +37,7 @@ struct fewmulctl_cmd {
 };
 
 extern const struct fewmulctl_cmd cmd_info, cmd_train, cmd_eval, cmd_predict,
-	cmd_count, cmd_bench, cmd_stats, cmd_monitor, cmd_hist, cmd_plot;
+	cmd_count, cmd_bench, cmd_stats, cmd_monitor, cmd_hist, cmd_plot, cmd_export;
 
 /* Help lines of the options several commands share. */
 #define HELP_DEVICE \
@@ -318,6 +318,12 @@ int model_run_load(struct model_run *mr);
  * after printing why.
  */
 int model_run_settle(struct model_run *mr);
+/* The same for a trainer loaded by other means (export). */
+int bn_stats_settle(struct fewmul_trainer *t, const char *model,
+		    const struct fewmul_model_info *info,
+		    const struct fewmul_model_extra *ex, int64_t calib,
+		    const char *data, struct fewmul_dataset *train,
+		    uint32_t *used, const char **how);
 /* Free the trainer, then the training data it may have registered. */
 void model_run_free(struct model_run *mr);
 /* --threads: 1..256, or print why not and return -1. */

@@ -230,11 +230,11 @@ int opt_calib(const char *arg, int64_t *calib)
 	return 0;
 }
 
-static int bn_stats_settle(struct fewmul_trainer *t, const char *model,
-			   const struct fewmul_model_info *info,
-			   const struct fewmul_model_extra *ex, int64_t calib,
-			   const char *data, struct fewmul_dataset *train,
-			   uint32_t *used, const char **how)
+int bn_stats_settle(struct fewmul_trainer *t, const char *model,
+		    const struct fewmul_model_info *info,
+		    const struct fewmul_model_extra *ex, int64_t calib,
+		    const char *data, struct fewmul_dataset *train,
+		    uint32_t *used, const char **how)
 {
 	uint32_t n, i, *idx;
 	int err;
