@@ -241,11 +241,24 @@ static void test_args(void)
 
 int main(void)
 {
+	static const char *const impls[] = { "off", "generic", "avx2" };
 	struct fewmul_train_config cfg;
+	char name[64];
+	unsigned int k;
 
 	synth_dataset(&ds, N);
-	base_cfg(&cfg);
-	check_config("ternary+QB, shift BN", &cfg);
+	/* the data-parallel gradient sums of each vector implementation */
+	for (k = 0; k < 3; k++) {
+		if (fewmul_simd_set(impls[k])) {
+			printf("# %s: not available here\n", impls[k]);
+			continue;
+		}
+		base_cfg(&cfg);
+		snprintf(name, sizeof(name), "ternary+QB, shift BN, vector kernels %s",
+			 fewmul_simd_impl());
+		check_config(name, &cfg);
+	}
+	fewmul_simd_set("auto");
 	base_cfg(&cfg);
 	cfg.weights = FEWMUL_WEIGHTS_FULL;
 	cfg.qbp = 0;
