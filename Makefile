@@ -79,7 +79,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi bench-mpi deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi install-mpi bench-mpi deps deps-bench bench test-kernel check \
 	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
 .DEFAULT_GOAL := all
 
@@ -99,6 +99,7 @@ help:
 	@echo "  make module-test  fewmul.ko and the KUnit module against TEST_KDIR"
 	@echo "  make userspace    libfewmul (shared, static, .pc) and fewmulctl"
 	@echo "  make mpi          fewmulctl-mpi, data-parallel training over Open MPI"
+	@echo "  make install-mpi  install fewmulctl-mpi and its manual page"
 	@echo "  make test-kernel  build (or reuse) the cached KUnit/KASAN test kernel"
 	@echo "  make unit         native unit tests only (ASan+UBSan)"
 	@echo "  make selftests    the kselftest binaries (KSRC=<kernel tree>)"
@@ -391,7 +392,14 @@ install: userspace
 	@if [ -z "$(DESTDIR)" ]; then scripts/dkms-install.sh $(VERSION); \
 	 else echo "DESTDIR set: skipping DKMS registration"; fi
 
+# fewmulctl-mpi and its manual page (not part of install: it needs MPI)
+install-mpi: mpi
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(O)/fewmulctl-mpi $(DESTDIR)$(BINDIR)/
+	install -m 644 userspace/fewmulctl/fewmulctl-mpi.8 $(DESTDIR)$(MANDIR)/man8/
+
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/fewmulctl-mpi $(DESTDIR)$(MANDIR)/man8/fewmulctl-mpi.8
 	rm -f $(DESTDIR)$(LIBDIR)/libfewmul.so* $(DESTDIR)$(LIBDIR)/libfewmul.a \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/libfewmul.pc $(DESTDIR)$(BINDIR)/fewmulctl \
 	      $(DESTDIR)$(INCLUDEDIR)/libfewmul.h $(DESTDIR)$(INCLUDEDIR)/linux/fewmul.h \

@@ -105,7 +105,7 @@ if [ -z "$only" ]; then
 	say "Debian packages (make deb)"
 	scripts/deb-build.sh >"$res/deb-build.log" 2>&1
 	rc=$?
-	rec "make deb: four packages, lintian without errors" $rc
+	rec "make deb: five packages, lintian without errors" $rc
 	[ "$rc" -eq 0 ] || tail -20 "$res/deb-build.log"
 
 	say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects)"

@@ -6,6 +6,7 @@
 # Packages and logs land in $O/deb (default build/deb):
 #   fewmul-dkms_<v>_all.deb  libfewmul0_<v>_<arch>.deb
 #   libfewmul-dev_<v>_<arch>.deb  fewmulctl_<v>_<arch>.deb
+#   fewmulctl-mpi_<v>_<arch>.deb
 #   build.log  lintian.log
 # Exit status is non-zero when the build fails or lintian reports an error.
 set -euo pipefail

@@ -37,7 +37,7 @@ same "PACKAGE_VERSION in dkms.conf" \
 	"$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")"
 same "the newest entry of debian/changelog" \
 	"$(sed -n '1s/^fewmul (\([^)-]*\)\(-[^)]*\)\?).*/\1/p' "$top/debian/changelog")"
-for m in userspace/fewmulctl/fewmulctl.8 userspace/lib/libfewmul.3; do
+for m in userspace/fewmulctl/fewmulctl.8 userspace/fewmulctl/fewmulctl-mpi.8 userspace/lib/libfewmul.3; do
 	same "the .TH line of $m" "$(sed -n '1s/^\.TH .* "fewmul \([^"]*\)" .*/\1/p' "$top/$m")"
 done
 n=$((n + 1))
