@@ -49,23 +49,31 @@ static void fewmul_g_relu_mask(s32 *d, const s32 *x, u32 nl)
 			d[b] = 0;
 }
 
+/* Output j's Horner sum over the levels (see fewmul_simd_dw()). */
+static u32 fewmul_g_dw_one(const s32 *dt, const u32 *ent, const u16 *cnt,
+			   u32 nlev, u32 j)
+{
+	u32 lv, p, a = 0;
+
+	for (lv = nlev; lv-- > 0;) {
+		a <<= 1;
+		for (p = 0; p < cnt[2 * lv]; p++)
+			a += (u32)dt[*ent++ + j];
+		for (p = 0; p < cnt[2 * lv + 1]; p++)
+			a -= (u32)dt[*ent++ + j];
+	}
+	return a;
+}
+
 static void fewmul_g_dw_row(const s32 *dt, const u32 *ent,
 			    const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd)
 {
-	u32 j, lv, p;
+	u32 j;
+	s32 a;
 
 	for (j = 0; j < n; j++) {
-		const u32 *e = ent;
-		u32 a = 0;
-
-		for (lv = nlev; lv-- > 0;) {
-			a <<= 1;
-			for (p = 0; p < cnt[2 * lv]; p++)
-				a += (u32)dt[*e++ + j];
-			for (p = 0; p < cnt[2 * lv + 1]; p++)
-				a -= (u32)dt[*e++ + j];
-		}
-		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64((s32)a, upd),
+		a = (s32)fewmul_g_dw_one(dt, ent, cnt, nlev, j);
+		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(a, upd),
 					-FEWMUL_ONE_W, FEWMUL_ONE_W);
 	}
 }
@@ -73,21 +81,10 @@ static void fewmul_g_dw_row(const s32 *dt, const u32 *ent,
 static void fewmul_g_dw_sum(const s32 *dt, const u32 *ent,
 			    const u16 *cnt, u32 nlev, s32 *acc, u32 n)
 {
-	u32 j, lv, p;
+	u32 j;
 
-	for (j = 0; j < n; j++) {
-		const u32 *e = ent;
-		u32 a = 0;
-
-		for (lv = nlev; lv-- > 0;) {
-			a <<= 1;
-			for (p = 0; p < cnt[2 * lv]; p++)
-				a += (u32)dt[*e++ + j];
-			for (p = 0; p < cnt[2 * lv + 1]; p++)
-				a -= (u32)dt[*e++ + j];
-		}
-		acc[j] = (s32)a;
-	}
+	for (j = 0; j < n; j++)
+		acc[j] = (s32)fewmul_g_dw_one(dt, ent, cnt, nlev, j);
 }
 
 static void fewmul_g_transpose(const s32 *d, u32 dshift, u32 n, u32 nb,
