@@ -12,7 +12,10 @@
  * nets, bad configs, huge nets), TRAIN / EVAL (valid, bad indices, bad
  * pointers), STATS, HIST, INFO, unknown ioctls and sizes, munmap and
  * mmap over registered memory, fork (the child works on inherited fds and
- * exits), and signals to the other threads. Threads interleave freely, so
+ * exits), contexts passed over SCM_RIGHTS through a socket every process
+ * shares (a context may then be used by several processes, and be in
+ * flight when its last user closes it), and signals to the other
+ * threads. Threads interleave freely, so
  * the kernel's answers are not reproducible, only the sequence of
  * requests per thread is.
  *
@@ -34,6 +37,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,10 +54,11 @@ static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *mem;		/* MEM_BYTES of anonymous memory */
 static atomic_long ops_left;
 static atomic_long bad;
-static atomic_long nr_ok, nr_err, nr_badf;
+static atomic_long nr_ok, nr_err, nr_badf, nr_passed;
 static pthread_t threads[THREADS_MAX];
 static pthread_barrier_t start;	/* every thread id known before any signal */
 static unsigned int nthreads;
+static int sock[2];		/* shared by every process: fds in flight */
 
 static uint64_t xs_next(uint64_t *s)
 {
@@ -320,6 +325,58 @@ static void op_fork(uint64_t *s)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * Pass a context over SCM_RIGHTS: send one of ours into the socket every
+ * process shares, or take one some process sent (it may be training in
+ * its first owner meanwhile, or be closed there). What is still in flight
+ * at the end goes when the last process closes the socket.
+ */
+static void op_pass(uint64_t *s)
+{
+	char buf[CMSG_SPACE(sizeof(int))], b = 0;
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = buf, .msg_controllen = sizeof(buf),
+	};
+	struct cmsghdr *cm;
+	int fd, i, old;
+
+	memset(buf, 0, sizeof(buf));
+	if (rnd(s, 2)) {
+		fd = pick_fd(s);
+		if (fd < 0)
+			return;
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		/* EBADF: another thread closed it; EAGAIN: the queue is full */
+		if (sendmsg(sock[0], &msg, MSG_DONTWAIT) < 0 &&
+		    errno != EAGAIN && errno != EBADF && errno != ENOBUFS)
+			check("sendmsg SCM_RIGHTS", -1);
+		return;
+	}
+	if (recvmsg(sock[1], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			check("recvmsg SCM_RIGHTS", -1);
+		return;
+	}
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	i = rnd(s, FDS_MAX);
+	pthread_mutex_lock(&fds_lock);
+	old = fds[i];
+	fds[i] = fd;
+	pthread_mutex_unlock(&fds_lock);
+	atomic_fetch_add(&nr_passed, 1);
+	if (old >= 0)
+		close(old);
+}
+
 static void op_signal(uint64_t *s)
 {
 	pthread_kill(threads[rnd(s, nthreads)], SIGUSR1);
@@ -349,8 +406,10 @@ static void *worker(void *arg)
 			op_run(&s, fd, 1);
 		else if (op < 68)
 			op_run(&s, fd, 0);
-		else if (op < 92)
+		else if (op < 90)
 			op_query(&s, fd);
+		else if (op < 92)
+			op_pass(&s);
 		else if (op < 95)
 			op_remap(&s);
 		else if (op < 96)
@@ -391,9 +450,10 @@ static int run_process(long ops, uint64_t seed, unsigned int proc)
 	for (i = 0; i < FDS_MAX; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	printf("stress: process %u: %ld ok, %ld errors (%ld EBADF), %ld unexpected\n",
+	printf("stress: process %u: %ld ok, %ld errors (%ld EBADF), %ld contexts received over SCM_RIGHTS, %ld unexpected\n",
 	       proc, atomic_load(&nr_ok), atomic_load(&nr_err),
-	       atomic_load(&nr_badf), atomic_load(&bad));
+	       atomic_load(&nr_badf), atomic_load(&nr_passed),
+	       atomic_load(&bad));
 	fflush(stdout);
 	return atomic_load(&bad) ? 1 : 0;
 }
@@ -458,6 +518,10 @@ int main(int argc, char **argv)
 	if (!procs || !nthreads || nthreads > THREADS_MAX || ops < 1)
 		return 2;
 	pins0 = pins_now();
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sock)) {
+		perror("stress: socketpair");
+		return 2;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (p = 0; p < procs; p++) {
 		if (!fork())
@@ -469,6 +533,9 @@ int main(int argc, char **argv)
 		    WEXITSTATUS(status))
 			failed++;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* the contexts still in flight go with the socket */
+	close(sock[0]);
+	close(sock[1]);
 	/* unpinning after the last close may lag behind a little */
 	for (i = 0; i < 50; i++) {
 		pins1 = pins_now();
