@@ -100,6 +100,8 @@ static void fewmul_counts_test(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, fewmul_count_mults_full(&c, 200, 0), 1747974000ULL);
 	KUNIT_EXPECT_EQ(test, fewmul_count_mults_qb(&c, 200, 0), 1849200ULL);
+	KUNIT_EXPECT_EQ(test, fewmul_count_mults_full(&c, 200, 1), 1753549338ULL);
+	KUNIT_EXPECT_EQ(test, fewmul_count_mults_qb(&c, 200, 1), 7424538ULL);
 }
 
 static void fewmul_determinism_test(struct kunit *test)

@@ -341,6 +341,8 @@ t "hist --size needs --plot" 1 "^fewmulctl: hist: --size and --title only apply 
 t "hist --plot of a model without hidden layers" 1 "the model has no hidden layer, so no histogram" hist --model "$tmp/m1" --limit 50 --plot "$tmp/h.png"
 
 t "count prints the paper's numbers" 0 "1747974000" count --arch 784-1024-1024-1024-10 --batch 200
+t "count prints the paper's with-BN row" 0 "with standard BN +1.7535e\+09 +7.4245e\+06 +0.004234" count
+t "count --bn --json gives the with-BN row" 0 '"bn":true,"full_precision":1753549338,"binary_ternary_qb":7424538' count --bn --json
 t "count --json gives the ratio" 0 '"ratio":0.001057' count --json
 # --- saving never destroys files (issue 13, item 1) -------------------------
 fast=(--backend cpu --arch 784-16-10 --epochs 1 --train-limit 400 --test-limit 100 --threads 1)

@@ -83,7 +83,13 @@ static void test_counts(void)
 	/* ratio 0.001058 to 4 significant digits */
 	CHECK(qb * 1000000ULL / full == 1057);
 	CHECK((qb * 10000000ULL / full + 5) / 10 == 1058);
-	tap_end("paper's counts for 784-1024-1024-1024-10, batch 200");
+	/* the paper's with-BN row: 1.7535e9, 7.4245e6, 0.004234 */
+	full = fewmul_count_mults_full(&c, 200, 1);
+	qb = fewmul_count_mults_qb(&c, 200, 1);
+	CHECK(full == 1753549338ULL);
+	CHECK(qb == 7424538ULL);
+	CHECK((qb * 10000000ULL / full + 5) / 10 == 4234);
+	tap_end("paper's counts for 784-1024-1024-1024-10, batch 200, without and with BN");
 }
 
 static void test_lr_schedule(void)

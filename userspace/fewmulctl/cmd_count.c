@@ -38,6 +38,7 @@ static int count_main(int argc, char **argv)
 			.json = &json },
 	};
 	uint64_t full, qb;
+	uint32_t l;
 
 	fewmul_train_config_default(&cfg);
 	ret = parse_cmdline(argc, argv, &cl);
@@ -50,7 +51,6 @@ static int count_main(int argc, char **argv)
 		struct json j;
 		char arch[256];
 		size_t off = 0;
-		uint32_t l;
 
 		for (l = 0; l <= cfg.nr_layers; l++)
 			off += (size_t)snprintf(arch + off, sizeof(arch) - off,
@@ -65,11 +65,19 @@ static int count_main(int argc, char **argv)
 		json_end(&j);
 		return 0;
 	}
-	printf("multiplications per minibatch of %u%s\n", batch,
-	       bn ? " (with standard batch norm)" : "");
-	printf("  full precision:           %15" PRIu64 "  (%.4e)\n", full, (double)full);
-	printf("  binary/ternary connect+QB:%15" PRIu64 "  (%.4e)\n", qb, (double)qb);
-	printf("  ratio:                    %15.6f\n", (double)qb / (double)full);
+	/* both rows of the paper's table; --bn puts the BN row first */
+	printf("multiplications per minibatch of %u\n", batch);
+	printf("  %-23s %15s %15s %10s\n", "", "full precision", "bin/tern + QB", "ratio");
+	for (l = 0; l < 2; l++) {
+		int b = l ? !bn : bn;
+
+		full = fewmul_count_full(&cfg, batch, b);
+		qb = fewmul_count_qb(&cfg, batch, b);
+		printf("  %-23s %15.4e %15.4e %10.6f\n",
+		       b ? "with standard BN" : "without BN", (double)full,
+		       (double)qb, (double)qb / (double)full);
+		printf("  %-23s %15" PRIu64 " %15" PRIu64 "\n", "", full, qb);
+	}
 	return 0;
 }
 
@@ -80,7 +88,7 @@ const struct fewmulctl_cmd cmd_count = {
 	.options =
 	HELP_ARCH
 	"  --batch N              minibatch size, 1..1000000 (default 200)\n"
-	"  --bn                   add standard batch norm's multiplications\n"
+	"  --bn                   the row with standard batch norm first (--json: only it)\n"
 	HELP_JSON,
 	.run = count_main,
 };
