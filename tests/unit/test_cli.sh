@@ -206,7 +206,7 @@ declare -A cmd_opts=(
 	[stats]="ctx all json"
 	[monitor]="count timeout all json"
 	[hist]="ctx model data limit layer backend device threads plot size title json"
-	[plot]="output title size json"
+	[plot]="output label title size json"
 )
 for c in "${!cmd_opts[@]}"; do
 	out=$("$FEWMULCTL" "$c" --help 2>/dev/null)
@@ -403,7 +403,26 @@ t "plot --size and --title" 0 "p2.png: 640x400 png, 1 run$" plot "$tmp/v.csv" --
 ok_if "plot --size sets the PNG size" [ "$(png_size "$tmp/p2.png")" = "640x400" ]
 t "plot writes SVG" 0 "p.svg: 800x500 svg, 2 runs$" plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.svg"
 ok_if "plot's SVG is an SVG document" grep -q "<svg" "$tmp/p.svg"
-t "plot --json" 0 '^\{"output":"[^"]+p.png","format":"png","width":800,"height":500,"runs":\[\{"file":"[^"]+l.csv","name":"l.csv","points":2,"first_epoch":1,"last_epoch":2,"train_error":[0-9.e-]+,"test_error":[0-9.e-]+\},\{.*"val_error"' \
+# the SVG's <title> and <desc> carry the chart's text (cairo draws glyphs)
+t "plot --label names the runs" 0 "^  ternary: epochs 1\.\.2" plot "$tmp/l.csv" "$tmp/v.csv" --label ternary --label "full & co" -o "$tmp/lab.svg"
+ok_if "plot --label appears in the SVG legend" grep -q "^ternary train$" "$tmp/lab.svg"
+ok_if "plot --label is escaped in the SVG" grep -q "^full &amp; co test" "$tmp/lab.svg"
+mkdir -p "$tmp/ra" "$tmp/rb"
+cp "$tmp/l.csv" "$tmp/ra/log.csv"
+cp "$tmp/v.csv" "$tmp/rb/log.csv"
+t "plot tells two logs of the same name apart" 0 "^  rb/log.csv: epochs" plot "$tmp/ra/log.csv" "$tmp/rb/log.csv" -o "$tmp/dup.svg"
+ok_if "plot's legend has the distinct names" grep -q "^ra/log.csv train$" "$tmp/dup.svg"
+t "plot --label for one file, the default for the next" 0 "^  log.csv: epochs" plot "$tmp/ra/log.csv" "$tmp/rb/log.csv" --label a -o "$tmp/dup.svg"
+t "plot --label more often than files" 1 "^fewmulctl: plot: 2 --label for 1 file; give at most one per file, in order$" plot "$tmp/l.csv" --label a --label b -o "$tmp/x.png"
+ok_if "plot draws the training loss panel" grep -q "^Training loss$" "$tmp/p.svg"
+ok_if "plot's title names the loss" grep -q "<title>Error rate and training loss per epoch</title>" "$tmp/p.svg"
+t "plot --json has the last training loss" 0 '"test_error":[0-9.e-]+,"train_loss":[0-9.e-]+\}' plot "$tmp/l.csv" -o "$tmp/p.png" --json
+printf 'epoch,train_error,test_error\n1,0.5,0.5\n' >"$tmp/noloss.csv"
+t "plot of a log without train_loss" 0 "noloss.csv: epochs 1\.\.1" plot "$tmp/noloss.csv" -o "$tmp/nl.svg"
+ok_if "plot without train_loss draws no loss panel" bash -c '! grep -q "Training loss" "$1"' _ "$tmp/nl.svg"
+printf 'epoch,train_loss,train_error,test_error\n1,x,0.5,0.5\n' >"$tmp/badloss.csv"
+t "plot names a bad train_loss" 1 "^fewmulctl: .*badloss.csv:2: train_loss 'x' is not a loss \(a number >= 0\)$" plot "$tmp/badloss.csv" -o "$tmp/x.png"
+t "plot --json" 0 '^\{"output":"[^"]+p.png","format":"png","width":800,"height":500,"runs":\[\{"file":"[^"]+l.csv","name":"l.csv","points":2,"first_epoch":1,"last_epoch":2,"train_error":[0-9.e-]+,"test_error":[0-9.e-]+,"train_loss":[0-9.e-]+\},\{.*"val_error"' \
 	plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.png" --json
 { cat "$tmp/l.csv"; tail -n +2 "$tmp/l.csv"; } >"$tmp/two.csv"
 t "plot splits a log where a new run starts" 0 "^  two.csv #2: epochs 1\.\.2" plot "$tmp/two.csv" -o "$tmp/p.png"
