@@ -33,6 +33,9 @@ CAIRO_LIBS   := $(shell pkg-config --libs cairo fontconfig 2>/dev/null)
 # fewmulctl export writes .npz (zip) archives with libzip.
 ZIP_CFLAGS   := $(shell pkg-config --cflags libzip 2>/dev/null)
 ZIP_LIBS     := $(shell pkg-config --libs libzip 2>/dev/null)
+# fewmulctl predict reads PNG images with libpng.
+PNG_CFLAGS   := $(shell pkg-config --cflags libpng 2>/dev/null)
+PNG_LIBS     := $(shell pkg-config --libs libpng 2>/dev/null)
 WARN         := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		-Wmissing-prototypes -Wno-missing-field-initializers
 US_CFLAGS    := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iuapi \
@@ -196,12 +199,13 @@ $(O)/lib/libfewmul.pc: userspace/lib/libfewmul.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< >$@
 
-$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS) $(ZIP_CFLAGS)
+$(CTL_OBJS): US_CFLAGS += $(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(PNG_CFLAGS)
 
 $(O)/fewmulctl: $(CTL_OBJS) $(O)/lib/libfewmul.a
 	@test -n "$(CAIRO_LIBS)" || { echo "cairo or fontconfig not found by pkg-config (run: make deps)"; exit 1; }
 	@test -n "$(ZIP_LIBS)" || { echo "libzip not found by pkg-config (run: make deps)"; exit 1; }
-	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(LDFLAGS)
+	@test -n "$(PNG_LIBS)" || { echo "libpng not found by pkg-config (run: make deps)"; exit 1; }
+	$(CC) -o $@ $(CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(PNG_LIBS) $(LDFLAGS)
 
 # fewmulctl-mpi: fewmulctl whose train runs as the ranks of an MPI job
 # (Open MPI, make deps); the plain fewmulctl and libfewmul never need MPI.
@@ -217,7 +221,7 @@ $(O)/obj/userspace/fewmulctl/par_mpi.o: userspace/fewmulctl/par_mpi.c $(HDRS)
 	$(CC) $(US_CFLAGS) -c -o $@ $<
 
 $(O)/fewmulctl-mpi: $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a
-	$(CC) -o $@ $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(MPI_LIBS) $(LDFLAGS)
+	$(CC) -o $@ $(MPI_CTL_OBJS) $(O)/lib/libfewmul.a $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(PNG_LIBS) $(MPI_LIBS) $(LDFLAGS)
 
 mpi: $(O)/fewmulctl-mpi
 
@@ -247,8 +251,8 @@ $(LIB_TESTS): $(O)/asan/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(S
 
 $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
-		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
+	$(CC) $(US_CFLAGS) $(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(PNG_CFLAGS) $(SAN_FLAGS) -o $@ $(CTL_SRCS) $(LIB_SRCS) \
+		$(SIMD_ASAN) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(PNG_LIBS)
 
 # Shell tests of the ASan build of fewmulctl.
 $(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_version \
@@ -303,7 +307,7 @@ $(O)/fuzz/fuzz_args $(O)/fuzz/fuzz_files: $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c 
 		$(LIB_SRCS) $(CTL_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Dmain=fewmulctl_main -o $@ $< $(LIB_SRCS) $(CTL_SRCS) \
-		$(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS)
+		$(CAIRO_CFLAGS) $(ZIP_CFLAGS) $(PNG_CFLAGS) $(NL_LIBS) $(CAIRO_LIBS) $(ZIP_LIBS) $(PNG_LIBS)
 
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)

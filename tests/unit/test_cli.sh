@@ -200,13 +200,13 @@ declare -A cmd_opts=(
 	[info]="json device"
 	[train]="data arch weights qbp no-qbp exp-range bn epochs batch lr seed threads backend device train-limit test-limit val log save resume progress test-weights json"
 	[eval]="model data calib test-limit test-weights threads backend device json"
-	[predict]="model index image data calib threads backend device json"
+	[predict]="model index image csv data calib threads backend device json"
 	[count]="arch batch bn json"
 	[bench]="arch batch steps threads backend device no-torch json"
 	[stats]="ctx all json"
 	[monitor]="count timeout all json"
 	[hist]="ctx model data limit layer backend device threads plot size title json"
-	[plot]="output title size json"
+	[plot]="output label title size json"
 )
 for c in "${!cmd_opts[@]}"; do
 	out=$("$FEWMULCTL" "$c" --help 2>/dev/null)
@@ -279,6 +279,102 @@ t "predict --image IDX with many images needs --index" 1 "t10k-images-idx3-ubyte
 t "predict --index past an IDX file" 1 "^fewmulctl: --index 1: .*one.idx has 1 image \(0\.\.0\)$" predict "${pc[@]}" --image "$tmp/one.idx" --index 1
 t "predict --index with a PGM" 1 "^fewmulctl: --index: a PGM file holds one image" predict "${pc[@]}" --image "$tmp/s0.pgm" --index 0
 
+# predict of many images: a range, an IDX file, a directory, stdin; CSV
+# and JSON Lines. The model's stored statistics keep the 50 single runs fast.
+pb=(--model "$tmp/m" --backend cpu)
+pq=$("$FEWMULCTL" predict "${pb[@]}" --image "$tmp/s0.pgm" --json 2>&1 | sed -n 's/.*"prediction":\([0-9]*\).*/\1/p')
+# t1 <name> <regex> <args...>: exit 1 and exactly one line of output, matching
+t1() {
+	local name=$1 re=$2 out rc
+	shift 2
+	out=$("$FEWMULCTL" "$@" 2>&1)
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq 1 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -Eq -- "$re" <<<"$out"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "#   rc=$rc (want 1, one line), output:"
+		sed 's/^/#     /' <<<"$out"
+		fail=$((fail + 1))
+	fi
+}
+{ printf '\0\0\10\3\0\0\0\62\0\0\0\34\0\0\0\34'; zcat "$data/t10k-images-idx3-ubyte.gz" | tail -c +17 | head -c $((50 * 784)); } >"$tmp/fifty.idx"
+"$FEWMULCTL" predict "${pb[@]}" --image "$tmp/fifty.idx" --csv >"$tmp/b.csv" 2>&1
+single=
+for i in $(seq 0 49); do
+	single="$single$("$FEWMULCTL" predict "${pb[@]}" --image "$tmp/fifty.idx" --index "$i" --json 2>&1 | sed -n 's/.*"prediction":\([0-9]*\).*/\1/p') "
+done
+ok_if "predict --csv of a 50-image IDX file: 50 lines after the header" [ "$(wc -l <"$tmp/b.csv")" -eq 51 ]
+ok_if "predict of 50 IDX images in one call agrees with 50 single predicts" \
+	[ "$(tail -n +2 "$tmp/b.csv" | cut -d, -f2 | tr '\n' ' ')" = "$single" ]
+ok_if "predict --csv numbers the images of an IDX file" [ "$(tail -n +2 "$tmp/b.csv" | cut -d, -f1 | tr '\n' ' ')" = "$(seq 0 49 | tr '\n' ' ')" ]
+ok_if "predict --csv header: image,prediction,label, then the scores (cpu)" \
+	grep -Eq '^image,prediction,label,score0,score1,score2,score3,score4,score5,score6,score7,score8,score9$' "$tmp/b.csv"
+ok_if "predict --csv lines: index, class, no label for an IDX file alone, 10 scores" \
+	[ "$(grep -Ec '^[0-9]+,[0-9],(,-?[0-9]+\.[0-9]{6}){10}$' "$tmp/b.csv")" -eq 50 ]
+"$FEWMULCTL" predict "${pb[@]}" --index 0-49 --csv >"$tmp/t.csv" 2>&1
+ok_if "predict --index 0-49 of the test split gives the same classes" \
+	[ "$(tail -n +2 "$tmp/t.csv" | cut -d, -f2 | tr '\n' ' ')" = "$single" ]
+labels=$(zcat "$data/t10k-labels-idx1-ubyte.gz" | tail -c +9 | head -c 50 | od -An -v -tu1 | tr -s ' \n' ' ' | sed 's/^ //')
+ok_if "predict --csv of the test split has the true labels" \
+	[ "$(tail -n +2 "$tmp/t.csv" | cut -d, -f3 | tr '\n' ' ')" = "$labels" ]
+t "predict --csv of the test IDX file finds its labels beside it" 0 '^9999,[0-9],5,' predict "${pb[@]}" --image "$data/t10k-images-idx3-ubyte.gz" --index 9990-9999 --csv
+"$FEWMULCTL" predict "${pb[@]}" --image "$tmp/fifty.idx" --json >"$tmp/b.json" 2>&1
+ok_if "predict --json of many images: one object per image and line" \
+	[ "$(grep -Ec '^\{"model":"[^"]+","source":"idx","image":"[^"]+fifty.idx","index":[0-9]+,"prediction":[0-9],"class":"[^"]+","scores":\[(-?[0-9.e+-]+,){9}-?[0-9.e+-]+\],"bn_stats":"stored","calib":600,"test_weights":"deterministic","backend":"cpu"\}$' "$tmp/b.json")" -eq 50 ]
+ok_if "predict --json: each object is the one of predict --index alone" \
+	[ "$(sed -n 4p "$tmp/b.json")" = "$("$FEWMULCTL" predict "${pb[@]}" --image "$tmp/fifty.idx" --index 3 --json 2>&1)" ]
+t "predict --csv and --json exclude each other" 1 "^fewmulctl: predict: --csv and --json: choose one$" predict "${pb[@]}" --index 0-1 --csv --json
+t "predict --index wants A <= B" 1 "^fewmulctl: --index 5-2: want an image number \(0-based\), a range A-B or all$" predict "${pb[@]}" --index 5-2
+t1 "predict --index range past the test split" "^fewmulctl: --index 9990-10000: the test split has 10000 images \(0\.\.9999\)$" predict "${pb[@]}" --index 9990-10000
+t "predict --index all classifies the whole test split" 0 '^9999,[0-9],5,' predict "${pb[@]}" --index all
+# stdin: one PGM or an IDX stream
+t "predict --image - reads a PGM on standard input" 0 "^-,$pq,," predict "${pb[@]}" --image - <"$tmp/s0.pgm"
+ok_if "predict --image - of an IDX stream prints what the file gives" \
+	[ "$("$FEWMULCTL" predict "${pb[@]}" --image - <"$tmp/fifty.idx" 2>&1)" = "$(cat "$tmp/b.csv")" ]
+ok_if "predict --image - reads a gzip'd stream and --index selects" \
+	[ "$(gzip -c "$tmp/fifty.idx" | "$FEWMULCTL" predict "${pb[@]}" --image - --index 3 --json 2>&1 | sed 's/"image":"-",//')" = "$(sed -n 4p "$tmp/b.json" | sed 's/"image":"[^"]*",//')" ]
+t1 "predict --image - of nothing" "^fewmulctl: standard input: empty; want a binary PGM \(P5\) or an IDX image stream$" predict "${pb[@]}" --image - </dev/null
+t1 "predict --image - of another file" "^fewmulctl: standard input: bad magic" predict "${pb[@]}" --image - <"$tmp/m"
+# a directory of a PGM and a PNG (8-bit grayscale, written here)
+mkpng() {	# mkpng <out.png> <width> <height> <colour type 0|2>: pixels of s0.pgm, or zeros
+	python3 - "$tmp/s0.pgm" "$@" <<'PY'
+import struct, sys, zlib
+src, out, w, h, ct = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+px = open(src, "rb").read()[-784:] if w * h == 784 else bytes(w * h)
+if ct == 2:
+    px = bytes(b for p in px for b in (p, p, p))
+row = w * (3 if ct == 2 else 1)
+raw = b"".join(b"\0" + px[y * row:(y + 1) * row] for y in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+open(out, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, ct, 0, 0, 0)) +
+                      chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+PY
+}
+mkdir "$tmp/imgs" "$tmp/noimgs"
+cp "$tmp/s0.pgm" "$tmp/imgs/a.pgm"
+mkpng "$tmp/imgs/b.png" 28 28 0
+mkpng "$tmp/rgb.png" 28 28 2
+mkpng "$tmp/big.png" 32 32 0
+t "predict --image PNG gives the class of the same PGM" 0 "^prediction: $pq \(" predict "${pb[@]}" --image "$tmp/imgs/b.png"
+t "predict --image PNG --json" 0 '"source":"png","image":"[^"]+b.png","prediction":'"$pq"',' predict "${pb[@]}" --image "$tmp/imgs/b.png" --json
+out=$("$FEWMULCTL" predict "${pb[@]}" --image "$tmp/imgs/" 2>&1)
+ok_if "predict of a directory: a CSV line per PGM and PNG, in name order" \
+	[ "$(tail -n +2 <<<"$out" | cut -d, -f1-3 | tr '\n' ' ')" = "$tmp/imgs/a.pgm,$pq, $tmp/imgs/b.png,$pq, " ]
+t "predict --json of a directory names each file and its format" 0 '^\{"model":"[^"]+","source":"png","image":"[^"]+/imgs/b.png","prediction":'"$pq"',' predict "${pb[@]}" --image "$tmp/imgs" --json
+t1 "predict --image PNG of the wrong size" "^fewmulctl: .*big.png: 32x32 pixels; the model wants 28x28$" predict "${pb[@]}" --image "$tmp/big.png"
+t1 "predict --image of an RGB PNG" "^fewmulctl: .*rgb.png: PNG of colour type RGB, bit depth 8; want 8-bit grayscale" predict "${pb[@]}" --image "$tmp/rgb.png"
+cp "$tmp/big.png" "$tmp/imgs/c.png"
+t1 "predict of a directory with a PNG of the wrong size names it" "^fewmulctl: .*/imgs/c.png: 32x32 pixels; the model wants 28x28$" predict "${pb[@]}" --image "$tmp/imgs" --csv
+rm "$tmp/imgs/c.png"
+echo notes >"$tmp/imgs/notes.txt"
+t1 "predict of a directory with a file that is no image names it" "^fewmulctl: .*/imgs/notes.txt: not a PGM \(P5\) or PNG image$" predict "${pb[@]}" --image "$tmp/imgs"
+rm "$tmp/imgs/notes.txt"
+t1 "predict of an empty directory" "^fewmulctl: .*/noimgs: no images in the directory; want PGM \(P5\) or PNG files$" predict "${pb[@]}" --image "$tmp/noimgs"
+t1 "predict --index with a directory" "^fewmulctl: --index: selects images of an IDX file or of the test split, not of a directory$" predict "${pb[@]}" --image "$tmp/imgs" --index 0
+
 # train --val: validation error in the human line, the JSON and the CSV.
 t "train --val reports the validation error per epoch" 0 "^epoch 2/2 .* val err [0-9.]+%  test err" train "${small[@]}" --val 1000
 t "train --val says which samples it holds out" 0 "^training on samples 0\.\.599, validating on the last 1000 \(59000\.\.59999\)" train "${small[@]}" --val 1000
@@ -307,7 +403,26 @@ t "plot --size and --title" 0 "p2.png: 640x400 png, 1 run$" plot "$tmp/v.csv" --
 ok_if "plot --size sets the PNG size" [ "$(png_size "$tmp/p2.png")" = "640x400" ]
 t "plot writes SVG" 0 "p.svg: 800x500 svg, 2 runs$" plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.svg"
 ok_if "plot's SVG is an SVG document" grep -q "<svg" "$tmp/p.svg"
-t "plot --json" 0 '^\{"output":"[^"]+p.png","format":"png","width":800,"height":500,"runs":\[\{"file":"[^"]+l.csv","name":"l.csv","points":2,"first_epoch":1,"last_epoch":2,"train_error":[0-9.e-]+,"test_error":[0-9.e-]+\},\{.*"val_error"' \
+# the SVG's <title> and <desc> carry the chart's text (cairo draws glyphs)
+t "plot --label names the runs" 0 "^  ternary: epochs 1\.\.2" plot "$tmp/l.csv" "$tmp/v.csv" --label ternary --label "full & co" -o "$tmp/lab.svg"
+ok_if "plot --label appears in the SVG legend" grep -q "^ternary train$" "$tmp/lab.svg"
+ok_if "plot --label is escaped in the SVG" grep -q "^full &amp; co test" "$tmp/lab.svg"
+mkdir -p "$tmp/ra" "$tmp/rb"
+cp "$tmp/l.csv" "$tmp/ra/log.csv"
+cp "$tmp/v.csv" "$tmp/rb/log.csv"
+t "plot tells two logs of the same name apart" 0 "^  rb/log.csv: epochs" plot "$tmp/ra/log.csv" "$tmp/rb/log.csv" -o "$tmp/dup.svg"
+ok_if "plot's legend has the distinct names" grep -q "^ra/log.csv train$" "$tmp/dup.svg"
+t "plot --label for one file, the default for the next" 0 "^  log.csv: epochs" plot "$tmp/ra/log.csv" "$tmp/rb/log.csv" --label a -o "$tmp/dup.svg"
+t "plot --label more often than files" 1 "^fewmulctl: plot: 2 --label for 1 file; give at most one per file, in order$" plot "$tmp/l.csv" --label a --label b -o "$tmp/x.png"
+ok_if "plot draws the training loss panel" grep -q "^Training loss$" "$tmp/p.svg"
+ok_if "plot's title names the loss" grep -q "<title>Error rate and training loss per epoch</title>" "$tmp/p.svg"
+t "plot --json has the last training loss" 0 '"test_error":[0-9.e-]+,"train_loss":[0-9.e-]+\}' plot "$tmp/l.csv" -o "$tmp/p.png" --json
+printf 'epoch,train_error,test_error\n1,0.5,0.5\n' >"$tmp/noloss.csv"
+t "plot of a log without train_loss" 0 "noloss.csv: epochs 1\.\.1" plot "$tmp/noloss.csv" -o "$tmp/nl.svg"
+ok_if "plot without train_loss draws no loss panel" bash -c '! grep -q "Training loss" "$1"' _ "$tmp/nl.svg"
+printf 'epoch,train_loss,train_error,test_error\n1,x,0.5,0.5\n' >"$tmp/badloss.csv"
+t "plot names a bad train_loss" 1 "^fewmulctl: .*badloss.csv:2: train_loss 'x' is not a loss \(a number >= 0\)$" plot "$tmp/badloss.csv" -o "$tmp/x.png"
+t "plot --json" 0 '^\{"output":"[^"]+p.png","format":"png","width":800,"height":500,"runs":\[\{"file":"[^"]+l.csv","name":"l.csv","points":2,"first_epoch":1,"last_epoch":2,"train_error":[0-9.e-]+,"test_error":[0-9.e-]+,"train_loss":[0-9.e-]+\},\{.*"val_error"' \
 	plot "$tmp/l.csv" "$tmp/v.csv" -o "$tmp/p.png" --json
 { cat "$tmp/l.csv"; tail -n +2 "$tmp/l.csv"; } >"$tmp/two.csv"
 t "plot splits a log where a new run starts" 0 "^  two.csv #2: epochs 1\.\.2" plot "$tmp/two.csv" -o "$tmp/p.png"

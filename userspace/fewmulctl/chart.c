@@ -6,7 +6,9 @@
  * libfewmul's fewmul_outfile: a temporary file renamed over the target
  * when the image is complete, so a failure never leaves half an image
  * and never removes or replaces what is not a regular file. Errors name
- * the file and errno.
+ * the file and errno. Cairo draws SVG text as glyph outlines; the chart's
+ * title and its panel titles and legend entries are also written as the
+ * SVG's <title> and <desc>, for search and screen readers.
  */
 #include <errno.h>
 #include <math.h>
@@ -38,6 +40,10 @@ struct chart {
 	char *path;
 	int svg;
 	int width, height;
+	/* SVG: the document is built in memory, then written with the text */
+	FILE *mem;
+	char *doc, *title, *text;
+	size_t doc_len, text_len;
 };
 
 /* Tableau 10: distinct, and readable on white. */
@@ -161,6 +167,69 @@ static cairo_status_t write_fn(void *closure, const unsigned char *data,
 
 static void chart_free(struct chart *c, int remove);
 
+/* Remember s (SVG only) for the <desc> of the document, one line each. */
+static void note_text(struct chart *c, const char *s)
+{
+	size_t n = strlen(s);
+	char *t;
+
+	if (!c->svg || !*s)
+		return;
+	t = realloc(c->text, c->text_len + n + 2);
+	if (!t)
+		return;		/* only the description is shorter */
+	memcpy(t + c->text_len, s, n);
+	t[c->text_len + n] = '\n';
+	t[c->text_len + n + 1] = '\0';
+	c->text = t;
+	c->text_len += n + 1;
+}
+
+/* s as XML character data. */
+static void xml_text(FILE *f, const char *s, size_t n)
+{
+	for (; n--; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/*
+ * The SVG document cairo wrote into memory, to the file, with <title>
+ * and <desc> after the <svg ...> start tag.
+ */
+static void svg_write(struct chart *c)
+{
+	const char *svg = c->doc ? strstr(c->doc, "<svg") : NULL;
+	const char *gt = svg ? strchr(svg, '>') : NULL;
+	size_t head;
+
+	if (!gt) {
+		if (c->doc_len)
+			fwrite(c->doc, 1, c->doc_len, c->f);
+		return;
+	}
+	head = (size_t)(gt + 1 - c->doc);
+	fwrite(c->doc, 1, head, c->f);
+	if (c->title) {
+		fputs("\n<title>", c->f);
+		xml_text(c->f, c->title, strlen(c->title));
+		fputs("</title>", c->f);
+	}
+	if (c->text) {
+		fputs("\n<desc>", c->f);
+		xml_text(c->f, c->text, c->text_len - 1);
+		fputs("</desc>", c->f);
+	}
+	fwrite(c->doc + head, 1, c->doc_len - head, c->f);
+}
+
 struct chart *chart_open(const char *opt, const char *path, int width,
 			 int height)
 {
@@ -189,7 +258,13 @@ struct chart *chart_open(const char *opt, const char *path, int width,
 		return NULL;
 	}
 	if (c->svg) {
-		c->surface = cairo_svg_surface_create_for_stream(write_fn, c->f,
+		c->mem = open_memstream(&c->doc, &c->doc_len);
+		if (!c->mem) {
+			fewmulctl_err(path, -ENOMEM);
+			chart_free(c, 1);
+			return NULL;
+		}
+		c->surface = cairo_svg_surface_create_for_stream(write_fn, c->mem,
 								  width, height);
 		cairo_svg_surface_set_document_unit(c->surface, CAIRO_SVG_UNIT_PX);
 	} else {
@@ -215,10 +290,15 @@ static void chart_free(struct chart *c, int remove)
 		cairo_surface_finish(c->surface);
 		cairo_surface_destroy(c->surface);
 	}
+	if (c->mem)
+		fclose(c->mem);
 	if (c->f)
 		fclose(c->f);
 	if (remove)
 		fewmul_outfile_abort(c->of);
+	free(c->doc);
+	free(c->title);
+	free(c->text);
 	free(c->path);
 	free(c);
 }
@@ -238,6 +318,13 @@ int chart_close(struct chart *c)
 		st = cairo_surface_status(c->surface);
 	cairo_surface_destroy(c->surface);
 	c->surface = NULL;
+	if (c->mem) {
+		if (fclose(c->mem) && !st)
+			st = CAIRO_STATUS_NO_MEMORY;
+		c->mem = NULL;
+		if (!st)
+			svg_write(c);
+	}
 	if (st == CAIRO_STATUS_WRITE_ERROR || ferror(c->f))
 		err = errno ? errno : EIO;
 	if (fclose(c->f) && !err)
@@ -262,6 +349,8 @@ double chart_title(struct chart *c, const char *title)
 
 	if (!title || !*title)
 		return 8;
+	if (c->svg && !c->title)
+		c->title = strdup(title);
 	font(c->cr, FS_TITLE, 1);
 	cairo_set_source_rgb(c->cr, 0.1, 0.1, 0.1);
 	text_at(c->cr, c->width / 2.0, 22,  0.5,
@@ -410,6 +499,7 @@ void chart_panel(struct chart *c, struct chart_panel *p)
 		cairo_restore(cr);
 	}
 	if (p->title) {
+		note_text(c, p->title);
 		font(cr, FS_PANEL, 1);
 		text_at(cr, p->px + p->pw / 2, p->y + 11, 0.5,
 			fit(cr, p->title, p->pw, buf, sizeof(buf)));
@@ -567,6 +657,7 @@ void chart_legend(struct chart *c, double x, double y, double w,
 			cairo_set_dash(cr, NULL, 0, 0);
 		}
 		cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+		note_text(c, k[i].label);
 		text_at(cr, sx + KEY_SWATCH + 6, ly, 0,
 			fit(cr, k[i].label, w - 2 * KEY_PAD - KEY_SWATCH - 6,
 			    buf, sizeof(buf)));

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fewmulctl plot: draw the train, validation and test error per epoch of
- * one or more `train --log` CSV files into one PNG or SVG chart.
+ * one or more `train --log` CSV files into one PNG or SVG chart, and the
+ * training loss per epoch in a second panel beside it.
  *
  * Columns are found by name in the header (epoch, train_error,
- * test_error and, when present, val_error), so logs with or without the
- * val_error column both work. Errors are fractions in the file and
- * percent in the chart. A file that restarts at a lower epoch (a new run
- * appended to the same log) becomes a second series, "FILE #2".
+ * test_error and, when present, val_error and train_loss), so logs with
+ * or without the val_error column both work. Errors are fractions in the
+ * file and percent in the chart. A file that restarts at a lower epoch (a
+ * new run appended to the same log) becomes a second series, "NAME #2".
+ * NAME is the file's --label, or the shortest end of its path that no
+ * other file shares ("log.csv", or "a/log.csv" beside "b/log.csv").
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +28,9 @@
 struct run {
 	char name[256];
 	const char *path;
-	double *epoch, *train, *val, *test;
+	double *epoch, *train, *val, *test, *loss;
 	size_t n, cap;
-	int has_val;
+	int has_val, has_loss;
 };
 
 struct runs {
@@ -45,14 +47,15 @@ static void runs_free(struct runs *rs)
 		free(rs->v[i].train);
 		free(rs->v[i].val);
 		free(rs->v[i].test);
+		free(rs->v[i].loss);
 	}
 	free(rs->v);
 }
 
-static struct run *run_new(struct runs *rs, const char *path, unsigned int nth)
+static struct run *run_new(struct runs *rs, const char *path,
+			   const char *name, unsigned int nth)
 {
 	struct run *r;
-	char *copy;
 
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? 2 * rs->cap : 8;
@@ -63,28 +66,26 @@ static struct run *run_new(struct runs *rs, const char *path, unsigned int nth)
 		rs->v = v;
 		rs->cap = cap;
 	}
-	copy = strdup(path);
-	if (!copy)
-		return NULL;
 	r = &rs->v[rs->n++];
 	memset(r, 0, sizeof(*r));
 	r->path = path;
 	if (nth > 1)
-		snprintf(r->name, sizeof(r->name), "%s #%u", basename(copy), nth);
+		snprintf(r->name, sizeof(r->name), "%s #%u", name, nth);
 	else
-		snprintf(r->name, sizeof(r->name), "%s", basename(copy));
-	free(copy);
+		snprintf(r->name, sizeof(r->name), "%s", name);
 	return r;
 }
 
-static int run_add(struct run *r, double ep, double tr, double va, double te)
+static int run_add(struct run *r, double ep, double tr, double va, double te,
+		   double lo)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 64;
 		double *a = realloc(r->epoch, cap * sizeof(double));
 		double *b = a ? realloc(r->train, cap * sizeof(double)) : NULL;
 		double *c = b ? realloc(r->val, cap * sizeof(double)) : NULL;
-		double *d = c ? realloc(r->test, cap * sizeof(double)) : NULL;
+		double *e = c ? realloc(r->test, cap * sizeof(double)) : NULL;
+		double *d = e ? realloc(r->loss, cap * sizeof(double)) : NULL;
 
 		/* each realloc that succeeded is kept, so nothing leaks */
 		if (a)
@@ -93,8 +94,10 @@ static int run_add(struct run *r, double ep, double tr, double va, double te)
 			r->train = b;
 		if (c)
 			r->val = c;
+		if (e)
+			r->test = e;
 		if (d)
-			r->test = d;
+			r->loss = d;
 		if (!d)
 			return -ENOMEM;
 		r->cap = cap;
@@ -103,9 +106,12 @@ static int run_add(struct run *r, double ep, double tr, double va, double te)
 	r->train[r->n] = tr;
 	r->val[r->n] = va;
 	r->test[r->n] = te;
+	r->loss[r->n] = lo;
 	r->n++;
 	if (!isnan(va))
 		r->has_val = 1;
+	if (!isnan(lo))
+		r->has_loss = 1;
 	return 0;
 }
 
@@ -126,7 +132,7 @@ static int split(char *line, char **f)
 }
 
 struct columns {
-	int nf, epoch, train, test, val;
+	int nf, epoch, train, test, val, loss;
 };
 
 static int header(const char *path, unsigned long lineno, char *line,
@@ -140,7 +146,7 @@ static int header(const char *path, unsigned long lineno, char *line,
 		return -1;
 	}
 	col->nf = nf;
-	col->epoch = col->train = col->test = col->val = -1;
+	col->epoch = col->train = col->test = col->val = col->loss = -1;
 	for (i = 0; i < nf; i++) {
 		if (!strcmp(f[i], "epoch"))
 			col->epoch = i;
@@ -150,6 +156,8 @@ static int header(const char *path, unsigned long lineno, char *line,
 			col->test = i;
 		else if (!strcmp(f[i], "val_error"))
 			col->val = i;
+		else if (!strcmp(f[i], "train_loss"))
+			col->loss = i;
 	}
 	if (col->epoch < 0 || col->train < 0 || col->test < 0) {
 		fewmulctl_errx("%s:%lu: no %s column; want the header of 'fewmulctl train --log'",
@@ -177,7 +185,17 @@ static int rate(const char *s, int empty_ok, double *out)
 	return 0;
 }
 
-static int read_log(const char *path, struct runs *rs)
+/* A loss: a finite number >= 0. */
+static int loss_value(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return !*s || *end || errno || !(*out >= 0 && isfinite(*out)) ? -1 : 0;
+}
+
+static int read_log(const char *path, const char *name, struct runs *rs)
 {
 	struct columns col = { 0 };
 	char *line = NULL, *f[MAX_FIELDS];
@@ -185,7 +203,7 @@ static int read_log(const char *path, struct runs *rs)
 	unsigned int nth = 0;
 	struct run *r = NULL;
 	size_t cap = 0, rows = 0;
-	double tr, va, te, last = 0;
+	double tr, va, te, lo = NAN, last = 0;
 	uint32_t ep;
 	ssize_t len;
 	FILE *fp;
@@ -236,14 +254,21 @@ static int read_log(const char *path, struct runs *rs)
 		}
 		if (col.val < 0)
 			va = NAN;
+		if (col.loss < 0) {
+			lo = NAN;
+		} else if (loss_value(f[col.loss], &lo)) {
+			fewmulctl_errx("%s:%lu: train_loss '%s' is not a loss (a number >= 0)",
+				       path, lineno, f[col.loss]);
+			goto out;
+		}
 		if (!r || ep <= last) {	/* a new run starts at a lower epoch */
-			r = run_new(rs, path, ++nth);
+			r = run_new(rs, path, name, ++nth);
 			if (!r) {
 				fewmulctl_err(path, -ENOMEM);
 				goto out;
 			}
 		}
-		if (run_add(r, ep, tr, va, te)) {
+		if (run_add(r, ep, tr, va, te, lo)) {
 			fewmulctl_err(path, -ENOMEM);
 			goto out;
 		}
@@ -286,11 +311,12 @@ static void add_key(struct chart_key *keys, char (*labels)[LABEL_LEN],
 static int draw(const struct runs *rs, const char *out, const char *title,
 		int width, int height)
 {
-	struct chart_panel p = { 0 };
+	struct chart_panel p = { 0 }, pl = { 0 };
 	struct chart_key *keys;
 	char (*labels)[LABEL_LEN];
-	double top, lw, xmin = INFINITY, xmax = -INFINITY, ymax = 0;
+	double top, lw, xmin = INFINITY, xmax = -INFINITY, ymax = 0, lmax = 0, w;
 	size_t i, j, nk = 0;
+	int has_loss = 0;
 	struct chart *c;
 	int ret;
 
@@ -311,7 +337,10 @@ static int draw(const struct runs *rs, const char *out, const char *title,
 			ymax = fmax(ymax, fmax(r->train[j], r->test[j]));
 			if (!isnan(r->val[j]))
 				ymax = fmax(ymax, r->val[j]);
+			if (!isnan(r->loss[j]))
+				lmax = fmax(lmax, r->loss[j]);
 		}
+		has_loss |= r->has_loss;
 		/* one colour per run; dashed train, dotted val, solid test */
 		add_key(keys, labels, &nk, r, i, "train", CHART_DASHED);
 		if (r->has_val)
@@ -329,11 +358,16 @@ static int draw(const struct runs *rs, const char *out, const char *title,
 		free(labels);
 		return -1;
 	}
+	if (!title)
+		title = has_loss ? "Error rate and training loss per epoch" :
+				   "Error rate per epoch";
 	top = chart_title(c, title);
 	lw = chart_legend_width(c, keys, nk, width * 0.35);
+	/* the error panel, and the loss panel right of it */
+	w = width - lw - 24;
 	p.x = 6;
 	p.y = top;
-	p.w = width - lw - 24;
+	p.w = has_loss ? floor(w * 0.56) : w;
 	p.h = height - top - 4;
 	p.xmin = xmin;
 	p.xmax = xmax;
@@ -344,7 +378,18 @@ static int draw(const struct runs *rs, const char *out, const char *title,
 	p.xinteger = 1;
 	p.xlabel = "epoch";
 	p.ylabel = "error (%)";
+	if (has_loss) {
+		p.title = "Error rate";
+		pl = p;
+		pl.x = p.x + p.w;
+		pl.w = w - p.w;
+		pl.ymax = chart_nice_max(lmax * 1.04);
+		pl.title = "Training loss";
+		pl.ylabel = "train loss";
+	}
 	chart_panel(c, &p);
+	if (has_loss)
+		chart_panel(c, &pl);
 	for (i = 0; i < rs->n; i++) {
 		const struct run *r = &rs->v[i];
 
@@ -352,6 +397,10 @@ static int draw(const struct runs *rs, const char *out, const char *title,
 		if (r->has_val)
 			chart_line(c, &p, r->epoch, r->val, r->n, (unsigned int)i, CHART_DOTTED);
 		chart_line(c, &p, r->epoch, r->test, r->n, (unsigned int)i, CHART_SOLID);
+		/* the training loss: dashed, as the training error */
+		if (r->has_loss)
+			chart_line(c, &pl, r->epoch, r->loss, r->n, (unsigned int)i,
+				   CHART_DASHED);
 	}
 	chart_legend(c, width - lw - 12, p.py, lw, keys, nk);
 	ret = chart_close(c);
@@ -371,16 +420,90 @@ static double last_of(const double *v, size_t n)
 int plot_read_log(const char *path)
 {
 	struct runs rs = { 0 };
-	int ret = read_log(path, &rs);
+	int ret = read_log(path, path, &rs);
 
 	runs_free(&rs);
 	return ret;
 }
 
+/*
+ * The last k components of path ("a/b/c.csv", 2: "b/c.csv"), all of it
+ * when it has no more.
+ */
+static const char *path_tail(const char *path, unsigned int k)
+{
+	const char *q = path + strlen(path);
+
+	for (;;) {
+		while (q > path && q[-1] != '/')
+			q--;
+		if (!--k)
+			return q;
+		while (q > path && q[-1] == '/')
+			q--;
+		if (q == path)
+			return path;
+	}
+}
+
+/*
+ * The legend name of file i of n: its --label, else the shortest end of
+ * its path no other unlabelled file has (and the file's position when
+ * the same path is given twice).
+ */
+static void file_name(char **paths, int n, const char *const *labels,
+		      int nl, int i, char *buf, size_t len)
+{
+	const char *t;
+	unsigned int k;
+	int j, clash = 0;
+
+	if (i < nl) {
+		snprintf(buf, len, "%s", labels[i]);
+		return;
+	}
+	for (k = 1;; k++) {
+		t = path_tail(paths[i], k);
+		for (clash = 0, j = nl; j < n && !clash; j++)
+			clash = j != i && !strcmp(t, path_tail(paths[j], k));
+		if (!clash || t == paths[i])
+			break;
+	}
+	if (clash)
+		snprintf(buf, len, "%s (%d)", t, i + 1);
+	else
+		snprintf(buf, len, "%s", t);
+}
+
+/* The options of plot alone: -o and --label. */
+struct plot_opts {
+	const char *out;
+	const char **labels;
+	int nl;
+};
+
+enum { O_LABEL = 256 };
+
 static int plot_option(int c, const char *arg, void *ctx)
 {
-	(void)c;	/* -o, --output */
-	*(const char **)ctx = arg;
+	struct plot_opts *po = ctx;
+	const char **v;
+
+	if (c == 'o') {
+		po->out = arg;
+		return 0;
+	}
+	if (!*arg) {	/* --label */
+		fewmulctl_errx("--label '': want a name for the legend");
+		return -1;
+	}
+	v = realloc(po->labels, (size_t)(po->nl + 1) * sizeof(*v));
+	if (!v) {
+		fewmulctl_err("--label", -ENOMEM);
+		return -1;
+	}
+	v[po->nl++] = arg;
+	po->labels = v;
 	return 0;
 }
 
@@ -388,38 +511,51 @@ static int plot_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "label", required_argument, NULL, O_LABEL },
 		OPT_TITLE, OPT_SIZE, OPT_JSON, OPT_END,
 	};
 	int width = CHART_DEFAULT_WIDTH, height = CHART_DEFAULT_HEIGHT;
-	const char *out = NULL, *title = "Error rate per epoch", *fmt;
+	const char *out, *title = NULL, *fmt;
+	struct plot_opts po = { 0 };
 	struct runs rs = { 0 };
 	int i, json = 0, ret = -1, first;
 	struct cmdline cl = {
-		.opts = opts, .shortopts = "o:", .own = plot_option, .ctx = &out,
+		.opts = opts, .shortopts = "o:", .own = plot_option, .ctx = &po,
 		.args = &first,
 		.co = { .title = &title, .width = &width, .height = &height,
 			.json = &json },
 	};
+	char name[200];
 	size_t k;
 
 	ret = parse_cmdline(argc, argv, &cl);
+	out = po.out;
 	if (ret)
-		return ret;
-	ret = -1;
+		goto out;
+	ret = CMD_USAGE;
 	if (!out) {
 		fewmulctl_errx("plot: -o FILE.png|FILE.svg is required");
-		return CMD_USAGE;
+		goto out;
 	}
 	if (first == argc) {
 		fewmulctl_errx("plot: give one or more CSV files of 'fewmulctl train --log'");
-		return CMD_USAGE;
+		goto out;
 	}
+	if (po.nl > argc - first) {
+		fewmulctl_errx("plot: %d --label for %d file%s; give at most one per file, in order",
+			       po.nl, argc - first, argc - first == 1 ? "" : "s");
+		goto out;
+	}
+	ret = -1;
 	fmt = chart_format("-o", out);
 	if (!fmt)
-		return -1;
-	for (i = first; i < argc; i++)
-		if (read_log(argv[i], &rs))
+		goto out;
+	for (i = first; i < argc; i++) {
+		file_name(argv + first, argc - first, po.labels, po.nl, i - first,
+			  name, sizeof(name));
+		if (read_log(argv[i], name, &rs))
 			goto out;
+	}
 	if (draw(&rs, out, title, width, height))
 		goto out;
 
@@ -445,6 +581,8 @@ static int plot_main(int argc, char **argv)
 			if (r->has_val)
 				json_double(&j, "val_error", last_of(r->val, r->n) / 100);
 			json_double(&j, "test_error", r->test[r->n - 1] / 100);
+			if (r->has_loss)
+				json_double(&j, "train_loss", last_of(r->loss, r->n));
 			json_obj_close(&j);
 		}
 		json_arr_close(&j);
@@ -467,16 +605,20 @@ static int plot_main(int argc, char **argv)
 	ret = 0;
 out:
 	runs_free(&rs);
+	free(po.labels);
 	return ret;
 }
 
 const struct fewmulctl_cmd cmd_plot = {
 	.name = "plot",
-	.usage = "RUN.csv [RUN2.csv ...] -o OUT.png|OUT.svg [--title TEXT] [--size WxH] [--json]",
-	.summary = "draw train, validation and test error per epoch of train --log files",
+	.usage = "RUN.csv [RUN2.csv ...] -o OUT.png|OUT.svg [--label NAME ...] [--title TEXT] [--size WxH] [--json]",
+	.summary = "draw train, validation and test error and the training loss per epoch of train --log files",
 	.options =
 	"  -o, --output FILE      the image to write: FILE.png or FILE.svg\n"
-	"  --title TEXT           chart title (default \"Error rate per epoch\")\n"
+	"  --label NAME           the legend name of a file, once per file in order\n"
+	"                         (default: the end of its path that tells it apart)\n"
+	"  --title TEXT           chart title (default \"Error rate and training loss per\n"
+	"                         epoch\", without train_loss \"Error rate per epoch\")\n"
 	"  --size WxH             image size in pixels, 200x150..8000x8000 (default 800x500)\n"
 	HELP_JSON,
 	.run = plot_main,
