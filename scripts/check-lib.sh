@@ -252,7 +252,7 @@ mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 # left in $res/<label>. Needs $top, $O, $res; $tkdir for KUnit.
 guest_run() {
 	local label=$1 img=$2 kmod=$3 bin=${4:-$top/$O} dir=$res/$1 start rc accel ms f exp limit
-	local pid now last cur since done_steps deadline lf why
+	local pid now last cur since done_steps deadline lf why attempt
 	mkdir -p "$dir"
 	say "guest: $label ($img)"
 	accel=$(scripts/run-guest.sh --accel)
@@ -271,35 +271,49 @@ guest_run() {
 			"load $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs: $lf%), limit $(mins "$limit")" \
 			"$why"
 	fi
-	start=$(date +%s)
-	# The guest stops starting steps in time to write its kernel log
-	# before the host kills it.
-	deadline=$((start + limit - 20))
-	FEWMUL_GUEST_VERBOSE=1 FEWMUL_GUEST_TIMEOUT=$limit scripts/run-guest.sh "$img" "$dir" \
-		"$top/tests/vm/guest.sh $dir $top/$kmod $bin $label $deadline" \
-		>"$dir/console.log" 2>&1 &
-	pid=$!
-	# The guest runs in its own process group (timeout's): Ctrl-C does
-	# not reach it by itself. timeout passes the signal on to qemu.
-	trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 130' INT TERM
-	# A heartbeat every minute: where the guest is.
-	last=$start
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 2
-		now=$(date +%s)
-		[ $((now - last)) -ge "${FEWMUL_HEARTBEAT:-60}" ] || continue
-		last=$now
-		cur=booting since=$start
-		[ ! -f "$dir/current" ] || read -r cur since _ <"$dir/current" 2>/dev/null
-		done_steps=$(awk '$2 != "notrun" && $1 != "boot" { printf " %s", $1 }' \
-			"$dir/status" 2>/dev/null)
-		echo "  $label guest: $(mmss $((now - start))) of at most $(mins "$limit")," \
-			"in $cur for $((now - ${since:-$now})) s; done:${done_steps:- nothing yet}"
+	# A guest that never gets to guest.sh (virtme-init losing its
+	# virtio-serial ports when udev does not settle on a loaded machine)
+	# is booted once more; its console log is kept as console-1.log.
+	for attempt in 1 2; do
+		start=$(date +%s)
+		# The guest stops starting steps in time to write its kernel log
+		# before the host kills it.
+		deadline=$((start + limit - 20))
+		FEWMUL_GUEST_VERBOSE=1 FEWMUL_GUEST_TIMEOUT=$limit scripts/run-guest.sh "$img" "$dir" \
+			"$top/tests/vm/guest.sh $dir $top/$kmod $bin $label $deadline" \
+			>"$dir/console.log" 2>&1 &
+		pid=$!
+		# The guest runs in its own process group (timeout's): Ctrl-C does
+		# not reach it by itself. timeout passes the signal on to qemu.
+		trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 130' INT TERM
+		# A heartbeat every minute: where the guest is.
+		last=$start
+		while kill -0 "$pid" 2>/dev/null; do
+			sleep 2
+			now=$(date +%s)
+			[ $((now - last)) -ge "${FEWMUL_HEARTBEAT:-60}" ] || continue
+			last=$now
+			cur=booting since=$start
+			[ ! -f "$dir/current" ] || read -r cur since _ <"$dir/current" 2>/dev/null
+			done_steps=$(awk '$2 != "notrun" && $1 != "boot" { printf " %s", $1 }' \
+				"$dir/status" 2>/dev/null)
+			echo "  $label guest: $(mmss $((now - start))) of at most $(mins "$limit")," \
+				"in $cur for $((now - ${since:-$now})) s; done:${done_steps:- nothing yet}"
+		done
+		wait "$pid"
+		rc=$?
+		trap - INT TERM
+		echo "$label guest finished in $(($(date +%s) - start)) s (rc $rc)"
+		if [ "$attempt" -eq 1 ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] &&
+		   ! grep -qs '^boot ' "$dir/status"; then
+			echo "$label guest did not boot (rc $rc: $(grep -m1 -E 'cannot find|Kernel panic|error' \
+				"$dir/console.log" 2>/dev/null | tail -c 120)); booting it once more"
+			mv -f "$dir/console.log" "$dir/console-1.log"
+			rm -f "$dir/status" "$dir/current"
+			continue
+		fi
+		break
 	done
-	wait "$pid"
-	rc=$?
-	trap - INT TERM
-	echo "$label guest finished in $(($(date +%s) - start)) s (rc $rc)"
 	account_guest "$label" "$dir" "$rc" "$(($(date +%s) - start))" "$limit" "${tkdir:-}"
 }
 
