@@ -43,11 +43,8 @@ echo "\$ fewmulctl eval --backend kernel --model MODEL --test-limit $ntest"
 "$ctl" eval --backend kernel --model "$model" --test-limit "$ntest"
 echo
 
-echo "\$ fewmulctl count --batch 200   # the paper's table for this net"
+echo "\$ fewmulctl count --batch 200   # the paper's table for this net, without and with BN"
 "$ctl" count --batch 200
-echo
-echo "\$ fewmulctl count --batch 200 --bn   # with batch norm, as trained above"
-"$ctl" count --batch 200 --bn
 echo
 echo "(the run's own counters are in the epoch lines: the only multiplications"
 echo " the ternary+QB engine executed are the 10 per sample of the loss report)"
