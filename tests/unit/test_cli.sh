@@ -379,6 +379,24 @@ t1 "predict --index with a directory" "^fewmulctl: --index: selects images of an
 t "train --val reports the validation error per epoch" 0 "^epoch 2/2 .* val err [0-9.]+%  test err" train "${small[@]}" --val 1000
 t "train --val says which samples it holds out" 0 "^training on samples 0\.\.599, validating on the last 1000 \(59000\.\.59999\)" train "${small[@]}" --val 1000
 t "train --val --json has val_error" 0 '"train_error":[0-9.e-]+,"val_error":[0-9.e-]+,"test_error"' train "${small[@]}" --val 1000 --json
+
+# --keep-best: the model of the lowest validation error is kept, and it is
+# the model of that epoch (its test error is that epoch's).
+kb=(--backend cpu --arch 784-64-10 --train-limit 2000 --val 500 --test-limit 300 --epochs 4 --threads 1)
+out=$("$FEWMULCTL" train "${kb[@]}" --keep-best "$tmp/best.model" 2>&1)
+bep=$(sed -n 's/^best validation error [0-9.]*% at epoch \([0-9]*\);.*/\1/p' <<<"$out")
+want=$(awk -v e="$bep" '$1 == "epoch" && $2 == e "/4" { for (i = 1; i < NF; i++) if ($i == "test" && $(i + 1) == "err") print $(i + 2) }' <<<"$out")
+low=$(grep -o 'val err [0-9.]*%' <<<"$out" | awk '{ print $3 }' | sort -n | head -1)
+got=$("$FEWMULCTL" eval --backend cpu --model "$tmp/best.model" --test-limit 300 2>&1 |
+	sed -n 's/^test error \([0-9.]*%\).*/\1/p')
+ok_if "--keep-best keeps the epoch of the lowest validation error ($bep, $low), whose test error the kept model has ($want = $got)" \
+	test -n "$bep" -a -n "$want" -a "$want" = "$got" -a \
+	"$(grep -c "^epoch $bep/4 .*val err $low " <<<"$out")" = 1
+t "train --keep-best --json says which epochs were kept" 0 '"kept_best":true' train "${kb[@]}" --keep-best "$tmp/best2.model" --json
+t "--keep-best needs --val" 1 "^fewmulctl: --keep-best $tmp/b.model: needs --val N" train "${small[@]}" --keep-best "$tmp/b.model"
+t "--keep-best is refused with --resume" 1 "^fewmulctl: --keep-best $tmp/b.model: not with --resume" train --resume "$tmp/m" --val 100 --keep-best "$tmp/b.model"
+t "--keep-best must not be the --save file" 1 "^fewmulctl: --keep-best $tmp/b.model: the same file as --save" train "${small[@]}" --val 100 --save "$tmp/b.model" --keep-best "$tmp/b.model"
+t "--keep-best into a missing directory is found before training" 1 "^fewmulctl: --keep-best $tmp/nodir/b.model" train "${small[@]}" --val 100 --keep-best "$tmp/nodir/b.model"
 t_not "train --json without --val has no val_error" 0 'val_error' train "${small[@]}" --json
 "$FEWMULCTL" train "${small[@]}" --val 1000 --log "$tmp/v.csv" >/dev/null 2>&1
 ok_if "train --val --log adds val_error as the last CSV column" \

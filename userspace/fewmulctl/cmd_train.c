@@ -80,7 +80,7 @@ struct train_opts {
 	struct fewmul_train_config cfg;
 	unsigned int given;		/* G_* */
 	const char *arch, *lr;		/* as given, for messages */
-	const char *data, *logpath, *savepath, *resumepath;
+	const char *data, *logpath, *savepath, *resumepath, *bestpath;
 	struct backend_opt be;
 	uint32_t threads, trainlim, testlim, val, progress_every;
 	int json, testw;
@@ -96,10 +96,13 @@ struct train_run {
 	FILE *logf;
 	int log_v1;
 	char label[4200];
+	uint64_t best_err;		/* --keep-best: fewest val errors so far */
+	uint32_t best_ep;		/* its epoch, 1-based; 0: none yet */
 };
 
 struct epoch_result {
 	uint32_t ep, lr;
+	int kept;			/* --keep-best kept this epoch's model */
 	struct fewmul_result tr, va, te;
 	double secs;
 };
@@ -268,6 +271,7 @@ static int log_epoch(struct train_run *r, const struct epoch_result *e)
 
 enum { O_WEIGHTS = 256, O_QBP, O_NOQBP, O_ERANGE, O_BN, O_EPOCHS, O_LR,
        O_SEED, O_TRAINLIM, O_TESTLIM, O_LOG, O_SAVE, O_RESUME, O_VAL,
+       O_BEST,
        O_PROGRESS, O_TESTW };
 
 /* An option of train's own (the shared ones: parse_cmdline()). */
@@ -375,6 +379,9 @@ static int train_option(int c, const char *arg, void *ctx)
 	case O_RESUME:
 		o->resumepath = arg;
 		return 0;
+	case O_BEST:
+		o->bestpath = arg;
+		return 0;
 	case O_TESTW:
 		return opt_test_weights(arg, &o->testw) ? -1 : 0;
 	case O_PROGRESS:
@@ -406,6 +413,7 @@ static int train_parse(int argc, char **argv, struct train_opts *o)
 		{ "log", required_argument, NULL, O_LOG },
 		{ "save", required_argument, NULL, O_SAVE },
 		{ "resume", required_argument, NULL, O_RESUME },
+		{ "keep-best", required_argument, NULL, O_BEST },
 		{ "progress", required_argument, NULL, O_PROGRESS },
 		{ "test-weights", required_argument, NULL, O_TESTW },
 		OPT_THREADS, OPT_BACKEND, OPT_JSON, OPT_END,
@@ -552,6 +560,23 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 	if (o->resumepath && !o->savepath)
 		o->savepath = o->resumepath;	/* save back where it came from */
 	if (o->savepath && !par_rank() && check_outfile("--save", o->savepath))
+		return -1;
+	if (o->bestpath && !o->val) {
+		fewmulctl_errx("--keep-best %s: needs --val N (the best epoch is the one with the lowest validation error)",
+			       o->bestpath);
+		return -1;
+	}
+	if (o->bestpath && o->resumepath) {
+		/* the earlier best's validation error is not known here */
+		fewmulctl_errx("--keep-best %s: not with --resume (a resumed run could replace a better model kept before it); keep the best of the resumed run in another file after it ends",
+			       o->bestpath);
+		return -1;
+	}
+	if (o->bestpath && o->savepath && !strcmp(o->bestpath, o->savepath)) {
+		fewmulctl_errx("--keep-best %s: the same file as --save", o->bestpath);
+		return -1;
+	}
+	if (o->bestpath && !par_rank() && check_outfile("--keep-best", o->bestpath))
 		return -1;
 	if (o->logpath && check_appendable("--log", o->logpath))
 		return -1;
@@ -742,6 +767,8 @@ static void report_epoch(const struct train_run *r, const struct epoch_result *e
 		}
 		json_arr_close(&j);
 		json_str(&j, "backend", r->o->be.name);
+		if (r->o->bestpath)
+			json_bool(&j, "kept_best", e->kept);
 		snprintf(buf, sizeof(buf), "%016" PRIx64, fewmul_trainer_checksum(r->t));
 		json_str(&j, "checksum", buf);
 		json_end(&j);
@@ -758,6 +785,9 @@ static void report_epoch(const struct train_run *r, const struct epoch_result *e
 	       100.0 * (double)e->te.errors / (double)e->te.samples, e->secs,
 	       (double)tr->samples / e->secs, (double)tr->ops.adds,
 	       (double)tr->ops.shifts, (double)tr->ops.muls);
+	if (e->kept)
+		printf("  lowest validation error so far: model kept in %s\n",
+		       r->o->bestpath);
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -783,8 +813,9 @@ static void shuffle(uint32_t *a, uint32_t n, uint64_t seed, uint32_t epoch)
  * Save where the run stands; bn_samples says whether the stored test-time
  * batch-norm statistics belong to these weights.
  */
-static int save_model(const struct train_run *r, uint32_t epoch, uint32_t pos,
-		      uint32_t bn_samples)
+static int save_model_to(const struct train_run *r, const char *opt,
+			 const char *path, uint32_t epoch, uint32_t pos,
+			 uint32_t bn_samples)
 {
 	struct fewmul_model_info info = { .epoch = epoch, .epoch_pos = pos };
 	struct fewmul_model_extra ex = {
@@ -793,14 +824,37 @@ static int save_model(const struct train_run *r, uint32_t epoch, uint32_t pos,
 	};
 	char errbuf[512];
 
-	if (!r->o->savepath || par_rank())
+	if (!path || par_rank())
 		return 0;
-	if (fewmul_model_save_ex(r->t, r->o->savepath, &info, &ex, errbuf,
+	if (fewmul_model_save_ex(r->t, path, &info, &ex, errbuf,
 				 sizeof(errbuf))) {
-		fewmulctl_errx("--save %s", errbuf);
+		fewmulctl_errx("%s %s", opt, errbuf);
 		return -1;
 	}
 	return 0;
+}
+
+static int save_model(const struct train_run *r, uint32_t epoch, uint32_t pos,
+		      uint32_t bn_samples)
+{
+	return save_model_to(r, "--save", r->o->savepath, epoch, pos, bn_samples);
+}
+
+/*
+ * --keep-best: after epoch e, keep the model if its validation error is
+ * the lowest so far (the first of equals); 1 when it was kept.
+ */
+static int keep_best(struct train_run *r, const struct epoch_result *e,
+		     uint32_t bn_samples)
+{
+	if (!r->o->bestpath || (r->best_ep && e->va.errors >= r->best_err))
+		return 0;
+	if (save_model_to(r, "--keep-best", r->o->bestpath, e->ep + 1, 0,
+			  bn_samples))
+		return -1;
+	r->best_err = e->va.errors;
+	r->best_ep = e->ep + 1;
+	return 1;
 }
 
 /*
@@ -917,12 +971,19 @@ static int train_loop(struct train_run *r)
 		if (par_check_checksum(fewmul_trainer_checksum(r->t), ep))
 			return -1;
 		e.lr = fewmul_lr_shift_at(&r->cfg, ep);
+		e.kept = keep_best(r, &e, bn);
+		if (e.kept < 0)
+			return -1;
 		report_epoch(r, &e);
 		if (log_epoch(r, &e) || save_model(r, ep + 1, 0, bn))
 			return -1;
 		if (check_stdout())
 			return -1;
 	}
+	if (!o->json && r->best_ep)
+		printf("best validation error %.2f%% at epoch %u; that model is in %s\n",
+		       100.0 * (double)r->best_err / (double)o->val, r->best_ep,
+		       o->bestpath);
 	if (!o->json)
 		printf("weights checksum %016" PRIx64 "\n", fewmul_trainer_checksum(r->t));
 	return 0;
@@ -975,6 +1036,8 @@ const struct fewmulctl_cmd cmd_train = {
 	"  --save FILE            save the model after every epoch and on SIGINT/SIGTERM\n"
 	"  --resume FILE          continue a saved model bit-exactly where it stopped, and\n"
 	"                         save back to FILE unless --save names another\n"
+	"  --keep-best FILE       with --val: after every epoch whose validation error is\n"
+	"                         the lowest so far, save the model to FILE too\n"
 	"  --test-weights ternary|real  test-time weights of the per-epoch evaluation:\n"
 	"                         deterministic, multiply-free (default) or the real-valued\n"
 	"                         shadow weights, as the paper evaluates (cpu backend)\n"
