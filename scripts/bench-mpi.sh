@@ -39,7 +39,9 @@ printf '%-26s %12.0f %8s\n' "2 ranks x 1 thread (MPI)" "$c" "$l3"
 awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
 	printf "ratios: 2 threads / 1 thread %.2f; 2 ranks / 1 thread %.2f; 2 ranks / 2 threads %.2f\n", b / a, c / a, c / b }'
 echo "all-reduce, whole run (rank 0): $calls calls, $bytes bytes, $secs s in MPI_Allreduce"
-echo "  (training $steps steps plus calibration and evaluation; a training step of this net all-reduces $(( (784 * 1024 + 1024 * 1024 * 2 + 1024 * 10 + 2 * 3082 + 3 * 3082 + 2) * 8 )) bytes)"
+echo "  (training $steps steps plus calibration and evaluation; a training step of this net all-reduces" \
+	"$(( 2910208 * 4 + (2 * 3082 + 3 * 3082 + 2 + 4) * 8 )) bytes when its gradients fit int32," \
+	"$(( (2910208 + 2 * 3082 + 3 * 3082 + 2) * 8 )) when not)"
 sa=$(sum "$tmp/a.json"); sb=$(sum "$tmp/b.json"); sc=$(sum "$tmp/c.json")
 if [ "$sa" = "$sb" ] && [ "$sa" = "$sc" ] && [ -n "$sa" ]; then
 	echo "weights checksum $sa in all three runs"

@@ -1379,6 +1379,37 @@ void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_xchg_span);
 
+/*
+ * A layer's gradient as s32 when it fits everywhere: each process's
+ * largest |value|, summed over the processes, bounds every partial sum
+ * of the exchange; below 2^31 the values are narrowed in place (s32 i
+ * sits below s64 i), exchanged, and widened back from the top.
+ */
+static int fewmul_xchg_grad32(struct fewmul_model *m, s64 *v, u32 n)
+{
+	s32 *w = (s32 *)v;
+	s64 bound = 0;
+	u32 i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > bound || -v[i] > bound)
+			bound = v[i] > 0 ? v[i] : -v[i];
+	err = m->exchange(m->exchange_ctx, &bound, 1);
+	if (err)
+		return err;
+	if (bound > 0x7fffffff)
+		return m->exchange(m->exchange_ctx, v, n);
+	for (i = 0; i < n; i++)
+		w[i] = (s32)v[i];
+	err = m->exchange32(m->exchange_ctx, w, n);
+	if (err)
+		return err;
+	for (i = n; i-- > 0;)
+		v[i] = w[i];
+	return 0;
+}
+
 static void fewmul_ph_xchg(struct fewmul_model *m,
 			   const struct fewmul_phase *ph)
 {
@@ -1386,7 +1417,11 @@ static void fewmul_ph_xchg(struct fewmul_model *m,
 	u32 n;
 
 	fewmul_xchg_span(m, ph, &v, &n);
-	if (!m->exchange_err)
+	if (m->exchange_err)
+		return;
+	if (ph->kind == FEWMUL_PH_XCHG_GRAD && m->exchange32)
+		m->exchange_err = fewmul_xchg_grad32(m, v, n);
+	else
 		m->exchange_err = m->exchange(m->exchange_ctx, v, n);
 }
 
@@ -1410,13 +1445,15 @@ u64 fewmul_dp_size(const struct fewmul_config *cfg)
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_size);
 
 void fewmul_dp_bind(struct fewmul_model *m, void *buf,
-		    int (*exchange)(void *ctx, s64 *v, u32 n), void *ctx)
+		    int (*exchange)(void *ctx, s64 *v, u32 n),
+		    int (*exchange32)(void *ctx, s32 *v, u32 n), void *ctx)
 {
 	u64 red = 3 * (u64)fewmul_max_width(&m->cfg) * sizeof(s64);
 
 	m->red = buf;
 	m->grad = (s64 *)((u8 *)buf + ((red + 63) & ~63ULL));
 	m->exchange = exchange;
+	m->exchange32 = exchange32;
 	m->exchange_ctx = ctx;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_bind);

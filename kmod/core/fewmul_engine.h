@@ -278,6 +278,7 @@ struct fewmul_model {
 	u32 conf_row[256];			/* label * n[L] */
 	/* data parallel (fewmul_dp_bind()); exchange NULL: one process */
 	int (*exchange)(void *ctx, s64 *v, u32 n);
+	int (*exchange32)(void *ctx, s32 *v, u32 n);	/* optional */
 	void *exchange_ctx;
 	int exchange_err;		/* first error of exchange() in this step */
 	s64 *red;			/* partial BN sums, [3 max n] */
@@ -345,10 +346,15 @@ int fewmul_run_serial(struct fewmul_model *m, int kind,
  * so the result does not depend on the number of processes or the order
  * the exchange adds them in. Every process of a step passes its share of
  * the same global minibatch (struct fewmul_batch nb_global and offset).
+ * exchange32, when every process has one (or none), does the same for s32
+ * values: a layer's gradient then travels as s32 whenever the sum over
+ * the processes of their largest |value| fits (exchanged first, one
+ * value), which bounds every partial sum the exchange can form.
  */
 u64 fewmul_dp_size(const struct fewmul_config *cfg);
 void fewmul_dp_bind(struct fewmul_model *m, void *buf,
-		    int (*exchange)(void *ctx, s64 *v, u32 n), void *ctx);
+		    int (*exchange)(void *ctx, s64 *v, u32 n),
+		    int (*exchange32)(void *ctx, s32 *v, u32 n), void *ctx);
 
 /* The values an XCHG phase exchanges: *v[0..*n). */
 void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,

@@ -5,7 +5,10 @@
  * N (1..4, including minibatches smaller than N, where a process has no
  * sample), and whatever the worker threads per process, the weights, the
  * errors, the loss, the confusion matrix and the operation counts must be
- * those of one trainer alone: the engine's sums are exact integers.
+ * those of one trainer alone: the engine's sums are exact integers. Each
+ * count runs twice: with int64 exchanges only, and with an int32
+ * all-reduce too, which the gradients must use whenever their bound
+ * fits (and a sum outside int32 is reported as a mismatch).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,10 +28,13 @@ static struct fewmul_dataset ds;
 /* An all-reduce among the threads of one process. */
 struct group {
 	unsigned int size;
+	int narrow;		/* offer an int32 all-reduce too */
 	pthread_barrier_t bar;
 	int64_t *v[MAXP];
+	int32_t *w[MAXP];
 	size_t n[MAXP];
 	int mismatch;
+	unsigned long calls32;
 };
 
 struct member {
@@ -63,6 +69,39 @@ static int group_allreduce(void *ctx, int64_t *v, size_t n)
 	return 0;
 }
 
+static int group_allreduce32(void *ctx, int32_t *v, size_t n)
+{
+	struct member *me = ctx;
+	struct group *g = me->g;
+	int64_t *sum = calloc(n ? n : 1, sizeof(*sum));
+	unsigned int r;
+	size_t i;
+
+	if (!sum)
+		return -ENOMEM;
+	g->w[me->rank] = v;
+	g->n[me->rank] = n;
+	pthread_barrier_wait(&g->bar);
+	for (r = 0; r < g->size; r++) {
+		if (g->n[r] != n) {
+			g->mismatch = 1;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			sum[i] += g->w[r][i];
+	}
+	pthread_barrier_wait(&g->bar);
+	for (i = 0; i < n; i++) {
+		if (sum[i] > INT32_MAX || sum[i] < INT32_MIN)
+			g->mismatch = 1;	/* the engine's bound failed */
+		v[i] = (int32_t)sum[i];
+	}
+	if (!me->rank)
+		g->calls32++;
+	free(sum);
+	return 0;
+}
+
 struct outcome {
 	uint64_t sum, step;
 	uint64_t train_err[3], test_err;
@@ -86,6 +125,7 @@ static void *train_job(void *arg)
 	struct fewmul_collective coll = {
 		.rank = j->me.rank, .size = j->me.g ? j->me.g->size : 1,
 		.allreduce = group_allreduce, .ctx = &j->me,
+		.allreduce32 = j->me.g && j->me.g->narrow ? group_allreduce32 : NULL,
 	};
 	struct fewmul_trainer *t;
 	uint32_t idx[N], ep, i;
@@ -136,9 +176,10 @@ static int same(const struct outcome *a, const struct outcome *b)
 
 /* cfg on p processes of threads workers each; every rank's outcome. */
 static int run_group(const struct fewmul_train_config *cfg, unsigned int p,
-		     unsigned int threads, struct outcome out[MAXP])
+		     unsigned int threads, int narrow, struct outcome out[MAXP],
+		     unsigned long *calls32)
 {
-	struct group g = { .size = p };
+	struct group g = { .size = p, .narrow = narrow };
 	struct job jobs[MAXP];
 	pthread_t th[MAXP];
 	unsigned int r;
@@ -155,6 +196,7 @@ static int run_group(const struct fewmul_train_config *cfg, unsigned int p,
 		out[r] = jobs[r].o;
 	}
 	pthread_barrier_destroy(&g.bar);
+	*calls32 = g.calls32;
 	return g.mismatch;
 }
 
@@ -164,24 +206,30 @@ static void check_config(const char *name, const struct fewmul_train_config *cfg
 	struct outcome out[MAXP];
 	unsigned int p, r, threads;
 	char what[200];
-	int mismatch, ok;
+	int mismatch, ok, narrow;
+	unsigned long calls32;
 
 	train_job(&alone);
 	CHECK_EQ(alone.o.err, 0);
-	for (p = 1; p <= MAXP; p++) {
+	for (p = 1; p <= 2 * MAXP; p++) {
+		/* 1..4 processes with int64 exchanges, then with int32 ones */
+		narrow = p > MAXP;
 		threads = p == 2 ? 2 : 1;
-		mismatch = run_group(cfg, p, threads, out);
-		ok = !mismatch;
+		mismatch = run_group(cfg, narrow ? p - MAXP : p, threads, narrow,
+				     out, &calls32);
+		ok = !mismatch && (!narrow || calls32);
 
-		for (r = 0; r < p; r++)
+		for (r = 0; r < (narrow ? p - MAXP : p); r++)
 			ok &= out[r].err == 0 && same(&out[r], &alone.o);
 		snprintf(what, sizeof(what),
-			 "%s: %u processes x %u threads give one process's weights (%016llx), errors, loss, confusion and counts",
-			 name, p, threads, (unsigned long long)alone.o.sum);
+			 "%s: %u processes x %u threads%s give one process's weights (%016llx), errors, loss, confusion and counts",
+			 name, narrow ? p - MAXP : p, threads,
+			 narrow ? ", int32 gradients" : "",
+			 (unsigned long long)alone.o.sum);
 		tap_begin();
 		CHECK(ok);
 		if (!ok)
-			for (r = 0; r < p; r++)
+			for (r = 0; r < (narrow ? p - MAXP : p); r++)
 				printf("#   rank %u: err %d checksum %016llx train errors %llu/%llu/%llu (alone %llu/%llu/%llu) test errors %llu (alone %llu) muls %llu (alone %llu)\n",
 					 r, out[r].err, (unsigned long long)out[r].sum,
 					 (unsigned long long)out[r].train_err[0],

@@ -348,13 +348,18 @@ int fewmul_trainer_set_test_weights(struct fewmul_trainer *t, int test_weights);
  *	v[0..n), in place; every process calls it with the same n in the
  *	same order. 0 or a negative errno. (MPI_Allreduce with MPI_INT64_T
  *	and MPI_SUM, MPI_IN_PLACE, is one.)
- * @ctx: passed to @allreduce
+ * @ctx: passed to @allreduce and @allreduce32
+ * @allreduce32: the same for int32_t values, or NULL (every process the
+ *	same): then a layer's gradient travels as int32 whenever the sum of
+ *	the processes' largest |value| fits, which keeps every partial sum
+ *	in range (half the bytes; the result is the same)
  */
 struct fewmul_collective {
 	unsigned int rank;
 	unsigned int size;
 	int (*allreduce)(void *ctx, int64_t *v, size_t n);
 	void *ctx;
+	int (*allreduce32)(void *ctx, int32_t *v, size_t n);
 };
 
 /*

@@ -140,6 +140,13 @@ static int cpu_xchg(void *ctx, s64 *v, u32 n)
 	return c->coll.allreduce(c->coll.ctx, (int64_t *)v, n);
 }
 
+static int cpu_xchg32(void *ctx, s32 *v, u32 n)
+{
+	struct fewmul_cpu *c = ctx;
+
+	return c->coll.allreduce32(c->coll.ctx, (int32_t *)v, n);
+}
+
 /* After a data-parallel run: every process's operation counts, added. */
 static int cpu_reduce_ops(struct fewmul_cpu *c, struct fewmul_result *res,
 			  const struct fewmul_result *before)
@@ -382,7 +389,8 @@ static int cpu_set_collective(struct fewmul_backend *be,
 	}
 	memset(c->dp, 0, sz);
 	c->coll = *coll;
-	fewmul_dp_bind(&c->m, c->dp, cpu_xchg, c);
+	fewmul_dp_bind(&c->m, c->dp, cpu_xchg,
+		       coll->allreduce32 ? cpu_xchg32 : NULL, c);
 	return 0;
 }
 
