@@ -7,21 +7,8 @@ FEWMULCTL=${FEWMULCTL:-$(dirname "$0")/fewmulctl}
 n=0
 fail=0
 
-t() {	# t <name> <expected exit> <expected output regex> <args...>
-	local name=$1 want_rc=$2 want_re=$3 out rc
-	shift 3
-	out=$("$FEWMULCTL" "$@" 2>&1)
-	rc=$?
-	n=$((n + 1))
-	if [ "$rc" -eq "$want_rc" ] && grep -Eq -- "$want_re" <<<"$out"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		echo "#   rc=$rc (want $want_rc), output:"
-		sed 's/^/#     /' <<<"$out"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck source=tests/unit/cli-tap.sh
+. "${FEWMUL_SRCDIR:-$(dirname "$0")/../..}/tests/unit/cli-tap.sh"
 
 t "no arguments prints usage, exit 1" 1 "^Usage: fewmulctl" 
 t "--help lists commands, exit 0" 0 "info +show module version" --help
@@ -158,17 +145,6 @@ t_not() {	# t_not <name> <expected exit> <regex the output must not match> <args
 	fi
 }
 # ok_if <name> <command...>: one TAP line from a shell condition.
-ok_if() {
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		fail=$((fail + 1))
-	fi
-}
 png_sig() {	# the 8-byte PNG signature and a nonzero size
 	[ -s "$1" ] && [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]
 }

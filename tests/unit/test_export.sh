@@ -18,36 +18,8 @@ CC=${CC:-cc}
 n=0
 fail=0
 
-t() {	# t <name> <expected exit> <expected output regex> <args...>
-	local name=$1 want_rc=$2 want_re=$3 out rc
-	shift 3
-	out=$("$FEWMULCTL" "$@" 2>&1)
-	rc=$?
-	n=$((n + 1))
-	if [ "$rc" -eq "$want_rc" ] && grep -Eq -- "$want_re" <<<"$out"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		echo "#   rc=$rc (want $want_rc), output:"
-		sed 's/^/#     /' <<<"$out"
-		fail=$((fail + 1))
-	fi
-}
-ok_if() {	# ok_if <name> <command...>
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		fail=$((fail + 1))
-	fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
+# shellcheck source=tests/unit/cli-tap.sh
+. "${FEWMUL_SRCDIR:-$(dirname "$0")/../..}/tests/unit/cli-tap.sh"
 
 # A Python 3 with numpy (Debian's python3-numpy is in /usr/bin's).
 PY=
