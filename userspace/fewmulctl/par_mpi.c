@@ -27,45 +27,38 @@ static int rank, size = 1, inited;
 static uint64_t st_calls, st_bytes;
 static double st_secs;
 
-static int mpi_allreduce(void *ctx, int64_t *v, size_t n)
+/* Sum n values of type t (esize bytes each) over the ranks, in place. */
+static int mpi_sum(void *v, size_t n, MPI_Datatype t, size_t esize)
 {
 	double t0 = MPI_Wtime();
+	char *p = v;
 
-	(void)ctx;
 	st_calls++;
-	st_bytes += n * 8;
+	st_bytes += n * esize;
 	while (n) {
 		int c = n > (1u << 30) ? 1 << 30 : (int)n;
 
-		if (MPI_Allreduce(MPI_IN_PLACE, v, c, MPI_INT64_T, MPI_SUM,
+		if (MPI_Allreduce(MPI_IN_PLACE, p, c, t, MPI_SUM,
 				  MPI_COMM_WORLD) != MPI_SUCCESS)
 			return -EIO;
-		v += c;
+		p += (size_t)c * esize;
 		n -= (size_t)c;
 	}
 	st_secs += MPI_Wtime() - t0;
 	return 0;
 }
 
+static int mpi_allreduce(void *ctx, int64_t *v, size_t n)
+{
+	(void)ctx;
+	return mpi_sum(v, n, MPI_INT64_T, sizeof(*v));
+}
+
 /* The same for int32 values (the gradients, when they fit). */
 static int mpi_allreduce32(void *ctx, int32_t *v, size_t n)
 {
-	double t0 = MPI_Wtime();
-
 	(void)ctx;
-	st_calls++;
-	st_bytes += n * 4;
-	while (n) {
-		int c = n > (1u << 30) ? 1 << 30 : (int)n;
-
-		if (MPI_Allreduce(MPI_IN_PLACE, v, c, MPI_INT32_T, MPI_SUM,
-				  MPI_COMM_WORLD) != MPI_SUCCESS)
-			return -EIO;
-		v += c;
-		n -= (size_t)c;
-	}
-	st_secs += MPI_Wtime() - t0;
-	return 0;
+	return mpi_sum(v, n, MPI_INT32_T, sizeof(*v));
 }
 
 int par_init(int *argc, char ***argv)
