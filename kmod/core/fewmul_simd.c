@@ -363,12 +363,15 @@ static u32 *fewmul_simd_dw_sort(struct fewmul_model *m, u32 i,
 	return ent;
 }
 
-int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
-		   const s8 *qe, const u16 *zb, u32 nz, int upd)
+/* The row's sums into out: an update of U (dw_row) or the sums (dw_sum). */
+static int fewmul_simd_dw_run(struct fewmul_model *m, u32 l, u32 i, s32 *out,
+			      const s8 *qe, const u16 *zb, u32 nz, int upd,
+			      int sums)
 {
 	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
 	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
 	const struct fewmul_simd *s;
+	const s32 *dt = (const s32 *)m->dtpk;
 	u32 *ent;
 	int on;
 
@@ -376,9 +379,18 @@ int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
 		return -1;
 	ent = fewmul_simd_dw_sort(m, i, qe, zb, nz, nlev, cnt);
 	s = fewmul_simd_enter(fewmul_simd_get(), &on);
-	s->dw_row((const s32 *)m->dtpk, ent, cnt, nlev, u, m->cfg.width[l], upd);
+	if (sums)
+		s->dw_sum(dt, ent, cnt, nlev, out, m->cfg.width[l]);
+	else
+		s->dw_row(dt, ent, cnt, nlev, out, m->cfg.width[l], upd);
 	fewmul_simd_leave(on);
 	return 0;
+}
+
+int fewmul_simd_dw(struct fewmul_model *m, u32 l, u32 i, s32 *u,
+		   const s8 *qe, const u16 *zb, u32 nz, int upd)
+{
+	return fewmul_simd_dw_run(m, l, i, u, qe, zb, nz, upd, 0);
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dw);
 
@@ -389,19 +401,7 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dw);
 int fewmul_simd_dw_sum(struct fewmul_model *m, u32 l, u32 i, s32 *acc,
 		       const s8 *qe, const u16 *zb, u32 nz)
 {
-	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
-	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
-	const struct fewmul_simd *s;
-	u32 *ent;
-	int on;
-
-	if (!fewmul_simd_on(m) || nlev > FEWMUL_SIMD_MAX_LEVELS)
-		return -1;
-	ent = fewmul_simd_dw_sort(m, i, qe, zb, nz, nlev, cnt);
-	s = fewmul_simd_enter(fewmul_simd_get(), &on);
-	s->dw_sum((const s32 *)m->dtpk, ent, cnt, nlev, acc, m->cfg.width[l]);
-	fewmul_simd_leave(on);
-	return 0;
+	return fewmul_simd_dw_run(m, l, i, acc, qe, zb, nz, 0, 1);
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dw_sum);
 
