@@ -81,6 +81,8 @@
 
 #include <linux/fewmul.h>
 
+#include "pins.h"
+
 #include "kselftest_harness.h"
 
 #define DEV "/dev/" FEWMUL_DEVICE_NAME
@@ -396,39 +398,6 @@ static int open_dev(void)
 	return open(DEV, O_RDWR | O_CLOEXEC);
 }
 
-/*
- * Pinned pages outstanding system wide: nr_foll_pin_acquired -
- * nr_foll_pin_released, after folding the per-cpu counters.
- */
-static int pins_now(long long *out)
-{
-	long long acq = -1, rel = -1, v;
-	char line[128];
-	FILE *f;
-	int fd;
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1\n", 2) < 0) {
-			/* not root: counters may lag, pins_settle() polls */
-		}
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "nr_foll_pin_acquired %lld", &v) == 1)
-			acq = v;
-		else if (sscanf(line, "nr_foll_pin_released %lld", &v) == 1)
-			rel = v;
-	}
-	fclose(f);
-	if (acq < 0 || rel < 0)
-		return -1;
-	*out = acq - rel;
-	return 0;
-}
 
 /* Poll (up to 2 s) until the outstanding pins equal @want; return them. */
 static long long pins_settle(long long want)

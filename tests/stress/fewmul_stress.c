@@ -44,6 +44,8 @@
 
 #include <linux/fewmul.h>
 
+#include "../selftests/pins.h"
+
 #define DEV		"/dev/" FEWMUL_DEVICE_NAME
 #define FDS_MAX		6
 #define MEM_BYTES	(1u << 20)
@@ -458,32 +460,6 @@ static int run_process(long ops, uint64_t seed, unsigned int proc)
 	return atomic_load(&bad) ? 1 : 0;
 }
 
-static long long pins_now(void)
-{
-	long long acq = -1, rel = -1, v;
-	char line[128];
-	FILE *f;
-	int fd;
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1\n", 2) < 0) {
-			/* not root: the counters may lag */
-		}
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "nr_foll_pin_acquired %lld", &v) == 1)
-			acq = v;
-		else if (sscanf(line, "nr_foll_pin_released %lld", &v) == 1)
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
 
 int main(int argc, char **argv)
 {
@@ -517,7 +493,8 @@ int main(int argc, char **argv)
 	}
 	if (!procs || !nthreads || nthreads > THREADS_MAX || ops < 1)
 		return 2;
-	pins0 = pins_now();
+	if (pins_now(&pins0))
+		pins0 = -1;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sock)) {
 		perror("stress: socketpair");
 		return 2;
@@ -538,7 +515,8 @@ int main(int argc, char **argv)
 	close(sock[1]);
 	/* unpinning after the last close may lag behind a little */
 	for (i = 0; i < 50; i++) {
-		pins1 = pins_now();
+		if (pins_now(&pins1))
+			pins1 = -1;
 		if (pins1 == pins0)
 			break;
 		usleep(100000);
