@@ -4,13 +4,17 @@
 # TAP helpers of the shell tests of fewmulctl (sourced). The caller sets
 # FEWMULCTL and n=0 fail=0, and prints the plan "1..$n" at the end.
 
-t() {	# t <name> <expected exit> <expected output regex> <args...>
-	local name=$1 want_rc=$2 want_re=$3 out rc
-	shift 3
+# t_run <0|1> <name> <expected exit> <regex> <args...>: run fewmulctl with
+# the args; ok when it exits as expected and its output matches the regex
+# (0) or does not match it (1).
+t_run() {
+	local neg=$1 name=$2 want_rc=$3 re=$4 out rc miss=0
+	shift 4
 	out=$("$FEWMULCTL" "$@" 2>&1)
 	rc=$?
 	n=$((n + 1))
-	if [ "$rc" -eq "$want_rc" ] && grep -Eq -- "$want_re" <<<"$out"; then
+	grep -Eq -- "$re" <<<"$out" || miss=1
+	if [ "$rc" -eq "$want_rc" ] && [ "$miss" -eq "$neg" ]; then
 		echo "ok $n - $name"
 	else
 		echo "not ok $n - $name"
@@ -18,6 +22,14 @@ t() {	# t <name> <expected exit> <expected output regex> <args...>
 		sed 's/^/#     /' <<<"$out"
 		fail=$((fail + 1))
 	fi
+}
+
+t() {	# t <name> <expected exit> <expected output regex> <args...>
+	t_run 0 "$@"
+}
+
+t_not() {	# t_not <name> <expected exit> <regex the output must not match> <args...>
+	t_run 1 "$@"
 }
 
 ok_if() {	# ok_if <name> <command...>: ok when the command succeeds

@@ -129,22 +129,6 @@ sum_before=$(md5sum <"$tmp/m")
 n=$((n + 1))
 if [ "$(md5sum <"$tmp/m")" = "$sum_before" ]; then echo "ok $n - hist --model leaves the file unchanged"; else echo "not ok $n - hist --model changed the model file"; fail=$((fail + 1)); fi
 
-t_not() {	# t_not <name> <expected exit> <regex the output must not match> <args...>
-	local name=$1 want_rc=$2 re=$3 out rc
-	shift 3
-	out=$("$FEWMULCTL" "$@" 2>&1)
-	rc=$?
-	n=$((n + 1))
-	if [ "$rc" -eq "$want_rc" ] && ! grep -Eq -- "$re" <<<"$out"; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		echo "#   rc=$rc (want $want_rc), output:"
-		sed 's/^/#     /' <<<"$out"
-		fail=$((fail + 1))
-	fi
-}
-# ok_if <name> <command...>: one TAP line from a shell condition.
 png_sig() {	# the 8-byte PNG signature and a nonzero size
 	[ -s "$1" ] && [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]
 }
