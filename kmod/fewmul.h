@@ -72,6 +72,9 @@ struct fewmul_user;
  * @batch_loss: loss of the last minibatch
  * @batch_errors: errors of the last minibatch
  * @batch_size: samples of the last minibatch
+ * @epoch_first: minibatches of the epoch trained before the last train call
+ * @epoch_done: minibatches of the epoch trained, that call's included
+ * @epoch_total: minibatches of the epoch (0: the caller did not say)
  */
 struct fewmul_totals {
 	bool has_model;
@@ -90,6 +93,9 @@ struct fewmul_totals {
 	s64 batch_loss;
 	u32 batch_errors;
 	u32 batch_size;
+	u64 epoch_first;
+	u64 epoch_done;
+	u64 epoch_total;
 };
 
 /**
@@ -148,7 +154,7 @@ int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
 void fewmul_totals_reset(struct fewmul_ctx *ctx, const struct fewmul_config *cfg,
 			 u64 step);
 void fewmul_totals_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
-			u32 epoch, bool train);
+			const struct fewmul_run *train);
 void fewmul_totals_publish(struct fewmul_ctx *ctx, const struct fewmul_model *m,
 			   const struct fewmul_step_result *res, bool train,
 			   u32 nb, u64 done);

@@ -88,7 +88,7 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->nr_workers = fewmul_nr_workers();
 	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS |
-			 FEWMUL_FEATURE_RUN_OUTPUTS;
+			 FEWMUL_FEATURE_RUN_OUTPUTS | FEWMUL_FEATURE_RUN_EPOCH;
 	info->max_layers = FEWMUL_MAX_LAYERS;
 	info->max_width = FEWMUL_MAX_WIDTH;
 	info->max_batch = FEWMUL_MAX_BATCH;
@@ -327,16 +327,23 @@ void fewmul_totals_reset(struct fewmul_ctx *ctx, const struct fewmul_config *cfg
 	spin_unlock(&ctx->stats_lock);
 }
 
-/* A call starts (busy) or ends: @total minibatches, epoch for training. */
+/*
+ * A call starts (busy, @total minibatches; @train: a training call's
+ * argument, for its epoch and place in it) or ends (!busy).
+ */
 void fewmul_totals_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
-			u32 epoch, bool train)
+			const struct fewmul_run *train)
 {
 	spin_lock(&ctx->stats_lock);
 	ctx->totals.busy = busy;
 	ctx->totals.done = 0;
 	ctx->totals.total = total;
-	if (train)
-		ctx->totals.epoch = epoch;
+	if (train) {
+		ctx->totals.epoch = train->epoch;
+		ctx->totals.epoch_first = train->epoch_done;
+		ctx->totals.epoch_done = train->epoch_done;
+		ctx->totals.epoch_total = train->epoch_total;
+	}
 	spin_unlock(&ctx->stats_lock);
 }
 
@@ -370,6 +377,7 @@ void fewmul_totals_publish(struct fewmul_ctx *ctx, const struct fewmul_model *m,
 		ctx->totals.batch_loss = res->loss;
 		ctx->totals.batch_errors = res->errors;
 		ctx->totals.batch_size = nb;
+		ctx->totals.epoch_done = ctx->totals.epoch_first + done;
 	}
 	spin_unlock(&ctx->stats_lock);
 }

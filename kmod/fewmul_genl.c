@@ -102,7 +102,9 @@ static int fewmul_fill_ctx(struct sk_buff *msg, struct fewmul_ctx *ctx)
 	    fewmul_put_u64(msg, FEWMUL_A_CTX_TOTAL, t.total) ||
 	    fewmul_put_u64(msg, FEWMUL_A_CTX_BATCH_LOSS, (u64)t.batch_loss) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_BATCH_ERRORS, t.batch_errors) ||
-	    nla_put_u32(msg, FEWMUL_A_CTX_BATCH_SIZE, t.batch_size))
+	    nla_put_u32(msg, FEWMUL_A_CTX_BATCH_SIZE, t.batch_size) ||
+	    fewmul_put_u64(msg, FEWMUL_A_CTX_EPOCH_DONE, t.epoch_done) ||
+	    fewmul_put_u64(msg, FEWMUL_A_CTX_EPOCH_TOTAL, t.epoch_total))
 		return -EMSGSIZE;
 	return 0;
 }

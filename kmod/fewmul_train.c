@@ -317,6 +317,8 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 	    (train && arg->flags & FEWMUL_RUN_CALIBRATE) ||
 	    (arg->predictions && (train || arg->flags & FEWMUL_RUN_CALIBRATE)))
 		return -EINVAL;
+	if ((!train || !arg->epoch_total) && (arg->epoch_done || arg->epoch_total))
+		return -EINVAL;
 	if (!st)
 		return -ENODEV;
 	*images = fewmul_buf_get(ctx, arg->images);
@@ -332,6 +334,9 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 
 	/* Every index and label is checked before the model changes. */
 	nbatches = DIV_ROUND_UP((u64)arg->nr_indices, st->m.cfg.batch);
+	if (arg->epoch_total && (arg->epoch_total < nbatches ||
+				 arg->epoch_done > arg->epoch_total - nbatches))
+		return -EINVAL;
 	for (i = 0; i < nbatches; i++) {
 		ret = fewmul_load_batch(st, arg, *labels, i, &nb);
 		if (ret)
@@ -441,7 +446,7 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	arg.muls = 0;
 	memset(st->call_ops, 0, sizeof(st->call_ops));
 	st->ex.nr_workers = fewmul_call_workers(st);
-	fewmul_totals_busy(ctx, true, nbatches, arg.epoch, train);
+	fewmul_totals_busy(ctx, true, nbatches, train ? &arg : NULL);
 	if (calib)
 		fewmul_calib_begin(&st->m);
 	for (i = 0; i < nbatches; i++) {
@@ -471,7 +476,7 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 		    (arg.done % arg.notify_every == 0 || arg.done == nbatches))
 			fewmul_genl_progress(ctx);
 	}
-	fewmul_totals_busy(ctx, false, 0, 0, false);
+	fewmul_totals_busy(ctx, false, 0, NULL);
 
 	if (calib) {
 		/* All or nothing: partial statistics are not stored. */

@@ -345,6 +345,8 @@ static void run_prefill(struct fewmul_run *r, const struct data *d,
 	r->notify_every = 0;
 	r->layer_ops = 0;
 	r->predictions = 0;
+	r->epoch_done = 0;
+	r->epoch_total = 0;
 }
 
 /* TRAIN on d->idx[first .. first + nr). */
@@ -2446,6 +2448,59 @@ TEST_F(ctx, run_outputs_invalid)
 	r.layer_ops = 0xffff888000000000ULL;	/* beyond its size: unread */
 	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
 	EXPECT_EQ(2, r.done);
+}
+
+/* @epoch_done/@epoch_total: TRAIN only, and the call must fit the epoch. */
+TEST_F(ctx, run_epoch_pos)
+{
+	struct data *d = &self->data;
+	struct fewmul_stats st;
+	struct fewmul_run r;
+
+	/* 8 indices: two minibatches */
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_done = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_total = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_done = 2;
+	r.epoch_total = 3;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_done = ~0ULL;
+	r.epoch_total = 3;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_total = 2;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	run_prefill(&r, d, d->idx, 8);
+	r.flags = FEWMUL_RUN_CALIBRATE;
+	r.epoch_total = 2;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	/* nothing trained so far */
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.step);
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_done = 2;
+	r.epoch_total = 4;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	EXPECT_EQ(2, r.done);
+	run_prefill(&r, d, d->idx, 8);
+	r.epoch_done = 0;
+	r.epoch_total = ~0ULL;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(4, st.step);
+}
+
+TEST_F(dev, info_has_run_epoch)
+{
+	struct fewmul_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_TRUE(info.features & FEWMUL_FEATURE_RUN_EPOCH);
 }
 
 TEST_F(dev, info_has_run_outputs)

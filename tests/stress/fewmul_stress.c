@@ -241,6 +241,10 @@ static void op_run(uint64_t *s, int fd, int train)
 		r.indices = 8;			/* bad pointer */
 	if (!rnd(s, 10))
 		r.nr_samples = 0;
+	if (!rnd(s, 8)) {			/* a place in the epoch, or not */
+		r.epoch_total = rnd(s, 6);
+		r.epoch_done = rnd(s, 6);
+	}
 	check(train ? "TRAIN" : "EVAL",
 	      ioctl(fd, train ? FEWMUL_IOC_TRAIN : FEWMUL_IOC_EVAL, &r));
 }

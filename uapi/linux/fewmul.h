@@ -70,6 +70,11 @@ enum fewmul_ioc_nr {
 #define FEWMUL_FEATURE_GENL_STATS	_BITULL(3)
 /* struct fewmul_run has @layer_ops and @predictions. */
 #define FEWMUL_FEATURE_RUN_OUTPUTS	_BITULL(4)
+/*
+ * struct fewmul_run has @epoch_done and @epoch_total, and progress events
+ * and stats carry %FEWMUL_A_CTX_EPOCH_DONE and %FEWMUL_A_CTX_EPOCH_TOTAL.
+ */
+#define FEWMUL_FEATURE_RUN_EPOCH	_BITULL(5)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -302,6 +307,15 @@ struct fewmul_model_create {
  *	each listed sample, or 0; entries of minibatches that did not run
  *	are left alone. Must be 0 for FEWMUL_IOC_TRAIN and calibration
  *	(-EINVAL). Since %FEWMUL_FEATURE_RUN_OUTPUTS.
+ * @epoch_done: In: FEWMUL_IOC_TRAIN: minibatches of epoch @epoch that
+ *	earlier calls trained, when a caller cuts an epoch into several
+ *	calls. Only the progress the module reports uses it (the training
+ *	does not). Since %FEWMUL_FEATURE_RUN_EPOCH.
+ * @epoch_total: In: FEWMUL_IOC_TRAIN: minibatches of the whole epoch, or
+ *	0 when the caller does not say (then @epoch_done must be 0 too).
+ *	When not 0, @epoch_done plus this call's minibatches must not
+ *	exceed it. Both must be 0 for FEWMUL_IOC_EVAL. -EINVAL otherwise.
+ *	Since %FEWMUL_FEATURE_RUN_EPOCH.
  *
  * Needs a model (-ENODEV otherwise). A context runs one call at a time:
  * while a BUF_REGISTER, BUF_UNREGISTER, MODEL_CREATE, TRAIN or EVAL call
@@ -329,6 +343,8 @@ struct fewmul_run {
 	__u64 muls;
 	__u64 layer_ops;
 	__u64 predictions;
+	__u64 epoch_done;
+	__u64 epoch_total;
 };
 
 /**
@@ -505,6 +521,12 @@ enum fewmul_info_attrs {
  * @FEWMUL_A_CTX_BATCH_LOSS: s64, summed loss of the last minibatch, Q24
  * @FEWMUL_A_CTX_BATCH_ERRORS: u32, errors of the last minibatch
  * @FEWMUL_A_CTX_BATCH_SIZE: u32, samples of the last minibatch
+ * @FEWMUL_A_CTX_EPOCH_DONE: u64, minibatches of the running (or last)
+ *	train call's epoch done: its &fewmul_run.epoch_done plus the call's
+ *	own. Since %FEWMUL_FEATURE_RUN_EPOCH.
+ * @FEWMUL_A_CTX_EPOCH_TOTAL: u64, that call's &fewmul_run.epoch_total
+ *	(0: the caller did not say how long the epoch is). Since
+ *	%FEWMUL_FEATURE_RUN_EPOCH.
  * @__FEWMUL_A_CTX_MAX: internal
  */
 enum fewmul_ctx_attrs {
@@ -533,6 +555,8 @@ enum fewmul_ctx_attrs {
 	FEWMUL_A_CTX_BATCH_LOSS,
 	FEWMUL_A_CTX_BATCH_ERRORS,
 	FEWMUL_A_CTX_BATCH_SIZE,
+	FEWMUL_A_CTX_EPOCH_DONE,
+	FEWMUL_A_CTX_EPOCH_TOTAL,
 	__FEWMUL_A_CTX_MAX,
 };
 
