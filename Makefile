@@ -161,9 +161,10 @@ userspace: $(O)/lib/libfewmul.so $(O)/lib/libfewmul.a $(O)/fewmulctl \
 CORE_FLAGS   := -mgeneral-regs-only
 $(O)/pic/kmod/core/%.o $(O)/obj/kmod/core/%.o: US_CFLAGS += $(CORE_FLAGS)
 
+# FEWMUL_SHARED: the shared library's objects (symbol versions, genl.c)
 $(O)/pic/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(US_CFLAGS) -fPIC -fvisibility=hidden -DFEWMUL_SHARED -c -o $@ $<
 
 $(O)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

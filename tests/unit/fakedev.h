@@ -55,6 +55,9 @@ static struct fake_ctx fake_ctx[FAKE_CTXS];
 static unsigned int fake_calls;		/* TRAIN and EVAL calls */
 static int fake_interrupt;		/* stop some calls early */
 static unsigned int fake_nr_intr;	/* calls stopped early */
+/* progress as the module reports it: the last epoch position, its total */
+static uint64_t fake_epoch_pos, fake_epoch_total;
+static unsigned int fake_epoch_skips;	/* positions not one past the last */
 static unsigned int fake_max_bufs;	/* most buffers a context held */
 
 static void fake_model_free(struct fake_ctx *c)
@@ -125,7 +128,8 @@ static int fake_info(int fd, struct fewmul_info *in)
 	in->abi_version = FEWMUL_ABI_VERSION;
 	in->nr_workers = 1;
 	in->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
-		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS;
+		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS |
+		       FEWMUL_FEATURE_RUN_EPOCH;
 	in->max_layers = FEWMUL_MAX_LAYERS;
 	in->max_width = FEWMUL_MAX_WIDTH;
 	in->max_batch = FEWMUL_MAX_BATCH;
@@ -244,7 +248,8 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	unsigned int call, p;
 
 	if (r->size != sizeof(*r) || (r->flags & ~FEWMUL_RUN_FLAGS_ALL) ||
-	    (train && calib) || (pred && (train || calib)))
+	    (train && calib) || (pred && (train || calib)) ||
+	    ((!train || !r->epoch_total) && (r->epoch_done || r->epoch_total)))
 		return -EINVAL;
 	if (!c->arena)
 		return -ENODEV;
@@ -268,6 +273,9 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	bt.confusion = bt.kind == FEWMUL_PLAN_EVAL ?
 		       (uint64_t *)(uintptr_t)r->confusion : NULL;
 	nb = (r->nr_indices + B - 1) / B;
+	if (r->epoch_total && (r->epoch_total < nb ||
+			       r->epoch_done > r->epoch_total - nb))
+		return -EINVAL;
 	limit = nb;
 	call = ++fake_calls;
 	if (fake_interrupt && call % 5 == 2) {
@@ -318,6 +326,12 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 			}
 		}
 		r->done++;
+		if (train && r->epoch_total) {
+			if (r->epoch_done + r->done != fake_epoch_pos + 1)
+				fake_epoch_skips++;
+			fake_epoch_pos = r->epoch_done + r->done;
+			fake_epoch_total = r->epoch_total;
+		}
 	}
 	if (calib) {
 		if (limit < nb)

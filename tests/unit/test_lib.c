@@ -57,7 +57,8 @@ static void test_feature_names(void)
 	CHECK(strcmp(fewmul_feature_name(1), "genl-info") == 0);
 	CHECK(strcmp(fewmul_feature_name(2), "train") == 0);
 	CHECK(strcmp(fewmul_feature_name(3), "genl-stats") == 0);
-	CHECK(fewmul_feature_name(4) == NULL);
+	CHECK(strcmp(fewmul_feature_name(5), "run-epoch") == 0);
+	CHECK(fewmul_feature_name(6) == NULL);
 	CHECK(fewmul_feature_name(63) == NULL);
 	CHECK(fewmul_feature_name(1000) == NULL);
 	CHECK((1ULL << 0) == FEWMUL_FEATURE_INFO);

@@ -136,6 +136,69 @@ static void test_kernel_fake(void)
 	tap_end("kernel backend (fake device): same weights, errors, loss, confusion, ops and histograms as cpu, also when signals cut calls short");
 }
 
+/*
+ * An epoch cut into calls of whole minibatches, each told where it sits
+ * (fewmul_trainer_set_epoch_pos): the module sees every minibatch's place
+ * in the epoch, one after the other up to the epoch's count, also when
+ * signals cut calls short; the weights are those of uncut calls; a place
+ * that does not fit is refused and applies to one call only.
+ */
+static void test_kernel_epoch_pos(void)
+{
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t, *u;
+	struct fewmul_result r;
+	uint32_t idx[N], i, pos, n, B;
+
+	tap_begin();
+	small_cfg(&cfg);
+	B = cfg.batch;
+	for (i = 0; i < N - 10; i++)	/* 590 samples: 24 minibatches */
+		idx[i] = i;
+	CHECK_EQ(fewmul_trainer_new(&cfg, FAKE, 1, &t), 0);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", 1, &u), 0);
+	fake_interrupt = 1;
+	fake_epoch_pos = fake_epoch_total = 0;
+	fake_epoch_skips = 0;
+	memset(&r, 0, sizeof(r));
+	for (pos = 0, n = B; pos < N - 10; pos += n, n += B) {
+		if (n > N - 10 - pos)
+			n = N - 10 - pos;
+		CHECK_EQ(fewmul_trainer_set_epoch_pos(t, pos, N - 10), 0);
+		CHECK_EQ(fewmul_trainer_train(t, &ds, idx + pos, n, 0, &r), 0);
+	}
+	fake_interrupt = 0;
+	CHECK_EQ(fake_epoch_skips, 0);
+	CHECK_EQ(fake_epoch_pos, 24);
+	CHECK_EQ(fake_epoch_total, 24);
+	CHECK_EQ(fewmul_trainer_train(u, &ds, idx, N - 10, 0, &r), 0);
+	CHECK_EQ(fewmul_trainer_checksum(t), fewmul_trainer_checksum(u));
+	/* without a place the module is told nothing */
+	fake_epoch_pos = fake_epoch_total = 0;
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, 2 * B, 1, &r), 0);
+	CHECK_EQ(fake_epoch_total, 0);
+	/* the place is used once */
+	CHECK_EQ(fewmul_trainer_set_epoch_pos(t, B, 3 * B), 0);
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, B, 1, &r), 0);
+	CHECK_EQ(fake_epoch_pos, 2);
+	CHECK_EQ(fake_epoch_total, 3);
+	fake_epoch_total = 0;
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, B, 1, &r), 0);
+	CHECK_EQ(fake_epoch_total, 0);
+	/* places that do not fit */
+	CHECK_EQ(fewmul_trainer_set_epoch_pos(t, 4 * B, 3 * B), -EINVAL);
+	CHECK_EQ(fewmul_trainer_set_epoch_pos(t, 2 * B, 3 * B), 0);
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, 2 * B, 1, &r), -EINVAL);
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, 2 * B, 1, &r), 0);
+	CHECK_EQ(fewmul_trainer_set_epoch_pos(NULL, 0, 1), -EINVAL);
+	/* the cpu backend takes it and ignores it */
+	CHECK_EQ(fewmul_trainer_set_epoch_pos(u, 0, N), 0);
+	CHECK_EQ(fewmul_trainer_train(u, &ds, idx, B, 1, &r), 0);
+	fewmul_trainer_free(t);
+	fewmul_trainer_free(u);
+	tap_end("kernel backend (fake device): every minibatch's place in its epoch reaches the module, in order, also across cut calls; a place that does not fit is refused");
+}
+
 /* Datasets registered on first use: prefixes that grow, LRU eviction. */
 static void test_kernel_datasets(void)
 {
@@ -358,6 +421,7 @@ int main(void)
 	test_bad_args();
 	test_threads();
 	test_kernel_fake();
+	test_kernel_epoch_pos();
 	test_kernel_datasets();
 	test_kernel_save_load();
 	test_predict();

@@ -379,6 +379,18 @@ struct fewmul_collective {
 int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 				  const struct fewmul_collective *coll);
 
+/*
+ * Say where the next fewmul_trainer_train() call sits in its epoch: its
+ * samples start at sample first of an epoch of total samples, cut into
+ * calls of whole minibatches. It applies to that one call (which fails
+ * with -EINVAL when first + n > total) and only to the progress the
+ * kernel backend reports (struct fewmul_ctx_stats epoch_done and
+ * epoch_total, fewmulctl monitor's "batch D/T"); the training does not
+ * depend on it. total 0 forgets it. 0, or -EINVAL (first > total).
+ */
+int fewmul_trainer_set_epoch_pos(struct fewmul_trainer *t, uint32_t first,
+				 uint32_t total);
+
 /* The learning-rate shift the schedule of cfg uses at epoch (0-based). */
 uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 			    uint32_t epoch);
@@ -564,6 +576,13 @@ uint64_t fewmul_count_qb(const struct fewmul_train_config *cfg,
  * @batch_loss: summed loss of the last minibatch
  * @batch_errors: errors of the last minibatch
  * @batch_size: samples of the last minibatch
+ * @epoch_done: minibatches of the last train call's epoch done, counting
+ *	the calls before it that fewmul_trainer_set_epoch_pos() told of
+ * @epoch_total: minibatches of that epoch (0: its trainer did not say)
+ *
+ * The last two fields came with LIBFEWMUL_0.7: a program built against
+ * an older libfewmul gets the struct without them from
+ * fewmul_genl_stats() and fewmul_genl_ctx_stats().
  */
 struct fewmul_ctx_stats {
 	uint64_t id;
@@ -585,6 +604,8 @@ struct fewmul_ctx_stats {
 	double batch_loss;
 	uint32_t batch_errors;
 	uint32_t batch_size;
+	uint64_t epoch_done;
+	uint64_t epoch_total;
 };
 
 /*

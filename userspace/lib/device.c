@@ -92,6 +92,8 @@ static const char *const fewmul_feature_names[] = {
 	[1] = "genl-info",
 	[2] = "train",
 	[3] = "genl-stats",
+	[4] = "run-outputs",
+	[5] = "run-epoch",
 };
 
 FEWMUL_API const char *fewmul_feature_name(unsigned int bit)

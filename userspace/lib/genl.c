@@ -293,6 +293,8 @@ static struct nla_policy fewmul_ctx_policy[FEWMUL_A_CTX_MAX + 1] = {
 	[FEWMUL_A_CTX_BATCH_LOSS]	= { .type = NLA_U64 },
 	[FEWMUL_A_CTX_BATCH_ERRORS]	= { .type = NLA_U32 },
 	[FEWMUL_A_CTX_BATCH_SIZE]	= { .type = NLA_U32 },
+	[FEWMUL_A_CTX_EPOCH_DONE]	= { .type = NLA_U64 },
+	[FEWMUL_A_CTX_EPOCH_TOTAL]	= { .type = NLA_U64 },
 };
 
 static uint64_t get_u64(struct nlattr **tb, int a)
@@ -342,12 +344,21 @@ static int fewmul_parse_ctx_into(struct nlattr **tb, struct fewmul_ctx_stats *c)
 	c->batch_loss = q24(get_u64(tb, FEWMUL_A_CTX_BATCH_LOSS));
 	c->batch_errors = get_u32(tb, FEWMUL_A_CTX_BATCH_ERRORS);
 	c->batch_size = get_u32(tb, FEWMUL_A_CTX_BATCH_SIZE);
+	c->epoch_done = get_u64(tb, FEWMUL_A_CTX_EPOCH_DONE);
+	c->epoch_total = get_u64(tb, FEWMUL_A_CTX_EPOCH_TOTAL);
 	return 0;
 }
 
-/* Dump: store up to max entries, count all. */
+/*
+ * struct fewmul_ctx_stats as LIBFEWMUL_0.2..0.6 defined it: programs
+ * built against it get this many bytes per entry (symbol versions below).
+ */
+#define CTX_STATS_SIZE_0_2	offsetof(struct fewmul_ctx_stats, epoch_done)
+
+/* Dump: store up to max entries of elem bytes each, count all. */
 struct fewmul_ctx_list {
-	struct fewmul_ctx_stats *out;
+	char *out;
+	size_t elem;
 	size_t max;
 	size_t n;
 };
@@ -362,14 +373,14 @@ static int fewmul_parse_ctx_list(struct nlattr **tb, void *arg)
 	if (err)
 		return err;
 	if (l->n < l->max)
-		l->out[l->n] = c;
+		memcpy(l->out + l->n * l->elem, &c, l->elem);
 	l->n++;
 	return 0;
 }
 
-FEWMUL_API int fewmul_genl_stats(struct fewmul_ctx_stats *out, size_t max)
+static int genl_stats(void *out, size_t max, size_t elem)
 {
-	struct fewmul_ctx_list l = { .out = out, .max = max };
+	struct fewmul_ctx_list l = { .out = out, .elem = elem, .max = max };
 	struct fewmul_genl_req req = {
 		.parse = fewmul_parse_ctx_list, .arg = &l,
 		.policy = fewmul_ctx_policy, .maxattr = FEWMUL_A_CTX_MAX,
@@ -386,14 +397,22 @@ FEWMUL_API int fewmul_genl_stats(struct fewmul_ctx_stats *out, size_t max)
 
 static int fewmul_parse_ctx(struct nlattr **tb, void *arg)
 {
-	return fewmul_parse_ctx_into(tb, arg);
+	struct fewmul_ctx_list *l = arg;
+	struct fewmul_ctx_stats c;
+	int err;
+
+	err = fewmul_parse_ctx_into(tb, &c);
+	if (!err)
+		memcpy(l->out, &c, l->elem);
+	return err;
 }
 
-FEWMUL_API int fewmul_genl_ctx_stats(uint64_t id, struct fewmul_ctx_stats *out)
+static int genl_ctx_stats(uint64_t id, void *out, size_t elem)
 {
 	struct fewmul_genl_attrs a = { .has_id = 1, .id = id };
+	struct fewmul_ctx_list l = { .out = out, .elem = elem, .max = 1 };
 	struct fewmul_genl_req req = {
-		.parse = fewmul_parse_ctx, .arg = out,
+		.parse = fewmul_parse_ctx, .arg = &l,
 		.policy = fewmul_ctx_policy, .maxattr = FEWMUL_A_CTX_MAX,
 	};
 	int err;
@@ -404,6 +423,50 @@ FEWMUL_API int fewmul_genl_ctx_stats(uint64_t id, struct fewmul_ctx_stats *out)
 	if (!err && !req.replies)
 		err = -EPROTO;
 	return err;
+}
+
+/*
+ * The shared library keeps the old entry points for programs linked
+ * against LIBFEWMUL_0.2 (the shorter struct) and gives new links 0.7's;
+ * the static library has only the new ones, under their plain names.
+ */
+#ifdef FEWMUL_SHARED
+int fewmul_genl_stats_0_2(struct fewmul_ctx_stats *out, size_t max);
+int fewmul_genl_ctx_stats_0_2(uint64_t id, struct fewmul_ctx_stats *out);
+int fewmul_genl_stats_0_7(struct fewmul_ctx_stats *out, size_t max);
+int fewmul_genl_ctx_stats_0_7(uint64_t id, struct fewmul_ctx_stats *out);
+
+__attribute__((symver("fewmul_genl_stats@LIBFEWMUL_0.2")))
+FEWMUL_API int fewmul_genl_stats_0_2(struct fewmul_ctx_stats *out, size_t max)
+{
+	return genl_stats(out, max, CTX_STATS_SIZE_0_2);
+}
+
+__attribute__((symver("fewmul_genl_ctx_stats@LIBFEWMUL_0.2")))
+FEWMUL_API int fewmul_genl_ctx_stats_0_2(uint64_t id,
+					 struct fewmul_ctx_stats *out)
+{
+	return genl_ctx_stats(id, out, CTX_STATS_SIZE_0_2);
+}
+
+/* the newest under internal names, exported through their versions */
+#define fewmul_genl_stats	fewmul_genl_stats_0_7
+#define fewmul_genl_ctx_stats	fewmul_genl_ctx_stats_0_7
+#define FEWMUL_NEWEST(sym)	__attribute__((symver(sym "@@LIBFEWMUL_0.7")))
+#else
+#define FEWMUL_NEWEST(sym)
+#endif
+
+FEWMUL_NEWEST("fewmul_genl_stats")
+FEWMUL_API int fewmul_genl_stats(struct fewmul_ctx_stats *out, size_t max)
+{
+	return genl_stats(out, max, sizeof(*out));
+}
+
+FEWMUL_NEWEST("fewmul_genl_ctx_stats")
+FEWMUL_API int fewmul_genl_ctx_stats(uint64_t id, struct fewmul_ctx_stats *out)
+{
+	return genl_ctx_stats(id, out, sizeof(*out));
 }
 
 static int fewmul_parse_hist(struct nlattr **tb, void *arg)
@@ -520,7 +583,7 @@ static int fewmul_genl_monitor_poll(fewmul_progress_fn fn, void *arg,
 			err = -ETIMEDOUT;
 			break;
 		}
-		n = fewmul_genl_stats(cur, FEWMUL_POLL_MAX);
+		n = genl_stats(cur, FEWMUL_POLL_MAX, sizeof(*cur));
 		if (n < 0) {
 			err = n;
 			break;

@@ -60,9 +60,16 @@ struct fewmul_backend_ops {
 	void (*free)(struct fewmul_backend *be);
 };
 
-/* Embedded in each backend's state. */
+/*
+ * Embedded in each backend's state. epoch_first and epoch_size: where the
+ * samples of the train run in progress start in their epoch, and the
+ * epoch's samples (0: not said); the trainer sets them around one run,
+ * for the kernel backend's progress reports.
+ */
 struct fewmul_backend {
 	const struct fewmul_backend_ops *ops;
+	uint32_t epoch_first;
+	uint32_t epoch_size;
 };
 
 /* cpu backend (cpu.c): the engine in this process, nthreads workers */

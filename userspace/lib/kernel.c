@@ -53,6 +53,7 @@ struct fewmul_kernel {
 	struct kds ds[KDS_MAX];
 	uint64_t clock;
 	uint64_t step;		/* last known, if FEWMUL_IOC_STATS fails */
+	int run_epoch;		/* FEWMUL_FEATURE_RUN_EPOCH */
 };
 
 #define kern_of(b) ((struct fewmul_kernel *)((char *)(b) - \
@@ -156,6 +157,7 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 		err = -EOPNOTSUPP;
 		goto err_free;
 	}
+	k->run_epoch = !!(info.features & FEWMUL_FEATURE_RUN_EPOCH);
 
 	fewmul_layout(cfg, &lay);
 	k->size = lay.size;
@@ -308,6 +310,12 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		r.notify_every = kind == FEWMUL_PLAN_TRAIN ? 1 : 0;
 		r.layer_ops = res ? (uintptr_t)lops : 0;
 		r.predictions = kind == FEWMUL_PLAN_EVAL ? (uintptr_t)pred : 0;
+		if (kind == FEWMUL_PLAN_TRAIN && k->run_epoch &&
+		    k->be.epoch_size) {
+			/* whole minibatches before, so the count is exact */
+			r.epoch_done = (k->be.epoch_first + pos) / B;
+			r.epoch_total = ((uint64_t)k->be.epoch_size + B - 1) / B;
+		}
 		if (ioctl(k->fd, req, &r) < 0) {
 			if (errno == EINTR)	/* nothing ran: again */
 				continue;
@@ -371,6 +379,7 @@ static int krun(struct fewmul_kernel *k, int kind,
 			       pred ? pred + pos : NULL, res, &loss);
 		if (err)
 			return err;
+		k->be.epoch_first += cnt;	/* where the next call starts */
 	}
 	if (kind == FEWMUL_PLAN_TRAIN)
 		k->step += (n + k->cfg.batch - 1) / k->cfg.batch;
