@@ -425,7 +425,8 @@ ok_if "a failed plot leaves no file" [ ! -e "$tmp/x.png" ]
 # hist --plot: the hidden layers' histograms as bar charts.
 t "hist --plot draws PNG" 0 "^layer 1: adds" hist --model "$tmp/m" --limit 200 --plot "$tmp/h.png"
 ok_if "hist --plot writes a PNG" png_sig "$tmp/h.png"
-t "hist --plot SVG with --json" 0 '^\{"model"' hist --model "$tmp/m" --limit 200 --plot "$tmp/h.svg" --size 600x400 --title "t" --json
+t "hist --plot says what it wrote" 0 "^$tmp/h.png: 800x500 png, 1 panel \(one per hidden layer\)$" hist --model "$tmp/m" --limit 200 --plot "$tmp/h.png"
+t "hist --plot SVG with --json" 0 '^\{"model".*"plot": ?"[^"]*/h.svg"\}$' hist --model "$tmp/m" --limit 200 --plot "$tmp/h.svg" --size 600x400 --title "t" --json
 ok_if "hist --plot writes an SVG" grep -q "<svg" "$tmp/h.svg"
 t "hist --plot checks the format first" 1 "^fewmulctl: --plot .*h.gif: unknown image format" hist --model "$tmp/m" --plot "$tmp/h.gif"
 t "hist --plot of a layer without histogram" 1 "^fewmulctl: --plot .*: --layer selects a layer without a histogram" hist --model "$tmp/m" --limit 50 --layer 2 --plot "$tmp/h.png"

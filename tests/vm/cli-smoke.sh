@@ -165,19 +165,20 @@ grep -Eq "^${id:-x} +$bg +0 +2L ternary\+QB +[0-9]+ +[1-9][0-9]* " <<<"$out"
 ok "stats prints a table row for the context" $?
 
 out=$("$ctl" stats --ctx "${id:-0}" --json 2>&1)
-python3 -c 'import json,sys; c=json.loads(sys.argv[1])["contexts"]; sys.exit(0 if len(c) == 1 and c[0]["id"] == int(sys.argv[2]) and c[0]["layers"] == 2 else 1)' "$out" "${id:-0}"
-ok "stats --ctx ID --json shows that context" $?
+python3 -c 'import json,sys; c=json.loads(sys.argv[1])["contexts"]; sys.exit(0 if len(c) == 1 and c[0]["id"] == int(sys.argv[2]) and c[0]["layers"] == 2 and 1 <= c[0]["epoch_done"] <= c[0]["epoch_total"] == 120 else 1)' "$out" "${id:-0}"
+ok "stats --ctx ID --json shows that context and its place in the epoch" $?
 
 out=$(timeout 90 "$ctl" monitor --count 2 --timeout 60 2>&1)
 rc=$?
 sed 's/^/# /' <<<"$out"
-[ $rc -eq 0 ] && [ "$(grep -Ec "^ctx ${id:-x} pid $bg epoch [0-9]+ step [0-9]+ batch [0-9]+/[0-9]+: loss [0-9.]+ err [0-9]+/50 " <<<"$out")" -eq 2 ] &&
+# 6000 samples in minibatches of 50: batch D/120, the place in the epoch
+[ $rc -eq 0 ] && [ "$(grep -Ec "^ctx ${id:-x} pid $bg epoch [0-9]+ step [0-9]+ batch ([1-9]|[1-9][0-9]|1[01][0-9]|120)/120: loss [0-9.]+ err [0-9]+/50 " <<<"$out")" -eq 2 ] &&
 	[ "$(wc -l <<<"$out")" -eq 2 ]
-ok "monitor --count 2 --timeout 60 prints two progress lines" $?
+ok "monitor --count 2 --timeout 60 prints two progress lines with the place in the epoch" $?
 
 out=$(timeout 90 "$ctl" monitor --count 1 --timeout 60 --json 2>&1)
-python3 -c 'import json,sys; e=json.loads(sys.argv[1]); sys.exit(0 if 1 <= e["done"] <= e["total"] and e["batch_size"] == 50 else 1)' "$out"
-ok "monitor --json prints a progress event as JSON" $?
+python3 -c 'import json,sys; e=json.loads(sys.argv[1]); sys.exit(0 if 1 <= e["done"] <= e["total"] and e["done"] <= e["epoch_done"] <= e["epoch_total"] == 120 and e["batch_size"] == 50 else 1)' "$out"
+ok "monitor --json prints a progress event as JSON, with the place in the epoch" $?
 
 out=$("$ctl" hist --ctx "${id:-0}" 2>&1)
 rc=$?

@@ -210,10 +210,12 @@ out:
 
 /*
  * --plot: one bar chart per hidden layer (of first..last), x the log2|x|
- * bin, y the fraction of the layer's nonzero values in it.
+ * bin, y the fraction of the layer's nonzero values in it. *height 0:
+ * chosen here; *panels: the charts drawn.
  */
 static int plot_layers(const char *out, const char *title, int width,
-		       int height, const struct layer_view *v,
+		       int *height, unsigned int *panels,
+		       const struct layer_view *v,
 		       unsigned int nr_layers, unsigned int first,
 		       unsigned int last)
 {
@@ -243,11 +245,12 @@ static int plot_layers(const char *out, const char *title, int width,
 	}
 	cols = n <= 2 ? 1 : 2;
 	rows = (n + cols - 1) / cols;
-	if (!height)	/* default: 800 wide, 250..500 per row */
-		height = (int)(50 + rows * (rows == 1 ? 450 : rows == 2 ? 300 : 250));
-	if (height > 8000)
-		height = 8000;
-	c = chart_open("--plot", out, width, height);
+	if (!*height)	/* default: 800 wide, 250..500 per row */
+		*height = (int)(50 + rows * (rows == 1 ? 450 : rows == 2 ? 300 : 250));
+	if (*height > 8000)
+		*height = 8000;
+	*panels = n;
+	c = chart_open("--plot", out, width, *height);
 	if (!c)
 		return -1;
 	top = chart_title(c, title);
@@ -258,7 +261,7 @@ static int plot_layers(const char *out, const char *title, int width,
 		for (k = 0; k < NBINS; k++)
 			yl[k] = y[k][l];
 		p.w = (width - 8.0) / cols;
-		p.h = (height - top - 4) / rows;
+		p.h = (*height - top - 4) / rows;
 		p.x = 4 + (i % cols) * p.w;
 		p.y = top + (i / cols) * p.h + (i >= cols ? 6 : 0);
 		p.h -= i >= cols ? 6 : 0;
@@ -329,6 +332,7 @@ static int hist_main(int argc, char **argv)
 	struct hist_opts ho = { .limit = 1000 };
 	const char *plot, *ptitle = NULL;
 	int width = CHART_DEFAULT_WIDTH, height = 0;
+	unsigned int panels = 0;
 	char tbuf[300];
 	struct backend_opt be = { 0 };
 	const char *model = NULL, *data = NULL;
@@ -395,6 +399,19 @@ static int hist_main(int argc, char **argv)
 		return -1;
 	}
 
+	if (plot) {
+		if (!ptitle) {
+			if (have_id)
+				snprintf(tbuf, sizeof(tbuf), "log2|x| of hidden values, context %" PRIu64, id);
+			else
+				snprintf(tbuf, sizeof(tbuf), "log2|x| of hidden values, %s (%u training samples)",
+					 model, limit);
+			ptitle = tbuf;
+		}
+		if (plot_layers(plot, ptitle, width, &height, &panels, v,
+				nr_layers, first, last))
+			return -1;
+	}
 	if (json) {
 		struct json j;
 
@@ -405,23 +422,20 @@ static int hist_main(int argc, char **argv)
 			json_str(&j, "model", model);
 		json_u64(&j, "nr_layers", nr_layers);
 		json_layers(&j, v, first, last);
+		if (plot)
+			json_str(&j, "plot", plot);
 		json_end(&j);
 	} else {
 		printf("%s\n", title);
 		for (l = first; l <= last; l++)
 			print_layer(l, nr_layers, &v[l]);
+		/* what --plot wrote, as plot says it */
+		if (plot)
+			printf("%s: %dx%d %s, %u panel%s (one per hidden layer)\n",
+			       plot, width, height, chart_format("--plot", plot),
+			       panels, panels == 1 ? "" : "s");
 	}
-	if (!plot)
-		return 0;
-	if (!ptitle) {
-		if (have_id)
-			snprintf(tbuf, sizeof(tbuf), "log2|x| of hidden values, context %" PRIu64, id);
-		else
-			snprintf(tbuf, sizeof(tbuf), "log2|x| of hidden values, %s (%u training samples)",
-				 model, limit);
-		ptitle = tbuf;
-	}
-	return plot_layers(plot, ptitle, width, height, v, nr_layers, first, last);
+	return 0;
 }
 
 const struct fewmulctl_cmd cmd_hist = {

@@ -25,6 +25,9 @@ static int on_event(const struct fewmul_ctx_stats *ev, void *arg)
 {
 	struct monitor *m = arg;
 	double loss = ev->batch_size ? ev->batch_loss / ev->batch_size : 0;
+	/* the place in the epoch when the trainer said it, else in the call */
+	uint64_t done = ev->epoch_total ? ev->epoch_done : ev->done;
+	uint64_t total = ev->epoch_total ? ev->epoch_total : ev->total;
 
 	if (!m->all && ev->owner_uid != m->me)
 		return 0;
@@ -39,6 +42,8 @@ static int on_event(const struct fewmul_ctx_stats *ev, void *arg)
 		json_u64(&j, "step", ev->step);
 		json_u64(&j, "done", ev->done);
 		json_u64(&j, "total", ev->total);
+		json_u64(&j, "epoch_done", ev->epoch_done);
+		json_u64(&j, "epoch_total", ev->epoch_total);
 		json_u64(&j, "batch_size", ev->batch_size);
 		json_u64(&j, "batch_errors", ev->batch_errors);
 		json_double(&j, "batch_loss", loss);
@@ -48,8 +53,8 @@ static int on_event(const struct fewmul_ctx_stats *ev, void *arg)
 	} else {
 		printf("ctx %" PRIu64 " pid %u epoch %u step %" PRIu64 " batch %" PRIu64 "/%" PRIu64
 		       ": loss %.4f err %u/%u (%.1f%%)\n",
-		       ev->id, ev->owner_pid, ev->epoch + 1, ev->step, ev->done,
-		       ev->total, loss, ev->batch_errors, ev->batch_size,
+		       ev->id, ev->owner_pid, ev->epoch + 1, ev->step, done,
+		       total, loss, ev->batch_errors, ev->batch_size,
 		       ev->batch_size ? 100.0 * ev->batch_errors / ev->batch_size : 0.0);
 	}
 	flush_out(stdout);

@@ -34,6 +34,10 @@ static void json_ctx(struct json *j, const struct fewmul_ctx_stats *c)
 		json_u64(j, "adds", c->ops.adds);
 		json_u64(j, "shifts", c->ops.shifts);
 		json_u64(j, "muls", c->ops.muls);
+		if (c->epoch_total) {	/* the last train call's place */
+			json_u64(j, "epoch_done", c->epoch_done);
+			json_u64(j, "epoch_total", c->epoch_total);
+		}
 	}
 	if (c->busy) {
 		json_u64(j, "done", c->done);

@@ -876,7 +876,11 @@ static int train_samples(struct train_run *r, uint32_t ep, uint32_t *pos,
 		if (n > nb * batch)
 			n = nb * batch;
 		t0 = now_s();
-		err = fewmul_trainer_train(r->t, &r->train, r->tri + *pos, n, ep, tr);
+		/* monitor shows the place in the epoch, not in this call */
+		err = fewmul_trainer_set_epoch_pos(r->t, *pos, r->trainlim);
+		if (!err)
+			err = fewmul_trainer_train(r->t, &r->train, r->tri + *pos,
+						   n, ep, tr);
 		if (err)
 			return err;
 		dt = now_s() - t0;
