@@ -16,9 +16,11 @@
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "fewmul.h"
+#include "fewmul_simd.h"
 
 static unsigned int max_workers;
 module_param(max_workers, uint, 0444);
@@ -94,6 +96,7 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->max_batch = FEWMUL_MAX_BATCH;
 	info->pad = 0;
 	info->max_scratch_bytes = (u64)fewmul_max_scratch_mb << 20;
+	strscpy(info->simd, fewmul_simd_name(), sizeof(info->simd));
 }
 
 unsigned int fewmul_nr_contexts(void)

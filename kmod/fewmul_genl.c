@@ -44,7 +44,8 @@ static int fewmul_genl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, FEWMUL_A_INFO_MAX_SCRATCH,
 			      fi.max_scratch_bytes, FEWMUL_A_INFO_PAD) ||
 	    nla_put_u32(msg, FEWMUL_A_INFO_NR_CONTEXTS, fewmul_nr_contexts()) ||
-	    nla_put_string(msg, FEWMUL_A_INFO_MODULE_VERSION, FEWMUL_VERSION))
+	    nla_put_string(msg, FEWMUL_A_INFO_MODULE_VERSION, FEWMUL_VERSION) ||
+	    nla_put_string(msg, FEWMUL_A_INFO_SIMD, fi.simd))
 		goto err_cancel;
 
 	genlmsg_end(msg, hdr);

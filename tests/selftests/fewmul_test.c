@@ -183,6 +183,44 @@ TEST_F(dev, info_size_huge)
 }
 
 /* The kernel writes back no more than the caller's size. */
+/* @simd: NUL-terminated, the simd= module parameter's value. */
+TEST_F(dev, info_simd_is_the_parameter)
+{
+	struct fewmul_info info;
+	char param[32] = "";
+	ssize_t n;
+	int fd;
+
+	info_prefill(&info);
+	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_INFO, &info));
+	ASSERT_NE(NULL, memchr(info.simd, 0, sizeof(info.simd)));
+	EXPECT_LT(0, strlen(info.simd));
+	fd = open("/sys/module/fewmul/parameters/simd", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, param, sizeof(param) - 1);
+	close(fd);
+	ASSERT_LT(1, n);
+	param[n - 1] = 0;	/* the newline */
+	EXPECT_STREQ(param, info.simd);
+}
+
+/* A caller of the first version gets nothing past its size. */
+TEST_F(dev, info_ver1_gets_no_simd)
+{
+	unsigned char buf[sizeof(struct fewmul_info)];
+	struct fewmul_info *info = (struct fewmul_info *)buf;
+	size_t i;
+
+	memset(buf, 0xcc, sizeof(buf));
+	info->size = INFO_SIZE_VER1;
+	info->flags = 0;
+	info->pad = 0;
+	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_INFO, buf));
+	EXPECT_EQ(FEWMUL_ABI_VERSION, info->abi_version);
+	for (i = INFO_SIZE_VER1; i < sizeof(buf); i++)
+		EXPECT_EQ(0xcc, buf[i]);
+}
+
 TEST_F(dev, info_writes_only_size_bytes)
 {
 	unsigned char buf[sizeof(struct fewmul_info) + 8];
@@ -192,7 +230,7 @@ TEST_F(dev, info_writes_only_size_bytes)
 	memset(buf, 0, sizeof(buf));
 	info->size = sizeof(*info);
 	memset(buf + sizeof(*info), 0xcc, 8);
-	/* size says 48, the 8 bytes after it are not the struct's */
+	/* size ends the struct, the 8 bytes after it are not the struct's */
 	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_INFO, buf));
 	for (i = sizeof(*info); i < sizeof(buf); i++)
 		EXPECT_EQ(0xcc, buf[i]);

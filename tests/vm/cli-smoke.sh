@@ -27,6 +27,8 @@ grep -q "^module version: *[0-9]" <<<"$out"
 ok "info prints the module version from genetlink" $?
 grep -q "^sources: *ioctl, genetlink (agree)$" <<<"$out"
 ok "ioctl and genetlink agree" $?
+grep -q "^vector kernels: *$(cat /sys/module/fewmul/parameters/simd)$" <<<"$out"
+ok "info names the module's vector kernels (simd=)" $?
 
 out=$("$ctl" info --json 2>&1)
 rc=$?
@@ -40,8 +42,8 @@ assert d["ioctl"]["abi_version"] == 1
 assert d["genetlink"]["abi_version"] == 1
 assert "info" in d["ioctl"]["features"] and "genl-info" in d["ioctl"]["features"]
 assert d["genetlink"]["contexts"] >= 0
-for k in ("workers", "max_layers", "max_width", "max_batch", "max_scratch_bytes"):
-    assert d["ioctl"][k] == d["genetlink"][k] and d["ioctl"][k] > 0, k
+for k in ("workers", "max_layers", "max_width", "max_batch", "max_scratch_bytes", "simd"):
+    assert d["ioctl"][k] == d["genetlink"][k] and d["ioctl"][k], k
 PY
 ok "info --json is valid JSON with matching ioctl and genetlink fields" $?
 

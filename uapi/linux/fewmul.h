@@ -92,6 +92,12 @@ enum fewmul_ioc_nr {
  * @max_batch: Out: largest minibatch size.
  * @pad: In: must be zero. Out: zero.
  * @max_scratch_bytes: Out: per-context limit on kernel scratch memory.
+ * @simd: Out: NUL-terminated name of the integer kernels the module
+ *	runs: "off" (the scalar engine), "generic" (the vector kernels'
+ *	layouts in general-purpose registers) or a vector implementation
+ *	such as "avx2"; chosen once at load (module parameter simd=), the
+ *	weights are the same whichever it is. Empty from a module that does
+ *	not report it.
  *
  * Out fields are written for the first @size bytes only; a caller that
  * passes a newer, larger struct gets zeros in the fields this module does
@@ -108,6 +114,7 @@ struct fewmul_info {
 	__u32 max_batch;
 	__u32 pad;
 	__u64 max_scratch_bytes;
+	char simd[16];
 };
 
 #define FEWMUL_IOC_INFO		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_INFO)
@@ -472,6 +479,7 @@ enum fewmul_genl_cmd {
  * @FEWMUL_A_INFO_MAX_SCRATCH: u64, as &fewmul_info.max_scratch_bytes
  * @FEWMUL_A_INFO_NR_CONTEXTS: u32, number of open contexts (all users)
  * @FEWMUL_A_INFO_MODULE_VERSION: string, the module's version
+ * @FEWMUL_A_INFO_SIMD: string, as &fewmul_info.simd
  * @__FEWMUL_A_INFO_MAX: internal
  */
 enum fewmul_info_attrs {
@@ -486,6 +494,7 @@ enum fewmul_info_attrs {
 	FEWMUL_A_INFO_MAX_SCRATCH,
 	FEWMUL_A_INFO_NR_CONTEXTS,
 	FEWMUL_A_INFO_MODULE_VERSION,
+	FEWMUL_A_INFO_SIMD,
 	__FEWMUL_A_INFO_MAX,
 };
 

@@ -116,6 +116,21 @@ struct bench_opts {
 
 enum { O_STEPS = 256, O_THREADS_LIST, O_NOTORCH };
 
+/* The module's integer kernels (FEWMUL_IOC_INFO), "?" if it does not say. */
+static const char *module_simd(const char *path, char *buf, size_t len)
+{
+	struct fewmul_device_info info;
+	struct fewmul_dev *dev;
+
+	snprintf(buf, len, "?");
+	if (fewmul_dev_open(path, &dev))
+		return buf;
+	if (!fewmul_dev_info(dev, &info) && info.simd[0])
+		snprintf(buf, len, "%s", info.simd);
+	fewmul_dev_close(dev);
+	return buf;
+}
+
 static int bench_option(int c, const char *arg, void *ctx)
 {
 	struct bench_opts *b = ctx;
@@ -205,6 +220,7 @@ static int bench_main(int argc, char **argv)
 		       arch, cfg.batch, bo.steps, strcmp(be.name, "kernel") ? "" :
 		       "; backend kernel: the module's own workers, threads apply to float32 only");
 	for (k = 0; k < bo.nt; k++) {
+		char msimd[sizeof(((struct fewmul_device_info *)0)->simd)];
 		unsigned int th = bo.tlist[k];
 		double full = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_FULL, 0, th,
 					   bo.steps, &ds, &err);
@@ -212,7 +228,8 @@ static int bench_main(int argc, char **argv)
 			      bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
 					   th, bo.steps, &ds, &err);
 		/* the same with the vector kernels off (cpu backend only) */
-		const char *simd = fewmul_simd_impl();
+		const char *simd = strcmp(be.name, "kernel") ? fewmul_simd_impl() :
+				   module_simd(be.device, msimd, sizeof(msimd));
 		double scal = -1;
 
 		if (tern >= 0 && strcmp(be.name, "kernel") && strcmp(simd, "off") &&

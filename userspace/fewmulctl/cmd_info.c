@@ -64,6 +64,7 @@ static void json_info(struct json *j, const char *key,
 	json_u64(j, "max_width", in->max_width);
 	json_u64(j, "max_batch", in->max_batch);
 	json_u64(j, "max_scratch_bytes", in->max_scratch_bytes);
+	json_str(j, "simd", in->simd);
 	json_obj_close(j);
 }
 
@@ -74,7 +75,8 @@ static int same_info(const struct fewmul_device_info *a,
 	       a->features == b->features && a->nr_workers == b->nr_workers &&
 	       a->max_layers == b->max_layers && a->max_width == b->max_width &&
 	       a->max_batch == b->max_batch &&
-	       a->max_scratch_bytes == b->max_scratch_bytes;
+	       a->max_scratch_bytes == b->max_scratch_bytes &&
+	       !strcmp(a->simd, b->simd);
 }
 
 static int info_main(int argc, char **argv)
@@ -133,6 +135,8 @@ static int info_main(int argc, char **argv)
 		printf("features:       ");
 		print_features(ioc.features);
 		printf("workers:         %u\n", ioc.nr_workers);
+		printf("vector kernels:  %s\n", ioc.simd[0] ? ioc.simd :
+		       "(not reported by this module)");
 		printf("limits:          %u layers, %u units per layer, batch %u, scratch %" PRIu64 " MiB per context\n",
 		       ioc.max_layers, ioc.max_width, ioc.max_batch,
 		       ioc.max_scratch_bytes >> 20);

@@ -38,6 +38,10 @@ struct fewmul_dev;
  * @max_scratch_bytes: per-context kernel scratch limit
  * @nr_contexts: open contexts, all users (genetlink only; 0 from ioctl)
  * @module_version: module version string (genetlink only; "" from ioctl)
+ * @simd: the integer kernels the module runs ("off", "generic", "avx2";
+ *	"" from a module that does not say). Since LIBFEWMUL_0.7: a
+ *	program built against an older libfewmul gets the struct without
+ *	it from fewmul_dev_info() and fewmul_genl_info().
  */
 struct fewmul_device_info {
 	uint32_t abi_version;
@@ -49,6 +53,7 @@ struct fewmul_device_info {
 	uint32_t nr_contexts;
 	uint64_t max_scratch_bytes;
 	char module_version[32];
+	char simd[16];
 };
 
 /* Return the library version string (LIBFEWMUL_VERSION at build time). */

@@ -64,27 +64,56 @@ FEWMUL_API const char *fewmul_dev_path(const struct fewmul_dev *dev)
 	return dev ? dev->path : NULL;
 }
 
-FEWMUL_API int fewmul_dev_info(struct fewmul_dev *dev,
-			       struct fewmul_device_info *info)
+static int dev_info(struct fewmul_dev *dev, struct fewmul_device_info *out,
+		    size_t size)
 {
+	struct fewmul_device_info info;
 	struct fewmul_info arg;
 
-	if (!dev || !info)
+	if (!dev || !out)
 		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
 	if (ioctl(dev->fd, FEWMUL_IOC_INFO, &arg) < 0)
 		return -errno;
 
-	memset(info, 0, sizeof(*info));
-	info->abi_version = arg.abi_version;
-	info->nr_workers = arg.nr_workers;
-	info->features = arg.features;
-	info->max_layers = arg.max_layers;
-	info->max_width = arg.max_width;
-	info->max_batch = arg.max_batch;
-	info->max_scratch_bytes = arg.max_scratch_bytes;
+	memset(&info, 0, sizeof(info));
+	info.abi_version = arg.abi_version;
+	info.nr_workers = arg.nr_workers;
+	info.features = arg.features;
+	info.max_layers = arg.max_layers;
+	info.max_width = arg.max_width;
+	info.max_batch = arg.max_batch;
+	info.max_scratch_bytes = arg.max_scratch_bytes;
+	/* the module NUL-terminates it; a copy that does not end is cut */
+	memcpy(info.simd, arg.simd, sizeof(info.simd));
+	info.simd[sizeof(info.simd) - 1] = 0;
+	memcpy(out, &info, size);
 	return 0;
+}
+
+/* Programs linked against LIBFEWMUL_0.1..0.6: the struct without simd. */
+#ifdef FEWMUL_SHARED
+int fewmul_dev_info_0_1(struct fewmul_dev *dev,
+			struct fewmul_device_info *info);
+int fewmul_dev_info_0_7(struct fewmul_dev *dev,
+			struct fewmul_device_info *info);
+
+FEWMUL_SYMVER("fewmul_dev_info@LIBFEWMUL_0.1")
+FEWMUL_API int fewmul_dev_info_0_1(struct fewmul_dev *dev,
+				   struct fewmul_device_info *info)
+{
+	return dev_info(dev, info, FEWMUL_DEVICE_INFO_SIZE_0_1);
+}
+
+#define fewmul_dev_info	fewmul_dev_info_0_7
+#endif
+
+FEWMUL_SYMVER("fewmul_dev_info@@LIBFEWMUL_0.7")
+FEWMUL_API int fewmul_dev_info(struct fewmul_dev *dev,
+			       struct fewmul_device_info *info)
+{
+	return dev_info(dev, info, sizeof(*info));
 }
 
 static const char *const fewmul_feature_names[] = {

@@ -217,41 +217,54 @@ static struct nla_policy fewmul_info_policy[FEWMUL_A_INFO_MAX + 1] = {
 	[FEWMUL_A_INFO_MAX_SCRATCH]	= { .type = NLA_U64 },
 	[FEWMUL_A_INFO_NR_CONTEXTS]	= { .type = NLA_U32 },
 	[FEWMUL_A_INFO_MODULE_VERSION]	= { .type = NLA_NUL_STRING },
+	[FEWMUL_A_INFO_SIMD]		= { .type = NLA_NUL_STRING },
+};
+
+/* A reply into a struct fewmul_device_info of @size bytes (symbol versions). */
+struct fewmul_info_out {
+	struct fewmul_device_info *info;
+	size_t size;
 };
 
 static int fewmul_parse_info(struct nlattr **tb, void *arg)
 {
-	struct fewmul_device_info *info = arg;
+	struct fewmul_info_out *o = arg;
+	struct fewmul_device_info info;
 
 	if (!tb[FEWMUL_A_INFO_ABI_VERSION] || !tb[FEWMUL_A_INFO_FEATURES])
 		return -EPROTO;
-	memset(info, 0, sizeof(*info));
-	info->abi_version = nla_get_u32(tb[FEWMUL_A_INFO_ABI_VERSION]);
-	info->features = nla_get_u64(tb[FEWMUL_A_INFO_FEATURES]);
+	memset(&info, 0, sizeof(info));
+	info.abi_version = nla_get_u32(tb[FEWMUL_A_INFO_ABI_VERSION]);
+	info.features = nla_get_u64(tb[FEWMUL_A_INFO_FEATURES]);
 	if (tb[FEWMUL_A_INFO_NR_WORKERS])
-		info->nr_workers = nla_get_u32(tb[FEWMUL_A_INFO_NR_WORKERS]);
+		info.nr_workers = nla_get_u32(tb[FEWMUL_A_INFO_NR_WORKERS]);
 	if (tb[FEWMUL_A_INFO_MAX_LAYERS])
-		info->max_layers = nla_get_u32(tb[FEWMUL_A_INFO_MAX_LAYERS]);
+		info.max_layers = nla_get_u32(tb[FEWMUL_A_INFO_MAX_LAYERS]);
 	if (tb[FEWMUL_A_INFO_MAX_WIDTH])
-		info->max_width = nla_get_u32(tb[FEWMUL_A_INFO_MAX_WIDTH]);
+		info.max_width = nla_get_u32(tb[FEWMUL_A_INFO_MAX_WIDTH]);
 	if (tb[FEWMUL_A_INFO_MAX_BATCH])
-		info->max_batch = nla_get_u32(tb[FEWMUL_A_INFO_MAX_BATCH]);
+		info.max_batch = nla_get_u32(tb[FEWMUL_A_INFO_MAX_BATCH]);
 	if (tb[FEWMUL_A_INFO_MAX_SCRATCH])
-		info->max_scratch_bytes =
+		info.max_scratch_bytes =
 			nla_get_u64(tb[FEWMUL_A_INFO_MAX_SCRATCH]);
 	if (tb[FEWMUL_A_INFO_NR_CONTEXTS])
-		info->nr_contexts = nla_get_u32(tb[FEWMUL_A_INFO_NR_CONTEXTS]);
+		info.nr_contexts = nla_get_u32(tb[FEWMUL_A_INFO_NR_CONTEXTS]);
 	if (tb[FEWMUL_A_INFO_MODULE_VERSION])
-		nla_strlcpy(info->module_version,
+		nla_strlcpy(info.module_version,
 			    tb[FEWMUL_A_INFO_MODULE_VERSION],
-			    sizeof(info->module_version));
+			    sizeof(info.module_version));
+	if (tb[FEWMUL_A_INFO_SIMD])
+		nla_strlcpy(info.simd, tb[FEWMUL_A_INFO_SIMD],
+			    sizeof(info.simd));
+	memcpy(o->info, &info, o->size);
 	return 0;
 }
 
-FEWMUL_API int fewmul_genl_info(struct fewmul_device_info *info)
+static int genl_info(struct fewmul_device_info *info, size_t size)
 {
+	struct fewmul_info_out o = { .info = info, .size = size };
 	struct fewmul_genl_req req = {
-		.parse = fewmul_parse_info, .arg = info,
+		.parse = fewmul_parse_info, .arg = &o,
 		.policy = fewmul_info_policy, .maxattr = FEWMUL_A_INFO_MAX,
 	};
 	int err;
@@ -262,6 +275,26 @@ FEWMUL_API int fewmul_genl_info(struct fewmul_device_info *info)
 	if (!err && !req.replies)
 		err = -EPROTO;
 	return err;
+}
+
+#ifdef FEWMUL_SHARED
+int fewmul_genl_info_0_1(struct fewmul_device_info *info);
+int fewmul_genl_info_0_7(struct fewmul_device_info *info);
+
+/* LIBFEWMUL_0.1..0.6: struct fewmul_device_info ended at module_version */
+FEWMUL_SYMVER("fewmul_genl_info@LIBFEWMUL_0.1")
+FEWMUL_API int fewmul_genl_info_0_1(struct fewmul_device_info *info)
+{
+	return genl_info(info, FEWMUL_DEVICE_INFO_SIZE_0_1);
+}
+
+#define fewmul_genl_info	fewmul_genl_info_0_7
+#endif
+
+FEWMUL_SYMVER("fewmul_genl_info@@LIBFEWMUL_0.7")
+FEWMUL_API int fewmul_genl_info(struct fewmul_device_info *info)
+{
+	return genl_info(info, sizeof(*info));
 }
 
 /* ---- contexts: FEWMUL_CMD_GET_STATS, FEWMUL_CMD_GET_HIST ------------------ */
@@ -426,9 +459,8 @@ static int genl_ctx_stats(uint64_t id, void *out, size_t elem)
 }
 
 /*
- * The shared library keeps the old entry points for programs linked
- * against LIBFEWMUL_0.2 (the shorter struct) and gives new links 0.7's;
- * the static library has only the new ones, under their plain names.
+ * Programs linked against LIBFEWMUL_0.2..0.6 get the shorter struct from
+ * the 0.2 versions; new links get 0.7's (FEWMUL_SYMVER).
  */
 #ifdef FEWMUL_SHARED
 int fewmul_genl_stats_0_2(struct fewmul_ctx_stats *out, size_t max);
@@ -436,13 +468,13 @@ int fewmul_genl_ctx_stats_0_2(uint64_t id, struct fewmul_ctx_stats *out);
 int fewmul_genl_stats_0_7(struct fewmul_ctx_stats *out, size_t max);
 int fewmul_genl_ctx_stats_0_7(uint64_t id, struct fewmul_ctx_stats *out);
 
-__attribute__((symver("fewmul_genl_stats@LIBFEWMUL_0.2")))
+FEWMUL_SYMVER("fewmul_genl_stats@LIBFEWMUL_0.2")
 FEWMUL_API int fewmul_genl_stats_0_2(struct fewmul_ctx_stats *out, size_t max)
 {
 	return genl_stats(out, max, CTX_STATS_SIZE_0_2);
 }
 
-__attribute__((symver("fewmul_genl_ctx_stats@LIBFEWMUL_0.2")))
+FEWMUL_SYMVER("fewmul_genl_ctx_stats@LIBFEWMUL_0.2")
 FEWMUL_API int fewmul_genl_ctx_stats_0_2(uint64_t id,
 					 struct fewmul_ctx_stats *out)
 {
@@ -452,18 +484,15 @@ FEWMUL_API int fewmul_genl_ctx_stats_0_2(uint64_t id,
 /* the newest under internal names, exported through their versions */
 #define fewmul_genl_stats	fewmul_genl_stats_0_7
 #define fewmul_genl_ctx_stats	fewmul_genl_ctx_stats_0_7
-#define FEWMUL_NEWEST(sym)	__attribute__((symver(sym "@@LIBFEWMUL_0.7")))
-#else
-#define FEWMUL_NEWEST(sym)
 #endif
 
-FEWMUL_NEWEST("fewmul_genl_stats")
+FEWMUL_SYMVER("fewmul_genl_stats@@LIBFEWMUL_0.7")
 FEWMUL_API int fewmul_genl_stats(struct fewmul_ctx_stats *out, size_t max)
 {
 	return genl_stats(out, max, sizeof(*out));
 }
 
-FEWMUL_NEWEST("fewmul_genl_ctx_stats")
+FEWMUL_SYMVER("fewmul_genl_ctx_stats@@LIBFEWMUL_0.7")
 FEWMUL_API int fewmul_genl_ctx_stats(uint64_t id, struct fewmul_ctx_stats *out)
 {
 	return genl_ctx_stats(id, out, sizeof(*out));

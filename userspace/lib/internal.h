@@ -8,6 +8,22 @@
 
 #define FEWMUL_API __attribute__((visibility("default")))
 
+/*
+ * Symbol versions of the shared library (FEWMUL_SHARED: its objects),
+ * for entry points whose struct argument grew: the old version keeps
+ * filling the old, shorter struct. The static library has only the
+ * newest, under the plain names.
+ */
+/* struct fewmul_device_info up to LIBFEWMUL_0.6 */
+#define FEWMUL_DEVICE_INFO_SIZE_0_1 \
+	offsetof(struct fewmul_device_info, simd)
+
+#ifdef FEWMUL_SHARED
+#define FEWMUL_SYMVER(sym)	__attribute__((symver(sym)))
+#else
+#define FEWMUL_SYMVER(sym)
+#endif
+
 struct fewmul_dev {
 	int fd;
 	char *path;
