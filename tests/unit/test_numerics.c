@@ -11,11 +11,12 @@
  *  - the expectation of the quantized-backprop weight update, averaged
  *    over seeds through the engine's real q-code and weight-gradient
  *    paths (reference, scalar fast, vector), against the exact update;
- *  - the statistics of fewmul_k_qcodes() itself;
+ *  - the statistics of fewmul_k_qcodes() itself, and the exponent range
+ *    of q(x);
  *  - golden test-time weights, directly and through every sampling path.
  *
- * Each was checked to fail on a deliberate mutant of kmod/core (see the
- * commit that added this file).
+ * Each was checked to fail on a deliberate mutant of kmod/core
+ * (tests/mutants/, make mutants).
  */
 #include <math.h>
 #include <stdio.h>
@@ -436,6 +437,80 @@ static void test_qcodes_stats(void)
 	tap_end("k_qcodes: q(x) is a neighbouring power of two and E[q(x)] = x (6 sigma)");
 }
 
+/*
+ * The exponent range of q(x) is closed, [emin, emax]: a power of two
+ * inside it is exact whatever the draw (no rounding), one below 2^emin
+ * rounds up to 2^emin, one at or above 2^(emax+1) down to 2^emax; and
+ * fewmul_k_qcodes() codes the range as levels 1 .. emax - emin + 1.
+ */
+static void test_qpow2_range(void)
+{
+	static const u32 rnds[] = { 0, 1, 0x80000000u, 0xfffffffeu, 0xffffffffu,
+				    0x12345678u, 0x9e3779b9u };
+	/* at or above 2^(emax + 1): 64, 96, 100.5, 4095 */
+	static const s32 big[] = { 64 << FEWMUL_FA, 96 << FEWMUL_FA,
+				   (201 << FEWMUL_FA) / 2, 4095 << FEWMUL_FA };
+	const int emin = -10, emax = 5, nr = sizeof(rnds) / sizeof(rnds[0]);
+	s32 xs[16];
+	s8 qe[16];
+	u16 zb[16];
+	struct fewmul_rng rng;
+	int k, r, s, e, bad = 0;
+	u32 nz, b;
+
+	tap_begin();
+	for (r = 0; r < nr; r++) {
+		/* every power of two of the range, both signs: exact */
+		for (k = emin; k <= emax; k++) {
+			s32 x = 1 << (k + FEWMUL_FA);
+
+			e = 99;
+			s = fewmul_qpow2(x, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != 1 || e != k;
+			e = 99;
+			s = fewmul_qpow2(-x, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != -1 || e != k;
+		}
+		/* below the range: 2^-12, 2^-11, 3 * 2^-12 */
+		for (k = 1; k <= 3; k++) {
+			e = 99;
+			s = fewmul_qpow2(k, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != 1 || e != emin;
+		}
+		/* at or above 2^(emax + 1) (big[]): 2^emax */
+		for (k = 0; k < 4; k++) {
+			e = 99;
+			s = fewmul_qpow2(big[k], FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != 1 || e != emax;
+			e = 99;
+			s = fewmul_qpow2(-big[k], FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != -1 || e != emax;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	/* codes: 2^emin -> 1, 2^emax -> emax - emin + 1, and the negatives */
+	xs[0] = 1 << (emin + FEWMUL_FA);
+	xs[1] = 1 << (emax + FEWMUL_FA);
+	xs[2] = -xs[0];
+	xs[3] = -xs[1];
+	xs[4] = 64 << FEWMUL_FA;
+	xs[5] = 1;
+	xs[6] = 0;
+	fewmul_rng_seed(&rng, 5, 0);
+	nz = fewmul_k_qcodes(xs, 7, emin, emax, &rng, qe, zb);
+	CHECK_EQ(nz, 6);
+	for (b = 0; b < nz; b++)
+		CHECK_EQ(zb[b], b);
+	CHECK_EQ(qe[0], 1);
+	CHECK_EQ(qe[1], emax - emin + 1);
+	CHECK_EQ(qe[2], -1);
+	CHECK_EQ(qe[3], -(emax - emin + 1));
+	CHECK_EQ(qe[4], emax - emin + 1);
+	CHECK_EQ(qe[5], 1);
+	CHECK_EQ(qe[6], 0);
+	tap_end("q(x) exponent range [emin, emax]: exact inside, clipped outside, coded 1..emax-emin+1");
+}
+
 /* Golden test-time weights, directly and through every sampling path. */
 static void test_eval_weights(void)
 {
@@ -565,6 +640,7 @@ int main(void)
 	test_eval_weights();
 	test_real_test_weights();
 	test_qcodes_stats();
+	test_qpow2_range();
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL,
 			       "gradient check through BN (full): forward, dW and dbeta");
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY,
