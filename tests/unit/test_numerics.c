@@ -7,7 +7,8 @@
  *  - a gradient check through shift-based batch norm, forward and
  *    backward, against a double-precision reference, for every weight
  *    mode (the reference uses the weights the step sampled), including
- *    the BN shift beta's update;
+ *    the BN shift beta's update and the batch means, and on a short
+ *    batch (fewer samples than the batch stride);
  *  - the expectation of the quantized-backprop weight update, averaged
  *    over seeds through the engine's real q-code and weight-gradient
  *    paths (reference, scalar fast, vector), against the exact update;
@@ -94,11 +95,14 @@ static void gc_weights(struct fewmul_model *m)
 }
 
 /*
- * Reference of one training step of the BN net in double precision.
- * Forward with the weights the step used (t, or U for full), BN with the
- * step's batch mean mu and power-of-two scale 2^-sh (both read back from
- * the engine: they are the integer forward's choices, not part of the
- * gradient); squared hinge; backward through BN:
+ * Reference of one training step of the BN net in double precision, on
+ * the first nb samples (nb may be below the batch stride: the engine's
+ * padding lanes must not count). Forward with the weights the step used
+ * (t, or U for full), BN with the step's batch mean mu and power-of-two
+ * scale 2^-sh (both read back from the engine: they are the integer
+ * forward's choices, not part of the gradient; the exact batch means are
+ * kept in r->mu to check the engine's mu); squared hinge; backward
+ * through BN:
  *   dbeta = sum_b dz_b
  *   dy_b  = 2^-sh (dz_b - mean(dz) - s zhat_b),  zhat_b = (y_b - mu) 2^-sh
  * with s = AP2(sum(dz AP2(zhat)) / sum(zhat AP2(zhat))) the variance
@@ -107,6 +111,7 @@ static void gc_weights(struct fewmul_model *m)
  */
 struct gc_ref {
 	double z[GC_L + 1][GC_MAXN][GC_B];	/* BN outputs */
+	double mu[GC_L + 1][GC_MAXN];		/* batch means before BN */
 	double g[GC_L + 1][GC_MAXN * GC_MAXN];	/* dLoss/dw (units of W0) */
 	double dbeta[GC_L + 1][GC_MAXN];
 };
@@ -131,7 +136,8 @@ static double ap2(double v)
 }
 
 static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
-			 const s32 *beta0[], int var_term, struct gc_ref *r)
+			 const s32 *beta0[], int var_term, u32 nb,
+			 struct gc_ref *r)
 {
 	static double x[GC_L + 1][GC_MAXN][GC_B], dz[GC_MAXN][GC_B];
 	const struct fewmul_config *cfg = &m->cfg;
@@ -139,7 +145,7 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < GC_N0; i++)
-		for (b = 0; b < GC_B; b++)
+		for (b = 0; b < nb; b++)
 			x[0][i][b] = gc_img[b][i] / 256.0;
 	for (l = 1; l <= GC_L; l++) {
 		u32 nin = cfg->width[l - 1], nout = cfg->width[l];
@@ -148,18 +154,19 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 			double mu = m->mu[l][j] / 4096.0;
 			double sc = ldexp(1.0, -m->sh[l][j]);
 
-			for (b = 0; b < GC_B; b++) {
+			for (b = 0; b < nb; b++) {
 				double y = 0;
 
 				for (i = 0; i < nin; i++)
 					y += gc_w(m, u0[l], l, i * nout + j) * x[l - 1][i][b];
+				r->mu[l][j] += y / nb;
 				r->z[l][j][b] = (y - mu) * sc + beta0[l][j] / 4096.0;
 				x[l][j][b] = r->z[l][j][b] > 0 ? r->z[l][j][b] : 0;
 			}
 		}
 	}
 	for (j = 0; j < GC_N2; j++)
-		for (b = 0; b < GC_B; b++) {
+		for (b = 0; b < nb; b++) {
 			double t = j == gc_lab[b] ? 1 : -1;
 			double mg = 1 - t * r->z[GC_L][j][b];
 
@@ -173,12 +180,12 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 			double sc = ldexp(1.0, -m->sh[l][j]), mean = 0, s = 0;
 			double num = 0, den = 0;
 
-			for (b = 0; b < GC_B; b++)
+			for (b = 0; b < nb; b++)
 				mean += dz[j][b];
 			r->dbeta[l][j] = mean;
-			mean /= GC_B;
+			mean /= nb;
 			if (var_term) {
-				for (b = 0; b < GC_B; b++) {
+				for (b = 0; b < nb; b++) {
 					double zh = r->z[l][j][b] - beta0[l][j] / 4096.0;
 
 					num += dz[j][b] * ap2(zh);
@@ -186,18 +193,18 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 				}
 				s = den > 0 ? ap2(num / den) : 0;
 			}
-			for (b = 0; b < GC_B; b++)
+			for (b = 0; b < nb; b++)
 				dy[j][b] = sc * (dz[j][b] - mean - s *
 					(r->z[l][j][b] - beta0[l][j] / 4096.0));
 		}
 		for (i = 0; i < nin; i++)
 			for (j = 0; j < nout; j++)
-				for (b = 0; b < GC_B; b++)
+				for (b = 0; b < nb; b++)
 					r->g[l][i * nout + j] += x[l - 1][i][b] * dy[j][b];
 		if (l == 1)
 			break;
 		for (i = 0; i < nin; i++)
-			for (b = 0; b < GC_B; b++) {
+			for (b = 0; b < nb; b++) {
 				double a = 0;
 
 				for (j = 0; j < nout; j++)
@@ -211,7 +218,7 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 /* The engine propagates BN's variance term (see numerics.rst). */
 #define FEWMUL_TEST_BN_VAR_TERM 1
 
-static void test_gradient_check_bn(u32 weights, const char *name)
+static void test_gradient_check_bn(u32 weights, u32 nb, const char *name)
 {
 	static s32 u0[GC_L + 1][GC_MAXN * GC_MAXN], b0[GC_L + 1][GC_MAXN];
 	struct fewmul_counters o = { 0 };
@@ -221,6 +228,9 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 	s32 *u0p[GC_L + 1];
 	const s32 *b0p[GC_L + 1];
 	double zdev = 0, zmax = 0, gdev = 0, gmax = 0, bdev = 0, bmax = 0;
+	double mdev = 0, mmax = 0;
+	/* round(log2 B) of the batch actually in the step */
+	int lb = (int)floor(log2(nb) + 0.5);
 	u32 l, k, j, b, nw = 0, nclip = 0;
 
 	tap_begin();
@@ -235,13 +245,18 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 		u0p[l] = u0[l];
 		b0p[l] = b0[l];
 	}
-	CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0), 0);
+	CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, nb, 0), 0);
 	CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o), 0);
-	gc_reference(&mb.m, u0p, b0p, FEWMUL_TEST_BN_VAR_TERM, &r);
+	gc_reference(&mb.m, u0p, b0p, FEWMUL_TEST_BN_VAR_TERM, nb, &r);
 
-	/* forward: the engine's BN output of the last layer */
+	/* forward: the engine's batch means and BN output of the last layer */
+	for (l = 1; l <= GC_L; l++)
+		for (j = 0; j < cfg.width[l]; j++) {
+			mmax = fmax(mmax, fabs(r.mu[l][j]));
+			mdev = fmax(mdev, fabs(mb.m.mu[l][j] / 4096.0 - r.mu[l][j]));
+		}
 	for (j = 0; j < GC_N2; j++)
-		for (b = 0; b < GC_B; b++) {
+		for (b = 0; b < nb; b++) {
 			double got = mb.m.y[GC_L][(u64)j * mb.m.bs + b] / 4096.0;
 
 			zmax = fmax(zmax, fabs(r.z[GC_L][j][b]));
@@ -252,7 +267,7 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 	 * dbeta (Q12) = -sum(dz) * 2^(-lr - round(log2 B))
 	 */
 	for (l = 1; l <= GC_L; l++) {
-		double scale = ldexp(1.0, 2 * mb.m.w0_shift[l] - 6 - 4);
+		double scale = ldexp(1.0, 2 * mb.m.w0_shift[l] - 6 - lb);
 
 		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {
 			double got = -(mb.m.w[l][k] - u0[l][k]) /
@@ -269,15 +284,16 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 		}
 		for (j = 0; j < cfg.width[l]; j++) {
 			double got = -(mb.m.beta[l][j] - b0[l][j]) / 4096.0 *
-				     ldexp(1.0, 6 + 4);
+				     ldexp(1.0, 6 + lb);
 
 			bmax = fmax(bmax, fabs(r.dbeta[l][j]));
 			bdev = fmax(bdev, fabs(got - r.dbeta[l][j]));
 		}
 	}
-	printf("#   z: max %.3f dev %.5f; dW: max %.3f dev %.5f (%u of %u clipped); dbeta: max %.3f dev %.4f\n",
-	       zmax, zdev, gmax, gdev, nclip, nw, bmax, bdev);
+	printf("#   mu: max %.3f dev %.5f; z: max %.3f dev %.5f; dW: max %.3f dev %.5f (%u of %u clipped); dbeta: max %.3f dev %.4f\n",
+	       mmax, mdev, zmax, zdev, gmax, gdev, nclip, nw, bmax, bdev);
 	CHECK(nclip * 5 < nw);
+	CHECK(mmax > 0.5 && mdev < 0.002 * mmax + 0.002);
 	CHECK(zmax > 0.5 && zdev < 0.002 * zmax + 0.002);
 	CHECK(gmax > 0.1 && gdev < 0.01 * gmax + 0.002);
 	/* dbeta's resolution is 2^(6+4-12) = 0.25 in these units */
@@ -641,14 +657,18 @@ int main(void)
 	test_real_test_weights();
 	test_qcodes_stats();
 	test_qpow2_range();
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, GC_B,
 			       "gradient check through BN (full): forward, dW and dbeta");
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY, GC_B,
 			       "gradient check through BN (binary): forward, dW and dbeta");
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, GC_B,
 			       "gradient check through BN (binary-stoch, sampled weights)");
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_TERNARY,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_TERNARY, GC_B,
 			       "gradient check through BN (ternary, sampled weights)");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY, 12,
+			       "gradient check through BN (binary, a short batch of 12 of 16)");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, 12,
+			       "gradient check through BN (full, a short batch of 12 of 16)");
 	test_qb_expectation("off", 1);
 	for (p = 0; p < NIMPL; p++)
 		if (!fewmul_simd_select(impls[p]))
