@@ -106,6 +106,19 @@ static void test_lr_schedule(void)
 	CHECK_EQ(fewmul_lr_shift(&c, 2), 4);
 	CHECK_EQ(fewmul_lr_shift(&c, 4), 6);
 	CHECK_EQ(fewmul_lr_shift(&c, 100), 6);
+	/*
+	 * A span that the epochs do not divide: 0.75, 1.5 and 2.25 round to
+	 * nearest (half up), 1, 2 and 2; rounding down would decay late.
+	 */
+	c.lr_shift_start = 0;
+	c.lr_shift_end = 3;
+	CHECK_EQ(fewmul_lr_shift(&c, 0), 0);
+	CHECK_EQ(fewmul_lr_shift(&c, 1), 1);
+	CHECK_EQ(fewmul_lr_shift(&c, 2), 2);
+	CHECK_EQ(fewmul_lr_shift(&c, 3), 2);
+	CHECK_EQ(fewmul_lr_shift(&c, 4), 3);
+	c.lr_shift_start = 2;
+	c.lr_shift_end = 6;
 	c.epochs = 1;
 	CHECK_EQ(fewmul_lr_shift(&c, 0), 2);
 	tap_end("LR shift schedule: linear in the exponent, start to end");

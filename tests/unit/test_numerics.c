@@ -7,15 +7,17 @@
  *  - a gradient check through shift-based batch norm, forward and
  *    backward, against a double-precision reference, for every weight
  *    mode (the reference uses the weights the step sampled), including
- *    the BN shift beta's update;
+ *    the BN shift beta's update and the batch means, and on a short
+ *    batch (fewer samples than the batch stride);
  *  - the expectation of the quantized-backprop weight update, averaged
  *    over seeds through the engine's real q-code and weight-gradient
  *    paths (reference, scalar fast, vector), against the exact update;
- *  - the statistics of fewmul_k_qcodes() itself;
+ *  - the statistics of fewmul_k_qcodes() itself, and the exponent range
+ *    of q(x);
  *  - golden test-time weights, directly and through every sampling path.
  *
- * Each was checked to fail on a deliberate mutant of kmod/core (see the
- * commit that added this file).
+ * Each was checked to fail on a deliberate mutant of kmod/core
+ * (tests/mutants/, make mutants).
  */
 #include <math.h>
 #include <stdio.h>
@@ -93,11 +95,14 @@ static void gc_weights(struct fewmul_model *m)
 }
 
 /*
- * Reference of one training step of the BN net in double precision.
- * Forward with the weights the step used (t, or U for full), BN with the
- * step's batch mean mu and power-of-two scale 2^-sh (both read back from
- * the engine: they are the integer forward's choices, not part of the
- * gradient); squared hinge; backward through BN:
+ * Reference of one training step of the BN net in double precision, on
+ * the first nb samples (nb may be below the batch stride: the engine's
+ * padding lanes must not count). Forward with the weights the step used
+ * (t, or U for full), BN with the step's batch mean mu and power-of-two
+ * scale 2^-sh (both read back from the engine: they are the integer
+ * forward's choices, not part of the gradient; the exact batch means are
+ * kept in r->mu to check the engine's mu); squared hinge; backward
+ * through BN:
  *   dbeta = sum_b dz_b
  *   dy_b  = 2^-sh (dz_b - mean(dz) - s zhat_b),  zhat_b = (y_b - mu) 2^-sh
  * with s = AP2(sum(dz AP2(zhat)) / sum(zhat AP2(zhat))) the variance
@@ -106,6 +111,7 @@ static void gc_weights(struct fewmul_model *m)
  */
 struct gc_ref {
 	double z[GC_L + 1][GC_MAXN][GC_B];	/* BN outputs */
+	double mu[GC_L + 1][GC_MAXN];		/* batch means before BN */
 	double g[GC_L + 1][GC_MAXN * GC_MAXN];	/* dLoss/dw (units of W0) */
 	double dbeta[GC_L + 1][GC_MAXN];
 };
@@ -130,7 +136,8 @@ static double ap2(double v)
 }
 
 static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
-			 const s32 *beta0[], int var_term, struct gc_ref *r)
+			 const s32 *beta0[], int var_term, u32 nb,
+			 struct gc_ref *r)
 {
 	static double x[GC_L + 1][GC_MAXN][GC_B], dz[GC_MAXN][GC_B];
 	const struct fewmul_config *cfg = &m->cfg;
@@ -138,7 +145,7 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < GC_N0; i++)
-		for (b = 0; b < GC_B; b++)
+		for (b = 0; b < nb; b++)
 			x[0][i][b] = gc_img[b][i] / 256.0;
 	for (l = 1; l <= GC_L; l++) {
 		u32 nin = cfg->width[l - 1], nout = cfg->width[l];
@@ -147,18 +154,19 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 			double mu = m->mu[l][j] / 4096.0;
 			double sc = ldexp(1.0, -m->sh[l][j]);
 
-			for (b = 0; b < GC_B; b++) {
+			for (b = 0; b < nb; b++) {
 				double y = 0;
 
 				for (i = 0; i < nin; i++)
 					y += gc_w(m, u0[l], l, i * nout + j) * x[l - 1][i][b];
+				r->mu[l][j] += y / nb;
 				r->z[l][j][b] = (y - mu) * sc + beta0[l][j] / 4096.0;
 				x[l][j][b] = r->z[l][j][b] > 0 ? r->z[l][j][b] : 0;
 			}
 		}
 	}
 	for (j = 0; j < GC_N2; j++)
-		for (b = 0; b < GC_B; b++) {
+		for (b = 0; b < nb; b++) {
 			double t = j == gc_lab[b] ? 1 : -1;
 			double mg = 1 - t * r->z[GC_L][j][b];
 
@@ -172,12 +180,12 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 			double sc = ldexp(1.0, -m->sh[l][j]), mean = 0, s = 0;
 			double num = 0, den = 0;
 
-			for (b = 0; b < GC_B; b++)
+			for (b = 0; b < nb; b++)
 				mean += dz[j][b];
 			r->dbeta[l][j] = mean;
-			mean /= GC_B;
+			mean /= nb;
 			if (var_term) {
-				for (b = 0; b < GC_B; b++) {
+				for (b = 0; b < nb; b++) {
 					double zh = r->z[l][j][b] - beta0[l][j] / 4096.0;
 
 					num += dz[j][b] * ap2(zh);
@@ -185,18 +193,18 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 				}
 				s = den > 0 ? ap2(num / den) : 0;
 			}
-			for (b = 0; b < GC_B; b++)
+			for (b = 0; b < nb; b++)
 				dy[j][b] = sc * (dz[j][b] - mean - s *
 					(r->z[l][j][b] - beta0[l][j] / 4096.0));
 		}
 		for (i = 0; i < nin; i++)
 			for (j = 0; j < nout; j++)
-				for (b = 0; b < GC_B; b++)
+				for (b = 0; b < nb; b++)
 					r->g[l][i * nout + j] += x[l - 1][i][b] * dy[j][b];
 		if (l == 1)
 			break;
 		for (i = 0; i < nin; i++)
-			for (b = 0; b < GC_B; b++) {
+			for (b = 0; b < nb; b++) {
 				double a = 0;
 
 				for (j = 0; j < nout; j++)
@@ -210,7 +218,7 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 /* The engine propagates BN's variance term (see numerics.rst). */
 #define FEWMUL_TEST_BN_VAR_TERM 1
 
-static void test_gradient_check_bn(u32 weights, const char *name)
+static void test_gradient_check_bn(u32 weights, u32 nb, const char *name)
 {
 	static s32 u0[GC_L + 1][GC_MAXN * GC_MAXN], b0[GC_L + 1][GC_MAXN];
 	struct fewmul_counters o = { 0 };
@@ -220,6 +228,9 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 	s32 *u0p[GC_L + 1];
 	const s32 *b0p[GC_L + 1];
 	double zdev = 0, zmax = 0, gdev = 0, gmax = 0, bdev = 0, bmax = 0;
+	double mdev = 0, mmax = 0;
+	/* round(log2 B) of the batch actually in the step */
+	int lb = (int)floor(log2(nb) + 0.5);
 	u32 l, k, j, b, nw = 0, nclip = 0;
 
 	tap_begin();
@@ -234,13 +245,18 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 		u0p[l] = u0[l];
 		b0p[l] = b0[l];
 	}
-	CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0), 0);
+	CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, nb, 0), 0);
 	CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o), 0);
-	gc_reference(&mb.m, u0p, b0p, FEWMUL_TEST_BN_VAR_TERM, &r);
+	gc_reference(&mb.m, u0p, b0p, FEWMUL_TEST_BN_VAR_TERM, nb, &r);
 
-	/* forward: the engine's BN output of the last layer */
+	/* forward: the engine's batch means and BN output of the last layer */
+	for (l = 1; l <= GC_L; l++)
+		for (j = 0; j < cfg.width[l]; j++) {
+			mmax = fmax(mmax, fabs(r.mu[l][j]));
+			mdev = fmax(mdev, fabs(mb.m.mu[l][j] / 4096.0 - r.mu[l][j]));
+		}
 	for (j = 0; j < GC_N2; j++)
-		for (b = 0; b < GC_B; b++) {
+		for (b = 0; b < nb; b++) {
 			double got = mb.m.y[GC_L][(u64)j * mb.m.bs + b] / 4096.0;
 
 			zmax = fmax(zmax, fabs(r.z[GC_L][j][b]));
@@ -251,7 +267,7 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 	 * dbeta (Q12) = -sum(dz) * 2^(-lr - round(log2 B))
 	 */
 	for (l = 1; l <= GC_L; l++) {
-		double scale = ldexp(1.0, 2 * mb.m.w0_shift[l] - 6 - 4);
+		double scale = ldexp(1.0, 2 * mb.m.w0_shift[l] - 6 - lb);
 
 		for (k = 0; k < cfg.width[l - 1] * cfg.width[l]; k++) {
 			double got = -(mb.m.w[l][k] - u0[l][k]) /
@@ -268,15 +284,16 @@ static void test_gradient_check_bn(u32 weights, const char *name)
 		}
 		for (j = 0; j < cfg.width[l]; j++) {
 			double got = -(mb.m.beta[l][j] - b0[l][j]) / 4096.0 *
-				     ldexp(1.0, 6 + 4);
+				     ldexp(1.0, 6 + lb);
 
 			bmax = fmax(bmax, fabs(r.dbeta[l][j]));
 			bdev = fmax(bdev, fabs(got - r.dbeta[l][j]));
 		}
 	}
-	printf("#   z: max %.3f dev %.5f; dW: max %.3f dev %.5f (%u of %u clipped); dbeta: max %.3f dev %.4f\n",
-	       zmax, zdev, gmax, gdev, nclip, nw, bmax, bdev);
+	printf("#   mu: max %.3f dev %.5f; z: max %.3f dev %.5f; dW: max %.3f dev %.5f (%u of %u clipped); dbeta: max %.3f dev %.4f\n",
+	       mmax, mdev, zmax, zdev, gmax, gdev, nclip, nw, bmax, bdev);
 	CHECK(nclip * 5 < nw);
+	CHECK(mmax > 0.5 && mdev < 0.002 * mmax + 0.002);
 	CHECK(zmax > 0.5 && zdev < 0.002 * zmax + 0.002);
 	CHECK(gmax > 0.1 && gdev < 0.01 * gmax + 0.002);
 	/* dbeta's resolution is 2^(6+4-12) = 0.25 in these units */
@@ -436,6 +453,80 @@ static void test_qcodes_stats(void)
 	tap_end("k_qcodes: q(x) is a neighbouring power of two and E[q(x)] = x (6 sigma)");
 }
 
+/*
+ * The exponent range of q(x) is closed, [emin, emax]: a power of two
+ * inside it is exact whatever the draw (no rounding), one below 2^emin
+ * rounds up to 2^emin, one at or above 2^(emax+1) down to 2^emax; and
+ * fewmul_k_qcodes() codes the range as levels 1 .. emax - emin + 1.
+ */
+static void test_qpow2_range(void)
+{
+	static const u32 rnds[] = { 0, 1, 0x80000000u, 0xfffffffeu, 0xffffffffu,
+				    0x12345678u, 0x9e3779b9u };
+	/* at or above 2^(emax + 1): 64, 96, 100.5, 4095 */
+	static const s32 big[] = { 64 << FEWMUL_FA, 96 << FEWMUL_FA,
+				   (201 << FEWMUL_FA) / 2, 4095 << FEWMUL_FA };
+	const int emin = -10, emax = 5, nr = sizeof(rnds) / sizeof(rnds[0]);
+	s32 xs[16];
+	s8 qe[16];
+	u16 zb[16];
+	struct fewmul_rng rng;
+	int k, r, s, e, bad = 0;
+	u32 nz, b;
+
+	tap_begin();
+	for (r = 0; r < nr; r++) {
+		/* every power of two of the range, both signs: exact */
+		for (k = emin; k <= emax; k++) {
+			s32 x = 1 << (k + FEWMUL_FA);
+
+			e = 99;
+			s = fewmul_qpow2(x, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != 1 || e != k;
+			e = 99;
+			s = fewmul_qpow2(-x, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != -1 || e != k;
+		}
+		/* below the range: 2^-12, 2^-11, 3 * 2^-12 */
+		for (k = 1; k <= 3; k++) {
+			e = 99;
+			s = fewmul_qpow2(k, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != 1 || e != emin;
+		}
+		/* at or above 2^(emax + 1) (big[]): 2^emax */
+		for (k = 0; k < 4; k++) {
+			e = 99;
+			s = fewmul_qpow2(big[k], FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != 1 || e != emax;
+			e = 99;
+			s = fewmul_qpow2(-big[k], FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != -1 || e != emax;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	/* codes: 2^emin -> 1, 2^emax -> emax - emin + 1, and the negatives */
+	xs[0] = 1 << (emin + FEWMUL_FA);
+	xs[1] = 1 << (emax + FEWMUL_FA);
+	xs[2] = -xs[0];
+	xs[3] = -xs[1];
+	xs[4] = 64 << FEWMUL_FA;
+	xs[5] = 1;
+	xs[6] = 0;
+	fewmul_rng_seed(&rng, 5, 0);
+	nz = fewmul_k_qcodes(xs, 7, emin, emax, &rng, qe, zb);
+	CHECK_EQ(nz, 6);
+	for (b = 0; b < nz; b++)
+		CHECK_EQ(zb[b], b);
+	CHECK_EQ(qe[0], 1);
+	CHECK_EQ(qe[1], emax - emin + 1);
+	CHECK_EQ(qe[2], -1);
+	CHECK_EQ(qe[3], -(emax - emin + 1));
+	CHECK_EQ(qe[4], emax - emin + 1);
+	CHECK_EQ(qe[5], 1);
+	CHECK_EQ(qe[6], 0);
+	tap_end("q(x) exponent range [emin, emax]: exact inside, clipped outside, coded 1..emax-emin+1");
+}
+
 /* Golden test-time weights, directly and through every sampling path. */
 static void test_eval_weights(void)
 {
@@ -565,14 +656,19 @@ int main(void)
 	test_eval_weights();
 	test_real_test_weights();
 	test_qcodes_stats();
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL,
+	test_qpow2_range();
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, GC_B,
 			       "gradient check through BN (full): forward, dW and dbeta");
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY, GC_B,
 			       "gradient check through BN (binary): forward, dW and dbeta");
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY_STOCH, GC_B,
 			       "gradient check through BN (binary-stoch, sampled weights)");
-	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_TERNARY,
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_TERNARY, GC_B,
 			       "gradient check through BN (ternary, sampled weights)");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY, 12,
+			       "gradient check through BN (binary, a short batch of 12 of 16)");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, 12,
+			       "gradient check through BN (full, a short batch of 12 of 16)");
 	test_qb_expectation("off", 1);
 	for (p = 0; p < NIMPL; p++)
 		if (!fewmul_simd_select(impls[p]))
