@@ -132,12 +132,17 @@ static void test_kernel_backend_no_module(void)
 static void test_uapi_layout(void)
 {
 	tap_begin();
-	/* ABI: these never change. */
-	CHECK_EQ(sizeof(struct fewmul_info), 48);
+	/* ABI: offsets never change; structs only grow at the end. */
 	CHECK_EQ(__builtin_offsetof(struct fewmul_info, features), 16);
 	CHECK_EQ(__builtin_offsetof(struct fewmul_info, max_scratch_bytes), 40);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_info, simd), 48);
+	CHECK_EQ(sizeof(struct fewmul_info), 64);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_run, muls), 88);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_run, predictions), 104);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_run, epoch_done), 112);
+	CHECK_EQ(sizeof(struct fewmul_run), 128);
 	CHECK_EQ(FEWMUL_IOC_INFO, 0xF700);
-	tap_end("uapi: struct fewmul_info layout and ioctl number are stable");
+	tap_end("uapi: struct fewmul_info and fewmul_run layouts and the info ioctl number are stable");
 }
 
 int main(void)
