@@ -17,7 +17,7 @@ PKGS=(
 	linux-source-6.1 linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static
 	libnl-3-dev libnl-genl-3-dev zlib1g-dev libcairo2-dev libzip-dev
-	libpng-dev python3-numpy
+	libpng-dev python3-numpy python3-docutils
 	clang llvm libclang-rt-14-dev binutils dkms udev
 	dataset-fashion-mnist
 	stress-ng
