@@ -428,24 +428,12 @@ static int genl_stats(void *out, size_t max, size_t elem)
 	return l.n > 0x7fffffff ? 0x7fffffff : (int)l.n;
 }
 
-static int fewmul_parse_ctx(struct nlattr **tb, void *arg)
-{
-	struct fewmul_ctx_list *l = arg;
-	struct fewmul_ctx_stats c;
-	int err;
-
-	err = fewmul_parse_ctx_into(tb, &c);
-	if (!err)
-		memcpy(l->out, &c, l->elem);
-	return err;
-}
-
 static int genl_ctx_stats(uint64_t id, void *out, size_t elem)
 {
 	struct fewmul_genl_attrs a = { .has_id = 1, .id = id };
 	struct fewmul_ctx_list l = { .out = out, .elem = elem, .max = 1 };
 	struct fewmul_genl_req req = {
-		.parse = fewmul_parse_ctx, .arg = &l,
+		.parse = fewmul_parse_ctx_list, .arg = &l,
 		.policy = fewmul_ctx_policy, .maxattr = FEWMUL_A_CTX_MAX,
 	};
 	int err;

@@ -8,16 +8,16 @@
 
 #define FEWMUL_API __attribute__((visibility("default")))
 
+/* struct fewmul_device_info up to LIBFEWMUL_0.6 */
+#define FEWMUL_DEVICE_INFO_SIZE_0_1 \
+	offsetof(struct fewmul_device_info, simd)
+
 /*
  * Symbol versions of the shared library (FEWMUL_SHARED: its objects),
  * for entry points whose struct argument grew: the old version keeps
  * filling the old, shorter struct. The static library has only the
  * newest, under the plain names.
  */
-/* struct fewmul_device_info up to LIBFEWMUL_0.6 */
-#define FEWMUL_DEVICE_INFO_SIZE_0_1 \
-	offsetof(struct fewmul_device_info, simd)
-
 #ifdef FEWMUL_SHARED
 #define FEWMUL_SYMVER(sym)	__attribute__((symver(sym)))
 #else
@@ -78,9 +78,10 @@ struct fewmul_backend_ops {
 
 /*
  * Embedded in each backend's state. epoch_first and epoch_size: where the
- * samples of the train run in progress start in their epoch, and the
- * epoch's samples (0: not said); the trainer sets them around one run,
- * for the kernel backend's progress reports.
+ * samples of the next (or running) train run start in their epoch, and
+ * the epoch's samples (0: not said), from fewmul_trainer_set_epoch_pos();
+ * cleared after that run. Only the kernel backend's progress reports use
+ * them (it advances epoch_first past each ioctl of a run).
  */
 struct fewmul_backend {
 	const struct fewmul_backend_ops *ops;

@@ -13,13 +13,10 @@
 
 #include "internal.h"
 
-/* epoch_first, epoch_size: fewmul_trainer_set_epoch_pos() for the next train */
 struct fewmul_trainer {
 	struct fewmul_train_config pub;
 	struct fewmul_config cfg;
 	struct fewmul_backend *be;
-	uint32_t epoch_first;
-	uint32_t epoch_size;
 };
 
 
@@ -171,25 +168,20 @@ FEWMUL_API int fewmul_trainer_train(struct fewmul_trainer *t,
 				    const uint32_t *idx, uint32_t n,
 				    uint32_t epoch, struct fewmul_result *res)
 {
-	uint32_t first, size;
+	struct fewmul_backend *be;
 	int err;
 
 	if (!t)
 		return -EINVAL;
-	/* the place in the epoch applies to this call alone */
-	first = t->epoch_first;
-	size = t->epoch_size;
-	t->epoch_first = t->epoch_size = 0;
+	be = t->be;
 	err = check_data(t, ds, idx, n);
-	if (err || !n)
-		return err;
-	if (size && n > size - first)
-		return -EINVAL;
-	t->be->epoch_first = first;
-	t->be->epoch_size = size;
-	err = t->be->ops->run(t->be, FEWMUL_PLAN_TRAIN, ds, idx, n, epoch,
-			      res, NULL);
-	t->be->epoch_first = t->be->epoch_size = 0;
+	if (!err && be->epoch_size && n > be->epoch_size - be->epoch_first)
+		err = -EINVAL;
+	if (!err && n)
+		err = be->ops->run(be, FEWMUL_PLAN_TRAIN, ds, idx, n, epoch,
+				   res, NULL);
+	/* the place in the epoch applied to this call alone */
+	be->epoch_first = be->epoch_size = 0;
 	return err;
 }
 
@@ -198,8 +190,8 @@ FEWMUL_API int fewmul_trainer_set_epoch_pos(struct fewmul_trainer *t,
 {
 	if (!t || first > total)
 		return -EINVAL;
-	t->epoch_first = total ? first : 0;
-	t->epoch_size = total;
+	t->be->epoch_first = total ? first : 0;
+	t->be->epoch_size = total;
 	return 0;
 }
 
