@@ -178,6 +178,8 @@ static int bench_main(int argc, char **argv)
 	struct fewmul_train_config cfg;
 	struct fewmul_dataset ds = { 0 };
 	struct bench_opts bo = { .steps = 10, .tlist = { 1, 2 }, .nt = 2 };
+	char msimd[sizeof(((struct fewmul_device_info *)0)->simd)];
+	const char *simd;
 	uint32_t k;
 	struct backend_opt be = { 0 };
 	int json = 0, err = 0;
@@ -219,8 +221,10 @@ static int bench_main(int argc, char **argv)
 		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)%s\n",
 		       arch, cfg.batch, bo.steps, strcmp(be.name, "kernel") ? "" :
 		       "; backend kernel: the module's own workers, threads apply to float32 only");
+	/* the vector kernels that run: the library's, or the module's */
+	simd = strcmp(be.name, "kernel") ? fewmul_simd_impl() :
+	       module_simd(be.device, msimd, sizeof(msimd));
 	for (k = 0; k < bo.nt; k++) {
-		char msimd[sizeof(((struct fewmul_device_info *)0)->simd)];
 		unsigned int th = bo.tlist[k];
 		double full = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_FULL, 0, th,
 					   bo.steps, &ds, &err);
@@ -228,8 +232,6 @@ static int bench_main(int argc, char **argv)
 			      bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
 					   th, bo.steps, &ds, &err);
 		/* the same with the vector kernels off (cpu backend only) */
-		const char *simd = strcmp(be.name, "kernel") ? fewmul_simd_impl() :
-				   module_simd(be.device, msimd, sizeof(msimd));
 		double scal = -1;
 
 		if (tern >= 0 && strcmp(be.name, "kernel") && strcmp(simd, "off") &&
