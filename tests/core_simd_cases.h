@@ -112,10 +112,10 @@ static int fsc_relu_mask(const struct fewmul_simd *s, u32 seed, u32 nl)
  * dw_row: against the reference weight update of the engine,
  * U = clip(U - shift(sum_b s_b * (D_b << lv_b), upd)) with an s64 sum.
  * nz samples over nlev levels; max|D| at the bound (max|D| << (nlev - 1))
- * * nz < 2^31 when edge.
+ * * nz < 2^31 when edge. With @sum, dw_sum instead: the sums themselves.
  */
-static int fsc_dw_row(const struct fewmul_simd *s, u32 seed, u32 n,
-		      u32 nlev, int upd, int edge)
+static int fsc_dw(const struct fewmul_simd *s, u32 seed, u32 n,
+		  u32 nlev, int upd, int edge, int sum)
 {
 	u32 nz, k, j, lv, at = 0, dshift = 0;
 	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS] = { 0 };
@@ -154,7 +154,10 @@ static int fsc_dw_row(const struct fewmul_simd *s, u32 seed, u32 n,
 			   fsc_sym(FEWMUL_ONE_W);
 		fsc_u2[j] = fsc_u[j];
 	}
-	s->dw_row(fsc_dt, fsc_ent, cnt, nlev, fsc_u, n, upd);
+	if (sum)
+		s->dw_sum(fsc_dt, fsc_ent, cnt, nlev, fsc_u, n);
+	else
+		s->dw_row(fsc_dt, fsc_ent, cnt, nlev, fsc_u, n, upd);
 	for (j = 0; j < n; j++) {
 		s64 a = 0;
 
@@ -164,13 +167,22 @@ static int fsc_dw_row(const struct fewmul_simd *s, u32 seed, u32 n,
 			a += neg[k] ? -fewmul_shl_s64(d, lvl[k]) :
 				      fewmul_shl_s64(d, lvl[k]);
 		}
-		bad += fsc_u[j] != fewmul_clamp_s32((s64)fsc_u2[j] -
-						    fewmul_shift_s64(a, upd),
-						    -FEWMUL_ONE_W, FEWMUL_ONE_W);
+		if (sum)
+			bad += (s64)fsc_u[j] != a;
+		else
+			bad += fsc_u[j] != fewmul_clamp_s32((s64)fsc_u2[j] -
+							    fewmul_shift_s64(a, upd),
+							    -FEWMUL_ONE_W, FEWMUL_ONE_W);
 	}
 	for (; j < n + 8; j++)	/* nothing written beyond n */
 		bad += fsc_u[j] != fsc_u2[j];
 	return bad;
+}
+
+static int fsc_dw_row(const struct fewmul_simd *s, u32 seed, u32 n,
+		      u32 nlev, int upd, int edge)
+{
+	return fsc_dw(s, seed, n, nlev, upd, edge, 0);
 }
 
 static int fsc_transpose(const struct fewmul_simd *s, u32 seed, u32 n, u32 nb)
@@ -350,6 +362,10 @@ static int fsc_run_all(const struct fewmul_simd *s,
 			FSC_CHECK(fsc_dw_row(s, seed, n, 1,
 					     upd < -32 ? 32 : -upd, 1),
 				  "dw_row one level", n, seed);
+			FSC_CHECK(fsc_dw(s, seed, n, nlev, 0, 0, 1),
+				  "dw_sum", n, seed);
+			FSC_CHECK(fsc_dw(s, seed, n, 8, 0, 1, 1),
+				  "dw_sum edge", n, seed);
 			FSC_CHECK(fsc_transpose(s, seed, n < 1024 ? n : 1024,
 						1 + (seed * 13 + k) % FSC_NB),
 				  "transpose", n, seed);
