@@ -53,6 +53,11 @@ SIMD_SRCS    := kmod/core/fewmul_avx2.c
 SIMD_FLAGS   := -mavx2 -O3
 US_CFLAGS    += -DFEWMUL_HAVE_AVX2
 endif
+ifeq ($(ARCH),aarch64)
+SIMD_SRCS    := kmod/core/fewmul_neon.c
+SIMD_FLAGS   := -O3
+US_CFLAGS    += -DFEWMUL_HAVE_NEON
+endif
 SIMD_OBJS    := $(SIMD_SRCS:%.c=$(O)/simd/%.o)
 SIMD_PIC     := $(SIMD_SRCS:%.c=$(O)/simd-pic/%.o)
 SIMD_ASAN    := $(SIMD_SRCS:%.c=$(O)/simd-asan/%.o)
@@ -83,7 +88,7 @@ KMOD_SRCS    := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
 .PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi install-mpi bench-mpi deps deps-bench bench test-kernel check \
-	unit selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
+	unit unit-arm64 selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
 .DEFAULT_GOAL := all
 
 all: module userspace
@@ -105,6 +110,7 @@ help:
 	@echo "  make install-mpi  install fewmulctl-mpi and its manual page"
 	@echo "  make test-kernel  build (or reuse) the cached KUnit/KASAN test kernel"
 	@echo "  make unit         native unit tests only (ASan+UBSan)"
+	@echo "  make unit-arm64   the core's tests (NEON kernels too) cross-built for arm64, under qemu-user"
 	@echo "  make selftests    the kselftest binaries (KSRC=<kernel tree>)"
 	@echo "  make fuzz         every libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "  make fuzz-build   build the fuzzers without running them"
@@ -112,7 +118,7 @@ help:
 	@echo "  make stress       random multi-process stress of the module in a guest (STRESS_OPS)"
 	@echo "  make mutants      break the engine on purpose (tests/mutants/); every mutant must fail a test"
 	@echo "  make paper        the paper's protocol, resumable (long; QUICK=1: minutes)"
-	@echo "  make compat       the module against 6.1, 6.12, 6.12-rt and the newest linux-source"
+	@echo "  make compat       the module against 6.1, 6.12, 6.12-rt, the newest linux-source and arm64"
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
 	@echo "  make bench-guest  kernel vs cpu backend throughput in one guest"
@@ -131,7 +137,7 @@ define kmod_build
 		--include 'Kbuild' --include 'VERSION' --include 'kmod/***' --include 'uapi/***' \
 		--include 'tests/' --include 'tests/kunit/***' --include 'tests/*.h' \
 		--exclude '*' ./ $(O)/kmod-$(1)/
-	$(MAKE) -C $(2) O= M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror modules
+	$(MAKE) -C $(2) O= M=$(abspath $(O)/kmod-$(1)) KCFLAGS=-Werror $(COMPAT_MAKEFLAGS) modules
 endef
 
 module: $(O)/kmod-stock/fewmul.ko
@@ -263,6 +269,23 @@ $(O)/asan/test_cli $(O)/asan/test_golden $(O)/asan/test_simd_cli $(O)/asan/test_
 
 unit: $(UNIT_TESTS)
 	@tests/run-unit.sh $(O)/asan $(notdir $(UNIT_TESTS))
+
+# The core's tests cross-compiled for arm64 (NEON kernels included) and
+# run under qemu-user: make deps installs gcc-aarch64-linux-gnu and
+# qemu-user. LeakSanitizer cannot run under qemu-user; ASan and UBSan do.
+ARM64_CC     := aarch64-linux-gnu-gcc
+ARM64_SYSROOT := /usr/aarch64-linux-gnu
+ARM64_TESTS  := $(CORE_TESTS:$(O)/asan/%=$(O)/arm64/%)
+
+$(ARM64_TESTS): $(O)/arm64/%: tests/unit/%.c $(CORE_SRCS) kmod/core/fewmul_neon.c $(HDRS) \
+		tests/*.h tests/unit/*.h
+	@mkdir -p $(dir $@)
+	$(ARM64_CC) $(filter-out $(NL_CFLAGS) -DFEWMUL_HAVE_AVX2,$(US_CFLAGS)) -DFEWMUL_HAVE_NEON \
+		$(SAN_FLAGS) -Itests -o $@ $< $(CORE_SRCS) kmod/core/fewmul_neon.c -lm
+
+unit-arm64: $(ARM64_TESTS)
+	@ASAN_DETECT_LEAKS=0 FEWMUL_RUN="qemu-aarch64 -L $(ARM64_SYSROOT)" \
+		tests/run-unit.sh $(O)/arm64 $(notdir $(ARM64_TESTS))
 
 # kselftest-harness selftests; the harness header comes from the kernel
 # source tree (KSRC: the test kernel tree, or any linux-source-6.1 tree).

@@ -3,10 +3,10 @@
  * fewmul: the simd= module parameter.
  *
  * simd=auto (default) runs the integer vector kernels the CPU supports
- * (AVX2 on x86-64), simd=off the general-register engine only; a kernel
- * implementation can also be named (simd=avx2, simd=generic). Read-only
- * after load: the choice is made once, before any context exists, and
- * the weights are bit-identical whatever it is.
+ * (AVX2 on x86-64, NEON on arm64), simd=off the general-register engine
+ * only; a kernel implementation can also be named (simd=avx2, simd=neon,
+ * simd=generic). Read-only after load: the choice is made once, before
+ * any context exists, and the weights are bit-identical whatever it is.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -36,4 +36,4 @@ static const struct kernel_param_ops fewmul_simd_param_ops = {
 
 module_param_cb(simd, &fewmul_simd_param_ops, NULL, 0444);
 MODULE_PARM_DESC(simd,
-		 "integer vector kernels: auto (default), off, or avx2/generic");
+		 "integer vector kernels: auto (default), off, or avx2/neon/generic");

@@ -83,9 +83,15 @@ static inline int fewmul_cpu_has_avx2(void)
 	return boot_cpu_has(X86_FEATURE_AVX) && boot_cpu_has(X86_FEATURE_AVX2) &&
 	       cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL);
 }
-#elif defined(CONFIG_ARM64)
+
+static inline int fewmul_cpu_has_neon(void)
+{
+	return 0;
+}
+#elif defined(CONFIG_ARM64) && defined(CONFIG_KERNEL_MODE_NEON)
 #include <asm/simd.h>
 #include <asm/neon.h>
+#include <asm/cpufeature.h>
 
 static inline int fewmul_simd_begin(void)
 {
@@ -104,6 +110,12 @@ static inline int fewmul_cpu_has_avx2(void)
 {
 	return 0;
 }
+
+/* Advanced SIMD present and usable by the kernel on this system. */
+static inline int fewmul_cpu_has_neon(void)
+{
+	return system_supports_fpsimd() && cpu_have_named_feature(ASIMD);
+}
 #else
 static inline int fewmul_simd_begin(void)
 {
@@ -115,6 +127,11 @@ static inline void fewmul_simd_end(void)
 }
 
 static inline int fewmul_cpu_has_avx2(void)
+{
+	return 0;
+}
+
+static inline int fewmul_cpu_has_neon(void)
 {
 	return 0;
 }
@@ -135,6 +152,9 @@ static inline const char *fewmul_simd_default_name(void)
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 
 typedef __UINT8_TYPE__ u8;
 typedef __UINT16_TYPE__ u16;
@@ -188,6 +208,16 @@ static inline int fewmul_cpu_has_avx2(void)
 #if defined(__x86_64__)
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+/* Advanced SIMD, as the kernel reports it (HWCAP_ASIMD, bit 1). */
+static inline int fewmul_cpu_has_neon(void)
+{
+#if defined(__aarch64__)
+	return !!(getauxval(AT_HWCAP) & (1UL << 1));
 #else
 	return 0;
 #endif

@@ -4,7 +4,8 @@
  * and the drivers that run them in bounded vector sections.
  *
  * This file is compiled like the rest of the core (general registers
- * only). The vector kernels live in fewmul_avx2.c, compiled for AVX2.
+ * only). The vector kernels live in fewmul_avx2.c, compiled for AVX2, and
+ * fewmul_neon.c, compiled with arm64's Advanced SIMD registers allowed.
  * The generic kernels below define what each kernel computes; the vector
  * ones must give the same bits (tests/unit/test_simd.c, KUnit).
  */
@@ -157,6 +158,9 @@ static const struct fewmul_simd fewmul_simd_off = { .name = "off" };
 static const struct fewmul_simd *const fewmul_simd_auto[] = {
 #ifdef FEWMUL_HAVE_AVX2
 	&fewmul_simd_avx2,
+#endif
+#ifdef FEWMUL_HAVE_NEON
+	&fewmul_simd_neon,
 #endif
 	NULL
 };

@@ -75,10 +75,13 @@ extern const struct fewmul_simd fewmul_simd_generic;
 #ifdef FEWMUL_HAVE_AVX2
 extern const struct fewmul_simd fewmul_simd_avx2;
 #endif
+#ifdef FEWMUL_HAVE_NEON
+extern const struct fewmul_simd fewmul_simd_neon;
+#endif
 
 /*
  * Selection. "auto" picks the best valid implementation, "off" the scalar
- * engine, or an implementation by name ("avx2", "generic": the portable C
+ * engine, or an implementation by name ("avx2", "neon", "generic": the portable C
  * kernels of the vector layouts, for tests). Until something is selected,
  * the first use selects "auto".
  *

@@ -176,19 +176,30 @@ int main(void)
 	static const u32 tiny[] = { 5, 3, 2 };
 	static const u32 mnist[] = { 784, 256, 256, 10 };
 	static const u32 wide[] = { 16, 4096, 33, 256 };
-	const char *impls[2] = { "generic", NULL };
-	u32 k;
+	/* every vector implementation compiled for this architecture */
+	static const struct fewmul_simd *const vec[] = {
+#ifdef FEWMUL_HAVE_AVX2
+		&fewmul_simd_avx2,
+#endif
+#ifdef FEWMUL_HAVE_NEON
+		&fewmul_simd_neon,
+#endif
+		NULL
+	};
+	const char *impls[3] = { "generic", NULL, NULL };
+	u32 k, ni = 1;
 
 	test_kernels(&fewmul_simd_generic);
-#ifdef FEWMUL_HAVE_AVX2
-	if (fewmul_simd_avx2.valid()) {
-		test_kernels(&fewmul_simd_avx2);
-		impls[1] = "avx2";
-	} else {
-		printf("# this CPU has no AVX2: avx2 kernels not tested\n");
+	for (k = 0; vec[k]; k++) {
+		if (vec[k]->valid()) {
+			test_kernels(vec[k]);
+			impls[ni++] = vec[k]->name;
+		} else {
+			printf("# this CPU cannot run %s: its kernels are not tested\n",
+			       vec[k]->name);
+		}
 	}
-#endif
-	for (k = 0; k < 2 && impls[k]; k++) {
+	for (k = 0; k < ni; k++) {
 		const char *im = impls[k];
 
 		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 29, odd, 3, 7, 3);

@@ -38,8 +38,8 @@ struct fewmul_dev;
  * @max_scratch_bytes: per-context kernel scratch limit
  * @nr_contexts: open contexts, all users (genetlink only; 0 from ioctl)
  * @module_version: module version string (genetlink only; "" from ioctl)
- * @simd: the integer kernels the module runs ("off", "generic", "avx2";
- *	"" from a module that does not say). Since LIBFEWMUL_0.7: a
+ * @simd: the integer kernels the module runs ("off", "generic", "avx2",
+ *	"neon"; "" from a module that does not say). Since LIBFEWMUL_0.7: a
  *	program built against an older libfewmul gets the struct without
  *	it from fewmul_dev_info() and fewmul_genl_info().
  */
@@ -676,7 +676,7 @@ int fewmul_genl_monitor(fewmul_progress_fn fn, void *arg, int timeout_ms,
  * Vector kernels of the cpu backend's engine, process-wide: "auto" (the
  * best this CPU supports; the default, or FEWMUL_SIMD from the
  * environment at load), "off" (general registers only), or a name such as
- * "avx2". Weights are bit-identical whatever the choice. Set it before
+ * "avx2" (x86-64) or "neon" (arm64). Weights are bit-identical whatever the choice. Set it before
  * creating trainers. Returns 0 or -EINVAL (unknown, or not supported by
  * this CPU).
  */
