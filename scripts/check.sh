@@ -6,6 +6,7 @@
 # Exit status is non-zero when anything failed (or could not run).
 #
 # 1. native unit tests (ASan+UBSan)            tests/unit/
+#    and the core's tests cross-built for arm64 (NEON) under qemu-user
 # 2. checkpatch --strict over kmod/ and uapi/   scripts/checkpatch.sh
 # 3. the module builds warning-free against Debian's 6.1 headers and the
 #    test kernel
@@ -65,6 +66,16 @@ if [ -z "$only" ]; then
 	count_tap "unit" "$res/unit-summary.tap"
 	[ "$rc" -eq 0 ] || rec "unit test binaries exit cleanly" 1
 
+	say "arm64: the core's tests with the NEON kernels, cross-built, under qemu-user"
+	make -s unit-arm64 >"$res/unit-arm64.tap" 2>&1
+	rc=$?
+	grep -E '^not ok|^#   |ERROR|runtime error' "$res/unit-arm64.tap" | head -40
+	{ grep -E '^(not )?ok ' "$res/unit-arm64.tap"; echo "1..$(grep -cE '^(not )?ok ' "$res/unit-arm64.tap")"; } >"$res/unit-arm64-summary.tap"
+	count_tap "unit-arm64" "$res/unit-arm64-summary.tap"
+	grep -q '^ok .* neon kernels equal the scalar references' "$res/unit-arm64.tap"
+	rec "arm64: the NEON kernels ran (not skipped)" $?
+	[ "$rc" -eq 0 ] || rec "arm64 unit test binaries exit cleanly" 1
+
 	say "data-parallel training over Open MPI (fewmulctl-mpi, cpu backend)"
 	if make -s O="$O" mpi >"$res/mpi-build.log" 2>&1; then
 		tests/mpi/test_mpi.sh "$O" >"$res/mpi.tap" 2>&1
@@ -108,16 +119,18 @@ if [ -z "$only" ]; then
 	rec "make deb: five packages, lintian without errors" $rc
 	[ "$rc" -eq 0 ] || tail -20 "$res/deb-build.log"
 
-	say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects)"
+	say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects, x86-64 and arm64)"
 	tests/check-nomul.sh "$O/kmod-stock/kmod/core/fewmul_fast.o" \
 		"$O/obj/kmod/core/fewmul_fast.o" \
 		"$O/kmod-stock/kmod/core/fewmul_simd.o" "$O/obj/kmod/core/fewmul_simd.o" \
 		$(ls "$O"/kmod-stock/kmod/core/fewmul_avx2.o "$O"/simd/kmod/core/fewmul_avx2.o 2>/dev/null) \
+		$(ls "$O"/kmod-compat-arm64/kmod/core/fewmul_{fast,simd,neon}.o 2>/dev/null) \
 		>"$res/nomul.tap" 2>&1
 	count_tap "no-multiply" "$res/nomul.tap"
 
-	say "no floating-point instruction in fewmul.ko (integer vector code only)"
-	tests/check-nofp.sh "$O/kmod-stock/fewmul.ko" >"$res/nofp.tap" 2>&1
+	say "no floating-point instruction in fewmul.ko, x86-64 and arm64 (integer vector code only)"
+	tests/check-nofp.sh "$O/kmod-stock/fewmul.ko" \
+		$(ls "$O/kmod-compat-arm64/fewmul.ko" 2>/dev/null) >"$res/nofp.tap" 2>&1
 	count_tap "no-fp" "$res/nofp.tap"
 fi
 

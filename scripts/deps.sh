@@ -25,6 +25,7 @@ PKGS=(
 	linux-headers-6.12-rt-amd64 linux-image-6.12-rt-amd64
 	dpkg-dev debhelper dh-dkms lintian fakeroot
 	libopenmpi-dev openmpi-bin
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 # The newest kernel source Debian carries, for `make compat` (compile-only):
