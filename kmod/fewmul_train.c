@@ -287,7 +287,7 @@ static int fewmul_load_batch(struct fewmul_state *st, const struct fewmul_run *a
 {
 	const u32 __user *uidx = u64_to_user_ptr(arg->indices);
 	u32 B = st->m.cfg.batch, nk = st->m.cfg.width[st->m.cfg.nr_layers];
-	u64 first = i * B;
+	u64 first = fewmul_mul_sa(i, B);
 	u32 b;
 
 	*nb = min_t(u64, B, arg->nr_indices - first);
@@ -328,7 +328,7 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 	if (!arg->nr_samples || !arg->nr_indices ||
 	    arg->nr_indices > FEWMUL_MAX_INDICES)
 		return -EINVAL;
-	if ((*images)->length < (u64)arg->nr_samples * st->m.cfg.width[0] ||
+	if ((*images)->length < fewmul_mul_sa(arg->nr_samples, st->m.cfg.width[0]) ||
 	    (*labels)->length < arg->nr_samples)
 		return -EINVAL;
 
@@ -425,12 +425,12 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	n0 = st->m.cfg.width[0];
 	if (!train && !calib && arg.confusion) {
 		/* The user's matrix is read first: counts are added to it. */
-		conf = kvmalloc_array(nk * nk, sizeof(*conf),
+		conf = kvmalloc_array(fewmul_mul_sa(nk, nk), sizeof(*conf),
 				      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!conf)
 			return -ENOMEM;
 		if (copy_from_user(conf, u64_to_user_ptr(arg.confusion),
-				   nk * nk * sizeof(*conf))) {
+				   fewmul_mul_sa(nk, nk) * sizeof(*conf))) {
 			kvfree(conf);
 			return -EFAULT;
 		}
@@ -459,11 +459,11 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 		if (ret)
 			break;
 		for (b = 0; b < bt.nb; b++)
-			st->ptr[b] = images->data + (u64)st->idx[b] * n0;
+			st->ptr[b] = images->data + fewmul_mul_sa(st->idx[b], n0);
 		ret = fewmul_batch_step(&st->m, &st->ex, &bt, &st->res);
 		if (ret)
 			break;
-		if (upred && copy_to_user(upred + i * st->m.cfg.batch, st->pred,
+		if (upred && copy_to_user(upred + fewmul_mul_sa(i, st->m.cfg.batch), st->pred,
 					  bt.nb)) {
 			ret = -EFAULT;
 			break;
@@ -491,7 +491,7 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	if (!calib && ret == -EINTR && arg.done)
 		ret = 0;
 	if (!ret && conf && copy_to_user(u64_to_user_ptr(arg.confusion), conf,
-					 nk * nk * sizeof(*conf)))
+					 fewmul_mul_sa(nk, nk) * sizeof(*conf)))
 		ret = -EFAULT;
 	kvfree(conf);
 	if (!ret)

@@ -119,10 +119,12 @@ if [ -z "$only" ]; then
 	rec "make deb: five packages, lintian without errors" $rc
 	[ "$rc" -eq 0 ] || tail -20 "$res/deb-build.log"
 
-	say "no multiply in the binary/ternary+QB kernels (kernel and userspace objects, x86-64 and arm64)"
+	say "no multiply in a binary/ternary+QB step (kernel and userspace objects, x86-64 and arm64)"
 	tests/check-nomul.sh "$O/kmod-stock/kmod/core/fewmul_fast.o" \
 		"$O/obj/kmod/core/fewmul_fast.o" \
 		"$O/kmod-stock/kmod/core/fewmul_simd.o" "$O/obj/kmod/core/fewmul_simd.o" \
+		"$O"/kmod-stock/kmod/core/fewmul_{engine,step}.o "$O"/obj/kmod/core/fewmul_{engine,step}.o \
+		"$O/kmod-stock/kmod/fewmul_train.o" \
 		$(ls "$O"/kmod-stock/kmod/core/fewmul_avx2.o "$O"/simd/kmod/core/fewmul_avx2.o 2>/dev/null) \
 		$(ls "$O"/kmod-compat-arm64/kmod/core/fewmul_{fast,simd,neon}.o 2>/dev/null) \
 		>"$res/nomul.tap" 2>&1

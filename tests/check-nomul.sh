@@ -1,13 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The per-sample and per-weight work of binary/ternary training with
-# quantized backprop runs only in the fewmul_k_* kernels of
-# kmod/core/fewmul_fast.c and in the vector path (kmod/core/fewmul_simd.c:
-# drivers fewmul_simd_*, generic kernels fewmul_g_*; fewmul_avx2.c and
-# fewmul_neon.c: every function). Disassemble them from object files built with the kernel's
-# flags and fail on any multiply instruction: scalar (mul, imul, mulx) or
-# vector (pmul*, pmadd*, with or without the v prefix).
+# A binary/ternary training step with quantized backprop executes no
+# multiply instruction. Disassemble object files built with the kernel's
+# flags and fail on any multiply: scalar (mul, imul, mulx) or vector
+# (pmul*, pmadd*, with or without the v prefix; on arm64 mul, madd, mla,
+# smull, sdot, ...).
+#   fewmul_fast.o        the fewmul_k_* kernels, one verdict each
+#   fewmul_avx2.o, fewmul_neon.o   every function, one verdict each
+#   fewmul_simd.o        the drivers and generic kernels, one verdict each
+#   fewmul_engine.o, fewmul_step.o, fewmul_train.o (the module's ioctl
+#                        and workers): every function but the ones below,
+#                        one verdict per object
+# Functions that may multiply, and why:
+#   fewmul_full_forward fewmul_full_forward_ref fewmul_full_dx
+#   fewmul_back_dx_full      the full-precision baseline (--weights full)
+#   fewmul_dw_product        the weight gradient without quantized
+#                            backprop (--no-qbp): products D * X
+#   fewmul_count_mults_full fewmul_count_mults_qb   fewmulctl count
+#   fewmul_layout fewmul_scratch_carve fewmul_params_check fewmul_dp_size
+#   fewmul_ioctl_model_create    model setup, before any step
+# Everything else computes its few products (row addresses, counters,
+# bounds, the reported loss) with fewmul_mul_sa(), shifts and adds.
 # usage: check-nomul.sh OBJECT...   Prints TAP.
 set -uo pipefail
 KERNELS="fewmul_k_row_list fewmul_k_col_lists fewmul_k_sum_lists
@@ -19,6 +33,9 @@ MULS=$'\t(i?mul[bwlq]?|mulx[lq]?|v?pmul[a-z0-9]*|v?pmadd[a-z0-9]*)\\b'
 # [su]mulh, [su]madd/msubl, mla, mls, [su]mlal/mlsl, pmul, sq(r)dmulh,
 # sdot/udot, ...).
 ARM_MULS=$'\t([a-z]*mul[a-z0-9]*|[a-z]*ml[as][a-z0-9]*|[su]?madd[a-z]*|[su]?msub[a-z]*|[su]?mneg[a-z]*|[a-z]*dot)\\b'
+ALLOW="fewmul_full_forward fewmul_full_forward_ref fewmul_full_dx fewmul_back_dx_full"
+ALLOW+=" fewmul_dw_product fewmul_count_mults_full fewmul_count_mults_qb fewmul_layout"
+ALLOW+=" fewmul_scratch_carve fewmul_params_check fewmul_dp_size fewmul_ioctl_model_create"
 . "$(dirname "$0")/insn-check.sh"
 for obj in "$@"; do
 	od=objdump muls_re=$MULS
@@ -27,10 +44,22 @@ for obj in "$@"; do
 	fi
 	dis=$($od -d --no-show-raw-insn "$obj") || { echo "not ok - objdump $obj"; exit 1; }
 	case "$(basename "$obj")" in
+	fewmul_engine.o | fewmul_step.o | fewmul_train.o)
+		all=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis")
+		bad=
+		for f in $all; do
+			case " $ALLOW " in *" $f "*) continue ;; esac
+			body=$(awk -v f="<$f>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$dis")
+			m=$(grep -E "$muls_re" <<<"$body" || true)
+			[ -z "$m" ] || bad+="$f: $m"$'\n'
+		done
+		insn_verdict "$(basename "$obj"): no multiply outside the full, no-QB and setup functions" \
+			"${bad%$'\n'}" "$(wc -w <<<"$all") functions"
+		continue ;;
 	fewmul_fast.o) fns=$KERNELS ;;
 	fewmul_avx2.o | fewmul_neon.o) fns=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis") ;;
 	*) fns=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis" |
-		 grep -E '^(fewmul_simd_|fewmul_g_|fewmul_count_mul)' | grep -vE '^fewmul_simd_(select|name|get|choose)$') ;;
+		 grep -E '^(fewmul_simd_|fewmul_g_)' | grep -vE '^fewmul_simd_(select|name|get|choose)$') ;;
 	esac
 	for f in $fns; do
 		body=$(awk -v f="<$f>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$dis")

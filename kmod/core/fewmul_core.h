@@ -89,6 +89,24 @@ static inline u32 fewmul_abs_u32(s32 x)
 	return x < 0 ? 0u - (u32)x : (u32)x;
 }
 
+/*
+ * a * b by shifts and adds (about log2 b iterations). A binary/ternary+QB
+ * training step executes no multiply instruction (tests/check-nomul.sh):
+ * the few products it needs that are not the model's arithmetic (rows of
+ * a pitch that is not a power of two, operation counters, exactness
+ * bounds, the reported loss) are computed with this.
+ */
+static inline u64 fewmul_mul_sa(u64 a, u64 b)
+{
+	u64 r = 0;
+
+	__asm__("" : "+r" (b));	/* a constant b is not folded into a * b */
+	for (; b; b >>= 1, a <<= 1)
+		if (b & 1)
+			r += a;
+	return r;
+}
+
 /**
  * fewmul_qpow2() - stochastic power-of-two quantization (quantized backprop)
  * @x: fixed-point value, real value x * 2^-@frac; any s32

@@ -303,7 +303,8 @@ u32 fewmul_lr_shift(const struct fewmul_config *cfg, u32 epoch)
 		return epoch ? cfg->lr_shift_end : cfg->lr_shift_start;
 	/* geometric decay = linear in the exponent, rounded to nearest */
 	return cfg->lr_shift_start +
-	       (u32)fewmul_div_s64((s64)span * epoch * 2 + (cfg->epochs - 1),
+	       (u32)fewmul_div_s64((s64)fewmul_mul_sa(span, 2 * (u64)epoch) +
+				   (cfg->epochs - 1),
 				   (s32)(2 * (cfg->epochs - 1)));
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_lr_shift);
@@ -316,6 +317,17 @@ static inline u32 fewmul_bshift(u32 nb)
 }
 
 /* Whether a pass multiplies by the real-valued U (full, or real test weights). */
+/* Row i of layer l's shadow weights U and sampled weights t (pitch n[l]). */
+static inline s32 *fewmul_wrow(const struct fewmul_model *m, u32 l, u32 i)
+{
+	return m->w[l] + fewmul_mul_sa(i, m->cfg.width[l]);
+}
+
+static inline s8 *fewmul_trow(const struct fewmul_model *m, u32 l, u32 i)
+{
+	return m->t[l] + fewmul_mul_sa(i, m->cfg.width[l]);
+}
+
 static inline int fewmul_real_weights(const struct fewmul_model *m, int test)
 {
 	return m->cfg.weights == FEWMUL_MODEL_WEIGHTS_FULL ||
@@ -342,11 +354,11 @@ static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 	for (i = i0; i < i1; i++) {
 		fewmul_rng_seed(&rng, cfg->seed,
 				fewmul_stream(FEWMUL_STREAM_SAMPLE, m->step, l, i));
-		fewmul_k_sample(m->w[l] + (u64)i * nout, m->t[l] + (u64)i * nout,
+		fewmul_k_sample(fewmul_wrow(m, l, i), fewmul_trow(m, l, i),
 				nout, cfg->weights, test, &rng);
 		ops->adds += nout;	/* one compare per weight */
 		if (!m->reference)
-			fewmul_k_row_list(m->t[l] + (u64)i * nout, nout,
+			fewmul_k_row_list(fewmul_trow(m, l, i), nout,
 					  m->bs / 2,
 					  m->rl[l] + ((u64)i << m->rl_shift[l]),
 					  m->rn[l] + 2 * i);
@@ -388,7 +400,7 @@ static void fewmul_ph_input(struct fewmul_model *m, u32 i0, u32 i1,
 	u32 B = m->bs, nb = m->cur_batch, i, b;
 
 	for (i = i0; i < i1; i++) {
-		s32 *x = m->x[0] + (u64)i * B;
+		s32 *x = m->x[0] + ((u64)i << m->bshift);
 
 		for (b = 0; b < nb; b++)
 			x[b] = (s32)m->images[b][i] << (FEWMUL_FA - 8);
@@ -517,8 +529,9 @@ static void fewmul_nobn_set(struct fewmul_model *m, u32 l, s64 e2)
  * slab of X stays in the L1 cache across units. U^T (built by the UT
  * phase in the column-list buffer) gives each unit's weights contiguous.
  */
-static void fewmul_full_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
-				struct fewmul_counters *ops)
+static noinline void fewmul_full_forward(struct fewmul_model *m, u32 l,
+					 u32 j0, u32 j1,
+					 struct fewmul_counters *ops)
 {
 	u32 nin = m->cfg.width[l - 1], nb = m->cur_batch, B = m->bs;
 	const s32 *ut = (const s32 *)m->cl[l];
@@ -529,7 +542,7 @@ static void fewmul_full_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			const s32 *w = ut + ((u64)j << m->cl_shift[l]);
 			const s32 *x = m->x[l - 1] + c;
 			s64 a[8] = { 0 };
-			s32 *y = m->y[l] + (u64)j * B + c;
+			s32 *y = m->y[l] + ((u64)j << m->bshift) + c;
 
 			for (i = 0; i < nin; i++, x += B)
 				for (k = 0; k < 8; k++)
@@ -552,7 +565,7 @@ static void fewmul_ph_ut(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
 	for (k = k0; k < k1; k++) {
 		j1 = k * 64 + 64 < nout ? k * 64 + 64 : nout;
 		for (i = 0; i < nin; i++) {
-			const s32 *u = m->w[l] + (u64)i * nout;
+			const s32 *u = fewmul_wrow(m, l, i);
 
 			for (j = k * 64; j < j1; j++)
 				ut[((u64)j << m->cl_shift[l]) + i] = u[j];
@@ -564,13 +577,13 @@ static void fewmul_ph_ut(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
  * Full-precision delta of row i, blocked like the forward pass:
  * dX[i][b] = round(sum_j U[i][j] D[j][b] / 2^FW), then ReLU'.
  */
-static void fewmul_full_dx(struct fewmul_model *m, u32 l, u32 i,
-			   struct fewmul_counters *ops)
+static noinline void fewmul_full_dx(struct fewmul_model *m, u32 l, u32 i,
+				    struct fewmul_counters *ops)
 {
 	u32 nout = m->cfg.width[l], nb = m->cur_batch, B = m->bs, c, j, k;
 	const s32 *u = m->w[l] + (u64)i * nout;
-	const s32 *x = m->x[l - 1] + (u64)i * B;
-	s32 *dprev = m->d[l - 1] + (u64)i * B;
+	const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
+	s32 *dprev = m->d[l - 1] + ((u64)i << m->bshift);
 
 	for (c = 0; c < nb; c += 8) {
 		const s32 *d = m->d[l] + c;
@@ -591,19 +604,19 @@ static void fewmul_full_dx(struct fewmul_model *m, u32 l, u32 i,
 }
 
 /* Reference full-precision sum of unit j (strided, unblocked). */
-static void fewmul_full_forward_ref(struct fewmul_model *m, u32 l, u32 j,
-				    struct fewmul_counters *ops)
+static noinline void fewmul_full_forward_ref(struct fewmul_model *m, u32 l,
+					     u32 j, struct fewmul_counters *ops)
 {
-	u32 B = m->bs, nb = m->cur_batch;
+	u32 nb = m->cur_batch;
 	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], i, b;
-	s32 *y = m->y[l] + (u64)j * B;
+	s32 *y = m->y[l] + ((u64)j << m->bshift);
 
 	for (b = 0; b < nb; b++) {
 		s64 acc = 0;
 
 		for (i = 0; i < nin; i++)
 			acc += (s64)m->w[l][(u64)i * nout + j] *
-			       m->x[l - 1][(u64)i * B + b];
+			       m->x[l - 1][((u64)i << m->bshift) + b];
 		y[b] = fewmul_clamp_s32(fewmul_shift_s64(acc, -FEWMUL_FW),
 					-0x3fffffff, 0x3fffffff);
 	}
@@ -616,15 +629,15 @@ static void fewmul_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			    int full, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, nb = m->cur_batch;
-	u32 nin = cfg->width[l - 1], nout = cfg->width[l], i, j, b;
+	u32 nb = m->cur_batch;
+	u32 nin = cfg->width[l - 1], i, j, b;
 	int full_fast = full && !m->reference;
 	int simd_sums = !full && !fewmul_simd_fwd_sums(m, l, j0, j1, ops);
 
 	if (full_fast)
 		fewmul_full_forward(m, l, j0, j1, ops);
 	for (j = j0; j < j1; j++) {
-		s32 *y = m->y[l] + (u64)j * B;
+		s32 *y = m->y[l] + ((u64)j << m->bshift);
 
 		if (full) {
 			if (!full_fast)	/* else computed above */
@@ -638,13 +651,13 @@ static void fewmul_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 					   (nb + 15) / 16);
 			fewmul_k_unpack((const u64 *)y, y, NULL,
 					(nb + 15) & ~15u);
-			ops->adds += (u64)(np + nn) * nb;
+			ops->adds += fewmul_mul_sa(np + nn, nb);
 		} else if (m->reference) {
 			for (b = 0; b < nb; b++)
 				y[b] = 0;
 			for (i = 0; i < nin; i++) {
-				s8 t = m->t[l][(u64)i * nout + j];
-				const s32 *x = m->x[l - 1] + (u64)i * B;
+				s8 t = fewmul_trow(m, l, i)[j];
+				const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
 
 				if (t > 0) {
 					for (b = 0; b < nb; b++)
@@ -671,7 +684,7 @@ static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
 {
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers, b;
-	s32 *y = m->y[l] + (u64)j * B;
+	s32 *y = m->y[l] + ((u64)j << m->bshift);
 	s32 sh;
 
 	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
@@ -698,11 +711,11 @@ static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
 		z = fewmul_clamp_s32(z, -FEWMUL_X_MAX, FEWMUL_X_MAX);
 		y[b] = (s32)z;
 		if (l < L)
-			m->x[l][(u64)j * B + b] = z > 0 ? (s32)z : 0;
+			m->x[l][((u64)j << m->bshift) + b] = z > 0 ? (s32)z : 0;
 	}
 	if (l < L)
 		for (b = nb; b < B; b++)
-			m->x[l][(u64)j * B + b] = 0;
+			m->x[l][((u64)j << m->bshift) + b] = 0;
 	ops->adds += 2 * (u64)nb;
 	ops->shifts += nb;
 }
@@ -722,7 +735,7 @@ static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			fewmul_real_weights(m, mode != FEWMUL_FWD_TRAIN), ops);
 	for (j = j0; j < j1; j++) {
 		if (fewmul_batch_stats(m, mode))
-			fewmul_bn_stats(m->y[l] + (u64)j * m->bs, m->cur_batch,
+			fewmul_bn_stats(m->y[l] + ((u64)j << m->bshift), m->cur_batch,
 					&mu, &v8, ops);
 		fewmul_fwd_finish(m, l, j, mode, mu, v8, ops);
 	}
@@ -739,17 +752,17 @@ static void fewmul_ph_loss(struct fewmul_model *m, u32 b0, u32 b1,
 			   struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 L = cfg->nr_layers, B = m->bs, nk = cfg->width[L], b, k;
+	u32 L = cfg->nr_layers, nk = cfg->width[L], b, k;
 	const s32 one = 1 << FEWMUL_FA;
 
 	for (b = b0; b < b1; b++) {
 		s64 loss = 0;
 
 		for (k = 0; k < nk; k++) {
-			s32 y = m->y[L][(u64)k * B + b];
+			s32 y = m->y[L][((u64)k << m->bshift) + b];
 			int pos = k == m->labels[b];
 			s32 mg = pos ? one - y : one + y;
-			s32 *d = &m->d[L][(u64)k * B + b];
+			s32 *d = &m->d[L][((u64)k << m->bshift) + b];
 
 			if (mg <= 0) {
 				*d = 0;
@@ -758,7 +771,7 @@ static void fewmul_ph_loss(struct fewmul_model *m, u32 b0, u32 b1,
 			/* Q(FA) margin -> Q(FD) gradient 2 * mg */
 			*d = pos ? -(mg << (FEWMUL_FD - FEWMUL_FA + 1)) :
 				   mg << (FEWMUL_FD - FEWMUL_FA + 1);	/* mg > 0 */
-			loss += (s64)mg * mg;
+			loss += (s64)fewmul_mul_sa((u64)mg, (u64)mg);	/* counted */
 		}
 		m->loss[b] = loss;
 		ops->adds += 2 * (u64)nk;
@@ -840,12 +853,12 @@ static void fewmul_bnb_sums(const struct fewmul_model *m, u32 l, u32 j,
 {
 	u32 nb = m->cur_batch;
 
-	s[0] = fewmul_sum_s32(m->d[l] + (u64)j * m->bs, nb);
+	s[0] = fewmul_sum_s32(m->d[l] + ((u64)j << m->bshift), nb);
 	s[1] = 0;
 	s[2] = 0;
 	if (m->cfg.bn == FEWMUL_MODEL_BN_SHIFT)
-		fewmul_bn_var_acc(m->y[l] + (u64)j * m->bs,
-				  m->d[l] + (u64)j * m->bs, m->beta[l][j], nb,
+		fewmul_bn_var_acc(m->y[l] + ((u64)j << m->bshift),
+				  m->d[l] + ((u64)j << m->bshift), m->beta[l][j], nb,
 				  &s[1], &s[2], ops);
 }
 
@@ -864,8 +877,8 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, nbg = m->nb_global, b;
 	int bsh = (int)fewmul_bshift(nbg);
-	s32 *d = m->d[l] + (u64)j * B;
-	const s32 *z = m->y[l] + (u64)j * B;
+	s32 *d = m->d[l] + ((u64)j << m->bshift);
+	const s32 *z = m->y[l] + ((u64)j << m->bshift);
 	s64 sum = s[0], mean = 0;
 	s32 sh = m->sh[l][j], mx = 0, beta = m->beta[l][j];
 	int vsign = 0, vk = 0;
@@ -922,6 +935,19 @@ static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 	}
 }
 
+/* dX[i][b] = sum_j U[i][j] D[l][j][b] >> FW: the reference of full mode. */
+static noinline s64 fewmul_back_dx_full(const struct fewmul_model *m, u32 l,
+					u32 i, u32 b)
+{
+	const s32 *u = fewmul_wrow(m, l, i);
+	u32 nout = m->cfg.width[l], j;
+	s64 acc = 0;
+
+	for (j = 0; j < nout; j++)
+		acc += (s64)u[j] * m->d[l][((u64)j << m->bshift) + b];
+	return fewmul_shift_s64(acc, -FEWMUL_FW);
+}
+
 /*
  * Row i of layer l: dX[i][b] = sum_j t[i][j] D[l][j][b] (full: U instead of
  * t, with multiplies), then D[l-1][i] = dX[i] where X[l-1][i] > 0 (ReLU').
@@ -930,33 +956,30 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 			   struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], j, b;
-	const s32 *x = m->x[l - 1] + (u64)i * B;
-	const s32 *u = m->w[l] + (u64)i * nout;
-	const s8 *t = m->t[l] + (u64)i * nout;
-	s32 *dprev = m->d[l - 1] + (u64)i * B;
+	u32 nb = m->cur_batch, nout = cfg->width[l], j, b;
+	const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
+	const s8 *t = fewmul_trow(m, l, i);
+	s32 *dprev = m->d[l - 1] + ((u64)i << m->bshift);
 	s64 acc;
 
 	for (b = 0; b < nb; b++) {
 		acc = 0;
 		if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
-			for (j = 0; j < nout; j++)
-				acc += (s64)u[j] * m->d[l][(u64)j * B + b];
-			acc = fewmul_shift_s64(acc, -FEWMUL_FW);
+			acc = fewmul_back_dx_full(m, l, i, b);
 		} else {
 			for (j = 0; j < nout; j++) {
 				if (t[j] > 0)
-					acc += m->d[l][(u64)j * B + b];
+					acc += m->d[l][((u64)j << m->bshift) + b];
 				else if (t[j] < 0)
-					acc -= m->d[l][(u64)j * B + b];
+					acc -= m->d[l][((u64)j << m->bshift) + b];
 			}
 		}
 		acc = fewmul_clamp_s32(acc, -FEWMUL_D_MAX, FEWMUL_D_MAX);
 		dprev[b] = x[b] > 0 ? (s32)acc : 0;
 	}
 	if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
-		ops->muls += (u64)nout * nb;
-		ops->adds += (u64)nout * nb;
+		ops->muls += fewmul_mul_sa(nout, nb);
+		ops->adds += fewmul_mul_sa(nout, nb);
 	} else {
 		for (j = 0; j < nout; j++)
 			if (t[j])
@@ -969,16 +992,27 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
  * (scalar, s64 accumulators): acc[j] for j < n[l]. With grad NULL, U[l]
  * is updated in place, U -= acc >> upd; else acc is stored in grad[j].
  */
+/* sum_b D[b] X[b]: the weight gradient without quantized backprop. */
+static noinline s64 fewmul_dw_product(const s32 *d, const s32 *x, u32 nb)
+{
+	s64 acc = 0;
+	u32 b;
+
+	for (b = 0; b < nb; b++)
+		acc += (s64)d[b] * x[b];
+	return acc;
+}
+
 static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 			  int upd, s64 *grad, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, nb = m->cur_batch, nout = cfg->width[l], j, b;
-	const s32 *x = m->x[l - 1] + (u64)i * B;
-	s32 *u = m->w[l] + (u64)i * nout;
+	u32 nb = m->cur_batch, nout = cfg->width[l], j, b;
+	const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
+	s32 *u = fewmul_wrow(m, l, i);
 
 	for (j = 0; j < nout; j++) {
-		const s32 *d = m->d[l] + (u64)j * B;
+		const s32 *d = m->d[l] + ((u64)j << m->bshift);
 		s64 acc = 0;
 
 		if (cfg->qbp) {
@@ -991,8 +1025,7 @@ static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 					acc -= fewmul_shl_s64(d[b], -c - 1);
 			}
 		} else {
-			for (b = 0; b < nb; b++)
-				acc += (s64)d[b] * x[b];
+			acc = fewmul_dw_product(d, x, nb);
 		}
 		if (grad)
 			grad[j] = acc;
@@ -1005,8 +1038,8 @@ static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 			if (qe[b])
 				ops->adds += nout, ops->shifts += nout;
 	} else {
-		ops->muls += (u64)nout * nb;
-		ops->adds += (u64)nout * nb;
+		ops->muls += fewmul_mul_sa(nout, nb);
+		ops->adds += fewmul_mul_sa(nout, nb);
 	}
 	if (!grad) {
 		ops->adds += nout;
@@ -1020,7 +1053,7 @@ static void fewmul_dw_apply(struct fewmul_model *m, u32 l, u32 i,
 			    struct fewmul_counters *ops)
 {
 	u32 nout = m->cfg.width[l], j;
-	s32 *u = m->w[l] + (u64)i * nout;
+	s32 *u = fewmul_wrow(m, l, i);
 
 	for (j = 0; j < nout; j++)
 		u[j] = fewmul_clamp_s32((s64)u[j] - fewmul_shift_s64(grad[j], upd),
@@ -1036,19 +1069,20 @@ static void fewmul_dw_apply(struct fewmul_model *m, u32 l, u32 i,
 static int fewmul_fast_dx(struct fewmul_model *m, u32 l, u32 i, s32 maxd,
 			  struct fewmul_counters *ops)
 {
-	u32 nout = m->cfg.width[l], nb = m->cur_batch, B = m->bs;
+	u32 nout = m->cfg.width[l], nb = m->cur_batch;
 	const u32 *rl = m->rl[l] + ((u64)i << m->rl_shift[l]);
 	u32 np = m->rn[l][2 * i], nn = m->rn[l][2 * i + 1];
-	u64 *tmp = (u64 *)(m->dx + (u64)i * B);
+	u64 *tmp = (u64 *)(m->dx + ((u64)i << m->bshift));
 
-	if ((u64)maxd * (np + nn) >= (1ULL << 31))
+	if (fewmul_mul_sa(maxd, np + nn) >= (1ULL << 31))
 		return -1;
-	ops->adds += (u64)(np + nn) * nb;
+	ops->adds += fewmul_mul_sa(np + nn, nb);
 	if (!fewmul_simd_dx(m, l, i, np, nn))
 		return 0;
 	fewmul_k_sum_lists(m->dpk[l], rl, np, rl + nout - nn, nn, tmp,
 			   (nb + 15) / 16);
-	fewmul_k_unpack(tmp, m->d[l - 1] + (u64)i * B, m->x[l - 1] + (u64)i * B,
+	fewmul_k_unpack(tmp, m->d[l - 1] + ((u64)i << m->bshift),
+			m->x[l - 1] + ((u64)i << m->bshift),
 			(nb + 15) & ~15u);
 	return 0;
 }
@@ -1067,13 +1101,13 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 nout = cfg->width[l], np = (nout + 1) / 2, k0, k1;
 	u32 span = (u32)(cfg->exp_max - cfg->exp_min);
-	s32 *u = m->w[l] + (u64)i * nout;
+	s32 *u = fewmul_wrow(m, l, i);
 	u64 acc[FEWMUL_DW_BLOCK];
 
-	if (((u64)maxd << span) * nz >= (1ULL << 31))
+	if (fewmul_mul_sa((u64)maxd << span, nz) >= (1ULL << 31))
 		return -1;
-	ops->adds += (u64)nz * nout + nout;
-	ops->shifts += (u64)nz * nout + nout;
+	ops->adds += fewmul_mul_sa(nz, nout) + nout;
+	ops->shifts += fewmul_mul_sa(nz, nout) + nout;
 	if (!fewmul_simd_dw(m, l, i, u, qe, zb, nz, upd))
 		return 0;
 	for (k0 = 0; k0 < np; k0 += FEWMUL_DW_BLOCK) {
@@ -1139,7 +1173,7 @@ static u32 fewmul_row_qcodes(struct fewmul_model *m, u32 l, u32 i, s8 *qe,
 			fewmul_stream(FEWMUL_STREAM_QB, m->step, l, i));
 	for (k = 0; k < m->b_offset; k++)
 		fewmul_rng_next(&rng);
-	return fewmul_k_qcodes(m->x[l - 1] + (u64)i * m->bs, m->cur_batch,
+	return fewmul_k_qcodes(m->x[l - 1] + ((u64)i << m->bshift), m->cur_batch,
 			       cfg->exp_min, cfg->exp_max, &rng, qe, zb);
 }
 
@@ -1152,13 +1186,13 @@ static void fewmul_ph_back(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			   u32 lr_shift, struct fewmul_counters *ops)
 {
 	const struct fewmul_config *cfg = &m->cfg;
-	u32 B = m->bs, i;
+	u32 i;
 	int upd = fewmul_upd_shift(m, l, lr_shift), fast = !m->reference;
 	s32 maxd = fewmul_layer_maxd(m, l);
 
 	for (i = i0; i < i1; i++) {
-		s8 *qe = m->qe + (u64)i * B;
-		u16 *zb = m->zb + (u64)i * B;
+		s8 *qe = m->qe + ((u64)i << m->bshift);
+		u16 *zb = m->zb + ((u64)i << m->bshift);
 		u32 nz = 0;
 
 		fewmul_row_dx(m, l, i, maxd, ops);
@@ -1178,7 +1212,7 @@ static void fewmul_ph_dt_plain(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
 
 	for (b = b0; b < b1; b++)
 		for (j = 0; j < n; j++)
-			dt[((u64)b << sh) + j] = m->d[l][(u64)j * m->bs + b];
+			dt[((u64)b << sh) + j] = m->d[l][((u64)j << m->bshift) + b];
 }
 
 /* a[j] += r[j] << k (neg: -=) for j < n, in s32, 8 at a time */
@@ -1211,9 +1245,9 @@ static void fewmul_dw_plain(struct fewmul_model *m, u32 l, u32 i,
 	const s32 *dt = (const s32 *)m->dtpk;
 	s32 *a = (s32 *)g;
 
-	ops->adds += (u64)nz * nout;
-	ops->shifts += (u64)nz * nout;
-	if (((u64)maxd << span) * nz < (1ULL << 31)) {
+	ops->adds += fewmul_mul_sa(nz, nout);
+	ops->shifts += fewmul_mul_sa(nz, nout);
+	if (fewmul_mul_sa((u64)maxd << span, nz) < (1ULL << 31)) {
 		if (fewmul_simd_dw_sum(m, l, i, a, qe, zb, nz)) {
 			for (j = 0; j < nout; j++)
 				a[j] = 0;
@@ -1253,13 +1287,13 @@ static void fewmul_dw_plain(struct fewmul_model *m, u32 l, u32 i,
 static void fewmul_ph_back_acc(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 			       struct fewmul_counters *ops)
 {
-	u32 B = m->bs, nout = m->cfg.width[l], i, nz;
+	u32 nout = m->cfg.width[l], i, nz;
 	s32 maxd = fewmul_layer_maxd(m, l);
 
 	for (i = i0; i < i1; i++) {
-		s8 *qe = m->qe + (u64)i * B;
-		u16 *zb = m->zb + (u64)i * B;
-		s64 *g = m->grad + (u64)i * nout;
+		s8 *qe = m->qe + ((u64)i << m->bshift);
+		u16 *zb = m->zb + ((u64)i << m->bshift);
+		s64 *g = m->grad + fewmul_mul_sa(i, nout);
 
 		fewmul_row_dx(m, l, i, maxd, ops);
 		if (!m->cfg.qbp) {
@@ -1277,10 +1311,10 @@ static void fewmul_ph_back_acc(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 /* log2|x| histogram of the hidden representations of layer l (serial). */
 static void fewmul_ph_hist(struct fewmul_model *m, u32 l)
 {
-	u32 B = m->bs, nb = m->cur_batch, n = m->cfg.width[l], j, b;
+	u32 nb = m->cur_batch, n = m->cfg.width[l], j, b;
 
 	for (j = 0; j < n; j++) {
-		const s32 *x = m->x[l] + (u64)j * B;
+		const s32 *x = m->x[l] + ((u64)j << m->bshift);
 
 		for (b = 0; b < nb; b++) {
 			int e;
@@ -1319,9 +1353,9 @@ static void fewmul_ph_fwd_y(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 	if (!fewmul_batch_stats(m, mode))
 		return;
 	for (j = j0; j < j1; j++)
-		m->red[j] = fewmul_sum_s32(m->y[l] + (u64)j * m->bs,
+		m->red[j] = fewmul_sum_s32(m->y[l] + ((u64)j << m->bshift),
 					   m->cur_batch);
-	ops->adds += (u64)m->cur_batch * (j1 - j0);
+	ops->adds += fewmul_mul_sa(m->cur_batch, j1 - j0);
 }
 
 /* Units [j0, j1): the batch mean from the global sums, partial variance. */
@@ -1334,10 +1368,10 @@ static void fewmul_ph_fwd_var(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		s32 mu = fewmul_bn_mean(m->red[j], m->nb_global);
 
 		m->mu[l][j] = mu;
-		m->red[j] = fewmul_bn_var_sum(m->y[l] + (u64)j * m->bs, nb, mu);
+		m->red[j] = fewmul_bn_var_sum(m->y[l] + ((u64)j << m->bshift), nb, mu);
 	}
-	ops->adds += 2 * (u64)nb * (j1 - j0);
-	ops->shifts += 2 * (u64)nb * (j1 - j0);
+	ops->adds += fewmul_mul_sa(2 * (u64)nb, j1 - j0);
+	ops->shifts += fewmul_mul_sa(2 * (u64)nb, j1 - j0);
 }
 
 /* Units [j0, j1): BN with the global statistics, beta, ReLU. */
@@ -1371,7 +1405,7 @@ void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,
 		break;
 	case FEWMUL_PH_XCHG_GRAD:
 		*v = m->grad;
-		*n = m->cfg.width[l - 1] * m->cfg.width[l];
+		*n = (u32)fewmul_mul_sa(m->cfg.width[l - 1], m->cfg.width[l]);
 		break;
 	default:
 		*n = 0;
@@ -1654,7 +1688,7 @@ void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
 	case FEWMUL_PH_UPDATE:
 		for (; begin < end; begin++)
 			fewmul_dw_apply(m, l, begin,
-					m->grad + (u64)begin * m->cfg.width[l],
+					m->grad + fewmul_mul_sa(begin, m->cfg.width[l]),
 					fewmul_upd_shift(m, l, m->lr_shift), ops);
 		break;
 	case FEWMUL_PH_XCHG_NOBN:
@@ -1712,13 +1746,14 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_batch_loss);
 
 u32 fewmul_batch_errors(const struct fewmul_model *m, u8 *pred)
 {
-	u32 L = m->cfg.nr_layers, B = m->bs, nk = m->cfg.width[L];
+	u32 L = m->cfg.nr_layers, nk = m->cfg.width[L];
 	u32 b, k, best, errors = 0;
 
 	for (b = 0; b < m->cur_batch; b++) {
 		best = 0;
 		for (k = 1; k < nk; k++)
-			if (m->y[L][(u64)k * B + b] > m->y[L][(u64)best * B + b])
+			if (m->y[L][((u64)k << m->bshift) + b] >
+			    m->y[L][((u64)best << m->bshift) + b])
 				best = k;
 		if (pred)
 			pred[b] = (u8)best;

@@ -386,7 +386,7 @@ struct fewmul_exec {
 static inline struct fewmul_counters *
 fewmul_exec_ops(const struct fewmul_exec *ex, u32 w)
 {
-	return ex->ops + (u64)w * FEWMUL_LAYER_SLOTS;
+	return ex->ops + fewmul_mul_sa(w, FEWMUL_LAYER_SLOTS);
 }
 
 /*

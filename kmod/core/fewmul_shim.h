@@ -192,6 +192,9 @@ static inline void fewmul_yield(void)
 }
 
 /* __always_inline: from glibc's <sys/cdefs.h>, like the kernel's. */
+#ifndef noinline
+#define noinline __attribute_noinline__	/* glibc's <sys/cdefs.h> */
+#endif
 
 /* Userspace may always use the vector registers. */
 static inline int fewmul_simd_begin(void)

@@ -246,20 +246,6 @@ static void fewmul_simd_leave(int on)
 
 /* ---- drivers --------------------------------------------------------------- */
 
-/*
- * a * b for the operation counters, by shifts and adds: the drivers run
- * inside a training step, which executes no multiply instruction.
- */
-static u64 fewmul_count_mul(u64 a, u32 b)
-{
-	u64 r = 0;
-
-	for (; b; b >>= 1, a <<= 1)
-		if (b & 1)
-			r += a;
-	return r;
-}
-
 /* Lanes the kernels cover: the batch rounded up to 16 (<= bs). */
 static inline u32 fewmul_simd_lanes(const struct fewmul_model *m)
 {
@@ -300,7 +286,7 @@ int fewmul_simd_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		}
 		fewmul_simd_leave(on);
 	}
-	ops->adds += fewmul_count_mul(rows, m->cur_batch);
+	ops->adds += fewmul_mul_sa(rows, m->cur_batch);
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_fwd_sums);
@@ -454,7 +440,7 @@ int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 
 	if (!fewmul_simd_on(m))
 		return -1;
-	off = fewmul_count_mul(i0, nout);	/* row i0 of U and of t */
+	off = fewmul_mul_sa(i0, nout);	/* row i0 of U and of t */
 	for (i = i0; i < i1; i += nrow) {
 		const s32 *u = m->w[l] + off;
 		s8 *t0 = m->t[l] + off, *t = t0;

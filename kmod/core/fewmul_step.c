@@ -14,17 +14,12 @@
 
 /*
  * Range w of nw of count items: [count * w / nw, count * (w + 1) / nw).
- * The product is formed by adds (w < nw <= FEWMUL_MAX_WORKERS), so the
- * step executes no multiply instruction.
+ * The product is formed by shifts and adds: the step executes no
+ * multiply instruction (a plain loop of adds, the compiler turns into one).
  */
 static u32 fewmul_split(u32 count, u32 w, u32 nw)
 {
-	u64 p = 0;
-	u32 i;
-
-	for (i = 0; i < w; i++)
-		p += count;
-	return (u32)fewmul_div_u64(p, nw);
+	return (u32)fewmul_div_u64(fewmul_mul_sa(count, w), nw);
 }
 
 void fewmul_phase_share(struct fewmul_model *m, u32 p, u32 w, u32 nw,
@@ -114,7 +109,8 @@ int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
 	if (n < 0)
 		return n;
 	m->nr_phases = n;
-	memset(ex->ops, 0, sizeof(*ex->ops) * FEWMUL_LAYER_SLOTS * ex->nr_workers);
+	memset(ex->ops, 0, fewmul_mul_sa(sizeof(*ex->ops) * FEWMUL_LAYER_SLOTS,
+					 ex->nr_workers));
 	if (ex->run)
 		ex->run(ex, m);
 	else
