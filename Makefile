@@ -87,7 +87,7 @@ SONAME       := libfewmul.so.0
 KMOD_SRCS    := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h kmod/*.mk kmod/core/*.c \
 		  kmod/core/*.h uapi/linux/*.h tests/kunit/*.c tests/*.h)
 
-.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi install-mpi bench-mpi deps deps-bench bench test-kernel check \
+.PHONY: all help print-kver print-version module-test module compat module-compat deb userspace mpi install-mpi bench-mpi deps deps-bench bench bench-sections test-kernel check \
 	unit unit-arm64 selftests stress demo bench-guest install uninstall checkpatch clean fuzz fuzz-build mutants paper
 .DEFAULT_GOAL := all
 
@@ -122,6 +122,7 @@ help:
 	@echo "  make bench        engine throughput vs PyTorch float32 (make deps-bench)"
 	@echo "  make deps-bench   PyTorch and OpenBLAS for make bench"
 	@echo "  make bench-guest  kernel vs cpu backend throughput in one guest"
+	@echo "  make bench-sections how long the vector (kernel_fpu) sections of a step run"
 	@echo "  make bench-mpi    2 MPI ranks x 1 thread vs 1 process x 2 threads"
 	@echo "  make print-kver   the kernel version make module builds for"
 	@echo "  make print-version the project version"
@@ -377,6 +378,21 @@ deps-bench: deps
 # Training throughput on the seed's MNIST net, batch 200, 1 and 2 threads.
 bench: userspace
 	$(O)/fewmulctl bench --threads 1,2
+
+# Lengths of the vector sections (kernel_fpu/kernel_neon sections in the
+# module), measured on the same code in userspace, one thread.
+# The core as the kernel compiles it (general registers only), plus timing.
+$(O)/bench/core-timing.o: $(CORE_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(CORE_FLAGS) -DFEWMUL_SIMD_TIMING -r -nostdlib -o $@ $(CORE_SRCS)
+
+$(O)/bench/sections: tests/bench/sections.c $(O)/bench/core-timing.o $(SIMD_OBJS) $(HDRS) \
+		tests/unit/model_buf.h
+	$(CC) $(US_CFLAGS) -DFEWMUL_SIMD_TIMING -Itests -o $@ $< $(O)/bench/core-timing.o \
+		$(SIMD_OBJS) -lm
+
+bench-sections: $(O)/bench/sections
+	$(O)/bench/sections
 
 # Kernel backend vs cpu backend, same guest (Debian's stock kernel), same run.
 bench-guest:

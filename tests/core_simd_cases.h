@@ -265,10 +265,13 @@ static int fsc_row_list(const struct fewmul_simd *s, u32 seed, u32 n)
 	return bad;
 }
 
-/* col_lists (64 columns, rows rows) against fewmul_k_col_lists(). */
+/*
+ * col_lists (64 columns, rows rows) against fewmul_k_col_lists(), the
+ * rows in chunks of random sizes (one section each in the engine).
+ */
 static int fsc_col_lists(const struct fewmul_simd *s, u32 seed, u32 rows)
 {
-	u32 lshift = 0, sshift = seed & 7, pitch = 64 + (seed & 3) * 40, j;
+	u32 lshift = 0, sshift = seed & 7, pitch = 64 + (seed & 3) * 40, j, r0, n;
 	static u16 c1[128], c2[128];
 	int bad = 0;
 
@@ -285,7 +288,15 @@ static int fsc_col_lists(const struct fewmul_simd *s, u32 seed, u32 rows)
 		fsc_list[j] = 0xdeadbeef;
 		fsc_list2[j] = 0xdeadbeef;
 	}
-	s->col_lists(fsc_t, rows, pitch, sshift, fsc_list, lshift, c1);
+	for (j = 0; j < 128; j++)
+		c1[j] = 0x5555;	/* the first chunk must reset the counts */
+	for (r0 = 0; r0 < rows; r0 += n) {
+		n = 1 + fsc_rand() % (seed & 1 ? rows : 7);
+		if (n > rows - r0)
+			n = rows - r0;
+		s->col_lists(fsc_t, r0, r0 + n, rows, pitch, sshift, fsc_list,
+			     lshift, c1);
+	}
 	fewmul_k_col_lists(fsc_t, rows, pitch, 64, 1u << sshift, fsc_list2,
 			   lshift, c2);
 	for (j = 0; j < 128; j++)

@@ -489,15 +489,18 @@ static void fewmul_avx2_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
  * its column (+1 from the front, -1 from the back, rows ascending, as
  * fewmul_k_col_lists()). Offsets i << sshift.
  */
-static void fewmul_avx2_col_lists(const s8 *t, u32 rows, u32 tpitch,
-				  u32 sshift, u32 *list, u32 lshift, u16 *cnt)
+static void fewmul_avx2_col_lists(const s8 *t, u32 r0, u32 r1, u32 rows,
+				  u32 tpitch, u32 sshift, u32 *list, u32 lshift,
+				  u16 *cnt)
 {
 	const v32c z = { 0 };
-	u32 i, c, off = 0, last = rows - 1;
+	u32 i, c, off = r0 << sshift, last = rows - 1;
 
-	for (c = 0; c < 128; c++)
-		cnt[c] = 0;
-	for (i = 0; i < rows; i++, t += tpitch, off += 1u << sshift) {
+	if (!r0)
+		for (c = 0; c < 128; c++)
+			cnt[c] = 0;
+	t += fewmul_mul_sa(r0, tpitch);
+	for (i = r0; i < r1; i++, t += tpitch, off += 1u << sshift) {
 		v32c a = fewmul_ld8(t), b = fewmul_ld8(t + 32);
 		u64 mp = (u32)__builtin_ia32_pmovmskb256((v32m)(a > z)) |
 			 (u64)(u32)__builtin_ia32_pmovmskb256((v32m)(b > z)) << 32;

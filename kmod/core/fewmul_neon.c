@@ -492,15 +492,18 @@ static void fewmul_neon_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
  * to its column (+1 from the front, -1 from the back, rows ascending, as
  * fewmul_k_col_lists()). Offsets i << sshift.
  */
-static void fewmul_neon_col_lists(const s8 *t, u32 rows, u32 tpitch,
-				  u32 sshift, u32 *list, u32 lshift, u16 *cnt)
+static void fewmul_neon_col_lists(const s8 *t, u32 r0, u32 r1, u32 rows,
+				  u32 tpitch, u32 sshift, u32 *list, u32 lshift,
+				  u16 *cnt)
 {
 	const v16c z = { 0 };
-	u32 i, c, g, off = 0, last = rows - 1;
+	u32 i, c, g, off = r0 << sshift, last = rows - 1;
 
-	for (c = 0; c < 128; c++)
-		cnt[c] = 0;
-	for (i = 0; i < rows; i++, t += tpitch, off += 1u << sshift) {
+	if (!r0)
+		for (c = 0; c < 128; c++)
+			cnt[c] = 0;
+	t += fewmul_mul_sa(r0, tpitch);
+	for (i = r0; i < r1; i++, t += tpitch, off += 1u << sshift) {
 		for (g = 0; g < 64; g += 16) {
 			v16c v = fewmul_ld8(t + g);
 			u64 mp = fewmul_nibbles(v > z), mn = fewmul_nibbles(v < z);

@@ -117,10 +117,26 @@ static void fewmul_g_row_list(const s8 *t, u32 n, u32 sshift, u32 *list,
 	fewmul_k_row_list(t, n, 1u << sshift, list, cnt);
 }
 
-static void fewmul_g_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
-			       u32 *list, u32 lshift, u16 *cnt)
+static void fewmul_g_col_lists(const s8 *t, u32 r0, u32 r1, u32 rows,
+			       u32 tpitch, u32 sshift, u32 *list, u32 lshift,
+			       u16 *cnt)
 {
-	fewmul_k_col_lists(t, rows, tpitch, 64, 1u << sshift, list, lshift, cnt);
+	u32 i, c, last = rows - 1;
+
+	if (!r0)
+		for (c = 0; c < 128; c++)
+			cnt[c] = 0;
+	t += fewmul_mul_sa(r0, tpitch);
+	for (i = r0; i < r1; i++, t += tpitch) {
+		for (c = 0; c < 64; c++) {
+			u32 *col = list + ((u64)c << lshift);
+
+			if (t[c] > 0)
+				col[cnt[2 * c]++] = i << sshift;
+			else if (t[c] < 0)
+				col[last - cnt[2 * c + 1]++] = i << sshift;
+		}
+	}
 }
 
 static void fewmul_g_sample_det(const s32 *u, s8 *t, u32 n, int binary)
@@ -220,6 +236,44 @@ const char *fewmul_simd_name(void)
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_name);
 
+#ifdef FEWMUL_SIMD_TIMING
+/*
+ * Userspace measurement builds only (make bench-sections): the length of
+ * every section, per driver, single-threaded (fewmul_simd.h).
+ */
+struct fewmul_simd_timing fewmul_simd_timing[FEWMUL_SEC_NR];
+static u64 fewmul_sec_t0;
+
+static void fewmul_sec_start(void)
+{
+	fewmul_sec_t0 = fewmul_simd_timing_now();
+}
+
+static void fewmul_sec_stop(int sec)
+{
+	struct fewmul_simd_timing *t = &fewmul_simd_timing[sec];
+	u64 ns = fewmul_simd_timing_now() - fewmul_sec_t0;
+	u32 k = 0;
+
+	t->count++;
+	t->sum_ns += ns;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
+	while (k + 1 < FEWMUL_SEC_BUCKETS && ns >= (1000ULL << k))
+		k++;
+	t->bucket[k]++;
+}
+#else
+static inline void fewmul_sec_start(void)
+{
+}
+
+static inline void fewmul_sec_stop(int sec)
+{
+	(void)sec;
+}
+#endif
+
 /*
  * Open a vector section: the selected kernels, or the generic ones where
  * the host refuses the vector registers right now (same layouts, same
@@ -229,20 +283,72 @@ static const struct fewmul_simd *fewmul_simd_enter(const struct fewmul_simd *s,
 						   int *on)
 {
 	*on = s != &fewmul_simd_generic && fewmul_simd_begin();
+	fewmul_sec_start();
 	return *on ? s : &fewmul_simd_generic;
 }
 
-static void fewmul_simd_leave(int on)
+/* @sec: which driver's section ends (enum fewmul_simd_sec, for timing) */
+static void fewmul_simd_leave(int on, int sec)
 {
+	fewmul_sec_stop(sec);
 	if (on)
 		fewmul_simd_end();
 }
 
 /*
- * Section sizes: about 2^16 vector lane-adds (tens of microseconds at
- * 8 lanes a cycle and L2 speed) before the section is closed again.
+ * Section sizes, chosen so that a section (preemption off in the kernel)
+ * stays under ~50 us: about 2^17 lane-adds of list sums or weight
+ * gradients (pieces of a unit's lanes or of a row's outputs), 2^14 values
+ * of a transpose, 128 rows of column lists (a scatter into 64 lists,
+ * ~0.2 us a row), four rows of sampling. make bench-sections measures
+ * them (Documentation/results.rst).
  */
-#define FEWMUL_SIMD_SECTION	0x80000u
+#define FEWMUL_SIMD_SECTION	0x20000u
+#define FEWMUL_SIMD_COL_ROWS	128u
+
+/*
+ * A run of vector sections: sec_need() opens one, or closes the open one
+ * and opens the next when @work more lane-adds would take it past
+ * FEWMUL_SIMD_SECTION; sec_close() closes the last.
+ */
+struct fewmul_simd_run {
+	const struct fewmul_simd *s;
+	int on, open, id;
+	u32 work;
+};
+
+static void fewmul_sec_need(struct fewmul_simd_run *r, u32 work)
+{
+	if (r->open && r->work + work > FEWMUL_SIMD_SECTION) {
+		fewmul_simd_leave(r->on, r->id);
+		r->open = 0;
+	}
+	if (!r->open) {
+		r->s = fewmul_simd_enter(fewmul_simd_get(), &r->on);
+		r->open = 1;
+		r->work = 0;
+	}
+	r->work += work;
+}
+
+static void fewmul_sec_close(struct fewmul_simd_run *r)
+{
+	if (r->open)
+		fewmul_simd_leave(r->on, r->id);
+	r->open = 0;
+}
+
+/*
+ * log2 of the lanes (or outputs) of one piece of a sum over @rows listed
+ * rows: a power of two, at least @min, such that a piece is at most
+ * FEWMUL_SIMD_SECTION lane-adds (or @min lanes).
+ */
+static u32 fewmul_sec_piece_shift(u32 rows, u32 min_shift)
+{
+	u32 r = fewmul_log2_ceil(rows + 1), sec = fewmul_log2_ceil(FEWMUL_SIMD_SECTION);
+
+	return sec - r > min_shift ? sec - r : min_shift;
+}
 
 /* ---- drivers --------------------------------------------------------------- */
 
@@ -264,28 +370,28 @@ static inline u32 fewmul_simd_lanes(const struct fewmul_model *m)
 int fewmul_simd_fwd_sums(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 			 struct fewmul_counters *ops)
 {
-	u32 nin = m->cfg.width[l - 1], nl, j, work, rows = 0;
-	const struct fewmul_simd *s;
-	int on;
+	u32 nin = m->cfg.width[l - 1], nl, j, c, pc, psh, rows = 0;
+	struct fewmul_simd_run r = { .id = FEWMUL_SEC_FWD };
 
 	if (!fewmul_simd_on(m))
 		return -1;
 	nl = fewmul_simd_lanes(m);
-	for (j = j0; j < j1;) {
-		s = fewmul_simd_enter(fewmul_simd_get(), &on);
-		/* rows of up to bs lanes per section */
-		for (work = 0; j < j1 && work < FEWMUL_SIMD_SECTION >> m->bshift;
-		     j++) {
-			const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
-			u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
+	for (j = j0; j < j1; j++) {
+		const u32 *cl = m->cl[l] + ((u64)j << m->cl_shift[l]);
+		u32 np = m->cn[l][2 * j], nn = m->cn[l][2 * j + 1];
+		s32 *y = m->y[l] + ((u64)j << m->bshift);
 
-			s->sum_lists(m->x[l - 1], cl, np, cl + nin - nn, nn,
-				     m->y[l] + ((u64)j << m->bshift), nl, 0);
-			rows += np + nn;
-			work += np + nn + 1;
+		/* a unit's lanes in pieces of 2^psh (>= 16) lanes */
+		psh = fewmul_sec_piece_shift(np + nn, 4);
+		for (c = 0; c < nl; c += pc) {
+			pc = nl - c < (1u << psh) ? nl - c : 1u << psh;
+			fewmul_sec_need(&r, (np + nn + 1) << fewmul_log2_ceil(pc));
+			r.s->sum_lists(m->x[l - 1] + c, cl, np, cl + nin - nn, nn,
+				       y + c, pc, 0);
 		}
-		fewmul_simd_leave(on);
+		rows += np + nn;
 	}
+	fewmul_sec_close(&r);
 	ops->adds += fewmul_mul_sa(rows, m->cur_batch);
 	return 0;
 }
@@ -297,19 +403,24 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_fwd_sums);
  */
 int fewmul_simd_dx(struct fewmul_model *m, u32 l, u32 i, u32 np, u32 nn)
 {
-	const struct fewmul_simd *s;
 	const u32 *rl = m->rl[l] + ((u64)i << m->rl_shift[l]);
 	s32 *out = m->d[l - 1] + ((u64)i << m->bshift);
-	u32 nl;
-	int on;
+	const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
+	struct fewmul_simd_run r = { .id = FEWMUL_SEC_DX };
+	u32 nl, c, pc, psh;
 
 	if (!fewmul_simd_on(m))
 		return -1;
 	nl = fewmul_simd_lanes(m);
-	s = fewmul_simd_enter(fewmul_simd_get(), &on);
-	s->sum_lists(m->d[l], rl, np, rl + m->cfg.width[l] - nn, nn, out, nl, 0);
-	s->relu_mask(out, m->x[l - 1] + ((u64)i << m->bshift), nl);
-	fewmul_simd_leave(on);
+	psh = fewmul_sec_piece_shift(np + nn, 4);
+	for (c = 0; c < nl; c += pc) {
+		pc = nl - c < (1u << psh) ? nl - c : 1u << psh;
+		fewmul_sec_need(&r, (np + nn + 1) << fewmul_log2_ceil(pc));
+		r.s->sum_lists(m->d[l] + c, rl, np, rl + m->cfg.width[l] - nn, nn,
+			       out + c, pc, 0);
+		r.s->relu_mask(out + c, x + c, pc);
+	}
+	fewmul_sec_close(&r);
 	return 0;
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_dx);
@@ -359,21 +470,26 @@ static int fewmul_simd_dw_run(struct fewmul_model *m, u32 l, u32 i, s32 *out,
 			      int sums)
 {
 	u32 nlev = (u32)(m->cfg.exp_max - m->cfg.exp_min) + 1;
+	u32 n = m->cfg.width[l], j, pj, psh;
 	u16 cnt[2 * FEWMUL_SIMD_MAX_LEVELS];
-	const struct fewmul_simd *s;
+	struct fewmul_simd_run r = { .id = FEWMUL_SEC_DW };
 	const s32 *dt = (const s32 *)m->dtpk;
 	u32 *ent;
-	int on;
 
 	if (!fewmul_simd_on(m) || nlev > FEWMUL_SIMD_MAX_LEVELS)
 		return -1;
 	ent = fewmul_simd_dw_sort(m, i, qe, zb, nz, nlev, cnt);
-	s = fewmul_simd_enter(fewmul_simd_get(), &on);
-	if (sums)
-		s->dw_sum(dt, ent, cnt, nlev, out, m->cfg.width[l]);
-	else
-		s->dw_row(dt, ent, cnt, nlev, out, m->cfg.width[l], upd);
-	fewmul_simd_leave(on);
+	/* the row's outputs in pieces of 2^psh (>= 64) */
+	psh = fewmul_sec_piece_shift(nz + nlev, 6);
+	for (j = 0; j < n; j += pj) {
+		pj = n - j < (1u << psh) ? n - j : 1u << psh;
+		fewmul_sec_need(&r, (nz + nlev) << fewmul_log2_ceil(pj));
+		if (sums)
+			r.s->dw_sum(dt + j, ent, cnt, nlev, out + j, pj);
+		else
+			r.s->dw_row(dt + j, ent, cnt, nlev, out + j, pj, upd);
+	}
+	fewmul_sec_close(&r);
 	return 0;
 }
 
@@ -414,7 +530,7 @@ int fewmul_simd_dt(struct fewmul_model *m, u32 l, u32 b0, u32 b1)
 		s = fewmul_simd_enter(fewmul_simd_get(), &on);
 		s->transpose(m->d[l] + b, m->bshift, n, nb,
 			     (s32 *)m->dtpk + ((u64)b << dtshift), dtshift);
-		fewmul_simd_leave(on);
+		fewmul_simd_leave(on, FEWMUL_SEC_DT);
 	}
 	return 0;
 }
@@ -473,7 +589,7 @@ int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 				    m->rn[l] + 2 * (i + k));
 			ops->adds += nout;	/* one compare per weight */
 		}
-		fewmul_simd_leave(on);
+		fewmul_simd_leave(on, FEWMUL_SEC_SAMPLE);
 	}
 	return 0;
 }
@@ -482,7 +598,7 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_sample);
 /* Column lists of 64-unit blocks [k0, k1) of layer l (the forward pass). */
 int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
 {
-	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0;
+	u32 nin = m->cfg.width[l - 1], nout = m->cfg.width[l], k, j0, r;
 	const struct fewmul_simd *s;
 	int on;
 
@@ -490,17 +606,24 @@ int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1)
 		return -1;
 	for (k = k0; k < k1; k++) {
 		j0 = k << 6;
-		s = fewmul_simd_enter(fewmul_simd_get(), &on);
-		if (nout - j0 >= 64)
-			s->col_lists(m->t[l] + j0, nin, nout, m->bshift - 1,
-				     m->cl[l] + ((u64)j0 << m->cl_shift[l]),
-				     m->cl_shift[l], m->cn[l] + 2 * j0);
-		else
+		if (nout - j0 < 64) {	/* the last, narrow block: scalar */
 			fewmul_k_col_lists(m->t[l] + j0, nin, nout, nout - j0,
 					   m->bs / 2,
 					   m->cl[l] + ((u64)j0 << m->cl_shift[l]),
 					   m->cl_shift[l], m->cn[l] + 2 * j0);
-		fewmul_simd_leave(on);
+			continue;
+		}
+		/* a scatter into 64 lists: FEWMUL_SIMD_COL_ROWS rows a section */
+		for (r = 0; r < nin; r += FEWMUL_SIMD_COL_ROWS) {
+			s = fewmul_simd_enter(fewmul_simd_get(), &on);
+			s->col_lists(m->t[l] + j0, r,
+				     nin - r < FEWMUL_SIMD_COL_ROWS ? nin :
+				     r + FEWMUL_SIMD_COL_ROWS, nin, nout,
+				     m->bshift - 1,
+				     m->cl[l] + ((u64)j0 << m->cl_shift[l]),
+				     m->cl_shift[l], m->cn[l] + 2 * j0);
+			fewmul_simd_leave(on, FEWMUL_SEC_COLS);
+		}
 	}
 	return 0;
 }

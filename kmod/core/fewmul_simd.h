@@ -48,7 +48,10 @@
  * @transpose: DT[b][j] = D[j][b] for b < @nb, j < @n
  * @sample4: ternary sampling of four rows at once, one stream per row
  * @row_list: list of the non-zero entries of one sampled row
- * @col_lists: lists of the non-zero entries of 64 columns (rows ascending)
+ * @col_lists: lists of the non-zero entries of 64 columns (rows ascending),
+ *	rows [@r0, @r1) of a block of @rows rows whose row 0 is at @t; the
+ *	counts start at 0 when @r0 is 0, else continue (a block may take
+ *	several vector sections)
  * @sample_det: deterministic weights of one row: binary sign(w) (w >= 0
  *	-> +1), or the ternary test-time weights (|w| > 1/2 -> sign(w))
  */
@@ -66,8 +69,8 @@ struct fewmul_simd {
 			  s32 *dt, u32 dtshift);
 	void (*sample4)(u64 st[4][4], const s32 *u, s8 *t, u32 pitch, u32 n);
 	void (*row_list)(const s8 *t, u32 n, u32 sshift, u32 *list, u16 *cnt);
-	void (*col_lists)(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
-			  u32 *list, u32 lshift, u16 *cnt);
+	void (*col_lists)(const s8 *t, u32 r0, u32 r1, u32 rows, u32 tpitch,
+			  u32 sshift, u32 *list, u32 lshift, u16 *cnt);
 	void (*sample_det)(const s32 *u, s8 *t, u32 n, int binary);
 };
 
@@ -113,5 +116,34 @@ int fewmul_simd_dw_sum(struct fewmul_model *m, u32 l, u32 i, s32 *acc,
 int fewmul_simd_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 		       int test, struct fewmul_counters *ops);
 int fewmul_simd_cols(struct fewmul_model *m, u32 l, u32 k0, u32 k1);
+
+/* The drivers' vector sections, for the measurement build below. */
+enum fewmul_simd_sec {
+	FEWMUL_SEC_FWD,		/* forward list sums */
+	FEWMUL_SEC_DX,		/* backward list sums, one row */
+	FEWMUL_SEC_DW,		/* weight gradient and update, one row */
+	FEWMUL_SEC_DT,		/* transpose of the deltas */
+	FEWMUL_SEC_SAMPLE,	/* sampling and row lists, four rows */
+	FEWMUL_SEC_COLS,	/* column lists, 64 columns */
+	FEWMUL_SEC_NR
+};
+
+#ifdef FEWMUL_SIMD_TIMING
+/*
+ * Lengths of the vector sections (preemption is off inside them in the
+ * kernel), measured by a userspace build with -DFEWMUL_SIMD_TIMING on
+ * one thread (make bench-sections): bucket k counts sections shorter
+ * than 2^k us (the last: the rest).
+ */
+#define FEWMUL_SEC_BUCKETS	12
+struct fewmul_simd_timing {
+	u64 count, sum_ns, max_ns;
+	u64 bucket[FEWMUL_SEC_BUCKETS];
+};
+
+extern struct fewmul_simd_timing fewmul_simd_timing[FEWMUL_SEC_NR];
+/* monotonic nanoseconds, from the measuring program */
+u64 fewmul_simd_timing_now(void);
+#endif
 
 #endif /* _FEWMUL_SIMD_H */

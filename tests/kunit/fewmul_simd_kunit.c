@@ -83,10 +83,11 @@ static void w_row_list(const s8 *t, u32 n, u32 sshift, u32 *list, u16 *cnt)
 	FEWMUL_SIMD_WRAP(row_list(t, n, sshift, list, cnt));
 }
 
-static void w_col_lists(const s8 *t, u32 rows, u32 tpitch, u32 sshift,
-			u32 *list, u32 lshift, u16 *cnt)
+static void w_col_lists(const s8 *t, u32 r0, u32 r1, u32 rows, u32 tpitch,
+			u32 sshift, u32 *list, u32 lshift, u16 *cnt)
 {
-	FEWMUL_SIMD_WRAP(col_lists(t, rows, tpitch, sshift, list, lshift, cnt));
+	FEWMUL_SIMD_WRAP(col_lists(t, r0, r1, rows, tpitch, sshift, list,
+				   lshift, cnt));
 }
 
 static void w_sample_det(const s32 *u, s8 *t, u32 n, int binary)
