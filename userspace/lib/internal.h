@@ -8,6 +8,9 @@
 
 #define FEWMUL_API __attribute__((visibility("default")))
 
+/* kernel.c: indices per TRAIN/EVAL ioctl (tests lower it) */
+extern uint32_t fewmul_krun_max;
+
 /* struct fewmul_device_info up to LIBFEWMUL_0.6 */
 #define FEWMUL_DEVICE_INFO_SIZE_0_1 \
 	offsetof(struct fewmul_device_info, simd)

@@ -26,7 +26,12 @@
 /* Datasets a trainer keeps registered (two buffers each, plus the arena). */
 #define KDS_MAX		4
 /* Largest index list of one call (the ioctl's limit). */
-#define KRUN_MAX	(1u << 24)
+/*
+ * Indices per TRAIN/EVAL ioctl: the module's limit (2^24). A variable,
+ * not exported from the shared library, so that the tests can cut calls
+ * at a few minibatches.
+ */
+uint32_t fewmul_krun_max = 1u << 24;
 
 _Static_assert(1 + 2 * KDS_MAX <= FEWMUL_MAX_BUFFERS, "buffer slots");
 
@@ -278,7 +283,7 @@ static int kds_get(struct fewmul_kernel *k, const struct fewmul_dataset *ds,
 }
 
 /*
- * One ioctl over idx[0..n) (n <= KRUN_MAX), resumed after signals until
+ * One ioctl over idx[0..n) (n <= fewmul_krun_max), resumed after signals until
  * every minibatch ran. Training and evaluation continue with the indices
  * left; an interrupted calibration stores nothing, so it starts over.
  */
@@ -366,13 +371,13 @@ static int krun(struct fewmul_kernel *k, int kind,
 		if (idx[i] >= need)
 			need = idx[i] + 1;
 	/* one calibration is one call: its statistics are per call */
-	if (kind == FEWMUL_PLAN_CALIB && n > KRUN_MAX)
+	if (kind == FEWMUL_PLAN_CALIB && n > fewmul_krun_max)
 		return -E2BIG;
 	err = kds_get(k, ds, need, &d);
 	if (err)
 		return err;
 	/* whole minibatches per call, so the split matches the cpu backend */
-	chunk = KRUN_MAX / k->cfg.batch * k->cfg.batch;
+	chunk = fewmul_krun_max / k->cfg.batch * k->cfg.batch;
 	for (pos = 0; pos < n; pos += chunk) {
 		cnt = n - pos < chunk ? n - pos : chunk;
 		err = krun_all(k, kind, d, idx + pos, cnt, epoch, confusion,
