@@ -18,6 +18,8 @@ if [ ! -c /dev/fewmul ]; then
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -c /dev/fewmul ] && break; sleep 0.2; done
 fi
 echo "bench: $(uname -r), $cpus cpus, arch $arch, $n samples, batch 200, ternary + QB"
+# the module's vector kernels, and the cpu backend's (FEWMUL_SIMD, else auto)
+echo "bench: vector kernels: module $("$ctl" info | sed -n 's/^vector kernels: *//p'), cpu backend ${FEWMUL_SIMD:-auto} ($(grep -qw avx2 /proc/cpuinfo && echo 'CPU has AVX2' || echo 'no AVX2'))"
 declare -A rate sum
 for be in cpu kernel; do
 	out=$("$ctl" train --backend "$be" --threads "$cpus" --arch "$arch" \
