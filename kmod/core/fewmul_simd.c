@@ -171,7 +171,7 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_generic);
 static const struct fewmul_simd fewmul_simd_off = { .name = "off" };
 
 /* Fastest first; "auto" takes the first valid one, else the scalar engine. */
-static const struct fewmul_simd *const fewmul_simd_auto[] = {
+const struct fewmul_simd *const fewmul_simd_impls[] = {
 #ifdef FEWMUL_HAVE_AVX2
 	&fewmul_simd_avx2,
 #endif
@@ -180,6 +180,7 @@ static const struct fewmul_simd *const fewmul_simd_auto[] = {
 #endif
 	NULL
 };
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_simd_impls);
 
 static const struct fewmul_simd *fewmul_simd_cur;	/* NULL: not chosen yet */
 
@@ -188,7 +189,7 @@ static const struct fewmul_simd *fewmul_simd_choose(const char *name)
 	const struct fewmul_simd *const *p;
 
 	if (fewmul_streq(name, "auto")) {
-		for (p = fewmul_simd_auto; *p; p++)
+		for (p = fewmul_simd_impls; *p; p++)
 			if ((*p)->valid())
 				return *p;
 		return &fewmul_simd_off;
@@ -197,7 +198,7 @@ static const struct fewmul_simd *fewmul_simd_choose(const char *name)
 		return &fewmul_simd_off;
 	if (fewmul_streq(name, "generic"))
 		return &fewmul_simd_generic;
-	for (p = fewmul_simd_auto; *p; p++)
+	for (p = fewmul_simd_impls; *p; p++)
 		if (fewmul_streq(name, (*p)->name))
 			return (*p)->valid() ? *p : NULL;
 	return NULL;

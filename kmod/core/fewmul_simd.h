@@ -81,6 +81,8 @@ extern const struct fewmul_simd fewmul_simd_avx2;
 #ifdef FEWMUL_HAVE_NEON
 extern const struct fewmul_simd fewmul_simd_neon;
 #endif
+/* The vector implementations compiled in, fastest first, NULL-terminated. */
+extern const struct fewmul_simd *const fewmul_simd_impls[];
 
 /*
  * Selection. "auto" picks the best valid implementation, "off" the scalar

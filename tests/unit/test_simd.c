@@ -177,15 +177,7 @@ int main(void)
 	static const u32 mnist[] = { 784, 256, 256, 10 };
 	static const u32 wide[] = { 16, 4096, 33, 256 };
 	/* every vector implementation compiled for this architecture */
-	static const struct fewmul_simd *const vec[] = {
-#ifdef FEWMUL_HAVE_AVX2
-		&fewmul_simd_avx2,
-#endif
-#ifdef FEWMUL_HAVE_NEON
-		&fewmul_simd_neon,
-#endif
-		NULL
-	};
+	const struct fewmul_simd *const *vec = fewmul_simd_impls;
 	const char *impls[3] = { "generic", NULL, NULL };
 	u32 k, ni = 1;
 
