@@ -84,6 +84,11 @@ t "eval --backend kernel fails before reading the model" 1 \
 t "eval --backend cpu names the backend" 0 "; backend cpu$" eval --model "$tmp/m" --test-limit 100 --calib 200 --backend cpu
 t "eval --json names the backend" 0 '"backend":"cpu"' eval --model "$tmp/m" --test-limit 100 --calib 200 --backend cpu --json
 t "bench accepts --backend cpu" 0 "^threads 1: full\(int\)" bench --backend cpu --no-torch --steps 1 --arch 784-16-10 --batch 10 --threads 1
+t "bench reports each run's model memory and peak RSS" 0 \
+	"^           memory MiB: model full\(int\) [0-9.]+, ternary\+QB [0-9.]+; peak RSS full\(int\) [1-9][0-9.]*, ternary\+QB [1-9]" \
+	bench --backend cpu --no-torch --steps 1 --arch 784-16-10 --batch 10 --threads 1
+t "bench --json has the memory fields" 0 '"model_bytes_ternary_qb":[1-9][0-9]*,.*"peak_rss_kib_ternary_qb":[1-9]' \
+	bench --backend cpu --no-torch --steps 1 --arch 784-16-10 --batch 10 --threads 1 --json
 t "bench --backend rejects unknown backends" 1 "^fewmulctl: --backend x: want kernel or cpu$" bench --backend x
 if [ ! -e /dev/fewmul ]; then
 	t "without /dev/fewmul the default backend is cpu" 0 "^backend cpu, 1 thread; " \

@@ -140,6 +140,39 @@ static void test_kernel_fake(void)
 }
 
 /*
+ * fewmul_trainer_memory(): the cpu backend's parameters and scratch, the
+ * kernel memory the module reported (the fake device: the engine's
+ * scratch); more for a wider model.
+ */
+static void test_memory(void)
+{
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *c, *k, *w;
+	uint64_t mc, mk, mw;
+
+	tap_begin();
+	small_cfg(&cfg);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", 1, &c), 0);
+	CHECK_EQ(fewmul_trainer_new(&cfg, FAKE, 1, &k), 0);
+	CHECK_EQ(fewmul_parse_arch("16-400-30-4", &cfg), 0);
+	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", 1, &w), 0);
+	mc = fewmul_trainer_memory(c);
+	mk = fewmul_trainer_memory(k);
+	mw = fewmul_trainer_memory(w);
+	printf("#   16-40-30-4 batch 25: cpu %llu bytes, kernel (fake) %llu; 16-400-30-4: %llu\n",
+	       (unsigned long long)mc, (unsigned long long)mk,
+	       (unsigned long long)mw);
+	CHECK(mk > 0);
+	CHECK(mc > mk);	/* the parameters too */
+	CHECK(mw > mc);
+	CHECK_EQ(fewmul_trainer_memory(NULL), 0);
+	fewmul_trainer_free(c);
+	fewmul_trainer_free(k);
+	fewmul_trainer_free(w);
+	tap_end("fewmul_trainer_memory: parameters and scratch (cpu), the module's scratch_bytes (kernel), growing with the widths");
+}
+
+/*
  * An epoch cut into calls of whole minibatches, each told where it sits
  * (fewmul_trainer_set_epoch_pos): the module sees every minibatch's place
  * in the epoch, one after the other up to the epoch's count, also when
@@ -437,6 +470,7 @@ int main(void)
 	test_threads();
 	test_kernel_fake();
 	test_kernel_epoch_pos();
+	test_memory();
 	test_kernel_datasets();
 	test_kernel_save_load();
 	test_predict();

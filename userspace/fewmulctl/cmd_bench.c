@@ -6,6 +6,8 @@
  * the project's plain-C float32 loop otherwise), for each thread count.
  * All numbers are whole training steps (forward, backward, update) on
  * minibatches of the given size; ratios compare numbers of this run only.
+ * Each run is a child process of its own, so that its peak resident
+ * memory (getrusage of the child) is that configuration's alone.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "libfewmul.h"
 #include "fewmulctl.h"
@@ -30,7 +34,8 @@ static double now_s(void)
 static double bench_engine(const struct fewmul_train_config *base,
 			   const char *backend, uint32_t weights, uint32_t qbp,
 			   unsigned int threads, unsigned int steps,
-			   const struct fewmul_dataset *ds, int *errp)
+			   const struct fewmul_dataset *ds, int *errp,
+			   uint64_t *mem)
 {
 	struct fewmul_train_config cfg = *base;
 	struct fewmul_result r = { 0 };
@@ -52,6 +57,7 @@ static double bench_engine(const struct fewmul_train_config *base,
 		*errp = err;
 		return -1;
 	}
+	*mem = fewmul_trainer_memory(t);
 	/* one warm-up step, then the timed ones */
 	err = fewmul_trainer_train(t, ds, idx + n, cfg.batch, 0, &r);
 	t0 = now_s();
@@ -64,10 +70,134 @@ static double bench_engine(const struct fewmul_train_config *base,
 	return err ? -1 : (double)n / dt;
 }
 
+/* What one measured child reports: rate, error, model memory, peak RSS. */
+struct bench_run {
+	double rate;
+	int err;
+	uint64_t mem;
+	long rss_kib;
+};
+
+/* fn(ctx, &o) in a child process; o.rss_kib from the child's rusage. */
+static struct bench_run in_child(void (*fn)(void *ctx, struct bench_run *o),
+				 void *ctx)
+{
+	struct bench_run o = { .rate = -1, .err = -EIO };
+	struct rusage ru;
+	int pfd[2], st;
+	pid_t pid;
+
+	fflush(NULL);
+	if (pipe(pfd)) {
+		o.err = -errno;
+		return o;
+	}
+	pid = fork();
+	if (pid < 0) {
+		o.err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return o;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		fn(ctx, &o);
+		_exit(write(pfd[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &o, sizeof(o)) != sizeof(o)) {
+		o.rate = -1;
+		o.err = -EIO;
+	}
+	close(pfd[0]);
+	if (wait4(pid, &st, 0, &ru) == pid)
+		o.rss_kib = ru.ru_maxrss;
+	return o;
+}
+
+/* One engine configuration, for in_child(). */
+struct engine_job {
+	const struct fewmul_train_config *base;
+	const char *backend;
+	uint32_t weights, qbp;
+	unsigned int threads, steps;
+	const struct fewmul_dataset *ds;
+};
+
+static void engine_job_run(void *ctx, struct bench_run *o)
+{
+	const struct engine_job *j = ctx;
+
+	o->rate = bench_engine(j->base, j->backend, j->weights, j->qbp,
+			       j->threads, j->steps, j->ds, &o->err, &o->mem);
+}
+
+/* The plain-C float32 loop, for in_child(). */
+struct float_job {
+	const struct fewmul_train_config *cfg;
+	unsigned int threads, steps;
+};
+
+static void float_job_run(void *ctx, struct bench_run *o)
+{
+	const struct float_job *j = ctx;
+	double t0 = now_s();
+
+	o->err = float_ref_train(j->cfg->width, j->cfg->nr_layers,
+				 j->cfg->batch, j->steps, j->threads);
+	o->rate = o->err ? -1 : (double)j->steps * j->cfg->batch / (now_s() - t0);
+}
+
+/*
+ * Run cmd with /bin/sh (which execs it), its first output line in line;
+ * its exit status, and its peak RSS in *rss_kib. -1 if it cannot start.
+ */
+static int run_capture(const char *cmd, char *line, size_t len, long *rss_kib)
+{
+	struct rusage ru;
+	int pfd[2], st = -1;
+	pid_t pid;
+	FILE *f;
+
+	line[0] = 0;
+	fflush(NULL);
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (dup2(pfd[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		close(pfd[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	f = fdopen(pfd[0], "r");
+	if (f) {
+		if (!fgets(line, (int)len, f))
+			line[0] = 0;
+		while (fgetc(f) != EOF)	/* let it finish writing */
+			;
+		fclose(f);
+	} else {
+		close(pfd[0]);
+	}
+	if (wait4(pid, &st, 0, &ru) != pid)
+		return -1;
+	*rss_kib = ru.ru_maxrss;
+	return st;
+}
+
 /* PyTorch through userspace/bench/torch_mlp.py; < 0 when unavailable. */
 static double bench_torch(const char *arch, unsigned int batch,
 			  unsigned int steps, unsigned int threads, char *what,
-			  size_t len)
+			  size_t len, long *rss_kib)
 {
 	static const char *const scripts[] = {
 		"userspace/bench/torch_mlp.py",
@@ -78,7 +208,6 @@ static double bench_torch(const char *arch, unsigned int batch,
 	char cmd[1024], line[512], *p;
 	double v = -1;
 	size_t k;
-	FILE *f;
 
 	for (k = 0; !script && k < sizeof(scripts) / sizeof(scripts[0]); k++)
 		if (access(scripts[k], R_OK) == 0)
@@ -88,23 +217,18 @@ static double bench_torch(const char *arch, unsigned int batch,
 	/* Debian's torch uses the system BLAS: point it at OpenBLAS. */
 	snprintf(cmd, sizeof(cmd),
 		 "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp "
-		 "OMP_NUM_THREADS=%u %s %s %s %u %u %u 2>/dev/null",
+		 "OMP_NUM_THREADS=%u exec %s %s %s %u %u %u 2>/dev/null",
 		 threads, access("/usr/bin/python3", X_OK) == 0 ?
 		 "/usr/bin/python3" : "python3", script, arch, batch, steps, threads);
-	f = popen(cmd, "r");
-	if (!f)
+	if (run_capture(cmd, line, sizeof(line), rss_kib) != 0)
 		return -1;
-	if (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "\"samples_per_s\": ");
-		if (p)
-			v = strtod(p + 17, NULL);
-		p = strstr(line, "\"torch\": \"");
-		if (p)
-			snprintf(what, len, "PyTorch %.*s, OpenBLAS",
-				 (int)strcspn(p + 10, "\""), p + 10);
-	}
-	if (pclose(f) != 0)
-		v = -1;
+	p = strstr(line, "\"samples_per_s\": ");
+	if (p)
+		v = strtod(p + 17, NULL);
+	p = strstr(line, "\"torch\": \"");
+	if (p)
+		snprintf(what, len, "PyTorch %.*s, OpenBLAS",
+			 (int)strcspn(p + 10, "\""), p + 10);
 	return v;
 }
 
@@ -226,32 +350,33 @@ static int bench_main(int argc, char **argv)
 	       module_simd(be.device, msimd, sizeof(msimd));
 	for (k = 0; k < bo.nt; k++) {
 		unsigned int th = bo.tlist[k];
-		double full = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_FULL, 0, th,
-					   bo.steps, &ds, &err);
-		double tern = full < 0 ? -1 :
-			      bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
-					   th, bo.steps, &ds, &err);
-		/* the same with the vector kernels off (cpu backend only) */
-		double scal = -1;
+		struct engine_job ej = { .base = &cfg, .backend = be.spec,
+					 .weights = FEWMUL_MODEL_WEIGHTS_FULL,
+					 .threads = th, .steps = bo.steps, .ds = &ds };
+		struct float_job fj = { .cfg = &cfg, .threads = th, .steps = bo.steps };
+		struct bench_run full, tern, scal = { .rate = -1 }, ref = { .rate = -1 };
+		char what[128] = "plain C float32 loop";
+		int kernel = !strcmp(be.name, "kernel");
 
-		if (tern >= 0 && strcmp(be.name, "kernel") && strcmp(simd, "off") &&
+		full = in_child(engine_job_run, &ej);
+		ej.weights = FEWMUL_MODEL_WEIGHTS_TERNARY;
+		ej.qbp = 1;
+		tern = full.rate < 0 ? full : in_child(engine_job_run, &ej);
+		/* the same with the vector kernels off (cpu backend only) */
+		if (tern.rate >= 0 && !kernel && strcmp(simd, "off") &&
 		    !fewmul_simd_set("off")) {
-			scal = bench_engine(&cfg, be.spec, FEWMUL_MODEL_WEIGHTS_TERNARY, 1,
-					    th, bo.steps, &ds, &err);
+			scal = in_child(engine_job_run, &ej);
 			fewmul_simd_set(simd);
 		}
-		char what[128] = "plain C float32 loop";
-		double ref = -1, t0;
-
 		if (!bo.notorch)
-			ref = bench_torch(arch, cfg.batch, bo.steps, th, what, sizeof(what));
-		if (ref < 0) {
+			ref.rate = bench_torch(arch, cfg.batch, bo.steps, th, what,
+					       sizeof(what), &ref.rss_kib);
+		if (ref.rate < 0) {
 			snprintf(what, sizeof(what), "plain C float32 loop");
-			t0 = now_s();
-			if (float_ref_train(cfg.width, cfg.nr_layers, cfg.batch, bo.steps, th) == 0)
-				ref = (double)bo.steps * cfg.batch / (now_s() - t0);
+			ref = in_child(float_job_run, &fj);
 		}
-		if (full < 0 || tern < 0) {
+		if (full.rate < 0 || tern.rate < 0) {
+			err = full.rate < 0 ? full.err : tern.err;
 			backend_err(&be, "bench: training", err ? err : -EIO);
 			free(ds.images);
 			free(ds.labels);
@@ -265,25 +390,46 @@ static int bench_main(int argc, char **argv)
 			json_str(&j, "backend", be.name);
 			json_u64(&j, "batch", cfg.batch);
 			json_u64(&j, "threads", th);
-			json_double(&j, "full_int", full);
-			json_double(&j, "ternary_qb", tern);
+			json_double(&j, "full_int", full.rate);
+			json_double(&j, "ternary_qb", tern.rate);
 			json_str(&j, "simd", simd);
-			if (scal > 0)
-				json_double(&j, "ternary_qb_scalar", scal);
+			if (scal.rate > 0)
+				json_double(&j, "ternary_qb_scalar", scal.rate);
 			json_str(&j, "float32_reference", what);
-			json_double(&j, "float32", ref);
-			json_double(&j, "ternary_qb_over_full", tern / full);
-			json_double(&j, "ternary_qb_over_float32", ref > 0 ? tern / ref : 0);
+			json_double(&j, "float32", ref.rate);
+			json_double(&j, "ternary_qb_over_full", tern.rate / full.rate);
+			json_double(&j, "ternary_qb_over_float32",
+				    ref.rate > 0 ? tern.rate / ref.rate : 0);
+			/* model memory: process (cpu) or kernel (kernel) bytes */
+			json_u64(&j, "model_bytes_full", full.mem);
+			json_u64(&j, "model_bytes_ternary_qb", tern.mem);
+			json_u64(&j, "peak_rss_kib_full", (uint64_t)full.rss_kib);
+			json_u64(&j, "peak_rss_kib_ternary_qb", (uint64_t)tern.rss_kib);
+			if (scal.rate > 0)
+				json_u64(&j, "peak_rss_kib_ternary_qb_scalar",
+					 (uint64_t)scal.rss_kib);
+			if (ref.rate > 0)
+				json_u64(&j, "peak_rss_kib_float32", (uint64_t)ref.rss_kib);
 			json_end(&j);
 		} else {
 			printf("threads %u: full(int) %8.1f  ternary+QB %8.1f (simd %s)",
-			       th, full, tern, simd);
-			if (scal > 0)
-				printf("  ternary+QB scalar %8.1f", scal);
+			       th, full.rate, tern.rate, simd);
+			if (scal.rate > 0)
+				printf("  ternary+QB scalar %8.1f", scal.rate);
 			printf("  float32 (%s) %8.1f  | ternary+QB/full %.2fx  ternary+QB/float32 %.2fx",
-			       what, ref, tern / full, ref > 0 ? tern / ref : 0.0);
-			if (scal > 0)
-				printf("  simd/scalar %.2fx", tern / scal);
+			       what, ref.rate, tern.rate / full.rate,
+			       ref.rate > 0 ? tern.rate / ref.rate : 0.0);
+			if (scal.rate > 0)
+				printf("  simd/scalar %.2fx", tern.rate / scal.rate);
+			printf("\n           memory MiB: %s full(int) %.1f, ternary+QB %.1f;"
+			       " peak RSS full(int) %.1f, ternary+QB %.1f",
+			       kernel ? "kernel scratch" : "model",
+			       full.mem / 1048576.0, tern.mem / 1048576.0,
+			       full.rss_kib / 1024.0, tern.rss_kib / 1024.0);
+			if (scal.rate > 0)
+				printf(", scalar %.1f", scal.rss_kib / 1024.0);
+			if (ref.rate > 0)
+				printf(", float32 %.1f", ref.rss_kib / 1024.0);
 			printf("\n");
 		}
 		flush_out(stdout);

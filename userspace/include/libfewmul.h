@@ -396,6 +396,16 @@ int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 int fewmul_trainer_set_epoch_pos(struct fewmul_trainer *t, uint32_t first,
 				 uint32_t total);
 
+/*
+ * Memory the trainer's model takes, in bytes: the parameters and the
+ * engine's scratch arrays in this process (cpu backend), or the kernel
+ * memory the module reported for the model (kernel backend: MODEL_CREATE's
+ * scratch_bytes, charged to the caller's memory cgroup; the parameters
+ * live in a registered mapping of the caller besides). 0 for NULL. Since
+ * LIBFEWMUL_0.8.
+ */
+uint64_t fewmul_trainer_memory(const struct fewmul_trainer *t);
+
 /* The learning-rate shift the schedule of cfg uses at epoch (0-based). */
 uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 			    uint32_t epoch);

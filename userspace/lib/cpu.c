@@ -451,6 +451,7 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 		goto err_free;
 	}
 	memset(c->scratch, 0, ss);
+	c->be.memory = lay.size + ss;
 	fewmul_model_bind(&c->m, cfg, c->arena, c->scratch);
 	fewmul_model_init_params(&c->m);
 

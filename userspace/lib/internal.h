@@ -88,6 +88,7 @@ struct fewmul_backend_ops {
  */
 struct fewmul_backend {
 	const struct fewmul_backend_ops *ops;
+	uint64_t memory;	/* fewmul_trainer_memory() */
 	uint32_t epoch_first;
 	uint32_t epoch_size;
 };

@@ -114,6 +114,7 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 			 uint32_t flags, uint64_t step)
 {
 	struct fewmul_model_create mc;
+	int err;
 
 	memset(&mc, 0, sizeof(mc));
 	mc.size = sizeof(mc);
@@ -121,7 +122,10 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 	mc.arena = arena;
 	fewmul_config_to_create(&k->cfg, &mc);
 	mc.step = step;
-	return kioctl(k, FEWMUL_IOC_MODEL_CREATE, &mc);
+	err = kioctl(k, FEWMUL_IOC_MODEL_CREATE, &mc);
+	if (!err)
+		k->be.memory = mc.scratch_bytes;
+	return err;
 }
 
 int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,

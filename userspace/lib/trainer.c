@@ -185,6 +185,11 @@ FEWMUL_API int fewmul_trainer_train(struct fewmul_trainer *t,
 	return err;
 }
 
+FEWMUL_API uint64_t fewmul_trainer_memory(const struct fewmul_trainer *t)
+{
+	return t ? t->be->memory : 0;
+}
+
 FEWMUL_API int fewmul_trainer_set_epoch_pos(struct fewmul_trainer *t,
 					    uint32_t first, uint32_t total)
 {
