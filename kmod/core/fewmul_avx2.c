@@ -69,95 +69,6 @@ static __always_inline v8s fewmul_tailmask(u32 n)
 	return idx < fewmul_set1((s32)n);
 }
 
-/* ---- list sums ---------------------------------------------------------- */
-
-/*
- * nv vectors of 8 lanes from @base (nv a constant after inlining): out =
- * sum of the listed +1 rows minus the listed -1 rows (plus out with
- * @acc); the accumulators stay in registers for the whole lists.
- */
-static __always_inline void fewmul_avx2_sum_n(const int nv, const s32 *base,
-					      const u32 *pos, u32 npos,
-					      const u32 *neg, u32 nneg,
-					      s32 *out, int acc)
-{
-	v8s a[12];
-	u32 p;
-	int v;
-
-	for (v = 0; v < nv; v++)
-		a[v] = acc ? fewmul_ld(out + 8 * v) : fewmul_set1(0);
-	for (p = 0; p < npos; p++) {
-		const s32 *r = base + ((u64)pos[p] << 1);
-
-		for (v = 0; v < nv; v++)
-			a[v] += fewmul_ld(r + 8 * v);
-	}
-	for (p = 0; p < nneg; p++) {
-		const s32 *r = base + ((u64)neg[p] << 1);
-
-		for (v = 0; v < nv; v++)
-			a[v] -= fewmul_ld(r + 8 * v);
-	}
-	for (v = 0; v < nv; v++)
-		fewmul_st(out + 8 * v, a[v]);
-}
-
-/*
- * nl lanes (a multiple of 16) in passes of at most 12 vectors, the passes
- * balanced (208 lanes: 10 + 8 + 8 vectors), since each pass walks the
- * lists once.
- */
-static void fewmul_avx2_sum_lists(const s32 *base, const u32 *pos, u32 npos,
-				  const u32 *neg, u32 nneg, s32 *out, u32 nl,
-				  int acc)
-{
-	u32 nv = nl >> 3, passes, cap, w;
-
-	/* passes = ceil(nv / 12) without the reciprocal multiply of a / 12 */
-	for (passes = 1, cap = 12; cap < nv; passes++, cap += 12)
-		__asm__("" : "+r" (cap));	/* not folded into a / 12 */
-	while (nv) {
-		w = (nv + passes - 1) / passes;
-		w = (w + 1) & ~1u;
-		if (w > 12)
-			w = 12;
-		switch (w) {
-		case 2:
-			fewmul_avx2_sum_n(2, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 4:
-			fewmul_avx2_sum_n(4, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 6:
-			fewmul_avx2_sum_n(6, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 8:
-			fewmul_avx2_sum_n(8, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 10:
-			fewmul_avx2_sum_n(10, base, pos, npos, neg, nneg, out, acc);
-			break;
-		default:
-			fewmul_avx2_sum_n(12, base, pos, npos, neg, nneg, out, acc);
-			break;
-		}
-		base += 8 * w;
-		out += 8 * w;
-		nv -= w;
-		passes--;
-	}
-}
-
-static void fewmul_avx2_relu_mask(s32 *d, const s32 *x, u32 nl)
-{
-	const v8s z = fewmul_set1(0);
-	u32 b;
-
-	for (b = 0; b < nl; b += 8)
-		fewmul_st(d + b, fewmul_ld(d + b) & (fewmul_ld(x + b) > z));
-}
-
 /* ---- weight gradient and update ------------------------------------------ */
 
 /*
@@ -186,43 +97,6 @@ static __always_inline v8s fewmul_upd(v8s u, v8s a, int upd)
 	return fewmul_min(fewmul_max(u - a, -w1), w1);
 }
 
-/*
- * One row, nv vectors of outputs (a constant after inlining): Horner over
- * the levels (double the accumulators, add the level's +1 samples,
- * subtract its -1 samples), then the update of the row's shadow weights.
- */
-static __always_inline void fewmul_avx2_dw_n(const int nv, const s32 *dt,
-					     const u32 *ent, const u16 *cnt,
-					     u32 nlev, s32 *u, int upd,
-					     const int store)
-{
-	v8s a[8];
-	u32 lv, p;
-	int v;
-
-	for (v = 0; v < nv; v++)
-		a[v] = fewmul_set1(0);
-	for (lv = nlev; lv-- > 0;) {
-		for (v = 0; v < nv; v++)
-			a[v] += a[v];
-		for (p = cnt[2 * lv]; p; p--) {
-			const s32 *r = dt + *ent++;
-
-			for (v = 0; v < nv; v++)
-				a[v] += fewmul_ld(r + 8 * v);
-		}
-		for (p = cnt[2 * lv + 1]; p; p--) {
-			const s32 *r = dt + *ent++;
-
-			for (v = 0; v < nv; v++)
-				a[v] -= fewmul_ld(r + 8 * v);
-		}
-	}
-	for (v = 0; v < nv; v++)
-		fewmul_st(u + 8 * v, store ? a[v] :
-			  fewmul_upd(fewmul_ld(u + 8 * v), a[v], upd));
-}
-
 /* The last n < 8 outputs: masked loads and store, nothing beyond n touched. */
 static void fewmul_avx2_dw_tail(const s32 *dt, const u32 *ent,
 				const u16 *cnt, u32 nlev, s32 *u, u32 n,
@@ -245,43 +119,12 @@ static void fewmul_avx2_dw_tail(const s32 *dt, const u32 *ent,
 	__builtin_ia32_maskstored256((v8s *)u, mask, r);
 }
 
-/* u is the row (store 0: update it) or the sums' output (store 1) */
-static __always_inline void fewmul_avx2_dw(const s32 *dt, const u32 *ent,
-					   const u16 *cnt, u32 nlev, s32 *u,
-					   u32 n, int upd, const int store)
-{
-	u32 j = 0;
+/* ---- list sums, ReLU mask, weight gradient: fewmul_simd_loops.h ------ */
 
-	for (; j + 64 <= n; j += 64)
-		fewmul_avx2_dw_n(8, dt + j, ent, cnt, nlev, u + j, upd, store);
-	if (j + 32 <= n) {
-		fewmul_avx2_dw_n(4, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 32;
-	}
-	if (j + 16 <= n) {
-		fewmul_avx2_dw_n(2, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 16;
-	}
-	if (j + 8 <= n) {
-		fewmul_avx2_dw_n(1, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 8;
-	}
-	if (j < n)
-		fewmul_avx2_dw_tail(dt + j, ent, cnt, nlev, u + j, n - j, upd,
-				    store);
-}
-
-static void fewmul_avx2_dw_row(const s32 *dt, const u32 *ent,
-			       const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd)
-{
-	fewmul_avx2_dw(dt, ent, cnt, nlev, u, n, upd, 0);
-}
-
-static void fewmul_avx2_dw_sum(const s32 *dt, const u32 *ent,
-			       const u16 *cnt, u32 nlev, s32 *acc, u32 n)
-{
-	fewmul_avx2_dw(dt, ent, cnt, nlev, acc, n, 0, 1);
-}
+#define fewmul_v	v8s
+#define FEWMUL_VL	8
+#define FEWMUL_FN(name)	fewmul_avx2_##name
+#include "fewmul_simd_loops.h"
 
 /* ---- transpose ---------------------------------------------------------------- */
 

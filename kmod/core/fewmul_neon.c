@@ -84,95 +84,6 @@ static __always_inline u64 fewmul_nibbles(v16c m)
 	return r & 0x1111111111111111ULL;
 }
 
-/* ---- list sums ---------------------------------------------------------- */
-
-/*
- * nv vectors of 4 lanes from @base (nv a constant after inlining): out =
- * sum of the listed +1 rows minus the listed -1 rows (plus out with
- * @acc); the accumulators stay in registers for the whole lists.
- */
-static __always_inline void fewmul_neon_sum_n(const int nv, const s32 *base,
-					      const u32 *pos, u32 npos,
-					      const u32 *neg, u32 nneg,
-					      s32 *out, int acc)
-{
-	v4s a[24];
-	u32 p;
-	int v;
-
-	for (v = 0; v < nv; v++)
-		a[v] = acc ? fewmul_ld(out + 4 * v) : fewmul_set1(0);
-	for (p = 0; p < npos; p++) {
-		const s32 *r = base + ((u64)pos[p] << 1);
-
-		for (v = 0; v < nv; v++)
-			a[v] += fewmul_ld(r + 4 * v);
-	}
-	for (p = 0; p < nneg; p++) {
-		const s32 *r = base + ((u64)neg[p] << 1);
-
-		for (v = 0; v < nv; v++)
-			a[v] -= fewmul_ld(r + 4 * v);
-	}
-	for (v = 0; v < nv; v++)
-		fewmul_st(out + 4 * v, a[v]);
-}
-
-/*
- * nl lanes (a multiple of 16, i.e. of 4 vectors) in passes of at most 24
- * vectors (of the 32 registers), the passes balanced since each walks the
- * lists once.
- */
-static void fewmul_neon_sum_lists(const s32 *base, const u32 *pos, u32 npos,
-				  const u32 *neg, u32 nneg, s32 *out, u32 nl,
-				  int acc)
-{
-	u32 nv = nl >> 2, passes, cap, w;
-
-	/* passes = ceil(nv / 24) without the reciprocal multiply */
-	for (passes = 1, cap = 24; cap < nv; passes++, cap += 24)
-		__asm__("" : "+r" (cap));
-	while (nv) {
-		w = (nv + passes - 1) / passes;
-		w = (w + 3) & ~3u;
-		if (w > 24)
-			w = 24;
-		switch (w) {
-		case 4:
-			fewmul_neon_sum_n(4, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 8:
-			fewmul_neon_sum_n(8, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 12:
-			fewmul_neon_sum_n(12, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 16:
-			fewmul_neon_sum_n(16, base, pos, npos, neg, nneg, out, acc);
-			break;
-		case 20:
-			fewmul_neon_sum_n(20, base, pos, npos, neg, nneg, out, acc);
-			break;
-		default:
-			fewmul_neon_sum_n(24, base, pos, npos, neg, nneg, out, acc);
-			break;
-		}
-		base += 4 * w;
-		out += 4 * w;
-		nv -= w;
-		passes--;
-	}
-}
-
-static void fewmul_neon_relu_mask(s32 *d, const s32 *x, u32 nl)
-{
-	const v4s z = fewmul_set1(0);
-	u32 b;
-
-	for (b = 0; b < nl; b += 4)
-		fewmul_st(d + b, fewmul_ld(d + b) & (fewmul_ld(x + b) > z));
-}
-
 /* ---- weight gradient and update ------------------------------------------ */
 
 /*
@@ -199,44 +110,6 @@ static __always_inline v4s fewmul_upd(v4s u, v4s a, int upd)
 		a = (a >> k) + ((a >> k1) & fewmul_set1(1));
 	}
 	return fewmul_min(fewmul_max(u - a, -w1), w1);
-}
-
-/*
- * One row, nv vectors of outputs (a constant after inlining): Horner over
- * the levels (double the accumulators, add the level's +1 samples,
- * subtract its -1 samples), then the update of the row's shadow weights
- * (or, with @store, the sums themselves).
- */
-static __always_inline void fewmul_neon_dw_n(const int nv, const s32 *dt,
-					     const u32 *ent, const u16 *cnt,
-					     u32 nlev, s32 *u, int upd,
-					     const int store)
-{
-	v4s a[16];
-	u32 lv, p;
-	int v;
-
-	for (v = 0; v < nv; v++)
-		a[v] = fewmul_set1(0);
-	for (lv = nlev; lv-- > 0;) {
-		for (v = 0; v < nv; v++)
-			a[v] += a[v];
-		for (p = cnt[2 * lv]; p; p--) {
-			const s32 *r = dt + *ent++;
-
-			for (v = 0; v < nv; v++)
-				a[v] += fewmul_ld(r + 4 * v);
-		}
-		for (p = cnt[2 * lv + 1]; p; p--) {
-			const s32 *r = dt + *ent++;
-
-			for (v = 0; v < nv; v++)
-				a[v] -= fewmul_ld(r + 4 * v);
-		}
-	}
-	for (v = 0; v < nv; v++)
-		fewmul_st(u + 4 * v, store ? a[v] :
-			  fewmul_upd(fewmul_ld(u + 4 * v), a[v], upd));
 }
 
 /*
@@ -268,47 +141,12 @@ static void fewmul_neon_dw_tail(const s32 *dt, const u32 *ent,
 	}
 }
 
-/* u is the row (store 0: update it) or the sums' output (store 1) */
-static __always_inline void fewmul_neon_dw(const s32 *dt, const u32 *ent,
-					   const u16 *cnt, u32 nlev, s32 *u,
-					   u32 n, int upd, const int store)
-{
-	u32 j = 0;
+/* ---- list sums, ReLU mask, weight gradient: fewmul_simd_loops.h ------ */
 
-	for (; j + 64 <= n; j += 64)
-		fewmul_neon_dw_n(16, dt + j, ent, cnt, nlev, u + j, upd, store);
-	if (j + 32 <= n) {
-		fewmul_neon_dw_n(8, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 32;
-	}
-	if (j + 16 <= n) {
-		fewmul_neon_dw_n(4, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 16;
-	}
-	if (j + 8 <= n) {
-		fewmul_neon_dw_n(2, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 8;
-	}
-	if (j + 4 <= n) {
-		fewmul_neon_dw_n(1, dt + j, ent, cnt, nlev, u + j, upd, store);
-		j += 4;
-	}
-	if (j < n)
-		fewmul_neon_dw_tail(dt + j, ent, cnt, nlev, u + j, n - j, upd,
-				    store);
-}
-
-static void fewmul_neon_dw_row(const s32 *dt, const u32 *ent,
-			       const u16 *cnt, u32 nlev, s32 *u, u32 n, int upd)
-{
-	fewmul_neon_dw(dt, ent, cnt, nlev, u, n, upd, 0);
-}
-
-static void fewmul_neon_dw_sum(const s32 *dt, const u32 *ent,
-			       const u16 *cnt, u32 nlev, s32 *acc, u32 n)
-{
-	fewmul_neon_dw(dt, ent, cnt, nlev, acc, n, 0, 1);
-}
+#define fewmul_v	v4s
+#define FEWMUL_VL	4
+#define FEWMUL_FN(name)	fewmul_neon_##name
+#include "fewmul_simd_loops.h"
 
 /* ---- transpose ---------------------------------------------------------------- */
 
