@@ -316,7 +316,6 @@ static inline u32 fewmul_bshift(u32 nb)
 	return (u32)fewmul_ap2_exp(nb);	/* mean over the batch ~ >> round(log2 B) */
 }
 
-/* Whether a pass multiplies by the real-valued U (full, or real test weights). */
 /* Row i of layer l's shadow weights U and sampled weights t (pitch n[l]). */
 static inline s32 *fewmul_wrow(const struct fewmul_model *m, u32 l, u32 i)
 {
@@ -328,6 +327,7 @@ static inline s8 *fewmul_trow(const struct fewmul_model *m, u32 l, u32 i)
 	return m->t[l] + fewmul_mul_sa(i, m->cfg.width[l]);
 }
 
+/* Whether a pass multiplies by the real-valued U (full, or real test weights). */
 static inline int fewmul_real_weights(const struct fewmul_model *m, int test)
 {
 	return m->cfg.weights == FEWMUL_MODEL_WEIGHTS_FULL ||
@@ -581,7 +581,7 @@ static noinline void fewmul_full_dx(struct fewmul_model *m, u32 l, u32 i,
 				    struct fewmul_counters *ops)
 {
 	u32 nout = m->cfg.width[l], nb = m->cur_batch, B = m->bs, c, j, k;
-	const s32 *u = m->w[l] + (u64)i * nout;
+	const s32 *u = fewmul_wrow(m, l, i);
 	const s32 *x = m->x[l - 1] + ((u64)i << m->bshift);
 	s32 *dprev = m->d[l - 1] + ((u64)i << m->bshift);
 
@@ -978,8 +978,10 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 		dprev[b] = x[b] > 0 ? (s32)acc : 0;
 	}
 	if (cfg->weights == FEWMUL_MODEL_WEIGHTS_FULL) {
-		ops->muls += fewmul_mul_sa(nout, nb);
-		ops->adds += fewmul_mul_sa(nout, nb);
+		u64 prods = fewmul_mul_sa(nout, nb);
+
+		ops->muls += prods;
+		ops->adds += prods;
 	} else {
 		for (j = 0; j < nout; j++)
 			if (t[j])
@@ -987,11 +989,6 @@ static void fewmul_back_dx(struct fewmul_model *m, u32 l, u32 i,
 	}
 }
 
-/*
- * Reference gradient of row i of layer l over this process's samples
- * (scalar, s64 accumulators): acc[j] for j < n[l]. With grad NULL, U[l]
- * is updated in place, U -= acc >> upd; else acc is stored in grad[j].
- */
 /* sum_b D[b] X[b]: the weight gradient without quantized backprop. */
 static noinline s64 fewmul_dw_product(const s32 *d, const s32 *x, u32 nb)
 {
@@ -1003,6 +1000,11 @@ static noinline s64 fewmul_dw_product(const s32 *d, const s32 *x, u32 nb)
 	return acc;
 }
 
+/*
+ * Reference gradient of row i of layer l over this process's samples
+ * (scalar, s64 accumulators): acc[j] for j < n[l]. With grad NULL, U[l]
+ * is updated in place, U -= acc >> upd; else acc is stored in grad[j].
+ */
 static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 			  int upd, s64 *grad, struct fewmul_counters *ops)
 {
@@ -1038,8 +1040,10 @@ static void fewmul_dw_ref(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 			if (qe[b])
 				ops->adds += nout, ops->shifts += nout;
 	} else {
-		ops->muls += fewmul_mul_sa(nout, nb);
-		ops->adds += fewmul_mul_sa(nout, nb);
+		u64 prods = fewmul_mul_sa(nout, nb);
+
+		ops->muls += prods;
+		ops->adds += prods;
 	}
 	if (!grad) {
 		ops->adds += nout;
@@ -1102,12 +1106,13 @@ static int fewmul_fast_dw(struct fewmul_model *m, u32 l, u32 i, const s8 *qe,
 	u32 nout = cfg->width[l], np = (nout + 1) / 2, k0, k1;
 	u32 span = (u32)(cfg->exp_max - cfg->exp_min);
 	s32 *u = fewmul_wrow(m, l, i);
-	u64 acc[FEWMUL_DW_BLOCK];
+	u64 acc[FEWMUL_DW_BLOCK], work;
 
 	if (fewmul_mul_sa((u64)maxd << span, nz) >= (1ULL << 31))
 		return -1;
-	ops->adds += fewmul_mul_sa(nz, nout) + nout;
-	ops->shifts += fewmul_mul_sa(nz, nout) + nout;
+	work = fewmul_mul_sa(nz, nout) + nout;
+	ops->adds += work;
+	ops->shifts += work;
 	if (!fewmul_simd_dw(m, l, i, u, qe, zb, nz, upd))
 		return 0;
 	for (k0 = 0; k0 < np; k0 += FEWMUL_DW_BLOCK) {
@@ -1244,9 +1249,10 @@ static void fewmul_dw_plain(struct fewmul_model *m, u32 l, u32 i,
 	u32 span = (u32)(m->cfg.exp_max - m->cfg.exp_min);
 	const s32 *dt = (const s32 *)m->dtpk;
 	s32 *a = (s32 *)g;
+	u64 work = fewmul_mul_sa(nz, nout);
 
-	ops->adds += fewmul_mul_sa(nz, nout);
-	ops->shifts += fewmul_mul_sa(nz, nout);
+	ops->adds += work;
+	ops->shifts += work;
 	if (fewmul_mul_sa((u64)maxd << span, nz) < (1ULL << 31)) {
 		if (fewmul_simd_dw_sum(m, l, i, a, qe, zb, nz)) {
 			for (j = 0; j < nout; j++)
