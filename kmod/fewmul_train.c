@@ -401,6 +401,7 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	u8 __user *upred;
 	bool calib;
 	u64 *conf = NULL;
+	size_t conf_bytes = 0;
 	u64 nbatches, i;
 	u32 usize, nk, n0, b;
 	int ret;
@@ -425,12 +426,12 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	n0 = st->m.cfg.width[0];
 	if (!train && !calib && arg.confusion) {
 		/* The user's matrix is read first: counts are added to it. */
-		conf = kvmalloc_array(fewmul_mul_sa(nk, nk), sizeof(*conf),
-				      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		conf_bytes = fewmul_mul_sa(nk, nk) * sizeof(*conf);
+		conf = kvmalloc(conf_bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!conf)
 			return -ENOMEM;
 		if (copy_from_user(conf, u64_to_user_ptr(arg.confusion),
-				   fewmul_mul_sa(nk, nk) * sizeof(*conf))) {
+				   conf_bytes)) {
 			kvfree(conf);
 			return -EFAULT;
 		}
@@ -491,7 +492,7 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	if (!calib && ret == -EINTR && arg.done)
 		ret = 0;
 	if (!ret && conf && copy_to_user(u64_to_user_ptr(arg.confusion), conf,
-					 fewmul_mul_sa(nk, nk) * sizeof(*conf)))
+					 conf_bytes))
 		ret = -EFAULT;
 	kvfree(conf);
 	if (!ret)
