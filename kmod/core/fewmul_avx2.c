@@ -192,14 +192,9 @@ static __always_inline v4q fewmul_q4(u64 a, u64 b, u64 c, u64 d)
 /* xoshiro256+ on four independent streams, one per 64-bit lane. */
 static __always_inline v4q fewmul_rng4(v4q s[4])
 {
-	v4q r = s[0] + s[3], t = s[1] << 17;
+	v4q r;
 
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
+	FEWMUL_XOSHIRO256P(s, r);
 	return r;
 }
 

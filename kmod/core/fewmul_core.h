@@ -35,6 +35,26 @@ struct fewmul_rng {
  */
 void fewmul_rng_seed(struct fewmul_rng *rng, u64 seed, u64 stream);
 
+/*
+ * One xoshiro256+ step on the state s[0..3], u64 or vectors of u64 lanes
+ * (one stream per lane); r gets the output. fewmul_rng_next() and the
+ * vector samplers (fewmul_avx2.c, fewmul_neon.c) share it, so their
+ * draws are the same.
+ */
+#define FEWMUL_XOSHIRO256P(s, r) do {					\
+		__auto_type fewmul_xs = (s);				\
+		__auto_type fewmul_xt = fewmul_xs[1] << 17;		\
+									\
+		(r) = fewmul_xs[0] + fewmul_xs[3];			\
+		fewmul_xs[2] ^= fewmul_xs[0];				\
+		fewmul_xs[3] ^= fewmul_xs[1];				\
+		fewmul_xs[1] ^= fewmul_xs[2];				\
+		fewmul_xs[0] ^= fewmul_xs[3];				\
+		fewmul_xs[2] ^= fewmul_xt;				\
+		fewmul_xs[3] = (fewmul_xs[3] << 45) |			\
+			       (fewmul_xs[3] >> 19);			\
+	} while (0)
+
 /**
  * fewmul_rng_next() - next 64 bits of the stream
  * @rng: generator
@@ -43,16 +63,9 @@ void fewmul_rng_seed(struct fewmul_rng *rng, u64 seed, u64 stream);
  */
 static inline u64 fewmul_rng_next(struct fewmul_rng *rng)
 {
-	u64 *s = rng->s;
-	u64 r = s[0] + s[3];
-	u64 t = s[1] << 17;
+	u64 r;
 
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
+	FEWMUL_XOSHIRO256P(rng->s, r);
 	return r;
 }
 

@@ -195,14 +195,9 @@ static void fewmul_neon_transpose(const s32 *d, u32 dshift, u32 n, u32 nb,
 /* xoshiro256+ on two independent streams, one per 64-bit lane. */
 static __always_inline v2q fewmul_rng2(v2q s[4])
 {
-	v2q r = s[0] + s[3], t = s[1] << 17;
+	v2q r;
 
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
+	FEWMUL_XOSHIRO256P(s, r);
 	return r;
 }
 
