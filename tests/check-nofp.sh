@@ -38,14 +38,12 @@ check_arm64() {
 }
 
 for obj in "$@"; do
-	if readelf -h "$obj" 2>/dev/null | grep -q 'Machine:.*AArch64'; then
-		dis=$(aarch64-linux-gnu-objdump -d --no-show-raw-insn "$obj") ||
-			{ insn_verdict "objdump $obj" "objdump failed" ""; continue; }
+	dis=$(insn_disasm "$obj") ||
+		{ insn_verdict "objdump $obj" "objdump failed" ""; continue; }
+	if insn_is_arm64 "$obj"; then
 		check_arm64 "$obj" "$dis"
 		continue
 	fi
-	dis=$(objdump -d --no-show-raw-insn "$obj") ||
-		{ insn_verdict "objdump $obj" "objdump failed" ""; continue; }
 	ins=$(awk -F'\t' 'NF >= 2 && $1 ~ /^ *[0-9a-f]+:$/ { split($2, w, " "); print w[1] }' <<<"$dis")
 	vec=$(grep -cE '^v?p' <<<"$ins")
 	bad=$(grep -E "$FP" <<<"$ins" | sort | uniq -c)

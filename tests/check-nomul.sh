@@ -38,18 +38,16 @@ ALLOW+=" fewmul_dw_product fewmul_count_mults_full fewmul_count_mults_qb fewmul_
 ALLOW+=" fewmul_scratch_carve fewmul_params_check fewmul_dp_size fewmul_ioctl_model_create"
 . "$(dirname "$0")/insn-check.sh"
 for obj in "$@"; do
-	od=objdump muls_re=$MULS
-	if readelf -h "$obj" 2>/dev/null | grep -q 'Machine:.*AArch64'; then
-		od=aarch64-linux-gnu-objdump muls_re=$ARM_MULS
-	fi
-	dis=$($od -d --no-show-raw-insn "$obj") || { echo "not ok - objdump $obj"; exit 1; }
+	muls_re=$MULS
+	! insn_is_arm64 "$obj" || muls_re=$ARM_MULS
+	dis=$(insn_disasm "$obj") || { echo "not ok - objdump $obj"; exit 1; }
 	case "$(basename "$obj")" in
 	fewmul_engine.o | fewmul_step.o | fewmul_train.o)
-		all=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis")
+		all=$(insn_functions "$dis")
 		bad=
 		for f in $all; do
 			case " $ALLOW " in *" $f "*) continue ;; esac
-			body=$(awk -v f="<$f>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$dis")
+			body=$(insn_body "$dis" "$f")
 			m=$(grep -E "$muls_re" <<<"$body" || true)
 			[ -z "$m" ] || bad+="$f: $m"$'\n'
 		done
@@ -57,12 +55,11 @@ for obj in "$@"; do
 			"${bad%$'\n'}" "$(wc -w <<<"$all") functions"
 		continue ;;
 	fewmul_fast.o) fns=$KERNELS ;;
-	fewmul_avx2.o | fewmul_neon.o) fns=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis") ;;
-	*) fns=$(awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$dis" |
-		 grep -E '^(fewmul_simd_|fewmul_g_)' | grep -vE '^fewmul_simd_(select|name|get|choose)$') ;;
+	fewmul_avx2.o | fewmul_neon.o) fns=$(insn_functions "$dis") ;;
+	*) fns=$(insn_functions "$dis" | grep -E '^(fewmul_simd_|fewmul_g_)' | grep -vE '^fewmul_simd_(select|name|get|choose)$') ;;
 	esac
 	for f in $fns; do
-		body=$(awk -v f="<$f>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$dis")
+		body=$(insn_body "$dis" "$f")
 		if [ -z "$body" ]; then
 			insn_verdict "$f present in $(basename "$obj")" "not found" ""
 			continue

@@ -19,6 +19,31 @@ insn_verdict() {
 	fi
 }
 
+# insn_is_arm64 <object>: an AArch64 object (disassembled with
+# aarch64-linux-gnu-objdump), else one for this machine's objdump.
+insn_is_arm64() {
+	readelf -h "$1" 2>/dev/null | grep -q 'Machine:.*AArch64'
+}
+
+# insn_disasm <object>: its disassembly, with the objdump of its machine.
+insn_disasm() {
+	if insn_is_arm64 "$1"; then
+		aarch64-linux-gnu-objdump -d --no-show-raw-insn "$1"
+	else
+		objdump -d --no-show-raw-insn "$1"
+	fi
+}
+
+# insn_functions <disassembly>: the names of its functions, one a line.
+insn_functions() {
+	awk '/^[0-9a-f]+ <[^>]+>:$/ { gsub(/[<>:]/, "", $2); print $2 }' <<<"$1"
+}
+
+# insn_body <disassembly> <function>: that function's instructions.
+insn_body() {
+	awk -v f="<$2>:" '$2 == f { on = 1; next } on && /^$/ { exit } on' <<<"$1"
+}
+
 # insn_done: the plan line, and the exit status.
 insn_done() {
 	echo "1..$n"
