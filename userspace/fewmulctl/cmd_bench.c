@@ -78,40 +78,76 @@ struct bench_run {
 	long rss_kib;
 };
 
+/*
+ * fork() with a pipe from the child to the parent: *rfd is the parent's
+ * read end, *wfd the child's write end (dup2'ed onto its stdout with
+ * @to_stdout). Returns the pid (0 in the child), or -errno.
+ */
+static pid_t fork_piped(int *rfd, int *wfd, int to_stdout)
+{
+	int pfd[2], err;
+	pid_t pid;
+
+	fflush(NULL);
+	if (pipe(pfd))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (to_stdout) {
+			if (dup2(pfd[1], STDOUT_FILENO) < 0)
+				_exit(127);
+			close(pfd[1]);
+			pfd[1] = STDOUT_FILENO;
+		}
+		*wfd = pfd[1];
+		return 0;
+	}
+	close(pfd[1]);
+	*rfd = pfd[0];
+	return pid;
+}
+
+/* Wait for pid: its wait status, and its peak RSS (KiB); -1 on error. */
+static int reap(pid_t pid, long *rss_kib)
+{
+	struct rusage ru;
+	int st;
+
+	if (wait4(pid, &st, 0, &ru) != pid)
+		return -1;
+	*rss_kib = ru.ru_maxrss;
+	return st;
+}
+
 /* fn(ctx, &o) in a child process; o.rss_kib from the child's rusage. */
 static struct bench_run in_child(void (*fn)(void *ctx, struct bench_run *o),
 				 void *ctx)
 {
 	struct bench_run o = { .rate = -1, .err = -EIO };
-	struct rusage ru;
-	int pfd[2], st;
-	pid_t pid;
+	int rfd = -1, wfd = -1;
+	pid_t pid = fork_piped(&rfd, &wfd, 0);
 
-	fflush(NULL);
-	if (pipe(pfd)) {
-		o.err = -errno;
-		return o;
-	}
-	pid = fork();
 	if (pid < 0) {
-		o.err = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
+		o.err = pid;
 		return o;
 	}
 	if (pid == 0) {
-		close(pfd[0]);
 		fn(ctx, &o);
-		_exit(write(pfd[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+		_exit(write(wfd, &o, sizeof(o)) == sizeof(o) ? 0 : 1);
 	}
-	close(pfd[1]);
-	if (read(pfd[0], &o, sizeof(o)) != sizeof(o)) {
+	if (read(rfd, &o, sizeof(o)) != sizeof(o)) {
 		o.rate = -1;
 		o.err = -EIO;
 	}
-	close(pfd[0]);
-	if (wait4(pid, &st, 0, &ru) == pid)
-		o.rss_kib = ru.ru_maxrss;
+	close(rfd);
+	reap(pid, &o.rss_kib);
 	return o;
 }
 
@@ -154,31 +190,18 @@ static void float_job_run(void *ctx, struct bench_run *o)
  */
 static int run_capture(const char *cmd, char *line, size_t len, long *rss_kib)
 {
-	struct rusage ru;
-	int pfd[2], st = -1;
-	pid_t pid;
+	int rfd = -1, wfd = -1;
+	pid_t pid = fork_piped(&rfd, &wfd, 1);
 	FILE *f;
 
 	line[0] = 0;
-	fflush(NULL);
-	if (pipe(pfd))
+	if (pid < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
 	if (pid == 0) {
-		close(pfd[0]);
-		if (dup2(pfd[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		close(pfd[1]);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	close(pfd[1]);
-	f = fdopen(pfd[0], "r");
+	f = fdopen(rfd, "r");
 	if (f) {
 		if (!fgets(line, (int)len, f))
 			line[0] = 0;
@@ -186,12 +209,9 @@ static int run_capture(const char *cmd, char *line, size_t len, long *rss_kib)
 			;
 		fclose(f);
 	} else {
-		close(pfd[0]);
+		close(rfd);
 	}
-	if (wait4(pid, &st, 0, &ru) != pid)
-		return -1;
-	*rss_kib = ru.ru_maxrss;
-	return st;
+	return reap(pid, rss_kib);
 }
 
 /* PyTorch through userspace/bench/torch_mlp.py; < 0 when unavailable. */
