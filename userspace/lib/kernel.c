@@ -25,7 +25,6 @@
 
 /* Datasets a trainer keeps registered (two buffers each, plus the arena). */
 #define KDS_MAX		4
-/* Largest index list of one call (the ioctl's limit). */
 /*
  * Indices per TRAIN/EVAL ioctl: the module's limit (2^24). A variable,
  * not exported from the shared library, so that the tests can cut calls

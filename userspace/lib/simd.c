@@ -5,8 +5,8 @@
  * Until fewmul_simd_set() is called, FEWMUL_SIMD in the environment
  * chooses at first use (kmod/core/fewmul_shim.h): "auto" (default), "off"
  * (the general-register engine), or an implementation by name ("avx2"
- * on x86-64, "neon" on arm64, "generic"); an unknown name means auto. Results are bit-identical
- * whatever the choice.
+ * on x86-64, "neon" on arm64, "generic"); an unknown name means auto.
+ * Results are bit-identical whatever the choice.
  */
 #include "internal.h"
 #include "fewmul_simd.h"
