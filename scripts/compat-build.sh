@@ -130,6 +130,26 @@ skip() {	# skip <name> <reason>
 	echo "ok $n - compat $1 # SKIP $2"
 }
 
+# build_prepared <name> <prepare function> <why absent> <what> [make
+# variables]: the module against the tree the function prepares (a SKIP
+# with the reason when it has no input, status 2).
+build_prepared() {
+	local name=$1 prep=$2 why=$3 what=$4 tree rc
+	shift 4
+	tree=$($prep)
+	rc=$?
+	if [ "$rc" -eq 2 ]; then
+		skip "$name" "$why"
+	elif [ "$rc" -ne 0 ] || [ -z "$tree" ]; then
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n - compat $name: kernel source prepared"
+	else
+		# No vmlinux symbols in a prepared tree: modpost may only warn.
+		KBUILD_MODPOST_WARN=1 build "$name" "$tree" \
+			"$(make -s -C "$tree" "$@" kernelversion 2>/dev/null) $what" "$@"
+	fi
+}
+
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(6.1 6.12 6.12-rt newest arm64)
 
@@ -139,31 +159,15 @@ for name in "${names[@]}"; do
 	6.12)	glob='6.12.*+deb12-amd64' ;;
 	6.12-rt) glob='6.12.*+deb12-rt-amd64' ;;
 	newest)
-		tree=$(prepare_newest)
-		rc=$?
-		if [ "$rc" -eq 2 ]; then
-			skip newest "no linux-source newer than 6.12 (make deps installs trixie-backports' linux-source)"
-		elif [ "$rc" -ne 0 ] || [ -z "$tree" ]; then
-			n=$((n + 1)); fail=$((fail + 1))
-			echo "not ok $n - compat newest: kernel source prepared"
-		else
-			# No vmlinux symbols in a prepared tree: modpost may only warn.
-			KBUILD_MODPOST_WARN=1 build newest "$tree" "$(make -s -C "$tree" kernelversion 2>/dev/null) (defconfig+KUnit, modules_prepare)"
-		fi
+		build_prepared newest prepare_newest \
+			"no linux-source newer than 6.12 (make deps installs trixie-backports' linux-source)" \
+			"(defconfig+KUnit, modules_prepare)"
 		continue ;;
 	arm64)
-		tree=$(prepare_arm64)
-		rc=$?
-		if [ "$rc" -eq 2 ]; then
-			skip arm64 "no linux-source-6.1 or no aarch64-linux-gnu-gcc (make deps installs them)"
-		elif [ "$rc" -ne 0 ] || [ -z "$tree" ]; then
-			n=$((n + 1)); fail=$((fail + 1))
-			echo "not ok $n - compat arm64: kernel source prepared"
-		else
-			KBUILD_MODPOST_WARN=1 build arm64 "$tree" \
-				"arm64 $(make -s -C "$tree" ARCH=arm64 kernelversion 2>/dev/null) (defconfig+KUnit, modules_prepare, cross-compiled; NEON kernels)" \
-				ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-		fi
+		build_prepared arm64 prepare_arm64 \
+			"no linux-source-6.1 or no aarch64-linux-gnu-gcc (make deps installs them)" \
+			"(arm64 defconfig+KUnit, modules_prepare, cross-compiled; NEON kernels)" \
+			ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 		continue ;;
 	*)	echo "compat-build: unknown kernel $name (6.1, 6.12, 6.12-rt, newest, arm64)" >&2
 		exit 2 ;;
