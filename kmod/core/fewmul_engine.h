@@ -281,6 +281,13 @@ struct fewmul_model {
 	int (*exchange32)(void *ctx, s32 *v, u32 n);	/* optional */
 	void *exchange_ctx;
 	int exchange_err;		/* first error of exchange() in this step */
+	/*
+	 * Nonzero (a negative errno, set by a backend from any thread with
+	 * fewmul_write_once()): stop the running step. Its shares return at
+	 * their next piece, fewmul_batch_step() returns the value, and the
+	 * model is lost (the step half ran).
+	 */
+	int abort;
 	s64 *red;			/* partial BN sums, [3 max n] */
 	s64 *grad;			/* one layer's gradient, [max n[l-1] n[l]] */
 };
@@ -392,7 +399,8 @@ fewmul_exec_ops(const struct fewmul_exec *ex, u32 w)
 /*
  * Run range w of nw of phase m->plan[p], adding executed operations to
  * wops[layer]. Long ranges are cut into FEWMUL_SHARE_CHUNKS pieces with
- * fewmul_yield() between them (the kernel reschedules there).
+ * fewmul_yield() between them (the kernel reschedules there, and a killed
+ * thread aborts the step: m->abort).
  */
 void fewmul_phase_share(struct fewmul_model *m, u32 p, u32 w, u32 nw,
 			struct fewmul_counters *wops);

@@ -17,6 +17,7 @@
 #include <linux/export.h>
 #include <linux/math64.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/compiler.h>
 
@@ -36,12 +37,15 @@ static inline u64 fewmul_div_u64(u64 a, u32 b)
 
 /*
  * Between two pieces of a worker's range: the kernel reschedules there
- * (a phase's range can take milliseconds), userspace does nothing.
+ * (a phase's range can take milliseconds) and says whether the thread
+ * was killed (the step is then aborted: see fewmul_model.abort);
+ * userspace does nothing.
  */
 #define FEWMUL_SHARE_CHUNKS	16
-static inline void fewmul_yield(void)
+static inline int fewmul_yield(void)
 {
 	cond_resched();
+	return fatal_signal_pending(current);
 }
 
 /*
@@ -187,8 +191,9 @@ static inline u64 fewmul_div_u64(u64 a, u32 b)
 
 /* Threads are preempted in userspace: a worker's range is one piece. */
 #define FEWMUL_SHARE_CHUNKS	1
-static inline void fewmul_yield(void)
+static inline int fewmul_yield(void)
 {
+	return 0;
 }
 
 /* __always_inline: from glibc's <sys/cdefs.h>, like the kernel's. */

@@ -35,9 +35,12 @@ void fewmul_phase_share(struct fewmul_model *m, u32 p, u32 w, u32 nw,
 	if (!chunk)
 		chunk = 1;
 	for (b = begin; b < end; b += chunk) {
+		if (fewmul_read_once(m->abort))
+			return;
 		fewmul_phase_run(m, ph, b, end - b < chunk ? end : b + chunk, ops);
-		if (end - b > chunk)
-			fewmul_yield();
+		/* A killed thread ends its share and the step (the model is lost) */
+		if (end - b > chunk && fewmul_yield())
+			fewmul_write_once(m->abort, -EINTR);
 	}
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_phase_share);
@@ -105,6 +108,7 @@ int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
 		return ret;
 	m->plan_kind = bt->kind;
 	m->exchange_err = 0;
+	m->abort = 0;
 	n = fewmul_step_plan(m, bt->kind, m->plan, FEWMUL_MAX_PHASES);
 	if (n < 0)
 		return n;
@@ -115,8 +119,10 @@ int fewmul_batch_step(struct fewmul_model *m, struct fewmul_exec *ex,
 		ex->run(ex, m);
 	else
 		fewmul_exec_serial(ex, m);
+	if (m->abort)
+		return m->abort;	/* the model is lost: the step half ran */
 	if (m->exchange_err)
-		return m->exchange_err;	/* the model is lost: the step half ran */
+		return m->exchange_err;	/* the same */
 	fewmul_plan_done(m, bt->kind);
 
 	memset(res, 0, sizeof(*res));
