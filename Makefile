@@ -290,7 +290,7 @@ unit-arm64: $(ARM64_TESTS)
 
 # kselftest-harness selftests; the harness header comes from the kernel
 # source tree (KSRC: the test kernel tree, or any linux-source-6.1 tree).
-$(O)/selftests/%: tests/selftests/%.c tests/selftests/pins.h uapi/linux/fewmul.h
+$(O)/selftests/%: tests/selftests/%.c tests/selftests/pins.h tests/selftests/ioc.h uapi/linux/fewmul.h
 	@test -n "$(KSRC)" || { echo "KSRC= (a kernel source tree) is required"; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Werror -D_GNU_SOURCE -Iuapi \
@@ -309,7 +309,7 @@ STRESS_ARGS   ?= -p 3 -t 3
 STRESS_KERNEL ?= $(lastword $(sort $(wildcard /boot/vmlinuz-6.1.*-amd64)))
 STRESS_KMOD   ?= $(O)/kmod-stock
 
-$(O)/stress/fewmul_stress: tests/stress/fewmul_stress.c tests/selftests/pins.h uapi/linux/fewmul.h
+$(O)/stress/fewmul_stress: tests/stress/fewmul_stress.c tests/selftests/pins.h tests/selftests/ioc.h uapi/linux/fewmul.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g $(WARN) -D_GNU_SOURCE -Iuapi -o $@ $< -lpthread
 

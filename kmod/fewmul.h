@@ -11,7 +11,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
-#include <linux/workqueue.h>
+#include <linux/wait.h>
 #include <linux/fewmul.h>
 
 #include "fewmul_compat.h"
@@ -99,6 +99,38 @@ struct fewmul_totals {
 };
 
 /**
+ * struct fewmul_team - the threads that run a context's phases
+ * @lock: protects the fields below
+ * @wait: helpers wait here for a share to run, or for @stopped
+ * @done: the calling thread waits here for the helpers' shares
+ * @helpers: threads inside FEWMUL_IOC_HELP
+ * @stopped: FEWMUL_HELP_STOP was called (final)
+ * @st: the model whose phase is being shared out, or NULL
+ * @phase: that phase, an index into @st's plan
+ * @nw: shares of the phase
+ * @next: next share to hand out; @nw when all are out
+ * @running: shares helpers took and have not finished
+ *
+ * The calling thread of TRAIN/EVAL publishes each phase here, runs share
+ * 0, then every share no helper took, and waits for the helpers' shares
+ * before the next phase. Helpers only ever touch @st while they run a
+ * share, and the caller waits for every share before it goes on, so a
+ * model outlives every share of it.
+ */
+struct fewmul_team {
+	spinlock_t lock;	/* protects everything below */
+	wait_queue_head_t wait;
+	wait_queue_head_t done;
+	u32 helpers;
+	bool stopped;
+	struct fewmul_state *st;
+	u32 phase;
+	u32 nw;
+	u32 next;
+	u32 running;
+};
+
+/**
  * struct fewmul_ctx - one training context, owned by an open file
  * @ref: references: the file holds one; long-running work takes its own
  * @lock: serializes ioctls on this context (others get -EBUSY)
@@ -109,6 +141,7 @@ struct fewmul_totals {
  * @user: the opener's per-user record (its context count)
  * @bufs: registered buffers, handle h is bufs[h - 1]
  * @state: the model and its kernel memory, or NULL
+ * @team: the threads lent to this context (FEWMUL_IOC_HELP)
  * @stats_lock: protects @totals, @layer_ops and @hist
  * @totals: totals for stats and events
  * @layer_ops: per-layer operation counters
@@ -124,6 +157,7 @@ struct fewmul_ctx {
 	struct fewmul_user *user;
 	struct fewmul_buf *bufs[FEWMUL_MAX_BUFFERS];
 	struct fewmul_state *state;
+	struct fewmul_team team;
 	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
 	struct fewmul_totals totals;
 	struct fewmul_counters layer_ops[FEWMUL_MAX_LAYERS + 1];
@@ -150,7 +184,7 @@ struct fewmul_ctx *fewmul_ctx_new(void);
 void fewmul_ctx_unlist(struct fewmul_ctx *ctx);
 void fewmul_ctx_destroy(struct fewmul_ctx *ctx);
 int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
-		    void __user *uarg, u32 *usize);
+		    void __user *uarg, u32 csize, u32 *usize);
 void fewmul_totals_reset(struct fewmul_ctx *ctx, const struct fewmul_config *cfg,
 			 u64 step);
 void fewmul_totals_busy(struct fewmul_ctx *ctx, bool busy, u64 total,
@@ -160,21 +194,22 @@ void fewmul_totals_publish(struct fewmul_ctx *ctx, const struct fewmul_model *m,
 			   u32 nb, u64 done);
 int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
 		     struct fewmul_counters *ops, u64 *bins);
-int fewmul_ioctl_info(struct fewmul_ctx *ctx, void __user *uarg);
-int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg);
-int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_info(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
+int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
+int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
 
 /* fewmul_buf.c: pinned user buffers */
-int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg);
-int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg);
+int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
+int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
 struct fewmul_buf *fewmul_buf_get(struct fewmul_ctx *ctx, u32 handle);
 void fewmul_bufs_release(struct fewmul_ctx *ctx);
 
 /* fewmul_train.c: models, training and evaluation */
-int fewmul_train_init(void);
-void fewmul_train_exit(void);
-int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg);
-int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train);
+void fewmul_team_init(struct fewmul_team *t);
+int fewmul_ioctl_help(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
+int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
+int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
+		     bool train);
 void fewmul_state_release(struct fewmul_ctx *ctx);
 
 /* fewmul_genl.c */

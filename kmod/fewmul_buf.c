@@ -148,7 +148,7 @@ err_pages:
 	return ret;
 }
 
-int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg)
+int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 {
 	struct fewmul_buf_register arg;
 	struct fewmul_buf *buf;
@@ -158,7 +158,7 @@ int fewmul_ioctl_buf_register(struct fewmul_ctx *ctx, void __user *uarg)
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_BUF_REG_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	if (arg.flags & ~FEWMUL_BUF_FLAGS_ALL || arg.pad)
@@ -212,7 +212,7 @@ struct fewmul_buf *fewmul_buf_get(struct fewmul_ctx *ctx, u32 handle)
 	return ctx->bufs[handle - 1];
 }
 
-int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg)
+int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 {
 	struct fewmul_buf_unregister arg;
 	struct fewmul_buf *buf;
@@ -220,7 +220,7 @@ int fewmul_ioctl_buf_unregister(struct fewmul_ctx *ctx, void __user *uarg)
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_BUF_UNREG_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.pad)

@@ -70,7 +70,7 @@ static u64 fewmul_scratch_total;
 LIST_HEAD(fewmul_ctx_list);
 DEFINE_MUTEX(fewmul_ctx_list_lock);	/* protects the list and the count */
 static unsigned int fewmul_ctx_count;
-static atomic64_t fewmul_ctx_next_id = ATOMIC64_INIT(0);
+static u64 fewmul_ctx_next_id;	/* fewmul_ctx_list_lock */
 
 #define FEWMUL_STATS_SIZE_VER1	offsetofend(struct fewmul_stats, muls)
 #define FEWMUL_HIST_SIZE_VER1	offsetofend(struct fewmul_hist, bins)
@@ -90,7 +90,8 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->nr_workers = fewmul_nr_workers();
 	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS |
-			 FEWMUL_FEATURE_RUN_OUTPUTS | FEWMUL_FEATURE_RUN_EPOCH;
+			 FEWMUL_FEATURE_RUN_OUTPUTS | FEWMUL_FEATURE_RUN_EPOCH |
+			 FEWMUL_FEATURE_HELP;
 	info->max_layers = FEWMUL_MAX_LAYERS;
 	info->max_width = FEWMUL_MAX_WIDTH;
 	info->max_batch = FEWMUL_MAX_BATCH;
@@ -259,11 +260,13 @@ struct fewmul_ctx *fewmul_ctx_new(void)
 	kref_init(&ctx->ref);
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->stats_lock);
-	ctx->id = atomic64_inc_return(&fewmul_ctx_next_id);
+	fewmul_team_init(&ctx->team);
 	ctx->owner_tgid = task_tgid_vnr(current);
 	ctx->owner_uid = current_euid();
 
+	/* The id under the lock: the list stays in id order (dumps rely on it). */
 	mutex_lock(&fewmul_ctx_list_lock);
+	ctx->id = ++fewmul_ctx_next_id;
 	list_add_tail(&ctx->node, &fewmul_ctx_list);
 	fewmul_ctx_count++;
 	mutex_unlock(&fewmul_ctx_list_lock);
@@ -293,17 +296,19 @@ void fewmul_ctx_destroy(struct fewmul_ctx *ctx)
  * @ksize: size of the struct this module knows
  * @minsize: smallest size ever accepted for this struct
  * @uarg: user pointer; its first __u32 is the size userspace passed
+ * @csize: the size encoded in the command, 0 for a legacy _IO() command
  * @usize: returns the user size, to bound the copy back
  *
- * Return: 0, -EFAULT, -EINVAL for a size below @minsize, or -E2BIG for a
- * larger struct whose unknown tail is not zero (or that is absurdly large).
+ * Return: 0, -EFAULT, -EINVAL for a size below @minsize or other than
+ * @csize, or -E2BIG for a larger struct whose unknown tail is not zero (or
+ * that is absurdly large).
  */
 int fewmul_copy_arg(void *karg, size_t ksize, size_t minsize,
-		    void __user *uarg, u32 *usize)
+		    void __user *uarg, u32 csize, u32 *usize)
 {
 	if (get_user(*usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (*usize < minsize)
+	if (*usize < minsize || (csize && *usize != csize))
 		return -EINVAL;
 	if (*usize > FEWMUL_MAX_ARG_SIZE)
 		return -E2BIG;
@@ -385,14 +390,14 @@ void fewmul_totals_publish(struct fewmul_ctx *ctx, const struct fewmul_model *m,
 	spin_unlock(&ctx->stats_lock);
 }
 
-int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg)
+int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 {
 	struct fewmul_stats arg;
 	u32 usize;
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_STATS_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	if (arg.flags)
@@ -443,7 +448,7 @@ int fewmul_hist_read(struct fewmul_ctx *ctx, u32 layer,
 	return ret;
 }
 
-int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg)
+int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 {
 	struct fewmul_counters ops;
 	struct fewmul_hist arg;
@@ -451,7 +456,7 @@ int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg)
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_HIST_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.pad)
@@ -471,14 +476,14 @@ int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg)
 #define FEWMUL_INFO_SIZE_VER1 \
 	offsetofend(struct fewmul_info, max_scratch_bytes)
 
-int fewmul_ioctl_info(struct fewmul_ctx *ctx, void __user *uarg)
+int fewmul_ioctl_info(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 {
 	struct fewmul_info info;
 	u32 usize;
 	int ret;
 
 	ret = fewmul_copy_arg(&info, sizeof(info), FEWMUL_INFO_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	if (info.flags & ~FEWMUL_INFO_FLAGS_ALL)

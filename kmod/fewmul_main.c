@@ -16,22 +16,45 @@
 #include "fewmul.h"
 
 /* Calls that change a context: one at a time, under ctx->lock. */
-static long fewmul_ioctl_locked(struct fewmul_ctx *ctx, unsigned int cmd,
-				void __user *uarg)
+static long fewmul_ioctl_locked(struct fewmul_ctx *ctx, unsigned int nr,
+				void __user *uarg, u32 csize)
 {
-	switch (cmd) {
-	case FEWMUL_IOC_BUF_REGISTER:
-		return fewmul_ioctl_buf_register(ctx, uarg);
-	case FEWMUL_IOC_BUF_UNREGISTER:
-		return fewmul_ioctl_buf_unregister(ctx, uarg);
-	case FEWMUL_IOC_MODEL_CREATE:
-		return fewmul_ioctl_model_create(ctx, uarg);
-	case FEWMUL_IOC_TRAIN:
-		return fewmul_ioctl_run(ctx, uarg, true);
-	case FEWMUL_IOC_EVAL:
-		return fewmul_ioctl_run(ctx, uarg, false);
+	switch (nr) {
+	case FEWMUL_IOC_NR_BUF_REGISTER:
+		return fewmul_ioctl_buf_register(ctx, uarg, csize);
+	case FEWMUL_IOC_NR_BUF_UNREGISTER:
+		return fewmul_ioctl_buf_unregister(ctx, uarg, csize);
+	case FEWMUL_IOC_NR_MODEL_CREATE:
+		return fewmul_ioctl_model_create(ctx, uarg, csize);
+	case FEWMUL_IOC_NR_TRAIN:
+		return fewmul_ioctl_run(ctx, uarg, csize, true);
+	case FEWMUL_IOC_NR_EVAL:
+		return fewmul_ioctl_run(ctx, uarg, csize, false);
 	}
 	return -ENOIOCTLCMD;
+}
+
+/*
+ * The command's number and the size it encodes: _IOWR(type, nr, size)
+ * (any size: the struct's own @size field must match it, see
+ * fewmul_copy_arg()), or the first modules' _IO(type, nr) with size 0
+ * for the commands that existed then. Anything else is not ours.
+ */
+static int fewmul_cmd_decode(unsigned int cmd, u32 *csize)
+{
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) != FEWMUL_IOC_TYPE)
+		return -1;
+	if (_IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) && _IOC_SIZE(cmd)) {
+		*csize = _IOC_SIZE(cmd);
+		return nr;
+	}
+	if (cmd == FEWMUL_IOC_LEGACY(nr) && nr <= FEWMUL_IOC_NR_HIST) {
+		*csize = 0;
+		return nr;
+	}
+	return -1;
 }
 
 static long fewmul_ioctl(struct file *file, unsigned int cmd,
@@ -39,21 +62,25 @@ static long fewmul_ioctl(struct file *file, unsigned int cmd,
 {
 	struct fewmul_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	u32 csize;
 	long ret;
 
-	switch (cmd) {
+	switch (fewmul_cmd_decode(cmd, &csize)) {
 	/* Read-only calls never wait, not even for a training run. */
-	case FEWMUL_IOC_INFO:
-		return fewmul_ioctl_info(ctx, uarg);
-	case FEWMUL_IOC_STATS:
-		return fewmul_ioctl_stats(ctx, uarg);
-	case FEWMUL_IOC_HIST:
-		return fewmul_ioctl_hist(ctx, uarg);
-	case FEWMUL_IOC_BUF_REGISTER:
-	case FEWMUL_IOC_BUF_UNREGISTER:
-	case FEWMUL_IOC_MODEL_CREATE:
-	case FEWMUL_IOC_TRAIN:
-	case FEWMUL_IOC_EVAL:
+	case FEWMUL_IOC_NR_INFO:
+		return fewmul_ioctl_info(ctx, uarg, csize);
+	case FEWMUL_IOC_NR_STATS:
+		return fewmul_ioctl_stats(ctx, uarg, csize);
+	case FEWMUL_IOC_NR_HIST:
+		return fewmul_ioctl_hist(ctx, uarg, csize);
+	/* Waits for work of any call on the context, outside the lock. */
+	case FEWMUL_IOC_NR_HELP:
+		return fewmul_ioctl_help(ctx, uarg, csize);
+	case FEWMUL_IOC_NR_BUF_REGISTER:
+	case FEWMUL_IOC_NR_BUF_UNREGISTER:
+	case FEWMUL_IOC_NR_MODEL_CREATE:
+	case FEWMUL_IOC_NR_TRAIN:
+	case FEWMUL_IOC_NR_EVAL:
 		/*
 		 * A second call (another thread sharing the file) gets
 		 * -EBUSY instead of waiting behind a training run that may
@@ -61,7 +88,7 @@ static long fewmul_ioctl(struct file *file, unsigned int cmd,
 		 */
 		if (!mutex_trylock(&ctx->lock))
 			return -EBUSY;
-		ret = fewmul_ioctl_locked(ctx, cmd, uarg);
+		ret = fewmul_ioctl_locked(ctx, _IOC_NR(cmd), uarg, csize);
 		mutex_unlock(&ctx->lock);
 		return ret;
 	}
@@ -115,27 +142,20 @@ static int __init fewmul_init(void)
 {
 	int ret;
 
-	ret = fewmul_train_init();
-	if (ret)
-		goto err_out;
-
 	ret = fewmul_genl_init();
 	if (ret)
-		goto err_train;
+		return ret;
 
 	ret = misc_register(&fewmul_misc);
 	if (ret)
 		goto err_genl;
 
-	pr_info("version %s, ABI %u, %u workers\n", FEWMUL_VERSION,
-		FEWMUL_ABI_VERSION, fewmul_nr_workers());
+	pr_info("version %s, ABI %u, up to %u threads per step\n",
+		FEWMUL_VERSION, FEWMUL_ABI_VERSION, fewmul_nr_workers());
 	return 0;
 
 err_genl:
 	fewmul_genl_exit();
-err_train:
-	fewmul_train_exit();
-err_out:
 	return ret;
 }
 
@@ -143,7 +163,6 @@ static void __exit fewmul_exit(void)
 {
 	misc_deregister(&fewmul_misc);
 	fewmul_genl_exit();
-	fewmul_train_exit();
 }
 
 module_init(fewmul_init);

@@ -16,13 +16,15 @@
  * A train or eval call runs minibatch after minibatch, each one
  * fewmul_batch_step() of the core, exactly as the userspace cpu backend
  * does. This file supplies the step's workers (struct fewmul_exec): every
- * phase is split into nr_workers ranges by the core's rule; the calling
- * thread runs range 0 and work items on an unbound workqueue run the
- * others; all meet before the next phase. The engine's result does not
- * depend on the split, so the parameters are bit-identical to the cpu
- * backend's for the same seed and inputs, for any worker count.
+ * phase is split into shares by the core's rule and run by the calling
+ * thread and the threads the caller lent to the context with
+ * FEWMUL_IOC_HELP (struct fewmul_team); all meet before the next phase.
+ * No kernel thread runs a caller's work, so its CPU time lands in the
+ * caller's threads, process and cgroup, under their affinity, nice value
+ * and cpu.max. The engine's result does not depend on the split, so the
+ * parameters are bit-identical to the cpu backend's for the same seed and
+ * inputs, whoever runs the shares.
  */
-#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -37,14 +39,6 @@
 
 #define FEWMUL_MAX_INDICES	BIT(24)
 
-static struct workqueue_struct *fewmul_wq;
-
-struct fewmul_worker {
-	struct work_struct work;
-	struct fewmul_state *st;
-	unsigned int idx;
-};
-
 /**
  * struct fewmul_state - a model and everything a run needs
  * @m: the engine's model (bound to @params and @scratch)
@@ -54,11 +48,8 @@ struct fewmul_worker {
  * @scratch: engine scratch, fewmul_scratch_size() bytes, vmalloc
  * @bytes: kernel memory accounted to this model
  * @user: the user @bytes are charged to (fewmul_scratch_charge()), or NULL
- * @workers: work items of workers 1..@max_workers-1
- * @max_workers: workers allocated (a call may use fewer)
- * @phase: index of the phase being run in @m's plan
- * @pending: workers that have not finished @phase
- * @phase_done: completed by the last worker to finish @phase
+ * @team: the context's threads (&fewmul_ctx.team)
+ * @max_workers: shares a phase may be split into (a minibatch may use fewer)
  * @res: the outcome of the last step
  * @call_ops: this call's counters per layer, [FEWMUL_LAYER_SLOTS]
  * @ptr: image pointers of the current minibatch, [batch]
@@ -74,11 +65,8 @@ struct fewmul_state {
 	void *scratch;
 	u64 bytes;
 	struct fewmul_user *user;
-	struct fewmul_worker *workers;
+	struct fewmul_team *team;
 	u32 max_workers;
-	u32 phase;
-	atomic_t pending;
-	struct completion phase_done;
 	struct fewmul_step_result res;
 	struct fewmul_op_counts call_ops[FEWMUL_LAYER_SLOTS];
 	const u8 **ptr;
@@ -87,35 +75,162 @@ struct fewmul_state {
 	u8 *pred;
 };
 
-static void fewmul_worker_fn(struct work_struct *work)
+void fewmul_team_init(struct fewmul_team *t)
 {
-	struct fewmul_worker *wk = container_of(work, struct fewmul_worker, work);
-	struct fewmul_state *st = wk->st;
-
-	fewmul_phase_share(&st->m, st->phase, wk->idx, st->ex.nr_workers,
-			   fewmul_exec_ops(&st->ex, wk->idx));
-	if (atomic_dec_and_test(&st->pending))
-		complete(&st->phase_done);
+	spin_lock_init(&t->lock);
+	init_waitqueue_head(&t->wait);
+	init_waitqueue_head(&t->done);
 }
 
-/* struct fewmul_exec.run: every phase over the workers, in order. */
+/* Share w of the published phase, by a helper: t->lock held, released. */
+static u64 fewmul_team_run_one(struct fewmul_team *t)
+	__releases(&t->lock) __acquires(&t->lock)
+{
+	struct fewmul_state *st = t->st;
+	u32 p = t->phase, nw = t->nw, w = t->next++;
+
+	t->running++;
+	spin_unlock(&t->lock);
+	fewmul_phase_share(&st->m, p, w, nw, fewmul_exec_ops(&st->ex, w));
+	spin_lock(&t->lock);
+	if (!--t->running)
+		wake_up(&t->done);
+	return 1;
+}
+
+static bool fewmul_team_has_work(struct fewmul_team *t)
+{
+	bool ret;
+
+	spin_lock(&t->lock);
+	ret = t->stopped || (t->st && t->next < t->nw);
+	spin_unlock(&t->lock);
+	return ret;
+}
+
+static bool fewmul_team_idle(struct fewmul_team *t)
+{
+	bool ret;
+
+	spin_lock(&t->lock);
+	ret = !t->running;
+	spin_unlock(&t->lock);
+	return ret;
+}
+
+/* Threads for the next minibatch: the caller and the helpers waiting now. */
+static u32 fewmul_team_size(struct fewmul_state *st)
+{
+	struct fewmul_team *t = st->team;
+	u32 n;
+
+	spin_lock(&t->lock);
+	n = t->stopped ? 1 : t->helpers + 1;
+	spin_unlock(&t->lock);
+	return min(n, st->max_workers);
+}
+
+int fewmul_ioctl_help(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
+{
+	struct fewmul_team *t = &ctx->team;
+	struct fewmul_help arg;
+	u32 usize;
+	int ret;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, csize,
+			      &usize);
+	if (ret)
+		return ret;
+	if (arg.flags & ~FEWMUL_HELP_FLAGS_ALL)
+		return -EINVAL;
+	arg.shares = 0;
+	if (arg.flags & FEWMUL_HELP_STOP) {
+		spin_lock(&t->lock);
+		t->stopped = true;
+		spin_unlock(&t->lock);
+		wake_up_all(&t->wait);
+	} else {
+		spin_lock(&t->lock);
+		t->helpers++;
+		while (!t->stopped) {
+			if (t->st && t->next < t->nw) {
+				arg.shares += fewmul_team_run_one(t);
+				continue;
+			}
+			spin_unlock(&t->lock);
+			/* Shares are never interrupted; waiting for one is. */
+			ret = wait_event_interruptible(t->wait,
+						       fewmul_team_has_work(t));
+			spin_lock(&t->lock);
+			if (ret)
+				break;
+		}
+		t->helpers--;
+		spin_unlock(&t->lock);
+		if (ret)
+			return ret;
+	}
+	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The helpers' shares of the phase are done. A fatal signal cuts the wait
+ * short: the step is aborted (the helpers' shares stop at their next
+ * piece) and only the shares still running are waited for.
+ */
+static void fewmul_team_wait(struct fewmul_team *t, struct fewmul_model *m)
+{
+	if (!wait_event_killable(t->done, fewmul_team_idle(t)))
+		return;
+	WRITE_ONCE(m->abort, -EINTR);
+	wait_event(t->done, fewmul_team_idle(t));
+}
+
+/*
+ * struct fewmul_exec.run: every phase over the team, in order. The caller
+ * runs share 0 and then every share no helper has taken, so a phase never
+ * waits for a helper that is not there. A fatal signal aborts the step
+ * between phases (and the helpers' shares between pieces): the process is
+ * going away, and its model with it (fewmul_ioctl_run()).
+ */
 static void fewmul_exec_run(struct fewmul_exec *ex, struct fewmul_model *m)
 {
 	struct fewmul_state *st = container_of(ex, struct fewmul_state, ex);
-	u32 nw = ex->nr_workers, p, w;
+	struct fewmul_team *t = st->team;
+	u32 nw = ex->nr_workers, p;
 
 	for (p = 0; p < m->nr_phases; p++) {
-		st->phase = p;
-		if (nw > 1 && m->plan[p].count > 1) {
-			atomic_set(&st->pending, nw - 1);
-			reinit_completion(&st->phase_done);
-			for (w = 1; w < nw; w++)
-				queue_work(fewmul_wq, &st->workers[w].work);
-			fewmul_phase_share(m, p, 0, nw, fewmul_exec_ops(ex, 0));
-			wait_for_completion(&st->phase_done);
-		} else {
-			fewmul_phase_share(m, p, 0, 1, fewmul_exec_ops(ex, 0));
+		if (READ_ONCE(m->abort))
+			return;
+		if (fatal_signal_pending(current)) {
+			WRITE_ONCE(m->abort, -EINTR);
+			return;
 		}
+		if (nw == 1 || m->plan[p].count < 2) {
+			fewmul_phase_share(m, p, 0, 1, fewmul_exec_ops(ex, 0));
+			continue;
+		}
+		spin_lock(&t->lock);
+		t->st = st;
+		t->phase = p;
+		t->nw = nw;
+		t->next = 1;
+		spin_unlock(&t->lock);
+		wake_up_all(&t->wait);
+		fewmul_phase_share(m, p, 0, nw, fewmul_exec_ops(ex, 0));
+		spin_lock(&t->lock);
+		while (t->next < nw) {
+			u32 w = t->next++;
+
+			spin_unlock(&t->lock);
+			fewmul_phase_share(m, p, w, nw, fewmul_exec_ops(ex, w));
+			spin_lock(&t->lock);
+		}
+		t->st = NULL;
+		spin_unlock(&t->lock);
+		fewmul_team_wait(t, m);
 	}
 }
 
@@ -130,7 +245,6 @@ static void fewmul_state_free(struct fewmul_state *st)
 	kfree(st->lab);
 	kfree(st->pred);
 	kfree(st->ex.ops);
-	kfree(st->workers);
 	vfree(st->scratch);
 	vfree(st->params);
 	if (st->user)
@@ -157,8 +271,7 @@ static u64 fewmul_state_bytes(const struct fewmul_config *cfg, unsigned int nw)
 {
 	return fewmul_scratch_size(cfg) + fewmul_params_size(cfg) +
 	       sizeof(struct fewmul_state) +
-	       (u64)nw * (sizeof(struct fewmul_worker) +
-			  FEWMUL_LAYER_SLOTS * sizeof(struct fewmul_counters)) +
+	       (u64)nw * FEWMUL_LAYER_SLOTS * sizeof(struct fewmul_counters) +
 	       (u64)cfg->batch * (sizeof(u8 *) + sizeof(u32) + 2);
 }
 
@@ -166,7 +279,7 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 			      struct fewmul_buf *arena, u64 bytes, bool init,
 			      struct fewmul_state **out)
 {
-	unsigned int nw = fewmul_nr_workers(), w;
+	unsigned int nw = fewmul_nr_workers();
 	struct fewmul_state *st;
 	u64 ss = fewmul_scratch_size(cfg);
 	int ret;
@@ -178,26 +291,19 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 	st->max_workers = nw;
 	st->ex.nr_workers = nw;
 	st->ex.run = fewmul_exec_run;
-	init_completion(&st->phase_done);
 	st->scratch = __vmalloc(ss, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 				 __GFP_NOWARN);
 	st->params = __vmalloc(arena->length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	st->workers = kcalloc(nw, sizeof(*st->workers), GFP_KERNEL_ACCOUNT);
 	st->ex.ops = kcalloc(nw * FEWMUL_LAYER_SLOTS, sizeof(*st->ex.ops),
 			     GFP_KERNEL_ACCOUNT);
 	st->ptr = kcalloc(cfg->batch, sizeof(*st->ptr), GFP_KERNEL_ACCOUNT);
 	st->idx = kcalloc(cfg->batch, sizeof(*st->idx), GFP_KERNEL_ACCOUNT);
 	st->lab = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
 	st->pred = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
-	if (!st->scratch || !st->params || !st->workers || !st->ex.ops ||
+	if (!st->scratch || !st->params || !st->ex.ops ||
 	    !st->ptr || !st->idx || !st->lab || !st->pred) {
 		ret = -ENOMEM;
 		goto err_free;
-	}
-	for (w = 0; w < nw; w++) {
-		INIT_WORK(&st->workers[w].work, fewmul_worker_fn);
-		st->workers[w].st = st;
-		st->workers[w].idx = w;
 	}
 	fewmul_model_bind(&st->m, cfg, st->params, st->scratch);
 	if (init) {
@@ -224,7 +330,7 @@ static void fewmul_sync_arena(struct fewmul_state *st)
 	memcpy(st->arena->data, st->params, st->arena->length);
 }
 
-int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
+int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 {
 	struct fewmul_model_create arg;
 	struct fewmul_state *st;
@@ -236,7 +342,7 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_MODEL_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	if (arg.flags & ~FEWMUL_MODEL_FLAGS_ALL || arg.pad)
@@ -266,6 +372,7 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg)
 		return ret;
 	}
 	st->user = user;
+	st->team = &ctx->team;
 	st->m.step = arg.step;
 
 	arg.scratch_bytes = bytes;
@@ -313,9 +420,12 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 	u32 nb;
 	int ret;
 
-	if (arg->flags & ~FEWMUL_RUN_FLAGS_ALL ||
-	    (train && arg->flags & FEWMUL_RUN_CALIBRATE) ||
-	    (arg->predictions && (train || arg->flags & FEWMUL_RUN_CALIBRATE)))
+	bool calib = arg->flags & FEWMUL_RUN_CALIBRATE;
+
+	/* Inputs the call does not use are refused, not ignored. */
+	if (arg->flags & ~FEWMUL_RUN_FLAGS_ALL || (train && calib) ||
+	    ((arg->predictions || arg->confusion) && (train || calib)) ||
+	    (!train && (arg->notify_every || arg->epoch)))
 		return -EINVAL;
 	if ((!train || !arg->epoch_total) && (arg->epoch_done || arg->epoch_total))
 		return -EINVAL;
@@ -344,22 +454,6 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 		cond_resched();
 	}
 	return 0;
-}
-
-/*
- * Workers of one call, for the calling task: no more than the CPUs it may
- * run on (affinity and cpuset: cpus_ptr), and only its own thread when it
- * asked to yield the CPU (nice above 0, SCHED_IDLE), since the workqueue's
- * workers would run at nice 0 in the root cgroup. Results do not depend
- * on the count.
- */
-static u32 fewmul_call_workers(const struct fewmul_state *st)
-{
-	unsigned int n = cpumask_weight_and(current->cpus_ptr, cpu_online_mask);
-
-	if (task_nice(current) > 0 || current->policy == SCHED_IDLE)
-		n = 1;
-	return clamp(n, 1U, st->max_workers);
 }
 
 /* Copy this call's per-layer counters to the user's @layer_ops. */
@@ -392,7 +486,8 @@ static void fewmul_call_account(struct fewmul_state *st, struct fewmul_run *arg)
 	arg->loss += res->loss;
 }
 
-int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
+int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
+		     bool train)
 {
 	struct fewmul_buf *images, *labels;
 	struct fewmul_batch bt = {};
@@ -404,10 +499,11 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	size_t conf_bytes = 0;
 	u64 nbatches, i;
 	u32 usize, nk, n0, b;
+	bool lost = false;
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_RUN_SIZE_VER1,
-			      uarg, &usize);
+			      uarg, csize, &usize);
 	if (ret)
 		return ret;
 	ret = fewmul_run_check(ctx, &arg, train, &images, &labels);
@@ -446,13 +542,12 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	arg.shifts = 0;
 	arg.muls = 0;
 	memset(st->call_ops, 0, sizeof(st->call_ops));
-	st->ex.nr_workers = fewmul_call_workers(st);
 	fewmul_totals_busy(ctx, true, nbatches, train ? &arg : NULL);
 	if (calib)
 		fewmul_calib_begin(&st->m);
 	for (i = 0; i < nbatches; i++) {
 		if (signal_pending(current)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
 		/* Checked above; the user may have changed them since. */
@@ -461,9 +556,17 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 			break;
 		for (b = 0; b < bt.nb; b++)
 			st->ptr[b] = images->data + fewmul_mul_sa(st->idx[b], n0);
+		st->ex.nr_workers = fewmul_team_size(st);
 		ret = fewmul_batch_step(&st->m, &st->ex, &bt, &st->res);
-		if (ret)
+		if (ret) {
+			/*
+			 * Aborted by a fatal signal: the step half ran. An
+			 * evaluation changes nothing that stays.
+			 */
+			lost = READ_ONCE(st->m.abort) &&
+			       bt.kind != FEWMUL_PLAN_EVAL;
 			break;
+		}
 		if (upred && copy_to_user(upred + fewmul_mul_sa(i, st->m.cfg.batch), st->pred,
 					  bt.nb)) {
 			ret = -EFAULT;
@@ -478,6 +581,13 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 			fewmul_genl_progress(ctx);
 	}
 	fewmul_totals_busy(ctx, false, 0, NULL);
+	if (lost) {
+		/* The arena keeps the parameters of the last call. */
+		kvfree(conf);
+		fewmul_state_release(ctx);
+		fewmul_totals_reset(ctx, NULL, 0);
+		return ret;
+	}
 
 	if (calib) {
 		/* All or nothing: partial statistics are not stored. */
@@ -488,8 +598,13 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	} else if (train && arg.done) {
 		fewmul_sync_arena(st);
 	}
-	/* A signal after some minibatches: report how far the call got. */
-	if (!calib && ret == -EINTR && arg.done)
+	/*
+	 * A signal after some minibatches: report how far the call got.
+	 * Before any (or in a calibration, which is all or nothing), nothing
+	 * changed and the call is restarted after a stop signal or an
+	 * SA_RESTART handler, or fails with -EINTR.
+	 */
+	if (!calib && ret == -ERESTARTSYS && arg.done)
 		ret = 0;
 	if (!ret && conf && copy_to_user(u64_to_user_ptr(arg.confusion), conf,
 					 conf_bytes))
@@ -502,15 +617,4 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, bool train)
 	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
 		return -EFAULT;
 	return 0;
-}
-
-int __init fewmul_train_init(void)
-{
-	fewmul_wq = alloc_workqueue("fewmul", WQ_UNBOUND | WQ_CPU_INTENSIVE, 0);
-	return fewmul_wq ? 0 : -ENOMEM;
-}
-
-void fewmul_train_exit(void)
-{
-	destroy_workqueue(fewmul_wq);
 }

@@ -19,6 +19,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+#include "ioc.h"
 #include "kselftest_harness.h"
 
 #define DEV "/dev/" FEWMUL_DEVICE_NAME
@@ -150,7 +151,7 @@ TEST_F(dev, info_size_larger_zero_tail)
 
 	memset(&big, 0, sizeof(big));
 	big.info.size = sizeof(big);
-	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_INFO, &big));
+	ASSERT_EQ(0, ioctl(self->fd, ioc_sized(FEWMUL_IOC_INFO, sizeof(big)), &big));
 	EXPECT_EQ(FEWMUL_ABI_VERSION, big.info.abi_version);
 	EXPECT_EQ(sizeof(big), big.info.size);
 	EXPECT_EQ(0, big.future[0] | big.future[1] | big.future[2] |
@@ -168,7 +169,7 @@ TEST_F(dev, info_size_larger_nonzero_tail)
 	memset(&big, 0, sizeof(big));
 	big.info.size = sizeof(big);
 	big.future[3] = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_INFO, &big));
+	EXPECT_EQ(-1, ioctl(self->fd, ioc_sized(FEWMUL_IOC_INFO, sizeof(big)), &big));
 	EXPECT_EQ(E2BIG, errno);
 }
 
@@ -178,8 +179,59 @@ TEST_F(dev, info_size_huge)
 
 	info_prefill(&info);
 	info.size = 0xffffffffu;
-	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_INFO, &info));
+	EXPECT_EQ(-1, ioctl(self->fd, ioc_sized(FEWMUL_IOC_INFO, info.size), &info));
 	EXPECT_EQ(E2BIG, errno);
+}
+
+/* The size in the command must be the struct's @size ... */
+TEST_F(dev, info_cmd_size_mismatch)
+{
+	struct fewmul_info info;
+
+	info_prefill(&info);
+	EXPECT_EQ(-1, ioctl(self->fd, ioc_sized(FEWMUL_IOC_INFO, sizeof(info) + 8), &info));
+	EXPECT_EQ(EINVAL, errno);
+	info_prefill(&info);
+	info.size = INFO_SIZE_VER1;
+	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+	/* ... which an older, smaller struct encodes as its own */
+	info_prefill(&info);
+	info.size = INFO_SIZE_VER1;
+	EXPECT_EQ(0, ioctl(self->fd, ioc_sized(FEWMUL_IOC_INFO, INFO_SIZE_VER1), &info));
+}
+
+/* The first modules' _IO() encoding stays accepted, the size in @size. */
+TEST_F(dev, info_legacy_cmd)
+{
+	struct fewmul_info info;
+
+	info_prefill(&info);
+	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_INFO), &info));
+	EXPECT_EQ(FEWMUL_ABI_VERSION, info.abi_version);
+	EXPECT_NE(0, info.features & FEWMUL_FEATURE_HELP);
+}
+
+/* Read-only, write-only and no-direction forms with a size are not ours. */
+TEST_F(dev, info_wrong_direction)
+{
+	static const unsigned int dirs[] = { _IOC_READ, _IOC_WRITE, _IOC_NONE };
+	struct fewmul_info info;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		info_prefill(&info);
+		EXPECT_EQ(-1, ioctl(self->fd, ioc_dir(FEWMUL_IOC_INFO, dirs[i]), &info));
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("direction %u", dirs[i]);
+	}
+	/* a command number the module does not have, in either encoding */
+	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_LEGACY(0x3f), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(FEWMUL_IOC_TYPE, 0x3f, struct fewmul_info), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	/* HELP is new: it has no _IO() form */
+	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_HELP), &info));
+	EXPECT_EQ(ENOTTY, errno);
 }
 
 /* The kernel writes back no more than the caller's size. */
@@ -215,7 +267,7 @@ TEST_F(dev, info_ver1_gets_no_simd)
 	info->size = INFO_SIZE_VER1;
 	info->flags = 0;
 	info->pad = 0;
-	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_INFO, buf));
+	ASSERT_EQ(0, ioctl(self->fd, ioc_sized(FEWMUL_IOC_INFO, INFO_SIZE_VER1), buf));
 	EXPECT_EQ(FEWMUL_ABI_VERSION, info->abi_version);
 	for (i = INFO_SIZE_VER1; i < sizeof(buf); i++)
 		EXPECT_EQ(0xcc, buf[i]);
@@ -254,17 +306,6 @@ TEST_F(dev, unknown_ioctl_nr)
 
 	info_prefill(&info);
 	EXPECT_EQ(-1, ioctl(self->fd, _IO(FEWMUL_IOC_TYPE, 0x3f), &info));
-	EXPECT_EQ(ENOTTY, errno);
-}
-
-/* The size and direction bits are part of the number: _IOWR(INFO) is not INFO. */
-TEST_F(dev, info_nr_with_direction_bits)
-{
-	struct fewmul_info info;
-
-	info_prefill(&info);
-	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_INFO,
-					    struct fewmul_info), &info));
 	EXPECT_EQ(ENOTTY, errno);
 }
 

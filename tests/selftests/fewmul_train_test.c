@@ -42,9 +42,10 @@
  *   in full-precision mode; EVAL: confusion matrix, no training, CALIBRATE;
  * - STATS totals equal the sums of the calls; HIST ranges, bins of the
  *   hidden layer, per-layer counters sum to the totals;
- * - work follows the caller: a caller bound to one CPU, or niced, does
- *   the whole step in its own thread (the kworkers stay idle), same
- *   results;
+ * - the work runs in the caller and its helpers (FEWMUL_IOC_HELP), never
+ *   in kworkers, same results; HELP's checks, signal and stop; SIGKILL
+ *   aborts a long minibatch promptly and drops the shared context's
+ *   model; SIGSTOP/SIGCONT do not fail a call;
  * - determinism: two contexts, one call vs split calls, resume from a
  *   saved arena, two contexts training concurrently;
  * - concurrency: a signal stops TRAIN between minibatches (0 with a short
@@ -81,6 +82,7 @@
 
 #include <linux/fewmul.h>
 
+#include "ioc.h"
 #include "pins.h"
 
 #include "kselftest_harness.h"
@@ -741,7 +743,7 @@ TEST_F(abi, size_zero)
 
 	ASSERT_EQ(0, variant->fill(self, buf));
 	abi_set_size(buf, 0);
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, variant->cmd, buf));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ioc_sized(variant->cmd, 0), buf));
 }
 
 TEST_F(abi, size_one_short)
@@ -750,7 +752,7 @@ TEST_F(abi, size_one_short)
 
 	ASSERT_EQ(0, variant->fill(self, buf));
 	abi_set_size(buf, variant->minsize - 1);
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, variant->cmd, buf));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ioc_sized(variant->cmd, variant->minsize - 1), buf));
 }
 
 /* A newer, larger struct is accepted when its tail is zero ... */
@@ -762,7 +764,7 @@ TEST_F(abi, size_larger_zero_tail)
 
 	ASSERT_EQ(0, variant->fill(self, buf));
 	abi_set_size(buf, variant->size + ABI_TAIL);
-	EXPECT_EQ(0, xioctl(self->fd, variant->cmd, buf));
+	EXPECT_EQ(0, xioctl(self->fd, ioc_sized(variant->cmd, variant->size + ABI_TAIL), buf));
 	for (i = 0; i < ABI_TAIL; i++) {
 		EXPECT_EQ(0, tail[i]) TH_LOG("tail byte %d written", i);
 	}
@@ -777,10 +779,10 @@ TEST_F(abi, size_larger_nonzero_tail)
 	ASSERT_EQ(0, variant->fill(self, buf));
 	abi_set_size(buf, variant->size + ABI_TAIL);
 	tail[0] = 1;
-	EXPECT_EQ(-E2BIG, xioctl(self->fd, variant->cmd, buf));
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, ioc_sized(variant->cmd, variant->size + ABI_TAIL), buf));
 	tail[0] = 0;
 	tail[ABI_TAIL - 1] = 0x80;
-	EXPECT_EQ(-E2BIG, xioctl(self->fd, variant->cmd, buf));
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, ioc_sized(variant->cmd, variant->size + ABI_TAIL), buf));
 }
 
 TEST_F(abi, size_huge)
@@ -789,7 +791,7 @@ TEST_F(abi, size_huge)
 
 	ASSERT_EQ(0, variant->fill(self, buf));
 	abi_set_size(buf, 0xffffffffu);
-	EXPECT_EQ(-E2BIG, xioctl(self->fd, variant->cmd, buf));
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, ioc_sized(variant->cmd, 0xffffffffu), buf));
 }
 
 TEST_F(abi, unknown_flags)
@@ -833,7 +835,30 @@ TEST_F(abi, size_past_mapping)
 	p += pg - variant->size;
 	ASSERT_EQ(0, variant->fill(self, p));
 	abi_set_size(p, variant->size + 8);
-	EXPECT_EQ(-EFAULT, xioctl(self->fd, variant->cmd, p));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ioc_sized(variant->cmd, variant->size + 8), p));
+}
+
+/* The first modules' _IO() encoding of the command still works ... */
+TEST_F(abi, legacy_cmd)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_LEGACY(_IOC_NR(variant->cmd)), buf));
+}
+
+/* ... and an _IOWR() size other than @size is refused before anything. */
+TEST_F(abi, cmd_size_mismatch)
+{
+	__u64 buf[ABI_BUF_WORDS] = { 0 };
+
+	ASSERT_EQ(0, variant->fill(self, buf));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ioc_sized(variant->cmd, variant->size + 8), buf));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ioc_sized(variant->cmd, variant->size - 4), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, ioc_dir(variant->cmd, _IOC_READ), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, ioc_dir(variant->cmd, _IOC_WRITE), buf));
+	/* still valid: nothing happened */
+	EXPECT_EQ(0, xioctl(self->fd, variant->cmd, buf));
 }
 
 TEST_F(dev, buf_register_pad_nonzero)
@@ -2446,7 +2471,7 @@ TEST_F(ctx, run_outputs_invalid)
 	run_prefill(&r, d, d->idx, 8);
 	r.size = RUN_SIZE_V1;
 	r.layer_ops = 0xffff888000000000ULL;	/* beyond its size: unread */
-	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	EXPECT_EQ(0, xioctl(self->fd, ioc_sized(FEWMUL_IOC_EVAL, RUN_SIZE_V1), &r));
 	EXPECT_EQ(2, r.done);
 }
 
@@ -2686,68 +2711,543 @@ static long long kworker_ticks(void)
 	return sum;
 }
 
-/* Train a fresh 128-512-10 net over @d; kworker ticks meanwhile. */
-static long long train_kworker(struct __test_metadata *_metadata,
-			       struct net *n, struct data *d)
-{
-	static const __u32 w[] = { 128, 512, 10, 0 };
-	struct fewmul_run r;
-	long long t0;
-	int fd = open_dev();
+/* A thread lent to a context: FEWMUL_IOC_HELP until it returns. */
+struct helper {
+	pthread_t th;
+	int fd;
+	int ret;		/* 0 or -errno */
+	struct fewmul_help h;
+	double cpu_ms;		/* the thread's CPU time when it returned */
+	int finished;
+};
 
-	EXPECT_LE(0, fd);
-	net_setup(_metadata, fd, n, w, 128, 7);
-	data_register(_metadata, fd, d);
-	t0 = kworker_ticks();
-	EXPECT_EQ(0, do_train(fd, d, 0, d->nr_idx, &r));
-	t0 = kworker_ticks() - t0;
-	close(fd);
-	return t0;
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *helper_fn(void *arg)
+{
+	struct helper *hp = arg;
+
+	memset(&hp->h, 0xcc, sizeof(hp->h));
+	hp->h.size = sizeof(hp->h);
+	hp->h.flags = 0;
+	hp->ret = xioctl(hp->fd, FEWMUL_IOC_HELP, &hp->h);
+	hp->cpu_ms = thread_cpu_ms();
+	__atomic_store_n(&hp->finished, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int helper_start(struct helper *hp, int fd)
+{
+	memset(hp, 0, sizeof(*hp));
+	hp->fd = fd;
+	if (pthread_create(&hp->th, NULL, helper_fn, hp))
+		return -1;
+	usleep(100000);	/* inside the ioctl, normally; late only costs speed */
+	return 0;
+}
+
+static int help_stop(int fd)
+{
+	struct fewmul_help h;
+
+	memset(&h, 0xcc, sizeof(h));
+	h.size = sizeof(h);
+	h.flags = FEWMUL_HELP_STOP;
+	return xioctl(fd, FEWMUL_IOC_HELP, &h);
 }
 
 /*
- * With every CPU allowed the workqueue runs ranges 1.. of each phase;
- * bound to one CPU, or niced, the caller runs them all in its own thread
- * and the kworkers stay idle. The parameters are the same either way.
+ * Train a fresh 128-512-10 net over @d, with @helpers threads lent to the
+ * context; the kworkers' ticks, the caller's and the helpers' CPU time.
  */
-TEST(train_workers_follow_caller)
+static void train_team(struct __test_metadata *_metadata, struct net *n,
+		       struct data *d, int helpers, long long *kticks,
+		       double *caller_ms, double *helper_ms, __u64 *shares)
 {
-	long long ka, kb, kc;
-	cpu_set_t all, one;
+	static const __u32 w[] = { 128, 512, 10, 0 };
+	struct helper hp[2];
+	struct fewmul_run r;
+	double c0;
+	int fd = open_dev(), i;
+
+	ASSERT_LE(0, fd);
+	net_setup(_metadata, fd, n, w, 128, 7);
+	data_register(_metadata, fd, d);
+	for (i = 0; i < helpers; i++)
+		ASSERT_EQ(0, helper_start(&hp[i], fd));
+	*kticks = kworker_ticks();
+	c0 = thread_cpu_ms();
+	EXPECT_EQ(0, do_train(fd, d, 0, d->nr_idx, &r));
+	*caller_ms = thread_cpu_ms() - c0;
+	*kticks = kworker_ticks() - *kticks;
+	*helper_ms = 0;
+	*shares = 0;
+	EXPECT_EQ(0, help_stop(fd));
+	for (i = 0; i < helpers; i++) {
+		pthread_join(hp[i].th, NULL);
+		EXPECT_EQ(0, hp[i].ret);
+		EXPECT_EQ(sizeof(hp[i].h), hp[i].h.size);
+		*helper_ms += hp[i].cpu_ms;
+		*shares += hp[i].h.shares;
+	}
+	close(fd);
+}
+
+/*
+ * The work of a step runs in the calling thread and in the threads lent
+ * with FEWMUL_IOC_HELP, never in kernel threads: without a helper the
+ * caller does it all, with one the helper takes a real part; the kworkers
+ * stay idle both times, and the parameters are the same.
+ */
+TEST(train_work_in_caller_and_helpers)
+{
+	double ca, cb, ha, hb;
+	long long ka, kb;
 	struct fewmul_info info;
-	struct net a, b, c;
+	struct net a, b;
 	struct data d;
+	__u64 sa, sb;
 	int fd;
 
 	fd = open_dev();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &info));
 	close(fd);
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
-	if (info.nr_workers < 2 || CPU_COUNT(&all) < 2)
-		SKIP(return, "needs two workers and two CPUs");
-	data_make(_metadata, &d, 256, 128, 10, 256, 5);
+	ASSERT_NE(0, info.features & FEWMUL_FEATURE_HELP);
+	data_make(_metadata, &d, 256, 128, 10, 1024, 5);
 
-	ka = train_kworker(_metadata, &a, &d);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
-	kb = train_kworker(_metadata, &b, &d);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
-	ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, 5));
-	kc = train_kworker(_metadata, &c, &d);
-	TH_LOG("kworker ticks: all CPUs %lld, one CPU %lld, nice 5 %lld",
-	       ka, kb, kc);
-	ASSERT_LE(0, ka);
+	train_team(_metadata, &a, &d, 0, &ka, &ca, &ha, &sa);
+	train_team(_metadata, &b, &d, 1, &kb, &cb, &hb, &sb);
+	TH_LOG("caller alone: %.0f ms (kworkers %lld ticks); caller + helper: %.0f + %.0f ms, %llu shares (kworkers %lld ticks); %u max threads",
+	       ca, ka, cb, hb, (unsigned long long)sb, kb, info.nr_workers);
 	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
-	EXPECT_EQ(0, memcmp(a.arena, c.arena, a.arena_len));
-	/* ticks are 10 ms: a fast machine (KVM) may finish too soon */
-	if (ka < 8)
-		SKIP(return, "the workers' share (%lld ticks) is too small to compare",
-		     ka);
-	/* the workers took a real share before, next to nothing after */
-	EXPECT_LT(kb * 4, ka);
-	EXPECT_LT(kc * 4, ka);
+	EXPECT_EQ(0, sa);
+	/* ticks are 10 ms; the caller's own time is the whole step */
+	EXPECT_LT(ka * 10 * 4, ca);
+	EXPECT_LT(kb * 10 * 4, cb + hb);
+	if (info.nr_workers < 2) {
+		EXPECT_EQ(0, sb);	/* a step is not split beyond that */
+		return;
+	}
+	EXPECT_LT(0, sb);
+	/* one helper beside the caller takes a real part of the work */
+	EXPECT_LT(ca / 8, hb);
+}
+
+/* HELP's own checks, and a signal while it waits. */
+TEST_F(ctx, help_args_and_signal)
+{
+	struct fewmul_help h;
+	struct helper hp;
+	__u32 bit;
+	int i;
+
+	for (bit = 1; bit < 32; bit++) {
+		memset(&h, 0, sizeof(h));
+		h.size = sizeof(h);
+		h.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_HELP, &h)) TH_LOG("bit %u", bit);
+	}
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h) - 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ioc_sized(FEWMUL_IOC_HELP, h.size), &h));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, FEWMUL_IOC_HELP, NULL));
+
+	/* a signal ends the wait with EINTR (no SA_RESTART) */
+	ASSERT_EQ(0, install_sigusr1());
+	ASSERT_EQ(0, helper_start(&hp, self->fd));
+	for (i = 0; i < 6000 && !__atomic_load_n(&hp.finished, __ATOMIC_SEQ_CST); i++) {
+		pthread_kill(hp.th, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(hp.th, NULL);
+	EXPECT_EQ(-EINTR, hp.ret);
+
+	/* training with nobody helping, then a stop on another context */
+	struct fewmul_run r;
+	int other = open_dev();
+
+	ASSERT_LE(0, other);
+	EXPECT_EQ(0, help_stop(other));
+	ASSERT_EQ(0, helper_start(&hp, self->fd));
+	EXPECT_EQ(0, do_train(self->fd, &self->data, 0, 8, &r));
+	EXPECT_EQ(0, __atomic_load_n(&hp.finished, __ATOMIC_SEQ_CST));
+	/* the stop of this context: the helper returns, later ones at once */
+	EXPECT_EQ(0, help_stop(self->fd));
+	pthread_join(hp.th, NULL);
+	EXPECT_EQ(0, hp.ret);
+	memset(&h, 0xcc, sizeof(h));
+	h.size = sizeof(h);
+	h.flags = 0;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_HELP, &h));
+	EXPECT_EQ(0, h.shares);
+	EXPECT_EQ(0, do_train(self->fd, &self->data, 0, 8, &r));
+	close(other);
+}
+
+/* A child that trains a big net on @fd (a helper beside it); never returns. */
+static void child_train(int fd, const struct data *d, int ready)
+{
+	struct fewmul_run r;
+	struct helper hp;
+	int ret;
+
+	helper_start(&hp, fd);
+	if (write(ready, "x", 1) != 1)
+		_exit(3);
+	do
+		ret = do_train(fd, d, 0, d->nr_idx, &r);
+	while (!ret && r.done < nr_batches(d->nr_idx, 200));
+	_exit(ret ? 1 : 0);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * SIGKILL in the middle of a long minibatch: the process is gone within a
+ * small part of the minibatch (the step is aborted, not finished), and
+ * the context it shared keeps no half-trained model: TRAIN gives ENODEV
+ * until the model is created again from the arena.
+ */
+TEST_F_TIMEOUT(dev, train_sigkill_aborts_the_minibatch, 600)
+{
+	static const __u32 w[] = { 784, 1024, 1024, 10, 0 };
+	struct fewmul_stats st;
+	struct fewmul_run r;
+	struct fewmul_model_create mc;
+	double t1, t0, lat;
+	struct net n;
+	struct data d;
+	int pfd[2], status;
+	pid_t pid;
+	char c;
+
+	data_make(_metadata, &d, 400, 784, 10, 4000, 9);
+	net_setup(_metadata, self->fd, &n, w, 200, 3);
+	data_register(_metadata, self->fd, &d);
+	/* one minibatch, to know how long one takes */
+	t0 = now_ms();
+	ASSERT_EQ(0, do_train(self->fd, &d, 0, 200, &r));
+	t1 = now_ms() - t0;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		child_train(self->fd, &d, pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	/* a minibatch of the child's call has just begun */
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	t0 = st.step;
+	do {
+		usleep(1000);
+		ASSERT_EQ(0, get_stats(self->fd, &st));
+	} while (st.step < t0 + 2);
+	usleep(t1 * 1000 / 10);
+	t0 = now_ms();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	lat = now_ms() - t0;
+	TH_LOG("one minibatch %.0f ms; killed in its first tenth, gone after %.0f ms",
+	       t1, lat);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_LT(lat, t1 / 3);
+	/* the model went with the aborted step; the arena gives it back */
+	EXPECT_EQ(-ENODEV, do_train(self->fd, &d, 0, 200, &r));
+	mc = n.mc;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	EXPECT_EQ(0, do_train(self->fd, &d, 0, 200, &r));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * SIGSTOP and SIGCONT while TRAIN checks its indices or trains: the call
+ * is not failed (restarted before its first minibatch, or a short done
+ * after some), and the result is that of an undisturbed run.
+ */
+TEST_F_TIMEOUT(dev, train_sigstop_sigcont, 300)
+{
+	struct fewmul_run r;
+	struct net a, b;
+	struct data d;
+	int pfd[2], status, i, fb;
+	pid_t pid;
+	char c;
+
+	/* many indices: checking them all takes a while before minibatch 0 */
+	data_make(_metadata, &d, 64, 16, 4, 1 << 20, 13);
+	net_setup(_metadata, self->fd, &a, NET_16_8_4, 4096, 5);
+	data_register(_metadata, self->fd, &d);
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		__u32 pos = 0;
+		int ret = 0;
+
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(3);
+		while (pos < d.nr_idx) {
+			ret = do_train(self->fd, &d, pos, d.nr_idx - pos, &r);
+			if (ret)
+				break;
+			pos += r.done * 4096 < d.nr_idx - pos ? r.done * 4096 : d.nr_idx - pos;
+		}
+		_exit(ret ? 1 : 0);
+	}
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	for (i = 0; i < 10; i++) {
+		usleep(20000 + 30000 * i);
+		if (kill(pid, SIGSTOP))
+			break;
+		usleep(50000);
+		kill(pid, SIGCONT);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("a call failed (EINTR?)");
+
+	/* the same training, undisturbed, in one call */
+	fb = open_dev();
+	ASSERT_LE(0, fb);
+	net_setup(_metadata, fb, &b, NET_16_8_4, 4096, 5);
+	data_register(_metadata, fb, &d);
+	EXPECT_EQ(0, do_train(fb, &d, 0, d.nr_idx, &r));
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	close(fb);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/* cgroup v2 with the cpu and cpuset controllers for children, or -1. */
+static int cg_root(void)
+{
+	char buf[256] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY);
+	if (fd < 0 && !mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || !strstr(buf, "cpu ") || !strstr(buf, "cpuset"))
+		return -1;
+	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = write(fd, "+cpu +cpuset", 12);
+	close(fd);
+	return n == 12 ? 0 : -1;
+}
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[256];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", cg, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* A field of the cgroup's cpu.stat, or -1. */
+static long long cg_stat(const char *cg, const char *key)
+{
+	char path[256], k[64];
+	long long v, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpu.stat", cg);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", k, &v) == 2)
+		if (!strcmp(k, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+/* Busy (non-idle) jiffies of CPU @cpu from /proc/stat. */
+static long long cpu_busy(int cpu)
+{
+	long long v[10] = { 0 }, sum = 0;
+	char line[512], name[16];
+	FILE *f = fopen("/proc/stat", "re");
+	int i;
+
+	if (!f)
+		return -1;
+	snprintf(name, sizeof(name), "cpu%d ", cpu);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, strlen(name)))
+			continue;
+		sscanf(line + strlen(name), "%lld %lld %lld %lld %lld %lld %lld %lld",
+		       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+		for (i = 0; i < 8; i++)
+			if (i != 3 && i != 4)	/* idle, iowait */
+				sum += v[i];
+	}
+	fclose(f);
+	return sum;
+}
+
+/*
+ * In a child moved into cgroup @cg: train a 128-512-10 net over 2048
+ * indices with @helpers threads lent. Returns the wall time in ms, or -1.
+ */
+static double cg_train(const char *cg, int helpers)
+{
+	char pid[32];
+	double t0;
+	int status;
+	pid_t c;
+
+	t0 = now_ms();
+	c = fork();
+	if (c < 0)
+		return -1;
+	if (!c) {
+		static const __u32 w[] = { 128, 512, 10, 0 };
+		struct __test_metadata *_metadata = NULL;
+		struct fewmul_model_create mc;
+		struct fewmul_run r;
+		struct helper hp;
+		struct data d;
+		__u32 harena;
+		void *arena;
+		int fd, i;
+
+		(void)_metadata;
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (cg_write(cg, "cgroup.procs", pid))
+			_exit(2);
+		fd = open_dev();
+		arena = map_anon(arch_param_bytes(w));
+		if (fd < 0 || !arena ||
+		    buf_reg(fd, arena, arch_param_bytes(w), FEWMUL_BUF_WRITE, &harena))
+			_exit(3);
+		mc_prefill(&mc, harena, w, 128, 7);
+		if (xioctl(fd, FEWMUL_IOC_MODEL_CREATE, &mc))
+			_exit(4);
+		memset(&d, 0, sizeof(d));
+		d.nr_samples = 256;
+		d.width = 128;
+		d.classes = 10;
+		d.nr_idx = 2048;
+		d.images = map_anon(256 * 128);
+		d.labels = map_anon(256);
+		d.idx = map_anon(2048 * sizeof(__u32));
+		if (!d.images || !d.labels || !d.idx)
+			_exit(5);
+		for (i = 0; i < 2048; i++)
+			d.idx[i] = i % 256;
+		if (buf_reg(fd, d.images, 256 * 128, 0, &d.himages) ||
+		    buf_reg(fd, d.labels, 256, 0, &d.hlabels))
+			_exit(6);
+		for (i = 0; i < helpers; i++)
+			helper_start(&hp, fd);
+		if (do_train(fd, &d, 0, d.nr_idx, &r))
+			_exit(7);
+		help_stop(fd);
+		_exit(0);
+	}
+	if (waitpid(c, &status, 0) != c || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -1;
+	return now_ms() - t0;
+}
+
+/*
+ * The training's CPU time is the caller's cgroup's, helpers included, and
+ * the cgroup's cpu.max throttles all of it: with a quarter of a CPU the
+ * work takes four times its CPU time or more.
+ */
+TEST_F_TIMEOUT(dev, train_cgroup_cpu_max, 600)
+{
+	double w1, w2, wq;
+	long long u1, u2, uq, thr;
+
+	if (getuid())
+		SKIP(return, "needs root (cgroups)");
+	ASSERT_EQ(0, cg_root()) TH_LOG("no cgroup v2 with cpu and cpuset");
+	rmdir("/sys/fs/cgroup/fewmul-a");
+	rmdir("/sys/fs/cgroup/fewmul-b");
+	rmdir("/sys/fs/cgroup/fewmul-q");
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/fewmul-a", 0755));
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/fewmul-b", 0755));
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/fewmul-q", 0755));
+	ASSERT_EQ(0, cg_write("fewmul-q", "cpu.max", "25000 100000"));
+
+	w1 = cg_train("fewmul-a", 0);
+	w2 = cg_train("fewmul-b", 1);
+	wq = cg_train("fewmul-q", 1);
+	u1 = cg_stat("fewmul-a", "usage_usec");
+	u2 = cg_stat("fewmul-b", "usage_usec");
+	uq = cg_stat("fewmul-q", "usage_usec");
+	thr = cg_stat("fewmul-q", "throttled_usec");
+	TH_LOG("alone: %.0f ms wall, %lld ms CPU; with a helper: %.0f ms wall, %lld ms CPU; cpu.max 1/4: %.0f ms wall, %lld ms CPU, throttled %lld ms",
+	       w1, u1 / 1000, w2, u2 / 1000, wq, uq / 1000, thr / 1000);
+	ASSERT_LT(0, w1);
+	ASSERT_LT(0, w2);
+	ASSERT_LT(0, wq);
+	/* the cgroup was charged the whole work, however it was split */
+	EXPECT_LT(u1 * 0.7, u2);
+	EXPECT_LT(u1 * 0.7, uq);
+	/* and cpu.max held it to a quarter of a CPU (with some slack) */
+	EXPECT_LT(uq / 1000.0, wq * 0.35);
+	EXPECT_LT(0, thr);
+	rmdir("/sys/fs/cgroup/fewmul-a");
+	rmdir("/sys/fs/cgroup/fewmul-b");
+	rmdir("/sys/fs/cgroup/fewmul-q");
+}
+
+/* A cpuset of one CPU keeps all of the work, helpers' too, on that CPU. */
+TEST_F_TIMEOUT(dev, train_cgroup_cpuset, 600)
+{
+	long long b0, b1, u;
+	double w;
+
+	if (getuid())
+		SKIP(return, "needs root (cgroups)");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, cg_root()) TH_LOG("no cgroup v2 with cpu and cpuset");
+	rmdir("/sys/fs/cgroup/fewmul-c");
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/fewmul-c", 0755));
+	ASSERT_EQ(0, cg_write("fewmul-c", "cpuset.cpus", "1"));
+	b0 = cpu_busy(0);
+	b1 = cpu_busy(1);
+	w = cg_train("fewmul-c", 1);
+	b0 = cpu_busy(0) - b0;
+	b1 = cpu_busy(1) - b1;
+	u = cg_stat("fewmul-c", "usage_usec");
+	TH_LOG("cpuset 1: %.0f ms wall, %lld ms CPU; busy jiffies cpu0 %lld, cpu1 %lld",
+	       w, u / 1000, b0, b1);
+	ASSERT_LT(0, w);
+	/* jiffies: the training's time is on CPU 1, next to nothing on 0 */
+	EXPECT_LT(b0 * 4, b1);
+	rmdir("/sys/fs/cgroup/fewmul-c");
 }
 
 TEST(train_deterministic_two_contexts)
@@ -3469,7 +3969,8 @@ static int rnd_step(struct rnd_fd *f, struct rnd_mem *m, __u64 *s, int *op)
 	}
 	memcpy(&a, &size, sizeof(size));
 
-	ret = xioctl(f->fd, cmds[*op], &a);
+	/* the command encodes that size (or is the _IO() one for 0) */
+	ret = xioctl(f->fd, ioc_sized(cmds[*op], size), &a);
 	if (!ret && *op == 0 && f->nlive < RND_LIVE) {
 		rnd_forget(f, a.reg.handle);
 		f->live[f->nlive++] = a.reg.handle;

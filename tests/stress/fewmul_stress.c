@@ -10,7 +10,9 @@
  * another thread trains on the fd), BUF_REGISTER / UNREGISTER (valid,
  * unaligned, wrapping, unmapped, read-only), MODEL_CREATE (valid small
  * nets, bad configs, huge nets), TRAIN / EVAL (valid, bad indices, bad
- * pointers), STATS, HIST, INFO, unknown ioctls and sizes, munmap and
+ * pointers), HELP (a thread lent to a context until a timer signal ends
+ * the wait, or a final stop), STATS, HIST, INFO, unknown ioctls and
+ * sizes (in the _IOWR() and the old _IO() encodings), munmap and
  * mmap over registered memory, fork (the child works on inherited fds and
  * exits), contexts passed over SCM_RIGHTS through a socket every process
  * shares (a context may then be used by several processes, and be in
@@ -44,6 +46,7 @@
 
 #include <linux/fewmul.h>
 
+#include "../selftests/ioc.h"
 #include "../selftests/pins.h"
 
 #define DEV		"/dev/" FEWMUL_DEVICE_NAME
@@ -279,10 +282,43 @@ static void op_query(uint64_t *s, int fd)
 		check("bad ioctl", ioctl(fd, _IO(FEWMUL_IOC_TYPE, rnd(s, 64)),
 					 &u));
 		break;
-	default:
-		check("bad size", ioctl(fd, FEWMUL_IOC_INFO, &u));
+	default:	/* the command encodes the odd size, as it must */
+		check("bad size", ioctl(fd, ioc_sized(FEWMUL_IOC_INFO, u.info.size), &u));
 		break;
 	}
+}
+
+/*
+ * Lend this thread to a context (FEWMUL_IOC_HELP) for a few milliseconds:
+ * a timer's SIGUSR1, repeated until the call returns, ends the wait. Now
+ * and then stop a context's helpers for good instead.
+ */
+static void op_help(uint64_t *s, int fd)
+{
+	struct itimerspec its;
+	struct fewmul_help h;
+	struct sigevent ev;
+	timer_t t;
+
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	if (!rnd(s, 40)) {
+		h.flags = FEWMUL_HELP_STOP;
+		check("HELP stop", ioctl(fd, FEWMUL_IOC_HELP, &h));
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIGUSR1;
+	ev._sigev_un._tid = gettid();	/* sigev_notify_thread_id */
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t))
+		return;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = (1 + rnd(s, 20)) * 1000000L;
+	its.it_interval.tv_nsec = 10000000L;
+	timer_settime(t, 0, &its, NULL);
+	check("HELP", ioctl(fd, FEWMUL_IOC_HELP, &h));
+	timer_delete(t);
 }
 
 /* Replace a page of the shared memory: registered pages stay pinned. */
@@ -412,6 +448,8 @@ static void *worker(void *arg)
 			op_run(&s, fd, 1);
 		else if (op < 68)
 			op_run(&s, fd, 0);
+		else if (op < 73)
+			op_help(&s, fd);
 		else if (op < 90)
 			op_query(&s, fd);
 		else if (op < 92)

@@ -8,12 +8,16 @@
  * request to the real system call. With fake_interrupt set, some calls
  * stop early as a signal would make them: -EINTR before the first
  * minibatch, or @done short of the total (a calibration then fails with
- * -EINTR and stores nothing).
+ * -EINTR and stores nothing). FEWMUL_IOC_HELP blocks until a
+ * FEWMUL_HELP_STOP on the context (the fake runs every share itself, so
+ * helpers only count). With fake_legacy set it is a module of the first
+ * ABI: only the _IO() encodings, no HELP.
  */
 #ifndef FEWMUL_TEST_FAKEDEV_H
 #define FEWMUL_TEST_FAKEDEV_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +53,8 @@ struct fake_ctx {
 	struct fewmul_counters ops;
 	uint64_t samples, errors;
 	int64_t loss;
+	unsigned int helpers;	/* threads in FEWMUL_IOC_HELP */
+	int stopped;		/* FEWMUL_HELP_STOP */
 };
 
 static struct fake_ctx fake_ctx[FAKE_CTXS];
@@ -59,6 +65,12 @@ static unsigned int fake_nr_intr;	/* calls stopped early */
 static uint64_t fake_epoch_pos, fake_epoch_total;
 static unsigned int fake_epoch_skips;	/* positions not one past the last */
 static unsigned int fake_max_bufs;	/* most buffers a context held */
+static int fake_legacy;			/* a module of the first ABI */
+static unsigned int fake_workers = 1;	/* nr_workers it reports */
+static unsigned int fake_help_calls;	/* FEWMUL_IOC_HELP calls to help */
+static unsigned int fake_stops;		/* FEWMUL_HELP_STOP calls */
+static pthread_mutex_t fake_help_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_help_cond = PTHREAD_COND_INITIALIZER;
 
 static void fake_model_free(struct fake_ctx *c)
 {
@@ -126,10 +138,11 @@ static int fake_info(int fd, struct fewmul_info *in)
 		return -EINVAL;
 	memset(&in->abi_version, 0, sizeof(*in) - 8);
 	in->abi_version = FEWMUL_ABI_VERSION;
-	in->nr_workers = 1;
+	in->nr_workers = fake_workers;
 	in->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS |
-		       FEWMUL_FEATURE_RUN_EPOCH;
+		       FEWMUL_FEATURE_RUN_EPOCH |
+		       (fake_legacy ? 0 : FEWMUL_FEATURE_HELP);
 	in->max_layers = FEWMUL_MAX_LAYERS;
 	in->max_width = FEWMUL_MAX_WIDTH;
 	in->max_batch = FEWMUL_MAX_BATCH;
@@ -374,6 +387,43 @@ static int fake_hist(struct fake_ctx *c, struct fewmul_hist *h)
 	return 0;
 }
 
+static int fake_help(struct fake_ctx *c, struct fewmul_help *h)
+{
+	if (h->size != sizeof(*h) || h->flags & ~FEWMUL_HELP_FLAGS_ALL)
+		return -EINVAL;
+	h->shares = 0;
+	pthread_mutex_lock(&fake_help_lock);
+	if (h->flags & FEWMUL_HELP_STOP) {
+		c->stopped = 1;
+		fake_stops++;
+		pthread_cond_broadcast(&fake_help_cond);
+	} else {
+		c->helpers++;
+		fake_help_calls++;
+		while (!c->stopped)
+			pthread_cond_wait(&fake_help_cond, &fake_help_lock);
+		c->helpers--;
+	}
+	pthread_mutex_unlock(&fake_help_lock);
+	return 0;
+}
+
+/*
+ * The command's number, from either encoding the module accepts (only
+ * _IO() for a legacy module); -1: not a command of this module.
+ */
+static int fake_cmd(unsigned long req, const void *arg)
+{
+	unsigned int nr = _IOC_NR(req);
+
+	if (req == FEWMUL_IOC_LEGACY(nr) && nr <= FEWMUL_IOC_NR_HIST)
+		return (int)nr;
+	if (fake_legacy || _IOC_DIR(req) != (_IOC_READ | _IOC_WRITE) ||
+	    !arg || _IOC_SIZE(req) != *(const uint32_t *)arg)
+		return -1;
+	return (int)nr;
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
 	struct fake_ctx *c;
@@ -387,26 +437,37 @@ int ioctl(int fd, unsigned long req, ...)
 	if (_IOC_TYPE(req) != FEWMUL_IOC_TYPE)
 		return (int)syscall(SYS_ioctl, fd, req, arg);
 	c = fake_find(fd);
-	if (req == FEWMUL_IOC_INFO)
+	switch (fake_cmd(req, arg)) {
+	case FEWMUL_IOC_NR_INFO:
 		ret = fake_info(fd, arg);
-	else if (!c)
+		break;
+	case FEWMUL_IOC_NR_BUF_REGISTER:
+		ret = c ? fake_register(c, arg) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_BUF_UNREGISTER:
+		ret = c ? fake_unregister(c, arg) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_MODEL_CREATE:
+		ret = c ? fake_model_create(c, arg) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_TRAIN:
+		ret = c ? fake_run(c, arg, 1) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_EVAL:
+		ret = c ? fake_run(c, arg, 0) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_STATS:
+		ret = c ? fake_stats(c, arg) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_HIST:
+		ret = c ? fake_hist(c, arg) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_HELP:
+		ret = c ? fake_help(c, arg) : -ENOTTY;
+		break;
+	default:
 		ret = -ENOTTY;
-	else if (req == FEWMUL_IOC_BUF_REGISTER)
-		ret = fake_register(c, arg);
-	else if (req == FEWMUL_IOC_BUF_UNREGISTER)
-		ret = fake_unregister(c, arg);
-	else if (req == FEWMUL_IOC_MODEL_CREATE)
-		ret = fake_model_create(c, arg);
-	else if (req == FEWMUL_IOC_TRAIN)
-		ret = fake_run(c, arg, 1);
-	else if (req == FEWMUL_IOC_EVAL)
-		ret = fake_run(c, arg, 0);
-	else if (req == FEWMUL_IOC_STATS)
-		ret = fake_stats(c, arg);
-	else if (req == FEWMUL_IOC_HIST)
-		ret = fake_hist(c, arg);
-	else
-		ret = -ENOTTY;
+	}
 	if (ret < 0) {
 		errno = -ret;
 		return -1;

@@ -140,6 +140,40 @@ static void test_kernel_fake(void)
 }
 
 /*
+ * The kernel backend lends threads - 1 helpers (at most the module's
+ * nr_workers - 1) and stops them when the trainer is freed; with a module
+ * of the first ABI (only _IO() commands, no HELP) it falls back to those
+ * commands and trains alone. Same weights every time.
+ */
+static void test_kernel_helpers(void)
+{
+	struct outcome a, b, c, d;
+
+	tap_begin();
+	run(1, &a);
+	fake_workers = 3;
+	fake_help_calls = 0;
+	fake_stops = 0;
+	run_on(FAKE, 8, &b);
+	CHECK(same(&a, &b));
+	CHECK_EQ(fake_help_calls, 2);
+	CHECK_EQ(fake_stops, 1);
+	fake_help_calls = 0;
+	run_on(FAKE, 1, &c);
+	CHECK(same(&a, &c));
+	CHECK_EQ(fake_help_calls, 0);
+	fake_legacy = 1;
+	fake_stops = 0;
+	run_on(FAKE, 8, &d);
+	CHECK(same(&a, &d));
+	CHECK_EQ(fake_help_calls, 0);
+	CHECK_EQ(fake_stops, 0);
+	fake_legacy = 0;
+	fake_workers = 1;
+	tap_end("kernel backend (fake device): threads - 1 helpers (capped by nr_workers) lent and stopped at free; a first-ABI module is driven with its _IO() commands; same weights");
+}
+
+/*
  * fewmul_trainer_memory(): the cpu backend's parameters and scratch, the
  * kernel memory the module reported (the fake device: the engine's
  * scratch); more for a wider model.
@@ -469,6 +503,7 @@ int main(void)
 	test_bad_args();
 	test_threads();
 	test_kernel_fake();
+	test_kernel_helpers();
 	test_kernel_epoch_pos();
 	test_memory();
 	test_kernel_datasets();

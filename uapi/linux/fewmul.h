@@ -42,8 +42,18 @@
  * @FEWMUL_IOC_NR_EVAL: &struct fewmul_run
  * @FEWMUL_IOC_NR_STATS: &struct fewmul_stats
  * @FEWMUL_IOC_NR_HIST: &struct fewmul_hist
+ * @FEWMUL_IOC_NR_HELP: &struct fewmul_help
  *
  * Numbers are never reused; a removed command keeps its slot.
+ *
+ * Every command passes its struct both ways and is encoded with _IOWR()
+ * and the struct's size (FEWMUL_IOC_INFO and so on below), so that strace
+ * and seccomp see the direction and the size. The size in the command
+ * must equal the struct's @size field (-EINVAL otherwise); a program
+ * built against a newer, larger struct encodes its own size. The first
+ * modules encoded the commands with _IO() (direction none, size 0);
+ * those numbers (FEWMUL_IOC_LEGACY()) stay accepted for every command
+ * that existed then, and the @size field alone gives the size.
  */
 enum fewmul_ioc_nr {
 	FEWMUL_IOC_NR_INFO = 0x00,
@@ -54,7 +64,11 @@ enum fewmul_ioc_nr {
 	FEWMUL_IOC_NR_EVAL = 0x05,
 	FEWMUL_IOC_NR_STATS = 0x06,
 	FEWMUL_IOC_NR_HIST = 0x07,
+	FEWMUL_IOC_NR_HELP = 0x08,
 };
+
+/* The first modules' encoding of command @nr (accepted for 0x00..0x07). */
+#define FEWMUL_IOC_LEGACY(nr)	_IO(FEWMUL_IOC_TYPE, nr)
 
 /*
  * Feature bits reported in &fewmul_info.features and in the genetlink
@@ -75,6 +89,12 @@ enum fewmul_ioc_nr {
  * and stats carry %FEWMUL_A_CTX_EPOCH_DONE and %FEWMUL_A_CTX_EPOCH_TOTAL.
  */
 #define FEWMUL_FEATURE_RUN_EPOCH	_BITULL(5)
+/*
+ * FEWMUL_IOC_HELP exists, the commands are accepted in their _IOWR()
+ * encoding, and TRAIN/EVAL run their work only in the calling thread and
+ * in threads lent to the context with FEWMUL_IOC_HELP.
+ */
+#define FEWMUL_FEATURE_HELP		_BITULL(6)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -85,7 +105,9 @@ enum fewmul_ioc_nr {
  *	at least offsetofend(struct fewmul_info, max_scratch_bytes).
  * @flags: In: must be zero (no flags are defined).
  * @abi_version: Out: %FEWMUL_ABI_VERSION of the running module.
- * @nr_workers: Out: number of kernel worker threads a training step uses.
+ * @nr_workers: Out: most threads a minibatch's phases are split over: the
+ *	calling thread and the helpers of FEWMUL_IOC_HELP (online CPUs,
+ *	capped by the module parameter max_workers).
  * @features: Out: bitmask of FEWMUL_FEATURE_*.
  * @max_layers: Out: largest number of weight layers a model may have.
  * @max_width: Out: largest number of units in any layer (input included).
@@ -117,7 +139,7 @@ struct fewmul_info {
 	char simd[16];
 };
 
-#define FEWMUL_IOC_INFO		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_INFO)
+#define FEWMUL_IOC_INFO		_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_INFO, struct fewmul_info)
 
 /*
  * Limits of the training ioctls. A context holds at most
@@ -421,13 +443,55 @@ struct fewmul_hist {
 	__u64 bins[FEWMUL_HIST_NR_BINS];
 };
 
-#define FEWMUL_IOC_BUF_REGISTER	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_REGISTER)
-#define FEWMUL_IOC_BUF_UNREGISTER _IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_UNREGISTER)
-#define FEWMUL_IOC_MODEL_CREATE	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_MODEL_CREATE)
-#define FEWMUL_IOC_TRAIN	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_TRAIN)
-#define FEWMUL_IOC_EVAL		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_EVAL)
-#define FEWMUL_IOC_STATS	_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_STATS)
-#define FEWMUL_IOC_HIST		_IO(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_HIST)
+/**
+ * struct fewmul_help - lend the calling thread to a context (FEWMUL_IOC_HELP)
+ * @size: In: sizeof(struct fewmul_help).
+ * @flags: In: 0 to help, or %FEWMUL_HELP_STOP.
+ * @shares: Out: phase shares this thread ran during the call (0 with
+ *	%FEWMUL_HELP_STOP).
+ *
+ * The TRAIN and EVAL calls of a context split every phase of a minibatch
+ * into shares and run them in the calling thread and in the threads that
+ * are inside FEWMUL_IOC_HELP on the same context at the start of the
+ * minibatch (at most &fewmul_info.nr_workers threads in all), never in
+ * kernel threads: the work is accounted to those threads, their
+ * processes and cgroups, and follows their affinity, nice value and
+ * cpu.max. The result does not depend on who runs which share.
+ *
+ * With @flags 0 the call blocks and runs shares of the context's calls
+ * as they come (a thread of any process holding the file may help). It
+ * returns 0 once any thread called %FEWMUL_HELP_STOP on the context, and
+ * fails with -EINTR when a signal arrives while it waits for work (it is
+ * restarted after a handler with SA_RESTART, and after a stop signal);
+ * a share it has started always finishes first.
+ *
+ * With %FEWMUL_HELP_STOP the call returns at once, after making every
+ * helper of the context return 0. The stop is final: later FEWMUL_IOC_HELP
+ * calls on the context return 0 at once, and TRAIN/EVAL run in the
+ * calling thread only. A process stops its helpers so before it joins
+ * them and closes the file.
+ */
+struct fewmul_help {
+	__u32 size;
+	__u32 flags;
+	__u64 shares;
+};
+
+/* No more helping on this context (final). */
+#define FEWMUL_HELP_STOP		_BITUL(0)
+#define FEWMUL_HELP_FLAGS_ALL		FEWMUL_HELP_STOP
+
+#define FEWMUL_IOC_BUF_REGISTER	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_REGISTER, \
+				      struct fewmul_buf_register)
+#define FEWMUL_IOC_BUF_UNREGISTER _IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_UNREGISTER, \
+					struct fewmul_buf_unregister)
+#define FEWMUL_IOC_MODEL_CREATE	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_MODEL_CREATE, \
+				      struct fewmul_model_create)
+#define FEWMUL_IOC_TRAIN	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_TRAIN, struct fewmul_run)
+#define FEWMUL_IOC_EVAL		_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_EVAL, struct fewmul_run)
+#define FEWMUL_IOC_STATS	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_STATS, struct fewmul_stats)
+#define FEWMUL_IOC_HIST		_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_HIST, struct fewmul_hist)
+#define FEWMUL_IOC_HELP		_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_HELP, struct fewmul_help)
 
 /*
  * Generic netlink family "fewmul". Requests carry no fixed header beyond

@@ -362,9 +362,8 @@ static int bench_main(int argc, char **argv)
 		ds.labels[k] = (uint8_t)(k % cfg.width[cfg.nr_layers]);
 
 	if (!json)
-		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)%s\n",
-		       arch, cfg.batch, bo.steps, strcmp(be.name, "kernel") ? "" :
-		       "; backend kernel: the module's own workers, threads apply to float32 only");
+		printf("%s, batch %u, %u timed steps per run, samples/s (higher is better)\n",
+		       arch, cfg.batch, bo.steps);
 	/* the vector kernels that run: the library's, or the module's */
 	simd = strcmp(be.name, "kernel") ? fewmul_simd_impl() :
 	       module_simd(be.device, msimd, sizeof(msimd));

@@ -178,7 +178,7 @@ const struct fewmulctl_cmd cmd_eval = {
 	"  --test-weights ternary|real  deterministic multiply-free test-time weights\n"
 	"                         (default) or the real-valued shadow weights (cpu backend;\n"
 	"                         re-estimates the BN statistics)\n"
-	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --threads N            threads that run the steps, either backend (default: online CPUs)\n"
 	"  --backend kernel|cpu   evaluate in fewmul.ko or in this process (default: kernel\n"
 	"                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
 	HELP_DEVICE

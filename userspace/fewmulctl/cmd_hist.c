@@ -449,7 +449,7 @@ const struct fewmulctl_cmd cmd_hist = {
 	"  --limit N              training samples of the copy (default 1000)\n"
 	"  --backend kernel|cpu   where the copy trains (default cpu)\n"
 	HELP_DEVICE
-	"  --threads N            worker threads of the cpu backend (default 1)\n"
+	"  --threads N            threads that run the steps, either backend (default 1)\n"
 	"  --layer L              show only layer L (0: input .. L: output)\n"
 	"  --plot FILE            also draw the hidden layers' histograms, one panel each,\n"
 	"                         to FILE.png or FILE.svg\n"

@@ -1084,7 +1084,7 @@ const struct fewmulctl_cmd cmd_predict = {
 	"  --data DIR             IDX dataset directory (default " FEWMUL_DEFAULT_DATA_DIR "):\n"
 	"                         its test split for --index, its training split for --calib\n"
 	HELP_CALIB
-	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --threads N            threads that run the steps, either backend (default: online CPUs)\n"
 	"  --backend kernel|cpu   classify in fewmul.ko or in this process (default: kernel\n"
 	"                         when " FEWMUL_DEFAULT_DEVICE " exists); the kernel's eval\n"
 	"                         ioctl returns the class, only cpu prints the scores\n"

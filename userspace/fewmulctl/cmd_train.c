@@ -1027,7 +1027,7 @@ const struct fewmulctl_cmd cmd_train = {
 	"  --lr START[:END]       learning rates of the first and last epoch, rounded to\n"
 	"                         powers of two (default 0.125:0.0078125, 2^-3 to 2^-7)\n"
 	"  --seed N               seed of everything random (default 0)\n"
-	"  --threads N            worker threads of the cpu backend (default: online CPUs)\n"
+	"  --threads N            threads that run the steps, either backend (default: online CPUs)\n"
 	"  --backend kernel|cpu   train in fewmul.ko or in this process (default: kernel\n"
 	"                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"
 	HELP_DEVICE

@@ -30,7 +30,8 @@ struct fewmul_dev;
 /**
  * struct fewmul_device_info - what the module reports about itself
  * @abi_version: FEWMUL_ABI_VERSION of the module
- * @nr_workers: worker threads per training step
+ * @nr_workers: most threads the module splits a training step over (the
+ *	caller and its helper threads)
  * @features: FEWMUL_FEATURE_* bits
  * @max_layers: largest number of weight layers
  * @max_width: largest layer width
@@ -255,8 +256,11 @@ int fewmul_parse_arch(const char *s, struct fewmul_train_config *cfg);
 /*
  * Create a trainer for cfg on a backend: "cpu" (the engine in this
  * process, with threads worker threads), "kernel" (the engine in fewmul.ko
- * through FEWMUL_DEFAULT_DEVICE, with the module's own workers; threads is
- * ignored) or "kernel:PATH" (another device node). NULL means "cpu". The
+ * through FEWMUL_DEFAULT_DEVICE; the module runs the steps in the calling
+ * thread and threads - 1 helper threads of this process, which the
+ * trainer starts and stops; 0: as many as the module splits a step into
+ * and the calling thread's CPUs allow) or "kernel:PATH" (another device
+ * node). NULL means "cpu". The
  * parameters are initialised from cfg->seed; both backends give
  * bit-identical results. Returns 0, -EINVAL for a bad config, -ENODEV for
  * an unknown backend, or another -errno; for "kernel": -errno of open(2)

@@ -64,18 +64,38 @@ FEWMUL_API const char *fewmul_dev_path(const struct fewmul_dev *dev)
 	return dev ? dev->path : NULL;
 }
 
+/*
+ * FEWMUL_IOC_INFO in the _IOWR() encoding, or in the first modules' _IO()
+ * one when the module does not know the former (-ENOTTY). *legacy says
+ * which one worked: fewmul_ioc() encodes the other commands the same way.
+ */
+int fewmul_info_ioctl(int fd, struct fewmul_info *arg, int *legacy)
+{
+	*legacy = 0;
+	if (ioctl(fd, FEWMUL_IOC_INFO, arg) == 0)
+		return 0;
+	if (errno != ENOTTY)
+		return -errno;
+	if (ioctl(fd, FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_INFO), arg) < 0)
+		return -errno;
+	*legacy = 1;
+	return 0;
+}
+
 static int dev_info(struct fewmul_dev *dev, struct fewmul_device_info *out,
 		    size_t size)
 {
 	struct fewmul_device_info info;
 	struct fewmul_info arg;
+	int err, legacy;
 
 	if (!dev || !out)
 		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
-	if (ioctl(dev->fd, FEWMUL_IOC_INFO, &arg) < 0)
-		return -errno;
+	err = fewmul_info_ioctl(dev->fd, &arg, &legacy);
+	if (err)
+		return err;
 
 	memset(&info, 0, sizeof(info));
 	info.abi_version = arg.abi_version;
@@ -123,6 +143,7 @@ static const char *const fewmul_feature_names[] = {
 	[3] = "genl-stats",
 	[4] = "run-outputs",
 	[5] = "run-epoch",
+	[6] = "help",
 };
 
 FEWMUL_API const char *fewmul_feature_name(unsigned int bit)

@@ -97,9 +97,22 @@ struct fewmul_backend {
 int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 		   struct fewmul_backend **out);
 
-/* kernel backend (kernel.c): the engine in fewmul.ko via the device path */
+/*
+ * kernel backend (kernel.c): the engine in fewmul.ko via the device path;
+ * nthreads threads run its steps (the caller and nthreads - 1 helpers),
+ * 0: as many as the module and this thread's CPUs allow
+ */
 int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
-		      struct fewmul_backend **out);
+		      unsigned int nthreads, struct fewmul_backend **out);
+
+/* device.c: FEWMUL_IOC_INFO in whichever encoding the module knows */
+int fewmul_info_ioctl(int fd, struct fewmul_info *arg, int *legacy);
+
+/* A command in the encoding fewmul_info_ioctl() found (legacy: _IO()). */
+static inline unsigned long fewmul_ioc(unsigned long req, int legacy)
+{
+	return legacy ? FEWMUL_IOC_LEGACY(_IOC_NR(req)) : req;
+}
 
 void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,

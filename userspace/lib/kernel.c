@@ -11,9 +11,20 @@
  * their image and label pointers. The kernel splits the index list into
  * minibatches of the model's batch size exactly as the cpu backend does,
  * so both backends train the same minibatches and end bit-identical.
+ *
+ * The module runs a step's phases only in threads the caller gives it:
+ * the thread that calls TRAIN/EVAL and helper threads of this process
+ * that wait in FEWMUL_IOC_HELP on the context, so the training's CPU time
+ * is this process's and follows its cgroup, affinity and nice value. A
+ * trainer starts nthreads - 1 helpers with every signal blocked (signals
+ * reach the application's threads) and stops them with FEWMUL_HELP_STOP
+ * when it is freed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +69,10 @@ struct fewmul_kernel {
 	uint64_t clock;
 	uint64_t step;		/* last known, if FEWMUL_IOC_STATS fails */
 	int run_epoch;		/* FEWMUL_FEATURE_RUN_EPOCH */
+	int legacy;		/* the module knows only the _IO() commands */
+	pthread_t *helpers;	/* threads in FEWMUL_IOC_HELP */
+	unsigned int nr_helpers;
+	pid_t pid;		/* process that started them */
 };
 
 #define kern_of(b) ((struct fewmul_kernel *)((char *)(b) - \
@@ -71,7 +86,7 @@ static int kioctl(const struct fewmul_kernel *k, unsigned long req, void *arg)
 	int ret;
 
 	do
-		ret = ioctl(k->fd, req, arg);
+		ret = ioctl(k->fd, fewmul_ioc(req, k->legacy), arg);
 	while (ret < 0 && errno == EINTR && req != FEWMUL_IOC_TRAIN &&
 	       req != FEWMUL_IOC_EVAL);
 	return ret < 0 ? -errno : 0;
@@ -127,8 +142,77 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 	return err;
 }
 
+/* A helper: runs shares of the context's steps until FEWMUL_HELP_STOP. */
+static void *khelper(void *arg)
+{
+	struct fewmul_kernel *k = arg;
+	struct fewmul_help h;
+	int ret;
+
+	do {
+		memset(&h, 0, sizeof(h));
+		h.size = sizeof(h);
+		ret = ioctl(k->fd, FEWMUL_IOC_HELP, &h);
+	} while (ret < 0 && errno == EINTR);
+	return NULL;
+}
+
+/*
+ * Threads of the steps: n (0: the module's nr_workers, at most the CPUs
+ * this thread may run on), the calling thread included.
+ */
+static void khelpers_start(struct fewmul_kernel *k, unsigned int n,
+			   const struct fewmul_info *info)
+{
+	sigset_t all, old;
+	cpu_set_t cpus;
+	unsigned int i;
+
+	if (!(info->features & FEWMUL_FEATURE_HELP))
+		return;
+	if (!n) {
+		n = info->nr_workers;
+		if (!sched_getaffinity(0, sizeof(cpus), &cpus) &&
+		    CPU_COUNT(&cpus) > 0 && (unsigned int)CPU_COUNT(&cpus) < n)
+			n = CPU_COUNT(&cpus);
+	}
+	if (n > info->nr_workers)
+		n = info->nr_workers;
+	if (n < 2)
+		return;
+	k->helpers = calloc(n - 1, sizeof(*k->helpers));
+	if (!k->helpers)
+		return;	/* fewer threads: slower, same result */
+	k->pid = getpid();
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < n - 1; i++)
+		if (pthread_create(&k->helpers[i], NULL, khelper, k))
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	k->nr_helpers = i;
+}
+
+static void khelpers_stop(struct fewmul_kernel *k)
+{
+	struct fewmul_help h;
+	unsigned int i;
+
+	/* In a forked child the threads are the parent's: leave them. */
+	if (!k->nr_helpers || k->pid != getpid())
+		return;
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	h.flags = FEWMUL_HELP_STOP;
+	if (kioctl(k, FEWMUL_IOC_HELP, &h))
+		return;	/* cannot happen; joining would hang */
+	for (i = 0; i < k->nr_helpers; i++)
+		pthread_join(k->helpers[i], NULL);
+	k->nr_helpers = 0;
+}
+
 int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
-		      struct fewmul_backend **out)
+		      unsigned int nthreads, struct fewmul_backend **out)
 {
 	struct fewmul_layout lay;
 	struct fewmul_kernel *k;
@@ -157,7 +241,7 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
-	err = kioctl(k, FEWMUL_IOC_INFO, &info);
+	err = fewmul_info_ioctl(k->fd, &info, &k->legacy);
 	if (err)
 		goto err_free;	/* -ENOTTY: not a fewmul device */
 	if (!(info.features & FEWMUL_FEATURE_TRAIN) ||
@@ -184,6 +268,7 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	err = kmodel_create(k, k->harena, FEWMUL_MODEL_INIT, 0);
 	if (err)
 		goto err_free;
+	khelpers_start(k, nthreads, &info);
 	*out = &k->be;
 	return 0;
 
@@ -200,6 +285,8 @@ static void kernel_free(struct fewmul_backend *be)
 	if (!be)
 		return;
 	k = kern_of(be);
+	khelpers_stop(k);
+	free(k->helpers);
 	if (k->fd >= 0) {
 		for (i = 0; i < KDS_MAX; i++) {
 			kbuf_unregister(k, k->ds[i].himg);
@@ -324,7 +411,7 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 			r.epoch_done = (k->be.epoch_first + pos) / B;
 			r.epoch_total = ((uint64_t)k->be.epoch_size + B - 1) / B;
 		}
-		if (ioctl(k->fd, req, &r) < 0) {
+		if (ioctl(k->fd, fewmul_ioc(req, k->legacy), &r) < 0) {
 			if (errno == EINTR)	/* nothing ran: again */
 				continue;
 			return -errno;

@@ -124,7 +124,7 @@ FEWMUL_API int fewmul_trainer_new(const struct fewmul_train_config *cfg,
 	if (err)
 		goto err_free;
 	if (path)
-		err = fewmul_kernel_new(&t->cfg, path, &t->be);
+		err = fewmul_kernel_new(&t->cfg, path, threads, &t->be);
 	else
 		err = fewmul_cpu_new(&t->cfg, threads ? threads : 1, &t->be);
 	if (err)
