@@ -53,6 +53,7 @@ struct fewmul_buf {
 
 struct fewmul_state;
 struct fewmul_user;
+struct pid;
 
 /**
  * struct fewmul_totals - what a context reports (stats, events)
@@ -136,7 +137,7 @@ struct fewmul_team {
  * @lock: serializes ioctls on this context (others get -EBUSY)
  * @node: entry in the global context list (fewmul_ctx_list_lock)
  * @id: unique id, never reused while the module is loaded
- * @owner_tgid: thread group that opened the device
+ * @owner_pid: thread group that opened the device (a reference)
  * @owner_uid: effective uid of the opener
  * @user: the opener's per-user record (its context count)
  * @bufs: registered buffers, handle h is bufs[h - 1]
@@ -152,7 +153,7 @@ struct fewmul_ctx {
 	struct mutex lock;	/* serializes ioctls on this context */
 	struct list_head node;
 	u64 id;
-	pid_t owner_tgid;
+	struct pid *owner_pid;
 	kuid_t owner_uid;
 	struct fewmul_user *user;
 	struct fewmul_buf *bufs[FEWMUL_MAX_BUFFERS];
@@ -178,6 +179,7 @@ extern unsigned int fewmul_max_scratch_mb;
 unsigned int fewmul_nr_workers(void);
 void fewmul_fill_info(struct fewmul_info *info);
 unsigned int fewmul_nr_contexts(void);
+void fewmul_ctx_exit(void);
 struct fewmul_user *fewmul_scratch_charge(u64 bytes);
 void fewmul_scratch_uncharge(struct fewmul_user *u, u64 bytes);
 struct fewmul_ctx *fewmul_ctx_new(void);

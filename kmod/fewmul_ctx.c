@@ -14,6 +14,7 @@
 #include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -98,6 +99,20 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->pad = 0;
 	info->max_scratch_bytes = (u64)fewmul_max_scratch_mb << 20;
 	strscpy(info->simd, fewmul_simd_name(), sizeof(info->simd));
+}
+
+/*
+ * Module unload: every file is closed (each held a module reference), so
+ * every context, model and charge must be gone. A leak warns, which the
+ * tests' kernel log checks catch.
+ */
+void fewmul_ctx_exit(void)
+{
+	WARN(fewmul_ctx_count || fewmul_scratch_total ||
+	     !list_empty(&fewmul_users),
+	     "fewmul: %u contexts, %llu bytes of models, users %s at unload\n",
+	     fewmul_ctx_count, fewmul_scratch_total,
+	     list_empty(&fewmul_users) ? "none" : "left");
 }
 
 unsigned int fewmul_nr_contexts(void)
@@ -261,7 +276,7 @@ struct fewmul_ctx *fewmul_ctx_new(void)
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->stats_lock);
 	fewmul_team_init(&ctx->team);
-	ctx->owner_tgid = task_tgid_vnr(current);
+	ctx->owner_pid = get_pid(task_tgid(current));
 	ctx->owner_uid = current_euid();
 
 	/* The id under the lock: the list stays in id order (dumps rely on it). */
@@ -285,6 +300,7 @@ void fewmul_ctx_unlist(struct fewmul_ctx *ctx)
 /* The last reference is gone and the model and buffers are released. */
 void fewmul_ctx_destroy(struct fewmul_ctx *ctx)
 {
+	put_pid(ctx->owner_pid);
 	fewmul_user_del_ctx(ctx->user);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);

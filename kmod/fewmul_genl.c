@@ -8,6 +8,8 @@
  * changing, so they answer while a context trains.
  */
 #include <linux/module.h>
+#include <linux/pid_namespace.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -73,8 +75,15 @@ static int fewmul_put_u64(struct sk_buff *msg, int attr, u64 v)
 	return nla_put_u64_64bit(msg, attr, v, FEWMUL_A_CTX_PAD);
 }
 
-/* The context's identity and totals; caller holds fewmul_ctx_list_lock. */
-static int fewmul_fill_ctx(struct sk_buff *msg, struct fewmul_ctx *ctx)
+/*
+ * The context's identity and totals; caller holds fewmul_ctx_list_lock.
+ * The owner's uid and pid are given as the receiver sees them: in the
+ * user namespace of its socket (@uns; overflowuid when not mapped there)
+ * and in @pns (0 when the owner is not in it).
+ */
+static int fewmul_fill_ctx(struct sk_buff *msg, struct fewmul_ctx *ctx,
+			   struct user_namespace *uns,
+			   struct pid_namespace *pns)
 {
 	struct fewmul_totals t;
 
@@ -83,9 +92,10 @@ static int fewmul_fill_ctx(struct sk_buff *msg, struct fewmul_ctx *ctx)
 	spin_unlock(&ctx->stats_lock);
 
 	if (fewmul_put_u64(msg, FEWMUL_A_CTX_ID, ctx->id) ||
-	    nla_put_u32(msg, FEWMUL_A_CTX_OWNER_PID, ctx->owner_tgid) ||
+	    nla_put_u32(msg, FEWMUL_A_CTX_OWNER_PID,
+			pid_nr_ns(ctx->owner_pid, pns)) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_OWNER_UID,
-			from_kuid_munged(&init_user_ns, ctx->owner_uid)) ||
+			from_kuid_munged(uns, ctx->owner_uid)) ||
 	    nla_put_u8(msg, FEWMUL_A_CTX_HAS_MODEL, t.has_model) ||
 	    nla_put_u8(msg, FEWMUL_A_CTX_BUSY, t.busy) ||
 	    nla_put_u32(msg, FEWMUL_A_CTX_NR_LAYERS, t.nr_layers) ||
@@ -184,7 +194,8 @@ static int fewmul_genl_reply_ctx(struct sk_buff *req, struct genl_info *info,
 				       nla_get_u32(info->attrs[FEWMUL_A_CTX_LAYER]),
 				       info);
 	else
-		ret = fewmul_fill_ctx(msg, ctx);
+		ret = fewmul_fill_ctx(msg, ctx, sk_user_ns(NETLINK_CB(req).sk),
+				      task_active_pid_ns(current));
 	mutex_unlock(&fewmul_ctx_list_lock);
 	if (ret) {
 		nlmsg_free(msg);
@@ -223,7 +234,8 @@ static int fewmul_genl_dump_stats(struct sk_buff *skb,
 			ret = -EMSGSIZE;
 			break;
 		}
-		if (fewmul_fill_ctx(skb, ctx)) {
+		if (fewmul_fill_ctx(skb, ctx, sk_user_ns(NETLINK_CB(cb->skb).sk),
+				    task_active_pid_ns(current))) {
 			genlmsg_cancel(skb, hdr);
 			ret = -EMSGSIZE;
 			break;
@@ -262,7 +274,8 @@ void fewmul_genl_progress(struct fewmul_ctx *ctx)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &fewmul_genl_family, 0,
 			  FEWMUL_CMD_PROGRESS);
-	if (!hdr || fewmul_fill_ctx(msg, ctx)) {
+	/* Listeners are administrators of the initial namespaces. */
+	if (!hdr || fewmul_fill_ctx(msg, ctx, &init_user_ns, &init_pid_ns)) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -163,6 +163,7 @@ static void __exit fewmul_exit(void)
 {
 	misc_deregister(&fewmul_misc);
 	fewmul_genl_exit();
+	fewmul_ctx_exit();
 }
 
 module_init(fewmul_init);

@@ -196,6 +196,78 @@ ok "hist --ctx ID --json has the layers' counters and bins" $?
 [ $? -eq 1 ]
 ok "hist --ctx of an unknown context exits 1" $?
 
+# --- who sees what: other users, with and without the device, containers --
+# (stats --all asks the module for every context: it answers with what the
+# asker may see)
+as() {	# as <uid> <command...>: run as an unprivileged user (no groups)
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+}
+lists() {	# lists <stats JSON> <id> [uid pid]: the context is in it (with those)
+	python3 -c '
+import json, sys
+c = [c for c in json.loads(sys.argv[1])["contexts"] if c["id"] == int(sys.argv[2])]
+if len(sys.argv) > 3:
+    c = [x for x in c if x["uid"] == int(sys.argv[3]) and x["pid"] == int(sys.argv[4])]
+sys.exit(0 if c else 1)' "$@" 2>/dev/null
+}
+mode=$(stat -c %a /dev/fewmul)
+for access in without with; do
+	[ $access = with ] && chmod 0666 /dev/fewmul
+	out=$(as 65534 "$ctl" stats --all --json 2>&1)
+	! lists "$out" "${id:-0}" && python3 -c 'import json,sys; json.loads(sys.argv[1])' "$out"
+	ok "stats --all --json as another user ($access access to the device) does not list root's context" $?
+	as 65534 "$ctl" stats --ctx "${id:-0}" >/dev/null 2>&1
+	[ $? -eq 1 ]
+	ok "stats --ctx of root's context as another user ($access access) exits 1" $?
+	as 65534 "$ctl" hist --ctx "${id:-0}" >/dev/null 2>&1
+	[ $? -eq 1 ]
+	ok "hist --ctx of root's context as another user ($access access) exits 1" $?
+	out=$(as 65534 timeout 30 "$ctl" monitor --count 1 --timeout 3 2>&1)
+	! grep -q "^ctx ${id:-x} " <<<"$out"
+	ok "monitor as another user ($access access) hears nothing of root's training" $?
+done
+# a second user trains; the first neither sees it nor is seen
+chmod 0755 "$tmp"
+chmod -R a+rX "$tmp/data" 2>/dev/null
+# (64 MiB of locked memory: the pinned data count against it)
+(ulimit -l 65536 && exec setpriv --reuid=65533 --regid=65533 --clear-groups \
+	"$ctl" train "${D[@]}" --backend kernel --arch 784-32-10 --epochs 100 --train-limit 2000 \
+	--test-limit 50 --batch 50) >"$tmp/u2.out" 2>&1 &
+u2=$!
+id2=
+for _ in $(seq 1 120); do
+	out=$(as 65533 "$ctl" stats --all --json 2>/dev/null)
+	id2=$(python3 -c '
+import json, sys
+for c in json.loads(sys.argv[1])["contexts"]:
+    if c["uid"] == 65533 and c["has_model"]:
+        print(c["id"])' "$out" 2>/dev/null)
+	[ -n "$id2" ] && break
+	kill -0 $u2 2>/dev/null || break
+	sleep 1
+done
+[ -n "$id2" ] && ! lists "$out" "${id:-0}"
+ok "a second user sees its own context, not root's" $?
+[ -n "$id2" ] || { sed 's/^/# u2: /' "$tmp/u2.out"; echo "# $out"; }
+out=$(as 65534 "$ctl" stats --all --json 2>&1)
+! lists "$out" "${id2:-0}"
+ok "the first user does not see the second user's context" $?
+out=$("$ctl" stats --all --json 2>&1)
+lists "$out" "${id2:-0}" 65533 "$u2" && lists "$out" "${id:-0}" 0 "$bg"
+rc=$?
+ok "root sees both, with their uids and pids" $rc
+[ $rc -eq 0 ] || echo "# contexts $id ($bg) and $id2 ($u2): $out"
+# in a user namespace where uid 0 is 65533: its own context, as it numbers it
+out=$(as 65533 unshare --user --map-root-user "$ctl" stats --all --json 2>&1)
+lists "$out" "${id2:-0}" 0 "$u2" && ! lists "$out" "${id:-0}"
+ok "in a user namespace (0 = host 65533) stats shows the context with uid 0, not root's" $?
+kill $u2 2>/dev/null
+wait $u2 2>/dev/null
+chmod "$mode" /dev/fewmul
+chmod 0700 "$tmp"
+
 kill -INT $bg 2>/dev/null
 for _ in $(seq 1 120); do kill -0 $bg 2>/dev/null || break; sleep 1; done
 if kill -0 $bg 2>/dev/null; then kill -KILL $bg; fi

@@ -569,9 +569,11 @@ enum fewmul_info_attrs {
  * @FEWMUL_A_CTX_UNSPEC: invalid
  * @FEWMUL_A_CTX_PAD: padding for 64-bit attributes
  * @FEWMUL_A_CTX_ID: u64, context id (unique while the module is loaded)
- * @FEWMUL_A_CTX_OWNER_PID: u32, thread group id of the opener (in the
- *	opener's pid namespace at open time)
- * @FEWMUL_A_CTX_OWNER_UID: u32, effective uid of the opener
+ * @FEWMUL_A_CTX_OWNER_PID: u32, thread group id of the opener, as the
+ *	receiver's pid namespace numbers it (0: not in that namespace)
+ * @FEWMUL_A_CTX_OWNER_UID: u32, effective uid of the opener, in the user
+ *	namespace of the receiving socket (the overflow uid, 65534, when
+ *	not mapped there); events: the initial namespaces
  * @FEWMUL_A_CTX_HAS_MODEL: u8, 1 when the context has a model
  * @FEWMUL_A_CTX_BUSY: u8, 1 while a train or eval call runs
  * @FEWMUL_A_CTX_NR_LAYERS: u32, the model's number of weight layers
