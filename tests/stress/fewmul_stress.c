@@ -24,7 +24,8 @@
  * Every call must succeed or fail with one of the documented errnos; any
  * other result is counted and printed. At the end every fd is closed and
  * the pinned pages of the system (/proc/vmstat nr_foll_pin_*) must be back
- * at their baseline. Exit status 0 when all went well.
+ * at their baseline, and so must the locked memory charged to the user
+ * (memlock_probe()). Exit status 0 when all went well.
  * dmesg (KASAN, lockdep, hung tasks) and kmemleak are for the runner.
  */
 #include <errno.h>
@@ -38,12 +39,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/fewmul.h>
 
 #include "../selftests/ioc.h"
@@ -502,6 +506,55 @@ static int run_process(long ops, uint64_t seed, unsigned int proc)
 	return atomic_load(&bad) ? 1 : 0;
 }
 
+/*
+ * The calling user's locked-memory charge is at zero: a child of this
+ * user without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = PROBE_BYTES can
+ * register exactly PROBE_BYTES (one page more fails with ENOMEM). The
+ * module charges the user (user_struct.locked_vm), whatever process
+ * pinned, so a charge left behind by any process of the run shows here.
+ * Returns 0 (at zero), 1 (charged), -1 (could not probe).
+ */
+#define PROBE_BYTES	(4u << 20)
+static int memlock_probe(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct cap[2];
+	struct fewmul_buf_register r;
+	struct rlimit rl = { PROBE_BYTES, PROBE_BYTES };
+	int status, fd, ret;
+	uint8_t *p;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (syscall(SYS_capget, &hdr, cap))
+			_exit(3);
+		cap[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+		cap[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+		if (syscall(SYS_capset, &hdr, cap) || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(3);
+		p = mmap(NULL, PROBE_BYTES + 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		fd = open("/dev/fewmul", O_RDWR | O_CLOEXEC);
+		if (p == MAP_FAILED || fd < 0)
+			_exit(3);
+		memset(p, 1, PROBE_BYTES + 4096);
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.addr = (uintptr_t)p;
+		r.length = PROBE_BYTES + 4096;
+		ret = ioctl(fd, FEWMUL_IOC_BUF_REGISTER, &r);
+		if (!ret || errno != ENOMEM)
+			_exit(3);	/* the limit does not apply: no probe */
+		r.length = PROBE_BYTES;
+		_exit(ioctl(fd, FEWMUL_IOC_BUF_REGISTER, &r) ? 1 : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 3 ? -1 : WEXITSTATUS(status);
+}
 
 int main(int argc, char **argv)
 {
@@ -509,6 +562,7 @@ int main(int argc, char **argv)
 	uint64_t seed = 1;
 	unsigned int procs = 3, p, failed = 0, i;
 	long long pins0, pins1 = -1;
+	int lock0, lock1 = -1;
 	struct timespec t0, t1;
 	int c, status;
 
@@ -537,6 +591,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (pins_now(&pins0))
 		pins0 = -1;
+	lock0 = memlock_probe();
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sock)) {
 		perror("stress: socketpair");
 		return 2;
@@ -568,6 +623,18 @@ int main(int argc, char **argv)
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	printf("stress: pinned pages %lld before, %lld after\n", pins0, pins1);
 	if (pins0 != pins1)
+		failed++;
+	/* the user's locked-memory charge: at zero before, so after */
+	for (i = 0; i < 50 && lock0 == 0; i++) {
+		lock1 = memlock_probe();
+		if (lock1 == 0)
+			break;
+		usleep(100000);
+	}
+	printf("stress: locked memory charged to the user: %s before, %s after\n",
+	       lock0 ? lock0 < 0 ? "not probed" : "some" : "none",
+	       lock0 ? "-" : lock1 ? lock1 < 0 ? "not probed" : "some (leaked)" : "none");
+	if (lock0 == 0 && lock1 != 0)
 		failed++;
 	printf("stress: %s\n", failed ? "FAILED" : "ok");
 	return failed ? 1 : 0;
