@@ -17,6 +17,7 @@
  */
 #include <linux/cred.h>
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -34,13 +35,15 @@
 /*
  * Only anonymous memory: a pinned page cache page would be written
  * behind the file system's back (and 6.1 would let FOLL_LONGTERM pin it).
+ * *@writable: every VMA of the range may be written.
  */
-static int fewmul_buf_check_vmas(u64 start, u64 end)
+static int fewmul_buf_check_vmas(u64 start, u64 end, bool *writable)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	int ret = 0;
 
+	*writable = true;
 	mmap_read_lock(mm);
 	while (start < end) {
 		vma = vma_lookup(mm, start);
@@ -52,6 +55,8 @@ static int fewmul_buf_check_vmas(u64 start, u64 end)
 			ret = -EOPNOTSUPP;
 			break;
 		}
+		if (!(vma->vm_flags & VM_WRITE))
+			*writable = false;
 		start = vma->vm_end;
 	}
 	mmap_read_unlock(mm);
@@ -108,10 +113,28 @@ static void fewmul_buf_free(struct fewmul_buf *buf)
 	kfree(buf);
 }
 
+/*
+ * What was pinned, checked again: the VMAs were checked under mmap_lock,
+ * which is dropped before pinning, so another thread may have mapped a
+ * file over the range meanwhile. Every page must be the process's
+ * anonymous memory, and none the shared zero page (an untouched page of
+ * a read-only mapping: the process's later writes would not reach it).
+ */
+static int fewmul_buf_check_pages(struct page **pages, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (!PageAnon(pages[i]) || is_zero_pfn(page_to_pfn(pages[i])))
+			return -EOPNOTSUPP;
+	return 0;
+}
+
 static int fewmul_buf_pin(struct fewmul_buf *buf)
 {
 	u64 first = buf->addr & PAGE_MASK;
-	unsigned int gup = FOLL_LONGTERM | (buf->write ? FOLL_WRITE : 0);
+	unsigned int gup = FOLL_LONGTERM;
+	bool writable;
 	int ret, pinned;
 
 	buf->pages = kvmalloc_array(buf->nr_pages, sizeof(*buf->pages),
@@ -119,10 +142,17 @@ static int fewmul_buf_pin(struct fewmul_buf *buf)
 	if (!buf->pages)
 		return -ENOMEM;
 
-	ret = fewmul_buf_check_vmas(first, buf->addr + buf->length);
+	ret = fewmul_buf_check_vmas(first, buf->addr + buf->length, &writable);
 	if (ret)
 		goto err_pages;
 
+	/*
+	 * Writable memory is pinned for writing even when the module only
+	 * reads it: that faults in the process's own pages (not the zero
+	 * page, nor a page still shared copy-on-write with a fork).
+	 */
+	if (buf->write || writable)
+		gup |= FOLL_WRITE;
 	pinned = pin_user_pages_fast(first, buf->nr_pages, gup, buf->pages);
 	if (pinned < 0) {
 		ret = pinned;
@@ -132,6 +162,9 @@ static int fewmul_buf_pin(struct fewmul_buf *buf)
 		ret = -EFAULT;
 		goto err_unpin;
 	}
+	ret = fewmul_buf_check_pages(buf->pages, pinned);
+	if (ret)
+		goto err_unpin;
 
 	buf->vaddr = vmap(buf->pages, buf->nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!buf->vaddr) {

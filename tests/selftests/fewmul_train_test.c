@@ -17,7 +17,10 @@
  *   wrapping (EINVAL), unmapped, PROT_NONE, kernel and partly unmapped
  *   memory (EFAULT, no pin leaked), read-only memory with and without
  *   FEWMUL_BUF_WRITE, file-backed mappings (memfd, tmpfile, the test
- *   binary: EOPNOTSUPP), the 17th buffer (ENOSPC), RLIMIT_MEMLOCK for an
+ *   binary: EOPNOTSUPP), the zero page of an untouched read-only mapping
+ *   (EOPNOTSUPP), untouched writable memory pinned as its own pages, a
+ *   file mapped over the range meanwhile, the 17th buffer (ENOSPC),
+ *   RLIMIT_MEMLOCK for an
  *   unprivileged caller (ENOMEM, charge released on unregister), charged
  *   to the user so that a forked child sharing the file can't register
  *   past it (ENOMEM), the same memory in two contexts;
@@ -1052,12 +1055,119 @@ TEST_F(dev, buf_register_readonly)
 	__u32 h;
 
 	ASSERT_NE(NULL, p);
-	p[0] = 1;
+	memset(p, 1, 2 * page_size());
 	ASSERT_EQ(0, mprotect(p, 2 * page_size(), PROT_READ));
 	EXPECT_EQ(-EFAULT, buf_reg(self->fd, p, 2 * page_size(),
 				   FEWMUL_BUF_WRITE, NULL));
 	EXPECT_EQ(0, buf_reg(self->fd, p, 2 * page_size(), 0, &h));
 	EXPECT_EQ(0, buf_unreg(self->fd, h));
+	/*
+	 * An untouched page of a read-only mapping is the shared zero page,
+	 * which later writes of the process would never reach: refused.
+	 */
+	p = mmap(NULL, 2 * page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	(void)*(volatile __u8 *)p;	/* mapped: the zero page */
+	EXPECT_EQ(-EOPNOTSUPP, buf_reg(self->fd, p, 2 * page_size(), 0, NULL));
+}
+
+/*
+ * Writable memory is pinned as the process's own pages even for a
+ * read-only registration: labels written after registering untouched
+ * memory reach the module (a pinned zero page would give label 0 to all).
+ */
+TEST_F(dev, buf_register_untouched_then_written)
+{
+	struct fewmul_run ra, rb;
+	struct net a, b;
+	struct data d, e;
+	int fb;
+
+	data_make(_metadata, &d, 64, 16, 4, 96, 21);
+	e = d;
+	e.labels = mmap(NULL, d.nr_samples, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);	/* untouched yet */
+	ASSERT_NE(MAP_FAILED, e.labels);
+	net_setup(_metadata, self->fd, &a, NET_16_8_4, 8, 3);
+	data_register(_metadata, self->fd, &e);
+	memcpy(e.labels, d.labels, d.nr_samples);	/* written after */
+	fb = open_dev();
+	ASSERT_LE(0, fb);
+	net_setup(_metadata, fb, &b, NET_16_8_4, 8, 3);
+	data_register(_metadata, fb, &d);
+	EXPECT_EQ(0, do_train(self->fd, &e, 0, d.nr_idx, &ra));
+	EXPECT_EQ(0, do_train(fb, &d, 0, d.nr_idx, &rb));
+	EXPECT_EQ(ra.errors, rb.errors);
+	EXPECT_EQ(0, memcmp(a.arena, b.arena, a.arena_len));
+	close(fb);
+}
+
+/*
+ * Another thread maps a file over the buffer again and again while it is
+ * registered: a registration either pins the anonymous pages or fails
+ * (EOPNOTSUPP: the VMA check or the check of the pinned pages; EFAULT:
+ * a hole), and never leaves a pin behind.
+ */
+struct remapper {
+	void *p;
+	size_t len;
+	int mfd;
+	int stop;
+};
+
+static void *remap_fn(void *arg)
+{
+	struct remapper *r = arg;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST)) {
+		if (i++ & 1)
+			mmap(r->p, r->len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, r->mfd, 0);
+		else
+			mmap(r->p, r->len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		memset(r->p, 3, r->len);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(dev, buf_register_file_mapped_over_meanwhile, 120)
+{
+	struct remapper r = { .len = 16 * page_size() };
+	long long pins0, pins1;
+	int i, ok = 0, refused = 0, other = 0, ret;
+	pthread_t th;
+	__u32 h;
+
+	PINS_BASELINE(pins0);
+	r.mfd = memfd_create("fewmul-race", MFD_CLOEXEC);
+	ASSERT_LE(0, r.mfd);
+	ASSERT_EQ(0, ftruncate(r.mfd, r.len));
+	r.p = map_anon(r.len);
+	ASSERT_NE(NULL, r.p);
+	ASSERT_EQ(0, pthread_create(&th, NULL, remap_fn, &r));
+	for (i = 0; i < 2000; i++) {
+		ret = buf_reg(self->fd, r.p, r.len, i & 1 ? FEWMUL_BUF_WRITE : 0, &h);
+		if (!ret) {
+			ok++;
+			EXPECT_EQ(0, buf_unreg(self->fd, h));
+		} else if (ret == -EOPNOTSUPP || ret == -EFAULT) {
+			refused++;
+		} else {
+			other++;
+			TH_LOG("registration: %s", strerror(-ret));
+		}
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
+	TH_LOG("2000 registrations while a file is mapped over and over: %d pinned, %d refused",
+	       ok, refused);
+	EXPECT_EQ(0, other);
+	ASSERT_EQ(0, pins_now(&pins1));
+	EXPECT_EQ(pins0, pins1);
+	close(r.mfd);
 }
 
 /* The kernel takes no VMA with a file behind it, shmem included. */
