@@ -25,7 +25,6 @@
  * parameters are bit-identical to the cpu backend's for the same seed and
  * inputs, whoever runs the shares.
  */
-#include <linux/cpumask.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -82,8 +81,11 @@ void fewmul_team_init(struct fewmul_team *t)
 	init_waitqueue_head(&t->done);
 }
 
-/* Share w of the published phase, by a helper: t->lock held, released. */
-static u64 fewmul_team_run_one(struct fewmul_team *t)
+/*
+ * The next share of the published phase, by a helper or by the caller
+ * taking what no helper took: t->lock held, dropped while it runs.
+ */
+static void fewmul_team_run_one(struct fewmul_team *t)
 	__releases(&t->lock) __acquires(&t->lock)
 {
 	struct fewmul_state *st = t->st;
@@ -95,7 +97,6 @@ static u64 fewmul_team_run_one(struct fewmul_team *t)
 	spin_lock(&t->lock);
 	if (!--t->running)
 		wake_up(&t->done);
-	return 1;
 }
 
 static bool fewmul_team_has_work(struct fewmul_team *t)
@@ -154,7 +155,8 @@ int fewmul_ioctl_help(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 		t->helpers++;
 		while (!t->stopped) {
 			if (t->st && t->next < t->nw) {
-				arg.shares += fewmul_team_run_one(t);
+				fewmul_team_run_one(t);
+				arg.shares++;
 				continue;
 			}
 			spin_unlock(&t->lock);
@@ -221,13 +223,8 @@ static void fewmul_exec_run(struct fewmul_exec *ex, struct fewmul_model *m)
 		wake_up_all(&t->wait);
 		fewmul_phase_share(m, p, 0, nw, fewmul_exec_ops(ex, 0));
 		spin_lock(&t->lock);
-		while (t->next < nw) {
-			u32 w = t->next++;
-
-			spin_unlock(&t->lock);
-			fewmul_phase_share(m, p, w, nw, fewmul_exec_ops(ex, w));
-			spin_lock(&t->lock);
-		}
+		while (t->next < nw)
+			fewmul_team_run_one(t);
 		t->st = NULL;
 		spin_unlock(&t->lock);
 		fewmul_team_wait(t, m);
