@@ -20,6 +20,8 @@
 #   fewmul_count_mults_full fewmul_count_mults_qb   fewmulctl count
 #   fewmul_layout fewmul_scratch_carve fewmul_params_check fewmul_dp_size
 #   fewmul_ioctl_model_create    model setup, before any step
+#   fewmul_xchg_max          the exchange buffer's size, checked once
+#                            per data-parallel call
 # Everything else computes its few products (row addresses, counters,
 # bounds, the reported loss) with fewmul_mul_sa(), shifts and adds.
 # usage: check-nomul.sh OBJECT...   Prints TAP.
@@ -36,6 +38,7 @@ ARM_MULS=$'\t([a-z]*mul[a-z0-9]*|[a-z]*ml[as][a-z0-9]*|[su]?madd[a-z]*|[su]?msub
 ALLOW="fewmul_full_forward fewmul_full_forward_ref fewmul_full_dx fewmul_back_dx_full"
 ALLOW+=" fewmul_dw_product fewmul_count_mults_full fewmul_count_mults_qb fewmul_layout"
 ALLOW+=" fewmul_scratch_carve fewmul_params_check fewmul_dp_size fewmul_ioctl_model_create"
+ALLOW+=" fewmul_xchg_max"
 . "$(dirname "$0")/insn-check.sh"
 for obj in "$@"; do
 	muls_re=$MULS

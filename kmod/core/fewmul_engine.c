@@ -1450,6 +1450,80 @@ static int fewmul_xchg_grad32(struct fewmul_model *m, s64 *v, u32 n)
 	return 0;
 }
 
+/*
+ * What one sample can add to a value of the exchange of phase ph, as
+ * [*lo, *hi] (Documentation/numerics.rst, "Formats"): |Y| < 2^30; BN's
+ * squared deviations of |y - mu| < 2^31; deltas into BN backward are
+ * s32 (the list sums of the backward are bounded by 2^31 only), deltas
+ * out of it within FEWMUL_D_MAX; BN outputs and offsets within
+ * FEWMUL_X_MAX, so |z - beta| < 2^19; inputs of a layer below 2^18;
+ * quantized-backprop codes shift D left by at most exp_max - exp_min.
+ * slot is the value's place in a BN backward triple.
+ */
+static void fewmul_xchg_one(const struct fewmul_model *m,
+			    const struct fewmul_phase *ph, u32 slot,
+			    s64 *lo, s64 *hi)
+{
+	const struct fewmul_config *cfg = &m->cfg;
+	s64 y = 1LL << 30;
+
+	*lo = 0;
+	switch (ph->kind) {
+	case FEWMUL_PH_XCHG_NOBN:
+		*hi = (s64)fewmul_mul_sa(cfg->width[ph->layer - 1],
+					 fewmul_sq_ap2_q8(FEWMUL_X_MAX));
+		break;
+	case FEWMUL_PH_XCHG_FWD:
+		/* the sums of Y, or (after them) of the squared deviations */
+		if (ph[-1].kind == FEWMUL_PH_FWD_Y) {
+			*lo = -y;
+			*hi = y;
+		} else {
+			*hi = (s64)fewmul_sq_ap2_q8(2 * (u64)y - 1);
+		}
+		break;
+	case FEWMUL_PH_XCHG_BNB:
+		*hi = slot == 2 ? (s64)FEWMUL_X_MAX << 20 :
+		      slot == 1 ? 1LL << 50 : 1LL << 31;
+		if (slot != 2)
+			*lo = -*hi;
+		break;
+	case FEWMUL_PH_XCHG_GRAD:
+		*hi = cfg->qbp ? (s64)FEWMUL_D_MAX << (cfg->exp_max - cfg->exp_min) :
+		      (s64)FEWMUL_D_MAX << (FEWMUL_FA + 6);
+		*lo = -*hi;
+		break;
+	default:
+		*hi = 0;
+	}
+}
+
+/*
+ * The global sums an exchange brought back, checked before the step uses
+ * them: each within nb_global times what one sample adds. The other
+ * processes (for the module: user space) are not trusted; a value out of
+ * range would take the engine's arithmetic outside its proven bounds.
+ */
+static int fewmul_xchg_check(const struct fewmul_model *m,
+			     const struct fewmul_phase *ph, const s64 *v, u32 n)
+{
+	s64 lo[3], hi[3];
+	u32 i, k, slots = ph->kind == FEWMUL_PH_XCHG_BNB ? 3 : 1;
+
+	for (k = 0; k < slots; k++) {
+		fewmul_xchg_one(m, ph, k, &lo[k], &hi[k]);
+		lo[k] = -(s64)fewmul_mul_sa((u64)-lo[k], m->nb_global);
+		hi[k] = (s64)fewmul_mul_sa((u64)hi[k], m->nb_global);
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		if (v[i] < lo[k] || v[i] > hi[k])
+			return -ERANGE;
+		if (++k == slots)
+			k = 0;
+	}
+	return 0;
+}
+
 static void fewmul_ph_xchg(struct fewmul_model *m,
 			   const struct fewmul_phase *ph)
 {
@@ -1463,6 +1537,8 @@ static void fewmul_ph_xchg(struct fewmul_model *m,
 		m->exchange_err = fewmul_xchg_grad32(m, v, n);
 	else
 		m->exchange_err = m->exchange(m->exchange_ctx, v, n);
+	if (!m->exchange_err)
+		m->exchange_err = fewmul_xchg_check(m, ph, v, n);
 }
 
 static u64 fewmul_dp_grad_count(const struct fewmul_config *cfg)
@@ -1483,6 +1559,14 @@ u64 fewmul_dp_size(const struct fewmul_config *cfg)
 	return ((red + 63) & ~63ULL) + fewmul_dp_grad_count(cfg) * sizeof(s64);
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_dp_size);
+
+u64 fewmul_xchg_max(const struct fewmul_config *cfg)
+{
+	u64 red = 3 * (u64)fewmul_max_width(cfg), g = fewmul_dp_grad_count(cfg);
+
+	return red > g ? red : g;
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_xchg_max);
 
 void fewmul_dp_bind(struct fewmul_model *m, void *buf,
 		    int (*exchange)(void *ctx, s64 *v, u32 n),

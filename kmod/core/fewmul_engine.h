@@ -363,6 +363,9 @@ void fewmul_dp_bind(struct fewmul_model *m, void *buf,
 		    int (*exchange)(void *ctx, s64 *v, u32 n),
 		    int (*exchange32)(void *ctx, s32 *v, u32 n), void *ctx);
 
+/* The most values one exchange carries (each an s64). */
+u64 fewmul_xchg_max(const struct fewmul_config *cfg);
+
 /* The values an XCHG phase exchanges: *v[0..*n). */
 void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,
 		      s64 **v, u32 *n);
