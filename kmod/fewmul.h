@@ -131,6 +131,34 @@ struct fewmul_team {
 	u32 running;
 };
 
+enum fewmul_xchg_state {
+	FEWMUL_XS_IDLE,		/* no step waits for its sums */
+	FEWMUL_XS_POSTED,	/* partial sums in the buffer, unclaimed */
+	FEWMUL_XS_CLAIMED,	/* a FEWMUL_XCHG_WAIT caller adds them up */
+	FEWMUL_XS_DONE,		/* the sums (or @error) are back */
+};
+
+/**
+ * struct fewmul_xchg - the exchanges of data-parallel steps
+ *
+ * The thread running a data-parallel step posts each exchange and waits
+ * (killable) until a FEWMUL_IOC_EXCHANGE caller has claimed it and said
+ * DONE; the values themselves travel in a registered buffer that only
+ * the stepping thread reads and writes from the kernel. So a waiter
+ * never touches the model, and nothing here outlives the context.
+ */
+struct fewmul_xchg {
+	spinlock_t lock;	/* protects everything below */
+	wait_queue_head_t wait;	/* state changes, both ways */
+	enum fewmul_xchg_state state;
+	bool stopped;		/* FEWMUL_XCHG_STOP: final */
+	u64 seq;		/* of the last exchange posted */
+	u32 count;
+	u32 width;
+	u32 buffer;
+	int error;		/* handed in with DONE */
+};
+
 /**
  * struct fewmul_ctx - one training context, owned by an open file
  * @ref: references: the file holds one; long-running work takes its own
@@ -143,6 +171,7 @@ struct fewmul_team {
  * @bufs: registered buffers, handle h is bufs[h - 1]
  * @state: the model and its kernel memory, or NULL
  * @team: the threads lent to this context (FEWMUL_IOC_HELP)
+ * @xchg: data-parallel exchanges (FEWMUL_IOC_EXCHANGE)
  * @stats_lock: protects @totals, @layer_ops and @hist
  * @totals: totals for stats and events
  * @layer_ops: per-layer operation counters
@@ -159,6 +188,7 @@ struct fewmul_ctx {
 	struct fewmul_buf *bufs[FEWMUL_MAX_BUFFERS];
 	struct fewmul_state *state;
 	struct fewmul_team team;
+	struct fewmul_xchg xchg;
 	spinlock_t stats_lock;	/* protects totals, layer_ops, hist */
 	struct fewmul_totals totals;
 	struct fewmul_counters layer_ops[FEWMUL_MAX_LAYERS + 1];
@@ -209,6 +239,8 @@ void fewmul_bufs_release(struct fewmul_ctx *ctx);
 /* fewmul_train.c: models, training and evaluation */
 void fewmul_team_init(struct fewmul_team *t);
 int fewmul_ioctl_help(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
+void fewmul_xchg_init(struct fewmul_xchg *x);
+int fewmul_ioctl_exchange(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
 int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg, u32 csize);
 int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 		     bool train);

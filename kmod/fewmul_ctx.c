@@ -92,7 +92,7 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS |
 			 FEWMUL_FEATURE_RUN_OUTPUTS | FEWMUL_FEATURE_RUN_EPOCH |
-			 FEWMUL_FEATURE_HELP;
+			 FEWMUL_FEATURE_HELP | FEWMUL_FEATURE_EXCHANGE;
 	info->max_layers = FEWMUL_MAX_LAYERS;
 	info->max_width = FEWMUL_MAX_WIDTH;
 	info->max_batch = FEWMUL_MAX_BATCH;
@@ -276,6 +276,7 @@ struct fewmul_ctx *fewmul_ctx_new(void)
 	mutex_init(&ctx->lock);
 	spin_lock_init(&ctx->stats_lock);
 	fewmul_team_init(&ctx->team);
+	fewmul_xchg_init(&ctx->xchg);
 	ctx->owner_pid = get_pid(task_tgid(current));
 	ctx->owner_uid = current_euid();
 

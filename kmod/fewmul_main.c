@@ -76,6 +76,9 @@ static long fewmul_ioctl(struct file *file, unsigned int cmd,
 	/* Waits for work of any call on the context, outside the lock. */
 	case FEWMUL_IOC_NR_HELP:
 		return fewmul_ioctl_help(ctx, uarg, csize);
+	/* Serves the exchanges of a TRAIN/EVAL that holds the lock. */
+	case FEWMUL_IOC_NR_EXCHANGE:
+		return fewmul_ioctl_exchange(ctx, uarg, csize);
 	case FEWMUL_IOC_NR_BUF_REGISTER:
 	case FEWMUL_IOC_NR_BUF_UNREGISTER:
 	case FEWMUL_IOC_NR_MODEL_CREATE:

@@ -48,6 +48,11 @@
  * @bytes: kernel memory accounted to this model
  * @user: the user @bytes are charged to (fewmul_scratch_charge()), or NULL
  * @team: the context's threads (&fewmul_ctx.team)
+ * @xchg: the context's exchanges (&fewmul_ctx.xchg)
+ * @dp: the engine's data-parallel sums, fewmul_dp_size() bytes, vmalloc,
+ *	or NULL (a model created without %FEWMUL_MODEL_DATA_PARALLEL)
+ * @xbuf: the call's exchange buffer (&fewmul_run.dp_buffer), or NULL
+ * @xbuf_handle: its handle
  * @max_workers: shares a phase may be split into (a minibatch may use fewer)
  * @res: the outcome of the last step
  * @call_ops: this call's counters per layer, [FEWMUL_LAYER_SLOTS]
@@ -65,6 +70,10 @@ struct fewmul_state {
 	u64 bytes;
 	struct fewmul_user *user;
 	struct fewmul_team *team;
+	struct fewmul_xchg *xchg;
+	void *dp;
+	struct fewmul_buf *xbuf;
+	u32 xbuf_handle;
 	u32 max_workers;
 	struct fewmul_step_result res;
 	struct fewmul_op_counts call_ops[FEWMUL_LAYER_SLOTS];
@@ -190,6 +199,148 @@ static void fewmul_team_wait(struct fewmul_team *t, struct fewmul_model *m)
 	wait_event(t->done, fewmul_team_idle(t));
 }
 
+void fewmul_xchg_init(struct fewmul_xchg *x)
+{
+	spin_lock_init(&x->lock);
+	init_waitqueue_head(&x->wait);
+}
+
+static bool fewmul_xchg_is(struct fewmul_xchg *x, enum fewmul_xchg_state s)
+{
+	bool ret;
+
+	spin_lock(&x->lock);
+	ret = x->stopped || x->state == s;
+	spin_unlock(&x->lock);
+	return ret;
+}
+
+static bool fewmul_xchg_posted(struct fewmul_xchg *x)
+{
+	return fewmul_xchg_is(x, FEWMUL_XS_POSTED);
+}
+
+/*
+ * struct fewmul_model.exchange of a data-parallel call, in the thread
+ * running the step: the partial sums go to the exchange buffer, a
+ * FEWMUL_XCHG_WAIT caller adds them up there, and they come back into
+ * the engine's own memory (checked there by the core before any use:
+ * user space may write the buffer at any time).
+ */
+static int fewmul_xchg_step(void *c, s64 *v, u32 n)
+{
+	struct fewmul_state *st = c;
+	struct fewmul_xchg *x = st->xchg;
+	size_t bytes = (size_t)n * sizeof(*v);
+	enum fewmul_xchg_state state;
+	int ret, err;
+
+	memcpy(st->xbuf->data, v, bytes);	/* fits: fewmul_run_check() */
+	spin_lock(&x->lock);
+	if (x->stopped) {
+		spin_unlock(&x->lock);
+		return -ESHUTDOWN;
+	}
+	x->seq++;
+	x->count = n;
+	x->width = sizeof(*v);
+	x->buffer = st->xbuf_handle;
+	x->error = 0;
+	x->state = FEWMUL_XS_POSTED;
+	spin_unlock(&x->lock);
+	wake_up_all(&x->wait);
+
+	ret = wait_event_killable(x->wait, fewmul_xchg_is(x, FEWMUL_XS_DONE));
+	spin_lock(&x->lock);
+	state = x->state;
+	err = x->error;
+	x->state = FEWMUL_XS_IDLE;
+	spin_unlock(&x->lock);
+	if (ret) {
+		WRITE_ONCE(st->m.abort, -EINTR);
+		return -EINTR;
+	}
+	if (state != FEWMUL_XS_DONE)
+		return -ESHUTDOWN;
+	if (err)
+		return err;
+	memcpy(v, st->xbuf->data, bytes);
+	return 0;
+}
+
+int fewmul_ioctl_exchange(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
+{
+	struct fewmul_xchg *x = &ctx->xchg;
+	struct fewmul_exchange arg;
+	u32 usize;
+	int ret = 0;
+
+	ret = fewmul_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, csize,
+			      &usize);
+	if (ret)
+		return ret;
+	if (arg.flags || (arg.op != FEWMUL_XCHG_DONE && arg.error) ||
+	    arg.error < -MAX_ERRNO || arg.error > 0)
+		return -EINVAL;
+	spin_lock(&x->lock);
+	switch (arg.op) {
+	case FEWMUL_XCHG_WAIT:
+		while (!x->stopped && x->state != FEWMUL_XS_POSTED) {
+			spin_unlock(&x->lock);
+			ret = wait_event_interruptible(x->wait, fewmul_xchg_posted(x));
+			spin_lock(&x->lock);
+			if (ret)
+				break;
+		}
+		if (ret)
+			break;
+		if (x->stopped) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		x->state = FEWMUL_XS_CLAIMED;
+		arg.seq = x->seq;
+		arg.count = x->count;
+		arg.width = x->width;
+		arg.buffer = x->buffer;
+		break;
+	case FEWMUL_XCHG_DONE:
+		if (x->state != FEWMUL_XS_CLAIMED) {
+			ret = -ENOENT;
+			break;
+		}
+		if (arg.seq != x->seq || arg.count != x->count ||
+		    arg.width != x->width) {
+			ret = -EINVAL;
+			break;
+		}
+		x->error = arg.error;
+		x->state = FEWMUL_XS_DONE;
+		break;
+	case FEWMUL_XCHG_STOP:
+		x->stopped = true;
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	spin_unlock(&x->lock);
+	if (ret)
+		return ret;
+	if (arg.op != FEWMUL_XCHG_WAIT)
+		wake_up_all(&x->wait);
+	if (!copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
+		return 0;
+	if (arg.op == FEWMUL_XCHG_WAIT) {
+		/* Nobody learnt the claim: let the next waiter have it. */
+		spin_lock(&x->lock);
+		if (x->state == FEWMUL_XS_CLAIMED && x->seq == arg.seq)
+			x->state = FEWMUL_XS_POSTED;
+		spin_unlock(&x->lock);
+		wake_up_all(&x->wait);
+	}
+	return -EFAULT;
+}
+
 /*
  * struct fewmul_exec.run: every phase over the team, in order. The caller
  * runs share 0 and then every share no helper has taken, so a phase never
@@ -242,6 +393,7 @@ static void fewmul_state_free(struct fewmul_state *st)
 	kfree(st->lab);
 	kfree(st->pred);
 	kfree(st->ex.ops);
+	vfree(st->dp);
 	vfree(st->scratch);
 	vfree(st->params);
 	if (st->user)
@@ -264,9 +416,11 @@ static int fewmul_model_config(const struct fewmul_model_create *arg,
 }
 
 /* Kernel memory a model of cfg takes with nw workers. */
-static u64 fewmul_state_bytes(const struct fewmul_config *cfg, unsigned int nw)
+static u64 fewmul_state_bytes(const struct fewmul_config *cfg, unsigned int nw,
+			      bool dp)
 {
 	return fewmul_scratch_size(cfg) + fewmul_params_size(cfg) +
+	       (dp ? fewmul_dp_size(cfg) : 0) +
 	       sizeof(struct fewmul_state) +
 	       (u64)nw * FEWMUL_LAYER_SLOTS * sizeof(struct fewmul_counters) +
 	       (u64)cfg->batch * (sizeof(u8 *) + sizeof(u32) + 2);
@@ -274,7 +428,7 @@ static u64 fewmul_state_bytes(const struct fewmul_config *cfg, unsigned int nw)
 
 static int fewmul_state_alloc(const struct fewmul_config *cfg,
 			      struct fewmul_buf *arena, u64 bytes, bool init,
-			      struct fewmul_state **out)
+			      bool dp, struct fewmul_state **out)
 {
 	unsigned int nw = fewmul_nr_workers();
 	struct fewmul_state *st;
@@ -297,8 +451,11 @@ static int fewmul_state_alloc(const struct fewmul_config *cfg,
 	st->idx = kcalloc(cfg->batch, sizeof(*st->idx), GFP_KERNEL_ACCOUNT);
 	st->lab = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
 	st->pred = kzalloc(cfg->batch, GFP_KERNEL_ACCOUNT);
+	if (dp)
+		st->dp = __vmalloc(fewmul_dp_size(cfg), GFP_KERNEL_ACCOUNT |
+				   __GFP_ZERO | __GFP_NOWARN);
 	if (!st->scratch || !st->params || !st->ex.ops ||
-	    !st->ptr || !st->idx || !st->lab || !st->pred) {
+	    !st->ptr || !st->idx || !st->lab || !st->pred || (dp && !st->dp)) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -354,7 +511,8 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg, u32 csi
 		return -EACCES;
 	if (arena->length != fewmul_params_size(&cfg))
 		return -EINVAL;
-	bytes = fewmul_state_bytes(&cfg, fewmul_nr_workers());
+	bytes = fewmul_state_bytes(&cfg, fewmul_nr_workers(),
+				   arg.flags & FEWMUL_MODEL_DATA_PARALLEL);
 	if (bytes > (u64)fewmul_max_scratch_mb << 20)
 		return -E2BIG;
 	/* The caller's and the module's limits, before any allocation. */
@@ -363,13 +521,15 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg, u32 csi
 		return PTR_ERR(user);
 
 	ret = fewmul_state_alloc(&cfg, arena, bytes,
-				 arg.flags & FEWMUL_MODEL_INIT, &st);
+				 arg.flags & FEWMUL_MODEL_INIT,
+				 arg.flags & FEWMUL_MODEL_DATA_PARALLEL, &st);
 	if (ret) {
 		fewmul_scratch_uncharge(user, bytes);
 		return ret;
 	}
 	st->user = user;
 	st->team = &ctx->team;
+	st->xchg = &ctx->xchg;
 	st->m.step = arg.step;
 
 	arg.scratch_bytes = bytes;
@@ -385,19 +545,25 @@ int fewmul_ioctl_model_create(struct fewmul_ctx *ctx, void __user *uarg, u32 csi
 	return 0;
 }
 
-/* Copy minibatch i's indices from userspace and check them. */
+/* Samples in minibatch i of the call (the global minibatch). */
+static u32 fewmul_batch_len(const struct fewmul_state *st,
+			    const struct fewmul_run *arg, u64 i)
+{
+	return min_t(u64, st->m.cfg.batch,
+		     arg->nr_indices - fewmul_mul_sa(i, st->m.cfg.batch));
+}
+
+/* Copy nb indices from @first of the call's list and check them. */
 static int fewmul_load_batch(struct fewmul_state *st, const struct fewmul_run *arg,
-			     const struct fewmul_buf *labels, u64 i, u32 *nb)
+			     const struct fewmul_buf *labels, u64 first, u32 nb)
 {
 	const u32 __user *uidx = u64_to_user_ptr(arg->indices);
-	u32 B = st->m.cfg.batch, nk = st->m.cfg.width[st->m.cfg.nr_layers];
-	u64 first = fewmul_mul_sa(i, B);
+	u32 nk = st->m.cfg.width[st->m.cfg.nr_layers];
 	u32 b;
 
-	*nb = min_t(u64, B, arg->nr_indices - first);
-	if (copy_from_user(st->idx, uidx + first, *nb * sizeof(u32)))
+	if (copy_from_user(st->idx, uidx + first, nb * sizeof(u32)))
 		return -EFAULT;
-	for (b = 0; b < *nb; b++) {
+	for (b = 0; b < nb; b++) {
 		if (st->idx[b] >= arg->nr_samples)
 			return -EINVAL;
 		/* One read of the user's label: the engine sees this copy. */
@@ -408,16 +574,41 @@ static int fewmul_load_batch(struct fewmul_state *st, const struct fewmul_run *a
 	return 0;
 }
 
+/*
+ * Data parallel: the model's sums must be there, and the exchange
+ * buffer writable, not the arena, and large enough for any exchange.
+ */
+static int fewmul_run_check_dp(struct fewmul_ctx *ctx,
+			       const struct fewmul_run *arg)
+{
+	struct fewmul_state *st = ctx->state;
+	struct fewmul_buf *xbuf;
+
+	if (!(arg->flags & FEWMUL_RUN_DATA_PARALLEL))
+		return arg->dp_rank || arg->dp_size || arg->dp_buffer ?
+		       -EINVAL : 0;
+	if (!arg->dp_size || arg->dp_rank >= arg->dp_size ||
+	    arg->predictions || !st->dp)
+		return -EINVAL;
+	xbuf = fewmul_buf_get(ctx, arg->dp_buffer);
+	if (!xbuf)
+		return -ENOENT;
+	if (!xbuf->write)
+		return -EACCES;
+	if (xbuf == st->arena ||
+	    xbuf->length < fewmul_xchg_max(&st->m.cfg) * sizeof(s64))
+		return -EINVAL;
+	return 0;
+}
+
 static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg,
 			    bool train, struct fewmul_buf **images,
 			    struct fewmul_buf **labels)
 {
 	struct fewmul_state *st = ctx->state;
-	u64 nbatches, i;
-	u32 nb;
-	int ret;
-
 	bool calib = arg->flags & FEWMUL_RUN_CALIBRATE;
+	u64 nbatches, i;
+	int ret;
 
 	/* Inputs the call does not use are refused, not ignored. */
 	if (arg->flags & ~FEWMUL_RUN_FLAGS_ALL || (train && calib) ||
@@ -426,8 +617,13 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 		return -EINVAL;
 	if ((!train || !arg->epoch_total) && (arg->epoch_done || arg->epoch_total))
 		return -EINVAL;
+	if (arg->pad)
+		return -EINVAL;
 	if (!st)
 		return -ENODEV;
+	ret = fewmul_run_check_dp(ctx, arg);
+	if (ret)
+		return ret;
 	*images = fewmul_buf_get(ctx, arg->images);
 	*labels = fewmul_buf_get(ctx, arg->labels);
 	if (!*images || !*labels)
@@ -445,7 +641,9 @@ static int fewmul_run_check(struct fewmul_ctx *ctx, const struct fewmul_run *arg
 				 arg->epoch_done > arg->epoch_total - nbatches))
 		return -EINVAL;
 	for (i = 0; i < nbatches; i++) {
-		ret = fewmul_load_batch(st, arg, *labels, i, &nb);
+		ret = fewmul_load_batch(st, arg, *labels,
+					fewmul_mul_sa(i, st->m.cfg.batch),
+					fewmul_batch_len(st, arg, i));
 		if (ret)
 			return ret;
 		cond_resched();
@@ -495,8 +693,8 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 	u64 *conf = NULL;
 	size_t conf_bytes = 0;
 	u64 nbatches, i;
-	u32 usize, nk, n0, b;
-	bool lost = false;
+	u32 usize, nk, n0, b, nbg, lo;
+	bool lost = false, dp;
 	int ret;
 
 	ret = fewmul_copy_arg(&arg, sizeof(arg), FEWMUL_RUN_SIZE_VER1,
@@ -508,6 +706,14 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 		return ret;
 	st = ctx->state;
 	calib = arg.flags & FEWMUL_RUN_CALIBRATE;
+	dp = arg.flags & FEWMUL_RUN_DATA_PARALLEL;
+	if (st->dp) {
+		/* Without an exchange the engine plans one process's steps. */
+		fewmul_dp_bind(&st->m, st->dp, dp ? fewmul_xchg_step : NULL,
+			       NULL, st);
+		st->xbuf = dp ? fewmul_buf_get(ctx, arg.dp_buffer) : NULL;
+		st->xbuf_handle = arg.dp_buffer;
+	}
 	bt.kind = train ? FEWMUL_PLAN_TRAIN :
 		  calib ? FEWMUL_PLAN_CALIB : FEWMUL_PLAN_EVAL;
 	bt.images = st->ptr;
@@ -543,12 +749,27 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 	if (calib)
 		fewmul_calib_begin(&st->m);
 	for (i = 0; i < nbatches; i++) {
-		if (signal_pending(current)) {
+		/* The processes of a data-parallel call run the same steps. */
+		if (dp ? fatal_signal_pending(current) : signal_pending(current)) {
 			ret = -ERESTARTSYS;
 			break;
 		}
+		nbg = fewmul_batch_len(st, &arg, i);
+		lo = 0;
+		bt.nb = nbg;
+		if (dp) {
+			/* this process's share, as the cpu backend cuts it */
+			lo = fewmul_div_u64(fewmul_mul_sa(nbg, arg.dp_rank),
+					    arg.dp_size);
+			bt.nb = fewmul_div_u64(fewmul_mul_sa(nbg, arg.dp_rank + 1),
+					       arg.dp_size) - lo;
+			bt.nb_global = nbg;
+			bt.offset = lo;
+		}
 		/* Checked above; the user may have changed them since. */
-		ret = fewmul_load_batch(st, &arg, labels, i, &bt.nb);
+		ret = fewmul_load_batch(st, &arg, labels,
+					fewmul_mul_sa(i, st->m.cfg.batch) + lo,
+					bt.nb);
 		if (ret)
 			break;
 		for (b = 0; b < bt.nb; b++)
@@ -557,10 +778,11 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 		ret = fewmul_batch_step(&st->m, &st->ex, &bt, &st->res);
 		if (ret) {
 			/*
-			 * Aborted by a fatal signal: the step half ran. An
-			 * evaluation changes nothing that stays.
+			 * Aborted by a fatal signal or a failed exchange:
+			 * the step half ran. An evaluation changes nothing
+			 * that stays.
 			 */
-			lost = READ_ONCE(st->m.abort) &&
+			lost = (READ_ONCE(st->m.abort) || st->m.exchange_err) &&
 			       bt.kind != FEWMUL_PLAN_EVAL;
 			break;
 		}

@@ -210,6 +210,7 @@ TEST_F(dev, info_legacy_cmd)
 	ASSERT_EQ(0, ioctl(self->fd, FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_INFO), &info));
 	EXPECT_EQ(FEWMUL_ABI_VERSION, info.abi_version);
 	EXPECT_NE(0, info.features & FEWMUL_FEATURE_HELP);
+	EXPECT_NE(0, info.features & FEWMUL_FEATURE_EXCHANGE);
 }
 
 /* Read-only, write-only and no-direction forms with a size are not ours. */
@@ -231,6 +232,8 @@ TEST_F(dev, info_wrong_direction)
 	EXPECT_EQ(ENOTTY, errno);
 	/* HELP is new: it has no _IO() form */
 	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_HELP), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_EXCHANGE), &info));
 	EXPECT_EQ(ENOTTY, errno);
 }
 

@@ -79,6 +79,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -353,6 +354,10 @@ static void run_prefill(struct fewmul_run *r, const struct data *d,
 	r->predictions = 0;
 	r->epoch_done = 0;
 	r->epoch_total = 0;
+	r->dp_rank = 0;
+	r->dp_size = 0;
+	r->dp_buffer = 0;
+	r->pad = 0;
 }
 
 /* TRAIN on d->idx[first .. first + nr). */
@@ -4211,6 +4216,411 @@ TEST_F_TIMEOUT(dev, random_sequence, 120)
 	EXPECT_EQ(0, close(f[1].fd));
 	EXPECT_EQ(0, close(f[0].fd));
 	self->fd = open_dev();	/* for the teardown */
+}
+
+
+/* ------------------------------------------------------------------ */
+/* data parallel: FEWMUL_RUN_DATA_PARALLEL and FEWMUL_IOC_EXCHANGE      */
+
+static int xchg(int fd, __u32 op, struct fewmul_exchange *x)
+{
+	x->size = sizeof(*x);
+	x->flags = 0;
+	x->op = op;
+	return xioctl(fd, FEWMUL_IOC_EXCHANGE, x);
+}
+
+/* The exchange buffer of a 16-8-4 net: 8 * max(3 * 16, 16 * 8) bytes. */
+#define XBUF_BYTES	(8 * 16 * 8)
+/* Exchanges of a training step of a 2-layer BN net: per layer the sums
+ * of Y and of the squared deviations, BN backward's and the gradient. */
+#define XCHG_PER_STEP	8
+
+/*
+ * The processes of one data-parallel job, each a context of its own in
+ * this process: a TRAIN thread and a thread serving its exchanges, which
+ * adds every process's sums (a barrier-based all-reduce). mode: what the
+ * server of process 0 does to the sums (see xfault).
+ */
+enum xfault { XF_NONE, XF_RANGE, XF_ERROR, XF_STOP };
+
+struct dproc;
+
+struct djob {
+	unsigned int size;
+	pthread_barrier_t bar;
+	struct dproc *p[4];
+	enum xfault fault;
+	unsigned int exchanges;		/* served by process 0 */
+};
+
+struct dproc {
+	struct djob *job;
+	unsigned int rank;
+	int fd;
+	struct net net;
+	struct data data;
+	__s64 *xbuf;
+	__u32 hxbuf;
+	pthread_t server, trainer;
+	int train_ret;
+	__u32 first, nr, epoch;
+	__u32 nr2;		/* then d.idx[0..nr2) at epoch + 1, if not 0 */
+};
+
+static void *dserver_fn(void *arg)
+{
+	struct dproc *p = arg;
+	struct djob *j = p->job;
+	struct fewmul_exchange x;
+	unsigned int r;
+	__u64 i;
+
+	for (;;) {
+		memset(&x, 0, sizeof(x));
+		if (xchg(p->fd, FEWMUL_XCHG_WAIT, &x))
+			break;	/* -ESHUTDOWN */
+		pthread_barrier_wait(&j->bar);
+		if (!p->rank) {
+			/* process 0 adds up everyone's sums */
+			for (r = 1; r < j->size; r++)
+				for (i = 0; i < x.count; i++)
+					p->xbuf[i] += j->p[r]->xbuf[i];
+			j->exchanges++;
+		}
+		pthread_barrier_wait(&j->bar);
+		if (p->rank)
+			memcpy(p->xbuf, j->p[0]->xbuf, x.count * 8);
+		x.error = 0;
+		if (!p->rank && j->fault == XF_RANGE)
+			p->xbuf[0] = 1LL << 62;
+		if (!p->rank && j->fault == XF_ERROR)
+			x.error = -EIO;
+		if (!p->rank && j->fault == XF_STOP) {
+			xchg(p->fd, FEWMUL_XCHG_STOP, &x);
+			continue;
+		}
+		pthread_barrier_wait(&j->bar);	/* all read process 0's */
+		xchg(p->fd, FEWMUL_XCHG_DONE, &x);
+	}
+	return NULL;
+}
+
+static void *dtrain_fn(void *arg)
+{
+	struct dproc *p = arg;
+	struct fewmul_run r;
+
+	run_prefill(&r, &p->data, p->data.idx + p->first, p->nr);
+	r.flags = FEWMUL_RUN_DATA_PARALLEL;
+	r.epoch = p->epoch;
+	r.dp_rank = p->rank;
+	r.dp_size = p->job->size;
+	r.dp_buffer = p->hxbuf;
+	p->train_ret = xioctl(p->fd, FEWMUL_IOC_TRAIN, &r);
+	if (p->train_ret || !p->nr2)
+		return NULL;
+	r.nr_indices = p->nr2;
+	r.indices = (uintptr_t)p->data.idx;
+	r.epoch = p->epoch + 1;
+	p->train_ret = xioctl(p->fd, FEWMUL_IOC_TRAIN, &r);
+	return NULL;
+}
+
+/* A data-parallel 16-8-4 model (batch 8) and its exchange buffer on fd. */
+static void dp_setup(struct __test_metadata *_metadata, int fd, struct net *n,
+		     struct data *d, __s64 **xbuf, __u32 *hxbuf)
+{
+	net_prepare(_metadata, fd, n, NET_16_8_4, 8, 5);
+	n->mc.flags |= FEWMUL_MODEL_DATA_PARALLEL;
+	net_create(_metadata, fd, n);
+	data_make(_metadata, d, 64, 16, 4, 90, 9);
+	data_register(_metadata, fd, d);
+	*xbuf = map_anon(XBUF_BYTES);
+	ASSERT_NE(NULL, *xbuf);
+	ASSERT_EQ(0, buf_reg(fd, *xbuf, XBUF_BYTES, FEWMUL_BUF_WRITE, hxbuf));
+}
+
+/* size processes train d.idx[first..first+nr) at epoch, data parallel. */
+static void djob_run(struct __test_metadata *_metadata, struct djob *j,
+		     struct dproc *p, unsigned int size, __u32 first, __u32 nr,
+		     __u32 epoch)
+{
+	struct fewmul_exchange x;
+	unsigned int r;
+
+	j->size = size;
+	j->exchanges = 0;
+	pthread_barrier_init(&j->bar, NULL, size);
+	for (r = 0; r < size; r++) {
+		p[r].job = j;
+		p[r].rank = r;
+		p[r].first = first;
+		p[r].nr = nr;
+		p[r].epoch = epoch;
+		j->p[r] = &p[r];
+		ASSERT_EQ(0, pthread_create(&p[r].server, NULL, dserver_fn, &p[r]));
+		ASSERT_EQ(0, pthread_create(&p[r].trainer, NULL, dtrain_fn, &p[r]));
+	}
+	for (r = 0; r < size; r++)
+		pthread_join(p[r].trainer, NULL);
+	for (r = 0; r < size; r++) {
+		memset(&x, 0, sizeof(x));
+		EXPECT_EQ(0, xchg(p[r].fd, FEWMUL_XCHG_STOP, &x));
+		pthread_join(p[r].server, NULL);
+	}
+	pthread_barrier_destroy(&j->bar);
+}
+
+/*
+ * 1, 2 and 3 processes (contexts) training the same global minibatches,
+ * each its share, end with the parameters of one process training them
+ * without data parallelism; the exchanges ran through the module.
+ */
+TEST_F(dev, dp_processes_match_one)
+{
+	struct dproc p[3];
+	struct djob j;
+	struct net ref;
+	struct data d;
+	struct fewmul_run r;
+	unsigned int size, k;
+
+	memset(&j, 0, sizeof(j));
+	net_setup(_metadata, self->fd, &ref, NET_16_8_4, 8, 5);
+	data_make(_metadata, &d, 64, 16, 4, 90, 9);
+	data_register(_metadata, self->fd, &d);
+	ASSERT_EQ(0, do_train(self->fd, &d, 0, 90, &r));
+	r.epoch = 1;
+	run_prefill(&r, &d, d.idx, 45);
+	r.epoch = 1;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
+
+	for (size = 1; size <= 3; size++) {
+		memset(p, 0, sizeof(p));
+		for (k = 0; k < size; k++) {
+			p[k].fd = open_dev();
+			ASSERT_LE(0, p[k].fd);
+			dp_setup(_metadata, p[k].fd, &p[k].net, &p[k].data,
+				 &p[k].xbuf, &p[k].hxbuf);
+		}
+		for (k = 0; k < size; k++)
+			p[k].nr2 = 45;
+		djob_run(_metadata, &j, p, size, 0, 90, 0);
+		/* 12 minibatches of 8 (the last 2 samples), then 6 (the last 5) */
+		EXPECT_EQ(18 * XCHG_PER_STEP, j.exchanges);
+		for (k = 0; k < size; k++) {
+			EXPECT_EQ(0, p[k].train_ret);
+			EXPECT_EQ(0, memcmp(ref.arena, p[k].net.arena, ref.arena_len))
+				TH_LOG("%u processes: rank %u's parameters differ from one process's",
+				       size, k);
+			close(p[k].fd);
+		}
+	}
+}
+
+/* What a data-parallel call checks before it runs. */
+TEST_F(dev, dp_run_args)
+{
+	struct net n, plain;
+	struct data d, e;
+	struct fewmul_run r;
+	__s64 *xbuf, *ro;
+	__u32 hxbuf, hro, hshort;
+	int fb;
+
+	dp_setup(_metadata, self->fd, &n, &d, &xbuf, &hxbuf);
+	ro = map_anon(XBUF_BYTES);
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, buf_reg(self->fd, ro, XBUF_BYTES, 0, &hro));
+	ASSERT_EQ(0, buf_reg(self->fd, xbuf, XBUF_BYTES - 8, FEWMUL_BUF_WRITE,
+			     &hshort));
+#define DP_RUN(field, value, err) do {					\
+	run_prefill(&r, &d, d.idx, 8);					\
+	r.flags = FEWMUL_RUN_DATA_PARALLEL;				\
+	r.dp_size = 2;							\
+	r.dp_buffer = hxbuf;						\
+	field = value;							\
+	EXPECT_EQ(err, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r))		\
+		TH_LOG("%s = %lld", #field, (long long)(value));	\
+} while (0)
+	DP_RUN(r.dp_size, 0, -EINVAL);
+	DP_RUN(r.dp_rank, 2, -EINVAL);
+	DP_RUN(r.dp_rank, 0xffffffffu, -EINVAL);
+	DP_RUN(r.pad, 1, -EINVAL);
+	DP_RUN(r.dp_buffer, 0, -ENOENT);
+	DP_RUN(r.dp_buffer, 99, -ENOENT);
+	DP_RUN(r.dp_buffer, hro, -EACCES);
+	DP_RUN(r.dp_buffer, hshort, -EINVAL);
+	DP_RUN(r.dp_buffer, n.harena, -EINVAL);
+	DP_RUN(r.flags, 0, -EINVAL);	/* dp fields without the flag */
+	run_prefill(&r, &d, d.idx, 8);
+	r.flags = FEWMUL_RUN_DATA_PARALLEL;
+	r.dp_size = 1;
+	r.dp_buffer = hxbuf;
+	r.predictions = (uintptr_t)xbuf;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	/* a model created without FEWMUL_MODEL_DATA_PARALLEL */
+	fb = open_dev();
+	ASSERT_LE(0, fb);
+	net_setup(_metadata, fb, &plain, NET_16_8_4, 8, 5);
+	e = d;
+	data_register(_metadata, fb, &e);
+	ASSERT_EQ(0, buf_reg(fb, xbuf, XBUF_BYTES, FEWMUL_BUF_WRITE, &hro));
+	run_prefill(&r, &e, e.idx, 8);
+	r.flags = FEWMUL_RUN_DATA_PARALLEL;
+	r.dp_size = 1;
+	r.dp_buffer = hro;
+	EXPECT_EQ(-EINVAL, xioctl(fb, FEWMUL_IOC_TRAIN, &r));
+	close(fb);
+	/* without data parallelism the same model trains */
+	EXPECT_EQ(0, do_train(self->fd, &d, 0, 16, &r));
+#undef DP_RUN
+}
+
+/* FEWMUL_IOC_EXCHANGE's own checks, and its waits. */
+TEST_F(dev, exchange_args)
+{
+	struct fewmul_exchange x;
+	struct itimerval it = { .it_value = { .tv_usec = 50000 } };
+	struct sigaction sa;
+
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_EXCHANGE, &x));
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ(-EINVAL, xchg(self->fd, 3, &x));
+	x.error = -5;
+	EXPECT_EQ(-EINVAL, xchg(self->fd, FEWMUL_XCHG_WAIT, &x));
+	x.error = 1;
+	EXPECT_EQ(-EINVAL, xchg(self->fd, FEWMUL_XCHG_DONE, &x));
+	x.error = -4096;
+	EXPECT_EQ(-EINVAL, xchg(self->fd, FEWMUL_XCHG_DONE, &x));
+	/* nothing waits for its sums: continuing is refused */
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ(-ENOENT, xchg(self->fd, FEWMUL_XCHG_DONE, &x));
+	/* a wait with nothing to serve ends at a signal */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_noop;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ(-EINTR, xchg(self->fd, FEWMUL_XCHG_WAIT, &x));
+	/* after a stop, waits fail at once */
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ(0, xchg(self->fd, FEWMUL_XCHG_STOP, &x));
+	EXPECT_EQ(-ESHUTDOWN, xchg(self->fd, FEWMUL_XCHG_WAIT, &x));
+}
+
+/*
+ * A step waiting for its sums: DONE with another sequence number or
+ * count is refused and the step keeps waiting; the right one continues.
+ */
+TEST_F(dev, exchange_done_must_match)
+{
+	struct dproc p = { .rank = 0 };
+	struct fewmul_exchange x, y;
+	struct djob j = { .size = 1 };
+	int n = 0;
+
+	p.job = &j;
+	p.fd = self->fd;
+	dp_setup(_metadata, self->fd, &p.net, &p.data, &p.xbuf, &p.hxbuf);
+	p.nr = 8;
+	ASSERT_EQ(0, pthread_create(&p.trainer, NULL, dtrain_fn, &p));
+	for (;;) {
+		memset(&x, 0, sizeof(x));
+		ASSERT_EQ(0, xchg(self->fd, FEWMUL_XCHG_WAIT, &x));
+		EXPECT_EQ(8, x.width);
+		EXPECT_EQ(p.hxbuf, x.buffer);
+		EXPECT_GE(128, x.count);
+		if (!n++) {
+			y = x;
+			y.seq++;
+			EXPECT_EQ(-EINVAL, xchg(self->fd, FEWMUL_XCHG_DONE, &y));
+			y = x;
+			y.count--;
+			EXPECT_EQ(-EINVAL, xchg(self->fd, FEWMUL_XCHG_DONE, &y));
+			y = x;
+			y.width = 4;
+			EXPECT_EQ(-EINVAL, xchg(self->fd, FEWMUL_XCHG_DONE, &y));
+		}
+		EXPECT_EQ(0, xchg(self->fd, FEWMUL_XCHG_DONE, &x));
+		/* claimed and continued: a second DONE has nothing to continue */
+		EXPECT_EQ(-ENOENT, xchg(self->fd, FEWMUL_XCHG_DONE, &x));
+		if (n == XCHG_PER_STEP)	/* one minibatch */
+			break;
+	}
+	pthread_join(p.trainer, NULL);
+	EXPECT_EQ(0, p.train_ret);
+}
+
+/*
+ * Sums out of range, an error handed in, and a stop while a step waits:
+ * the call fails with -ERANGE, that error, -ESHUTDOWN; the half-run
+ * model is dropped (-ENODEV after) and the arena keeps the parameters of
+ * the last complete call.
+ */
+TEST_F(dev, dp_failed_exchange_loses_model)
+{
+	static const struct { enum xfault f; int err; } cases[] = {
+		{ XF_RANGE, -ERANGE }, { XF_ERROR, -EIO }, { XF_STOP, -ESHUTDOWN },
+	};
+	struct fewmul_run r;
+	struct dproc p;
+	struct djob j;
+	__u8 *before;
+	unsigned int k;
+
+	for (k = 0; k < 3; k++) {
+		memset(&p, 0, sizeof(p));
+		memset(&j, 0, sizeof(j));
+		p.fd = open_dev();
+		ASSERT_LE(0, p.fd);
+		dp_setup(_metadata, p.fd, &p.net, &p.data, &p.xbuf, &p.hxbuf);
+		before = malloc(p.net.arena_len);
+		ASSERT_NE(NULL, before);
+		memcpy(before, p.net.arena, p.net.arena_len);
+		j.fault = cases[k].f;
+		djob_run(_metadata, &j, &p, 1, 0, 16, 0);
+		EXPECT_EQ(cases[k].err, p.train_ret) TH_LOG("case %u", k);
+		EXPECT_EQ(-ENODEV, do_train(p.fd, &p.data, 0, 8, &r));
+		EXPECT_EQ(0, memcmp(before, p.net.arena, p.net.arena_len));
+		free(before);
+		close(p.fd);
+	}
+}
+
+/* A process killed while its step waits for sums nobody serves exits. */
+TEST_F(dev, dp_kill_while_waiting)
+{
+	struct dproc p;
+	struct djob j = { .size = 1 };
+	struct timespec t0, t1;
+	pid_t pid;
+	int st;
+
+	memset(&p, 0, sizeof(p));
+	p.job = &j;
+	p.fd = self->fd;
+	dp_setup(_metadata, self->fd, &p.net, &p.data, &p.xbuf, &p.hxbuf);
+	p.nr = 8;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dtrain_fn(&p);
+		_exit(p.train_ret ? 1 : 0);
+	}
+	usleep(300000);
+	ASSERT_EQ(0, waitpid(pid, &st, WNOHANG));	/* still waiting */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_TRUE(WIFSIGNALED(st));
+	EXPECT_GT(5, t1.tv_sec - t0.tv_sec);
 }
 
 TEST_HARNESS_MAIN

@@ -96,6 +96,7 @@ static int errno_ok(int e)
 	case EINVAL: case E2BIG: case EFAULT: case ENOENT: case ENOSPC:
 	case EBUSY: case ENODEV: case EACCES: case ENOMEM: case EOPNOTSUPP:
 	case EINTR: case EDQUOT: case EMFILE: case ENOTTY: case EBADF:
+	case ESHUTDOWN:
 		return 1;
 	}
 	return 0;
@@ -252,6 +253,12 @@ static void op_run(uint64_t *s, int fd, int train)
 		r.epoch_total = rnd(s, 6);
 		r.epoch_done = rnd(s, 6);
 	}
+	if (!rnd(s, 8)) {	/* data parallel: no model here has its memory */
+		r.flags |= FEWMUL_RUN_DATA_PARALLEL;
+		r.dp_size = rnd(s, 3);
+		r.dp_rank = rnd(s, 3);
+		r.dp_buffer = rnd(s, 17);
+	}
 	check(train ? "TRAIN" : "EVAL",
 	      ioctl(fd, train ? FEWMUL_IOC_TRAIN : FEWMUL_IOC_EVAL, &r));
 }
@@ -322,6 +329,47 @@ static void op_help(uint64_t *s, int fd)
 	its.it_interval.tv_nsec = 10000000L;
 	timer_settime(t, 0, &its, NULL);
 	check("HELP", ioctl(fd, FEWMUL_IOC_HELP, &h));
+	timer_delete(t);
+}
+
+/*
+ * FEWMUL_IOC_EXCHANGE with nothing to serve: a WAIT ended by a timer
+ * signal, a DONE with no exchange claimed, random arguments, a rare stop.
+ */
+static void op_exchange(uint64_t *s, int fd)
+{
+	struct itimerspec its;
+	struct fewmul_exchange x;
+	struct sigevent ev;
+	timer_t t;
+
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.op = rnd(s, 4);
+	if (x.op == FEWMUL_XCHG_STOP && rnd(s, 20))
+		x.op = FEWMUL_XCHG_DONE;
+	if (!rnd(s, 4)) {
+		x.flags = rnd(s, 2);
+		x.error = -(int32_t)rnd(s, 5000);
+		x.seq = rnd(s, 4);
+		x.count = rnd(s, 300);
+		x.width = rnd(s, 9);
+	}
+	if (x.op != FEWMUL_XCHG_WAIT) {
+		check("EXCHANGE", ioctl(fd, FEWMUL_IOC_EXCHANGE, &x));
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIGUSR1;
+	ev._sigev_un._tid = gettid();	/* sigev_notify_thread_id */
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t))
+		return;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = (1 + rnd(s, 20)) * 1000000L;
+	its.it_interval.tv_nsec = 10000000L;
+	timer_settime(t, 0, &its, NULL);
+	check("EXCHANGE wait", ioctl(fd, FEWMUL_IOC_EXCHANGE, &x));
 	timer_delete(t);
 }
 
@@ -452,8 +500,10 @@ static void *worker(void *arg)
 			op_run(&s, fd, 1);
 		else if (op < 68)
 			op_run(&s, fd, 0);
-		else if (op < 73)
+		else if (op < 72)
 			op_help(&s, fd);
+		else if (op < 74)
+			op_exchange(&s, fd);
 		else if (op < 90)
 			op_query(&s, fd);
 		else if (op < 92)

@@ -59,7 +59,8 @@ static void test_feature_names(void)
 	CHECK(strcmp(fewmul_feature_name(3), "genl-stats") == 0);
 	CHECK(strcmp(fewmul_feature_name(5), "run-epoch") == 0);
 	CHECK(strcmp(fewmul_feature_name(6), "help") == 0);
-	CHECK(fewmul_feature_name(7) == NULL);
+	CHECK(strcmp(fewmul_feature_name(7), "exchange") == 0);
+	CHECK(fewmul_feature_name(8) == NULL);
 	CHECK(fewmul_feature_name(63) == NULL);
 	CHECK(fewmul_feature_name(1000) == NULL);
 	CHECK((1ULL << 0) == FEWMUL_FEATURE_INFO);
@@ -141,7 +142,9 @@ static void test_uapi_layout(void)
 	CHECK_EQ(__builtin_offsetof(struct fewmul_run, muls), 88);
 	CHECK_EQ(__builtin_offsetof(struct fewmul_run, predictions), 104);
 	CHECK_EQ(__builtin_offsetof(struct fewmul_run, epoch_done), 112);
-	CHECK_EQ(sizeof(struct fewmul_run), 128);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_run, dp_rank), 128);
+	CHECK_EQ(sizeof(struct fewmul_run), 144);
+	CHECK_EQ(sizeof(struct fewmul_exchange), 40);
 	/* the first modules' numbers stay accepted: FEWMUL_IOC_LEGACY() */
 	CHECK_EQ(FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_INFO), 0xF700);
 	CHECK_EQ(FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_HIST), 0xF707);
@@ -150,11 +153,12 @@ static void test_uapi_layout(void)
 	CHECK_EQ(FEWMUL_IOC_BUF_REGISTER, 0xC020F701);
 	CHECK_EQ(FEWMUL_IOC_BUF_UNREGISTER, 0xC010F702);
 	CHECK_EQ(FEWMUL_IOC_MODEL_CREATE, 0xC090F703);
-	CHECK_EQ(FEWMUL_IOC_TRAIN, 0xC080F704);
-	CHECK_EQ(FEWMUL_IOC_EVAL, 0xC080F705);
+	CHECK_EQ(FEWMUL_IOC_TRAIN, 0xC090F704);
+	CHECK_EQ(FEWMUL_IOC_EVAL, 0xC090F705);
 	CHECK_EQ(FEWMUL_IOC_STATS, 0xC040F706);
 	CHECK_EQ(FEWMUL_IOC_HIST, 0xC128F707);
 	CHECK_EQ(FEWMUL_IOC_HELP, 0xC010F708);
+	CHECK_EQ(FEWMUL_IOC_EXCHANGE, 0xC028F709);
 	tap_end("uapi: struct fewmul_info and fewmul_run layouts and the ioctl numbers (both encodings) are stable");
 }
 

@@ -43,6 +43,7 @@
  * @FEWMUL_IOC_NR_STATS: &struct fewmul_stats
  * @FEWMUL_IOC_NR_HIST: &struct fewmul_hist
  * @FEWMUL_IOC_NR_HELP: &struct fewmul_help
+ * @FEWMUL_IOC_NR_EXCHANGE: &struct fewmul_exchange
  *
  * Numbers are never reused; a removed command keeps its slot.
  *
@@ -65,6 +66,7 @@ enum fewmul_ioc_nr {
 	FEWMUL_IOC_NR_STATS = 0x06,
 	FEWMUL_IOC_NR_HIST = 0x07,
 	FEWMUL_IOC_NR_HELP = 0x08,
+	FEWMUL_IOC_NR_EXCHANGE = 0x09,
 };
 
 /* The first modules' encoding of command @nr (accepted for 0x00..0x07). */
@@ -95,6 +97,12 @@ enum fewmul_ioc_nr {
  * in threads lent to the context with FEWMUL_IOC_HELP.
  */
 #define FEWMUL_FEATURE_HELP		_BITULL(6)
+/*
+ * Data-parallel steps: %FEWMUL_MODEL_DATA_PARALLEL, %FEWMUL_RUN_DATA_PARALLEL
+ * with &fewmul_run.dp_rank, .dp_size and .dp_buffer, and
+ * FEWMUL_IOC_EXCHANGE.
+ */
+#define FEWMUL_FEATURE_EXCHANGE		_BITULL(7)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -229,7 +237,14 @@ struct fewmul_buf_unregister {
 #define FEWMUL_MODEL_INIT		_BITUL(0)
 /* Quantized backprop (power-of-two inputs in the weight update). */
 #define FEWMUL_MODEL_QBP		_BITUL(1)
-#define FEWMUL_MODEL_FLAGS_ALL		(FEWMUL_MODEL_INIT | FEWMUL_MODEL_QBP)
+/*
+ * Reserve the memory of data-parallel steps (%FEWMUL_RUN_DATA_PARALLEL):
+ * the sums a step exchanges, fewmul_dp_size() of the engine; counted in
+ * @scratch_bytes. Since %FEWMUL_FEATURE_EXCHANGE.
+ */
+#define FEWMUL_MODEL_DATA_PARALLEL	_BITUL(2)
+#define FEWMUL_MODEL_FLAGS_ALL		(FEWMUL_MODEL_INIT | FEWMUL_MODEL_QBP | \
+					 FEWMUL_MODEL_DATA_PARALLEL)
 
 /**
  * struct fewmul_model_create - create the context's model (FEWMUL_IOC_MODEL_CREATE)
@@ -294,7 +309,12 @@ struct fewmul_model_create {
 
 /* FEWMUL_IOC_EVAL: re-estimate the test-time BN statistics instead. */
 #define FEWMUL_RUN_CALIBRATE		_BITUL(0)
-#define FEWMUL_RUN_FLAGS_ALL		FEWMUL_RUN_CALIBRATE
+/*
+ * One of &fewmul_run.dp_size processes that train one model (data
+ * parallel): see &struct fewmul_run. Since %FEWMUL_FEATURE_EXCHANGE.
+ */
+#define FEWMUL_RUN_DATA_PARALLEL	_BITUL(1)
+#define FEWMUL_RUN_FLAGS_ALL		(FEWMUL_RUN_CALIBRATE | FEWMUL_RUN_DATA_PARALLEL)
 
 /**
  * struct fewmul_run - train or evaluate (FEWMUL_IOC_TRAIN, FEWMUL_IOC_EVAL)
@@ -345,6 +365,37 @@ struct fewmul_model_create {
  *	When not 0, @epoch_done plus this call's minibatches must not
  *	exceed it. Both must be 0 for FEWMUL_IOC_EVAL. -EINVAL otherwise.
  *	Since %FEWMUL_FEATURE_RUN_EPOCH.
+ * @dp_rank: In: with %FEWMUL_RUN_DATA_PARALLEL, this process,
+ *	0..@dp_size - 1; 0 otherwise.
+ * @dp_size: In: with %FEWMUL_RUN_DATA_PARALLEL, the processes (at
+ *	least 1); 0 otherwise.
+ * @dp_buffer: In: with %FEWMUL_RUN_DATA_PARALLEL, handle of a buffer
+ *	registered with %FEWMUL_BUF_WRITE of at least 8 * max(3 * widest
+ *	layer, largest width[l - 1] * width[l]) bytes, where the sums of
+ *	every exchange travel; 0 otherwise.
+ * @pad: In: must be zero.
+ *
+ * Data parallel (%FEWMUL_RUN_DATA_PARALLEL, on a model created with
+ * %FEWMUL_MODEL_DATA_PARALLEL; since %FEWMUL_FEATURE_EXCHANGE): every
+ * process passes the same @indices (the global minibatches). Of a
+ * minibatch of n samples this process runs samples [n * @dp_rank /
+ * @dp_size, n * (@dp_rank + 1) / @dp_size). Wherever the step needs a
+ * sum over the minibatch (batch-norm statistics forward and backward,
+ * the weight gradient), the calling thread writes this process's partial
+ * sums to @dp_buffer and waits until a thread of the process has added
+ * up every process's sums there (FEWMUL_IOC_EXCHANGE); the step then
+ * checks them against what the minibatch can sum to and goes on with
+ * them. The weights are then bit for bit those of one process training
+ * the whole minibatches. @errors, @loss, the operation counts,
+ * @layer_ops and @confusion are this process's share (the caller adds
+ * them up); @predictions must be 0. The call runs all its minibatches:
+ * signals do not stop it between minibatches (the processes must run
+ * the same steps), only a fatal one does. An exchange that fails (out of
+ * range: -ERANGE; the error FEWMUL_IOC_EXCHANGE handed in; -ESHUTDOWN
+ * after %FEWMUL_XCHG_STOP) or a fatal signal during a training or
+ * calibrating step loses the model, as a fatal signal does without
+ * data parallelism: the call fails, later calls give -ENODEV, and the
+ * arena keeps the parameters of the last complete call.
  *
  * Needs a model (-ENODEV otherwise). A context runs one call at a time:
  * while a BUF_REGISTER, BUF_UNREGISTER, MODEL_CREATE, TRAIN or EVAL call
@@ -374,6 +425,10 @@ struct fewmul_run {
 	__u64 predictions;
 	__u64 epoch_done;
 	__u64 epoch_total;
+	__u32 dp_rank;
+	__u32 dp_size;
+	__u32 dp_buffer;
+	__u32 pad;
 };
 
 /**
@@ -481,6 +536,51 @@ struct fewmul_help {
 #define FEWMUL_HELP_STOP		_BITUL(0)
 #define FEWMUL_HELP_FLAGS_ALL		FEWMUL_HELP_STOP
 
+/* &fewmul_exchange.op */
+#define FEWMUL_XCHG_WAIT		0	/* wait for an exchange */
+#define FEWMUL_XCHG_DONE		1	/* its sums are in the buffer */
+#define FEWMUL_XCHG_STOP		2	/* no more exchanges (final) */
+
+/**
+ * struct fewmul_exchange - serve the exchanges of data-parallel steps
+ *	(FEWMUL_IOC_EXCHANGE)
+ * @size: In: sizeof(struct fewmul_exchange).
+ * @flags: In: must be zero.
+ * @op: In: FEWMUL_XCHG_WAIT, FEWMUL_XCHG_DONE or FEWMUL_XCHG_STOP.
+ * @error: In: FEWMUL_XCHG_DONE: 0 when the buffer holds the sums, or a
+ *	negative errno (-4095..-1) when adding them up failed: the step
+ *	then fails with it. Must be 0 for the other ops.
+ * @seq: Out (WAIT) / In (DONE): number of the exchange on this context.
+ * @count: Out (WAIT) / In (DONE): values in the buffer.
+ * @width: Out (WAIT) / In (DONE): bytes per value; 8 (native-endian
+ *	__s64) in this version.
+ * @buffer: Out (WAIT): handle of the buffer (&fewmul_run.dp_buffer).
+ *
+ * %FEWMUL_XCHG_WAIT blocks until a data-parallel step of the context
+ * (&struct fewmul_run, %FEWMUL_RUN_DATA_PARALLEL) has written its partial
+ * sums, @count values of @width bytes at the start of the buffer, and
+ * claims that exchange (one waiter gets each). It fails with -EINTR when
+ * a signal arrives first, and -ESHUTDOWN after %FEWMUL_XCHG_STOP.
+ * The caller then replaces the values by their sums over all processes
+ * (every process's exchange @seq carries the same values in the same
+ * order) and calls %FEWMUL_XCHG_DONE with @seq, @count and @width as
+ * WAIT returned them: the step goes on (-ENOENT when no exchange is
+ * claimed and waiting; -EINVAL when @seq, @count or @width differ).
+ * %FEWMUL_XCHG_STOP makes waiting and later WAIT calls fail with
+ * -ESHUTDOWN, and so does a step waiting for its sums: a process calls
+ * it before it joins the thread that serves the exchanges.
+ */
+struct fewmul_exchange {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__s32 error;
+	__u64 seq;
+	__u64 count;
+	__u32 width;
+	__u32 buffer;
+};
+
 #define FEWMUL_IOC_BUF_REGISTER	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_REGISTER, \
 				      struct fewmul_buf_register)
 #define FEWMUL_IOC_BUF_UNREGISTER _IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_BUF_UNREGISTER, \
@@ -492,6 +592,8 @@ struct fewmul_help {
 #define FEWMUL_IOC_STATS	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_STATS, struct fewmul_stats)
 #define FEWMUL_IOC_HIST		_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_HIST, struct fewmul_hist)
 #define FEWMUL_IOC_HELP		_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_HELP, struct fewmul_help)
+#define FEWMUL_IOC_EXCHANGE	_IOWR(FEWMUL_IOC_TYPE, FEWMUL_IOC_NR_EXCHANGE, \
+				      struct fewmul_exchange)
 
 /*
  * Generic netlink family "fewmul". Requests carry no fixed header beyond

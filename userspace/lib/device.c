@@ -144,6 +144,7 @@ static const char *const fewmul_feature_names[] = {
 	[4] = "run-outputs",
 	[5] = "run-epoch",
 	[6] = "help",
+	[7] = "exchange",
 };
 
 FEWMUL_API const char *fewmul_feature_name(unsigned int bit)
