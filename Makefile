@@ -239,7 +239,7 @@ bench-mpi: $(O)/fewmulctl $(O)/fewmulctl-mpi
 
 # --- tests ----------------------------------------------------------------
 
-UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp $(O)/asan/test_modelfile $(O)/asan/test_cli \
+UNIT_TESTS := $(O)/asan/test_core $(O)/asan/test_engine $(O)/asan/test_numerics $(O)/asan/test_simd $(O)/asan/test_lib $(O)/asan/test_idx $(O)/asan/test_trainer $(O)/asan/test_dp $(O)/asan/test_dp_kernel $(O)/asan/test_modelfile $(O)/asan/test_cli \
 	      $(O)/asan/test_simd_cli $(O)/asan/test_golden $(O)/asan/test_version $(O)/asan/test_export \
 	      $(O)/asan/test_docs
 
@@ -256,6 +256,12 @@ $(CORE_TESTS): $(O)/asan/%: tests/unit/%.c $(CORE_SRCS) $(HDRS) tests/*.h tests/
 $(LIB_TESTS): $(O)/asan/%: tests/unit/%.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -Itests -Iuserspace/lib -o $@ $< $(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
+
+# test_dp with kernel-backend processes on the stand-in module (fakedev.h)
+$(O)/asan/test_dp_kernel: tests/unit/test_dp.c $(LIB_SRCS) $(HDRS) tests/unit/*.h $(SIMD_ASAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) $(SAN_FLAGS) -DFEWMUL_TEST_DP_KERNEL -Itests -Iuserspace/lib -o $@ $< \
+		$(LIB_SRCS) $(SIMD_ASAN) $(NL_LIBS)
 
 $(O)/asan/fewmulctl: $(CTL_SRCS) $(LIB_SRCS) $(HDRS) $(SIMD_ASAN)
 	@mkdir -p $(dir $@)

@@ -12,6 +12,11 @@
  * FEWMUL_HELP_STOP on the context (the fake runs every share itself, so
  * helpers only count). With fake_legacy set it is a module of the first
  * ABI: only the _IO() encodings, no HELP.
+ *
+ * Data parallel (FEWMUL_RUN_DATA_PARALLEL, FEWMUL_IOC_EXCHANGE) follows
+ * the module too: the step posts each exchange in the exchange buffer and
+ * waits for a FEWMUL_XCHG_WAIT caller's FEWMUL_XCHG_DONE; contexts may be
+ * used from several threads at once (one per simulated process).
  */
 #ifndef FEWMUL_TEST_FAKEDEV_H
 #define FEWMUL_TEST_FAKEDEV_H
@@ -55,6 +60,15 @@ struct fake_ctx {
 	int64_t loss;
 	unsigned int helpers;	/* threads in FEWMUL_IOC_HELP */
 	int stopped;		/* FEWMUL_HELP_STOP */
+	/* data parallel; the exchange fields under fake_x_lock */
+	void *dp;		/* FEWMUL_MODEL_DATA_PARALLEL */
+	struct fake_buf *xb;	/* the running call's exchange buffer */
+	uint32_t hxb;
+	int xstate;		/* 0 idle, 1 posted, 2 claimed, 3 done */
+	int xstopped;
+	uint64_t xseq;
+	uint32_t xcount;
+	int xerror;
 };
 
 static struct fake_ctx fake_ctx[FAKE_CTXS];
@@ -71,12 +85,18 @@ static unsigned int fake_help_calls;	/* FEWMUL_IOC_HELP calls to help */
 static unsigned int fake_stops;		/* FEWMUL_HELP_STOP calls */
 static pthread_mutex_t fake_help_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fake_help_cond = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t fake_x_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_x_cond = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t fake_tab_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int fake_xchg_calls;	/* exchanges a step posted */
 
 static void fake_model_free(struct fake_ctx *c)
 {
 	free(c->scratch);
 	free(c->ptr);
 	free(c->lab);
+	free(c->dp);
+	c->dp = NULL;
 	c->scratch = NULL;
 	c->ptr = NULL;
 	c->lab = NULL;
@@ -96,31 +116,38 @@ static inline void fake_reset(void)
 /* FEWMUL_IOC_INFO opens a context: the library calls it first. */
 static struct fake_ctx *fake_open(int fd)
 {
+	struct fake_ctx *c = NULL;
 	unsigned int i;
 
+	pthread_mutex_lock(&fake_tab_lock);
 	for (i = 0; i < FAKE_CTXS; i++)
 		if (fake_ctx[i].used && fake_ctx[i].fd == fd)
 			break;
 	if (i == FAKE_CTXS)
 		for (i = 0; i < FAKE_CTXS && fake_ctx[i].used; i++)
 			;
-	if (i == FAKE_CTXS)
-		return NULL;
-	fake_model_free(&fake_ctx[i]);
-	memset(&fake_ctx[i], 0, sizeof(fake_ctx[i]));
-	fake_ctx[i].used = 1;
-	fake_ctx[i].fd = fd;
-	return &fake_ctx[i];
+	if (i < FAKE_CTXS) {
+		c = &fake_ctx[i];
+		fake_model_free(c);
+		memset(c, 0, sizeof(*c));
+		c->used = 1;
+		c->fd = fd;
+	}
+	pthread_mutex_unlock(&fake_tab_lock);
+	return c;
 }
 
 static struct fake_ctx *fake_find(int fd)
 {
+	struct fake_ctx *c = NULL;
 	unsigned int i;
 
+	pthread_mutex_lock(&fake_tab_lock);
 	for (i = 0; i < FAKE_CTXS; i++)
 		if (fake_ctx[i].used && fake_ctx[i].fd == fd)
-			return &fake_ctx[i];
-	return NULL;
+			c = &fake_ctx[i];
+	pthread_mutex_unlock(&fake_tab_lock);
+	return c;
 }
 
 static struct fake_buf *fake_buf(struct fake_ctx *c, uint32_t h)
@@ -142,7 +169,8 @@ static int fake_info(int fd, struct fewmul_info *in)
 	in->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS |
 		       FEWMUL_FEATURE_RUN_EPOCH |
-		       (fake_legacy ? 0 : FEWMUL_FEATURE_HELP);
+		       (fake_legacy ? 0 : FEWMUL_FEATURE_HELP |
+					  FEWMUL_FEATURE_EXCHANGE);
 	in->max_layers = FEWMUL_MAX_LAYERS;
 	in->max_width = FEWMUL_MAX_WIDTH;
 	in->max_batch = FEWMUL_MAX_BATCH;
@@ -219,6 +247,13 @@ static int fake_model_create(struct fake_ctx *c, struct fewmul_model_create *mc)
 		return -ENOMEM;
 	}
 	memset(c->scratch, 0, ss);
+	if (mc->flags & FEWMUL_MODEL_DATA_PARALLEL) {
+		c->dp = calloc(1, fewmul_dp_size(&cfg));
+		if (!c->dp) {
+			fake_model_free(c);
+			return -ENOMEM;
+		}
+	}
 	fewmul_model_bind(&c->m, &cfg, (void *)(uintptr_t)b->addr, c->scratch);
 	if (mc->flags & FEWMUL_MODEL_INIT)
 		fewmul_model_init_params(&c->m);
@@ -240,6 +275,98 @@ static void fake_add(struct fewmul_counters *d, const struct fewmul_counters *s)
 	d->muls += s->muls;
 }
 
+/* struct fewmul_model.exchange: as the module's fewmul_xchg_step() */
+static int fake_xchg_step(void *ctx, s64 *v, u32 n)
+{
+	struct fake_ctx *c = ctx;
+	int err;
+
+	memcpy((void *)(uintptr_t)c->xb->addr, v, (size_t)n * sizeof(*v));
+	pthread_mutex_lock(&fake_x_lock);
+	fake_xchg_calls++;
+	if (!c->xstopped) {
+		c->xseq++;
+		c->xcount = n;
+		c->xerror = 0;
+		c->xstate = 1;
+		pthread_cond_broadcast(&fake_x_cond);
+	}
+	while (!c->xstopped && c->xstate != 3)
+		pthread_cond_wait(&fake_x_cond, &fake_x_lock);
+	err = c->xstate == 3 ? c->xerror : -ESHUTDOWN;
+	c->xstate = 0;
+	pthread_mutex_unlock(&fake_x_lock);
+	if (!err)
+		memcpy(v, (void *)(uintptr_t)c->xb->addr, (size_t)n * sizeof(*v));
+	return err;
+}
+
+static int fake_exchange(struct fake_ctx *c, struct fewmul_exchange *x)
+{
+	int ret = 0;
+
+	if (x->size != sizeof(*x) || x->flags ||
+	    (x->op != FEWMUL_XCHG_DONE && x->error) || x->error > 0 ||
+	    x->error < -4095)
+		return -EINVAL;
+	pthread_mutex_lock(&fake_x_lock);
+	switch (x->op) {
+	case FEWMUL_XCHG_WAIT:
+		while (!c->xstopped && c->xstate != 1)
+			pthread_cond_wait(&fake_x_cond, &fake_x_lock);
+		if (c->xstopped) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		c->xstate = 2;
+		x->seq = c->xseq;
+		x->count = c->xcount;
+		x->width = 8;
+		x->buffer = c->hxb;
+		break;
+	case FEWMUL_XCHG_DONE:
+		if (c->xstate != 2)
+			ret = -ENOENT;
+		else if (x->seq != c->xseq || x->count != c->xcount ||
+			 x->width != 8)
+			ret = -EINVAL;
+		else {
+			c->xerror = x->error;
+			c->xstate = 3;
+		}
+		break;
+	case FEWMUL_XCHG_STOP:
+		c->xstopped = 1;
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	pthread_cond_broadcast(&fake_x_cond);
+	pthread_mutex_unlock(&fake_x_lock);
+	return ret;
+}
+
+/* The module's checks of a data-parallel call (fewmul_run_check_dp()). */
+static int fake_run_dp(struct fake_ctx *c, const struct fewmul_run *r)
+{
+	struct fake_buf *xb;
+
+	if (!(r->flags & FEWMUL_RUN_DATA_PARALLEL))
+		return r->dp_rank || r->dp_size || r->dp_buffer ? -EINVAL : 0;
+	if (!r->dp_size || r->dp_rank >= r->dp_size || r->predictions ||
+	    !c->dp)
+		return -EINVAL;
+	xb = fake_buf(c, r->dp_buffer);
+	if (!xb)
+		return -ENOENT;
+	if (!(xb->flags & FEWMUL_BUF_WRITE))
+		return -EACCES;
+	if (r->dp_buffer == c->arena ||
+	    xb->len < fewmul_xchg_max(&c->m.cfg) * sizeof(s64))
+		return -EINVAL;
+	return 0;
+}
+
 /*
  * The module's run loop in miniature: the same core step, its phases
  * split over three "workers" run one after the other (any split gives
@@ -258,14 +385,25 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	struct fake_buf *img, *lab;
 	uint32_t B, n0, nb, limit, i, b;
 	int calib = r->flags & FEWMUL_RUN_CALIBRATE, err;
+	int dp = r->flags & FEWMUL_RUN_DATA_PARALLEL;
 	unsigned int call, p;
+	uint32_t lo = 0;
 
 	if (r->size != sizeof(*r) || (r->flags & ~FEWMUL_RUN_FLAGS_ALL) ||
 	    (train && calib) || (pred && (train || calib)) ||
-	    ((!train || !r->epoch_total) && (r->epoch_done || r->epoch_total)))
+	    ((!train || !r->epoch_total) && (r->epoch_done || r->epoch_total)) ||
+	    r->pad)
 		return -EINVAL;
 	if (!c->arena)
 		return -ENODEV;
+	err = fake_run_dp(c, r);
+	if (err)
+		return err;
+	if (c->dp) {
+		fewmul_dp_bind(&c->m, c->dp, dp ? fake_xchg_step : NULL, NULL, c);
+		c->xb = dp ? fake_buf(c, r->dp_buffer) : NULL;
+		c->hxb = r->dp_buffer;
+	}
 	B = cfg->batch;
 	n0 = cfg->width[0];
 	img = fake_buf(c, r->images);
@@ -311,6 +449,16 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 
 		bt.nb = r->nr_indices - s < B ? r->nr_indices - s : B;
 		bt.pred = pred ? pred + s : NULL;
+		if (dp) {
+			uint32_t nbg = bt.nb;
+
+			lo = (uint32_t)((uint64_t)nbg * r->dp_rank / r->dp_size);
+			bt.nb = (uint32_t)((uint64_t)nbg * (r->dp_rank + 1) /
+					   r->dp_size) - lo;
+			bt.nb_global = nbg;
+			bt.offset = lo;
+			s += lo;
+		}
 		for (b = 0; b < bt.nb; b++) {
 			c->ptr[b] = (const u8 *)(uintptr_t)img->addr +
 				    (uint64_t)idx[s + b] * n0;
@@ -464,6 +612,9 @@ int ioctl(int fd, unsigned long req, ...)
 		break;
 	case FEWMUL_IOC_NR_HELP:
 		ret = c ? fake_help(c, arg) : -ENOTTY;
+		break;
+	case FEWMUL_IOC_NR_EXCHANGE:
+		ret = c ? fake_exchange(c, arg) : -ENOTTY;
 		break;
 	default:
 		ret = -ENOTTY;

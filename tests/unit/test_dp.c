@@ -9,6 +9,11 @@
  * count runs twice: with int64 exchanges only, and with an int32
  * all-reduce too, which the gradients must use whenever their bound
  * fits (and a sum outside int32 is reported as a mismatch).
+ *
+ * Built with FEWMUL_TEST_DP_KERNEL (test_dp_kernel), the processes are
+ * kernel-backend trainers on tests/unit/fakedev.h, the module's
+ * data-parallel calls and FEWMUL_IOC_EXCHANGE in miniature, and the
+ * one process they must match is still the cpu backend's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +24,14 @@
 #include "libfewmul.h"
 #include "unit/tap.h"
 #include "unit/synth.h"
+#ifdef FEWMUL_TEST_DP_KERNEL
+#include "unit/fakedev.h"
+#define DP_BACKEND	"kernel:/dev/null"
+#define DP_NARROW	0	/* the module exchanges int64 only */
+#else
+#define DP_BACKEND	"cpu"
+#define DP_NARROW	1
+#endif
 
 #define N	577	/* the last minibatch of 25 has 2 samples */
 #define MAXP	4
@@ -127,7 +140,8 @@ static void *train_job(void *arg)
 
 	for (i = 0; i < N; i++)
 		idx[i] = (i * 7) % N;
-	err = fewmul_trainer_new(j->cfg, "cpu", j->threads, &t);
+	err = fewmul_trainer_new(j->cfg, j->dp ? DP_BACKEND : "cpu", j->threads,
+				 &t);
 	if (!err && j->dp)
 		err = fewmul_trainer_set_collective(t, &coll);
 	for (ep = 0; !err && ep < 3; ep++) {
@@ -205,7 +219,7 @@ static void check_config(const char *name, const struct fewmul_train_config *cfg
 
 	train_job(&alone);
 	CHECK_EQ(alone.o.err, 0);
-	for (p = 1; p <= 2 * MAXP; p++) {
+	for (p = 1; p <= (DP_NARROW ? 2 * MAXP : MAXP); p++) {
 		/* 1..4 processes with int64 exchanges, then with int32 ones */
 		narrow = p > MAXP;
 		threads = p == 2 ? 2 : 1;
@@ -249,7 +263,84 @@ static void base_cfg(struct fewmul_train_config *c)
 	c->seed = 11;
 }
 
-static void test_args(void)
+/* A one-process "all-reduce" that breaks value `at` of exchange `call`. */
+struct corrupt {
+	unsigned int calls, call;
+	size_t at;
+	int64_t value;
+};
+
+static int corrupt_allreduce(void *ctx, int64_t *v, size_t n)
+{
+	struct corrupt *c = ctx;
+
+	if (++c->calls == c->call && c->at < n)
+		v[c->at] = c->value;
+	return 0;
+}
+
+/*
+ * The sums an exchange brings back are checked before the step uses
+ * them: one value beyond what the minibatch can sum to fails the call
+ * with -ERANGE (for the module: user space is not trusted), while the
+ * largest legitimate values in the same places pass.
+ */
+static void test_range(void)
+{
+	static const struct {
+		unsigned int call;
+		size_t at;
+		int64_t value;
+		int err;
+	} bad[] = {
+		/* sum of Y, layer 1: 25 samples of |Y| < 2^30 */
+		{ 1, 0, ((int64_t)25 << 30) + 1, -ERANGE },
+		{ 1, 3, -((int64_t)25 << 30) - 1, -ERANGE },
+		{ 1, 0, (int64_t)25 << 30, 0 },
+		{ 1, 3, -((int64_t)25 << 30), 0 },
+		/* squared deviations: not negative */
+		{ 2, 0, -1, -ERANGE },
+		{ 2, 0, INT64_MAX, -ERANGE },
+		{ 2, 0, 0, 0 },
+	};
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t;
+	struct corrupt cor;
+	struct fewmul_collective coll = {
+		.rank = 0, .size = 1, .allreduce = corrupt_allreduce, .ctx = &cor,
+	};
+	struct fewmul_result r;
+	uint32_t idx[25], i, k;
+	int err, ok = 1;
+
+	for (i = 0; i < 25; i++)
+		idx[i] = i;
+	base_cfg(&cfg);
+	tap_begin();
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		memset(&cor, 0, sizeof(cor));
+		cor.call = bad[k].call;
+		cor.at = bad[k].at;
+		cor.value = bad[k].value;
+		memset(&r, 0, sizeof(r));
+		err = fewmul_trainer_new(&cfg, DP_BACKEND, 1, &t);
+		if (!err)
+			err = fewmul_trainer_set_collective(t, &coll);
+		if (!err)
+			err = fewmul_trainer_train(t, &ds, idx, 25, 0, &r);
+		if (err != bad[k].err) {
+			printf("#   exchange %u value %zu = %lld: %d, not %d\n",
+			       bad[k].call, bad[k].at, (long long)bad[k].value,
+			       err, bad[k].err);
+			ok = 0;
+		}
+		fewmul_trainer_free(t);
+	}
+	CHECK(ok);
+	tap_end("a sum out of range from an exchange fails the step with -ERANGE; the bounds pass");
+}
+
+static __attribute__((unused)) void test_args(void)
 {
 	struct fewmul_train_config cfg;
 	struct fewmul_trainer *t;
@@ -312,7 +403,14 @@ int main(void)
 	base_cfg(&cfg);
 	cfg.qbp = 0;
 	check_config("ternary without QB", &cfg);
+	test_range();
+#ifdef FEWMUL_TEST_DP_KERNEL
+	tap_begin();
+	CHECK(fake_xchg_calls > 0);
+	tap_end("the steps exchanged their sums through FEWMUL_IOC_EXCHANGE");
+#else
 	test_args();
+#endif
 	free(ds.images);
 	free(ds.labels);
 	return tap_done();

@@ -154,7 +154,7 @@ int par_attach(struct fewmul_trainer *t, const void *key, size_t n)
 	}
 	err = fewmul_trainer_set_collective(t, &coll);
 	if (err == -EOPNOTSUPP) {
-		fewmulctl_errx("rank %d: this backend cannot train data-parallel; use --backend cpu",
+		fewmulctl_errx("rank %d: the loaded fewmul module cannot train data-parallel (no \"exchange\" feature): load a newer one, or use --backend cpu",
 			       rank);
 		return -1;
 	}

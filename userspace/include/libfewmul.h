@@ -382,8 +382,12 @@ struct fewmul_collective {
  * process training alone, and reports the global results.
  * _predict() and _hist() stay local. Every process must start from the
  * same parameters and step: new trainers of the same configuration, or
- * the same model file loaded. 0, -EINVAL (bad coll), -EOPNOTSUPP (the
- * kernel backend), -EBUSY (already set), -ENOMEM.
+ * the same model file loaded. 0, -EINVAL (bad coll), -EOPNOTSUPP (a
+ * module without FEWMUL_FEATURE_EXCHANGE), -EBUSY (already set),
+ * -ENOMEM. The kernel backend serves the module's exchanges from one
+ * more thread (signals blocked) that calls allreduce while the calling
+ * thread is inside fewmul_trainer_train() and the like; the calls of the
+ * two threads never overlap (MPI_THREAD_SERIALIZED suffices).
  */
 int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 				  const struct fewmul_collective *coll);

@@ -147,38 +147,6 @@ static int cpu_xchg32(void *ctx, s32 *v, u32 n)
 	return c->coll.allreduce32(c->coll.ctx, (int32_t *)v, n);
 }
 
-/* After a data-parallel run: every process's operation counts, added. */
-static int cpu_reduce_ops(struct fewmul_cpu *c, struct fewmul_result *res,
-			  const struct fewmul_result *before)
-{
-	int64_t v[3 * (FEWMUL_MAX_LAYERS + 2)];
-	struct fewmul_ops *o[FEWMUL_MAX_LAYERS + 2];
-	unsigned int k, no = 0;
-	int err;
-
-	o[no++] = &res->ops;
-	for (k = 0; k < FEWMUL_LAYER_SLOTS; k++)
-		o[no++] = &res->layers[k];
-	for (k = 0; k < no; k++) {
-		const struct fewmul_ops *b = k ? &before->layers[k - 1] : &before->ops;
-
-		v[3 * k] = (int64_t)(o[k]->adds - b->adds);
-		v[3 * k + 1] = (int64_t)(o[k]->shifts - b->shifts);
-		v[3 * k + 2] = (int64_t)(o[k]->muls - b->muls);
-	}
-	err = c->coll.allreduce(c->coll.ctx, v, 3 * no);
-	if (err)
-		return err;
-	for (k = 0; k < no; k++) {
-		const struct fewmul_ops *b = k ? &before->layers[k - 1] : &before->ops;
-
-		o[k]->adds = b->adds + (uint64_t)v[3 * k];
-		o[k]->shifts = b->shifts + (uint64_t)v[3 * k + 1];
-		o[k]->muls = b->muls + (uint64_t)v[3 * k + 2];
-	}
-	return 0;
-}
-
 /*
  * Plan kind over idx[0..n) of ds in minibatches of cfg.batch (the kernel
  * backend splits the same way, so both see the same minibatches). Data
@@ -252,7 +220,7 @@ static int cpu_run(struct fewmul_backend *be, int kind,
 		for (b = 0; b < nk * nk; b++)
 			confusion[b] += c->conf[b];
 	}
-	return res ? cpu_reduce_ops(c, res, &before) : 0;
+	return res ? fewmul_coll_reduce_ops(&c->coll, res, &before) : 0;
 }
 
 static int cpu_calibrate(struct fewmul_backend *be,

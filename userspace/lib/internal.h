@@ -114,6 +114,11 @@ static inline unsigned long fewmul_ioc(unsigned long req, int legacy)
 	return legacy ? FEWMUL_IOC_LEGACY(_IOC_NR(req)) : req;
 }
 
+/* trainer.c: a data-parallel run's operation counts, added over coll */
+int fewmul_coll_reduce_ops(const struct fewmul_collective *coll,
+			   struct fewmul_result *res,
+			   const struct fewmul_result *before);
+
 void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,
 			   size_t size, uint64_t step);

@@ -19,6 +19,17 @@
  * trainer starts nthreads - 1 helpers with every signal blocked (signals
  * reach the application's threads) and stops them with FEWMUL_HELP_STOP
  * when it is freed.
+ *
+ * Data parallel (fewmul_trainer_set_collective()): the model is created
+ * again with FEWMUL_MODEL_DATA_PARALLEL, and one more thread, also with
+ * every signal blocked, serves the exchanges of the steps: it waits in
+ * FEWMUL_IOC_EXCHANGE for a step's partial sums, adds them up across the
+ * processes in the exchange buffer (the collective's all-reduce) and
+ * lets the step go on. The calling thread is in TRAIN/EVAL meanwhile, so
+ * the all-reduces of the two threads never overlap (what
+ * MPI_THREAD_SERIALIZED asks). Errors, loss, operation counts and the
+ * confusion matrix come back per process and are added up after each
+ * run, as the cpu backend does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +84,16 @@ struct fewmul_kernel {
 	pthread_t *helpers;	/* threads in FEWMUL_IOC_HELP */
 	unsigned int nr_helpers;
 	pid_t pid;		/* process that started them */
+	int exchange;		/* FEWMUL_FEATURE_EXCHANGE */
+	/* data parallel (fewmul_trainer_set_collective()) */
+	struct fewmul_collective coll;
+	int dp;
+	void *xbuf;		/* the exchange buffer, mapped */
+	size_t xbuf_size;
+	uint32_t hxbuf;
+	pthread_t xthread;	/* serves FEWMUL_IOC_EXCHANGE */
+	int xthread_on;
+	uint64_t *conf;		/* this process's confusion counts */
 };
 
 #define kern_of(b) ((struct fewmul_kernel *)((char *)(b) - \
@@ -132,7 +153,7 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 
 	memset(&mc, 0, sizeof(mc));
 	mc.size = sizeof(mc);
-	mc.flags = flags;
+	mc.flags = flags | (k->dp ? FEWMUL_MODEL_DATA_PARALLEL : 0);
 	mc.arena = arena;
 	fewmul_config_to_create(&k->cfg, &mc);
 	mc.step = step;
@@ -211,6 +232,52 @@ static void khelpers_stop(struct fewmul_kernel *k)
 	k->nr_helpers = 0;
 }
 
+/* Serves the exchanges of the steps until FEWMUL_XCHG_STOP. */
+static void *kxchg_thread(void *arg)
+{
+	struct fewmul_kernel *k = arg;
+	struct fewmul_exchange x;
+	int err;
+
+	for (;;) {
+		memset(&x, 0, sizeof(x));
+		x.size = sizeof(x);
+		x.op = FEWMUL_XCHG_WAIT;
+		if (ioctl(k->fd, FEWMUL_IOC_EXCHANGE, &x) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;	/* -ESHUTDOWN: stopped */
+		}
+		err = -EPROTO;
+		if (x.width == sizeof(int64_t) && x.buffer == k->hxbuf &&
+		    x.count <= k->xbuf_size / sizeof(int64_t))
+			err = k->coll.allreduce(k->coll.ctx, k->xbuf,
+						(size_t)x.count);
+		if (err > 0 || err < -4095)
+			err = -EIO;
+		x.op = FEWMUL_XCHG_DONE;
+		x.error = err;
+		while (ioctl(k->fd, FEWMUL_IOC_EXCHANGE, &x) < 0 && errno == EINTR)
+			;
+	}
+	return NULL;
+}
+
+static void kxchg_stop(struct fewmul_kernel *k)
+{
+	struct fewmul_exchange x;
+
+	if (!k->xthread_on || k->pid != getpid())
+		return;
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.op = FEWMUL_XCHG_STOP;
+	if (kioctl(k, FEWMUL_IOC_EXCHANGE, &x))
+		return;	/* cannot happen; joining would hang */
+	pthread_join(k->xthread, NULL);
+	k->xthread_on = 0;
+}
+
 int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 		      unsigned int nthreads, struct fewmul_backend **out)
 {
@@ -250,6 +317,7 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 		goto err_free;
 	}
 	k->run_epoch = !!(info.features & FEWMUL_FEATURE_RUN_EPOCH);
+	k->exchange = !!(info.features & FEWMUL_FEATURE_EXCHANGE);
 
 	fewmul_layout(cfg, &lay);
 	k->size = lay.size;
@@ -287,6 +355,8 @@ static void kernel_free(struct fewmul_backend *be)
 	k = kern_of(be);
 	khelpers_stop(k);
 	free(k->helpers);
+	kxchg_stop(k);
+	free(k->conf);
 	if (k->fd >= 0) {
 		for (i = 0; i < KDS_MAX; i++) {
 			kbuf_unregister(k, k->ds[i].himg);
@@ -297,6 +367,8 @@ static void kernel_free(struct fewmul_backend *be)
 	}
 	if (k->arena != MAP_FAILED)
 		munmap(k->arena, k->map_size);
+	if (k->xbuf)
+		munmap(k->xbuf, k->xbuf_size);
 	free(k->path);
 	free(k);
 }
@@ -405,6 +477,12 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		r.notify_every = kind == FEWMUL_PLAN_TRAIN ? 1 : 0;
 		r.layer_ops = res ? (uintptr_t)lops : 0;
 		r.predictions = kind == FEWMUL_PLAN_EVAL ? (uintptr_t)pred : 0;
+		if (k->dp && !pred) {
+			r.flags |= FEWMUL_RUN_DATA_PARALLEL;
+			r.dp_rank = k->coll.rank;
+			r.dp_size = k->coll.size;
+			r.dp_buffer = k->hxbuf;
+		}
 		if (kind == FEWMUL_PLAN_TRAIN && k->run_epoch &&
 		    k->be.epoch_size) {
 			/* whole minibatches before, so the count is exact */
@@ -444,6 +522,39 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 	return 0;
 }
 
+/*
+ * After a data-parallel run: the errors, loss, confusion counts and
+ * operation counts of every process, added up (the same all-reduces in
+ * the same order on every process).
+ */
+static int kreduce(struct fewmul_kernel *k, struct fewmul_result *res,
+		   const struct fewmul_result *before, int64_t *loss,
+		   uint64_t *confusion)
+{
+	uint32_t nk = k->cfg.width[k->cfg.nr_layers], i;
+	int64_t v[2];
+	int err;
+
+	if (res) {
+		v[0] = (int64_t)(res->errors - before->errors);
+		v[1] = *loss;
+		err = k->coll.allreduce(k->coll.ctx, v, 2);
+		if (err)
+			return err;
+		res->errors = before->errors + (uint64_t)v[0];
+		*loss = v[1];
+	}
+	if (confusion) {
+		err = k->coll.allreduce(k->coll.ctx, (int64_t *)k->conf,
+					(size_t)nk * nk);
+		if (err)
+			return err;
+		for (i = 0; i < nk * nk; i++)
+			confusion[i] += k->conf[i];
+	}
+	return res ? fewmul_coll_reduce_ops(&k->coll, res, before) : 0;
+}
+
 /* Run kind over idx[0..n) of ds; pred (eval, may be NULL) gets [n] classes. */
 static int krun(struct fewmul_kernel *k, int kind,
 		const struct fewmul_dataset *ds, const uint32_t *idx,
@@ -451,12 +562,22 @@ static int krun(struct fewmul_kernel *k, int kind,
 		uint64_t *confusion, uint8_t *pred)
 {
 	uint32_t i, need = 0, chunk, pos, cnt;
+	uint32_t nk = k->cfg.width[k->cfg.nr_layers];
+	int dp = k->dp && !pred;
+	struct fewmul_result before;
+	uint64_t *conf = confusion;
 	int64_t loss = 0;
 	struct kds *d;
 	int err;
 
 	if (!n)
 		return 0;
+	if (dp && res)
+		before = *res;
+	if (dp && confusion) {
+		memset(k->conf, 0, (size_t)nk * nk * sizeof(*k->conf));
+		conf = k->conf;
+	}
 	for (i = 0; i < n; i++)
 		if (idx[i] >= need)
 			need = idx[i] + 1;
@@ -470,7 +591,7 @@ static int krun(struct fewmul_kernel *k, int kind,
 	chunk = fewmul_krun_max / k->cfg.batch * k->cfg.batch;
 	for (pos = 0; pos < n; pos += chunk) {
 		cnt = n - pos < chunk ? n - pos : chunk;
-		err = krun_all(k, kind, d, idx + pos, cnt, epoch, confusion,
+		err = krun_all(k, kind, d, idx + pos, cnt, epoch, conf,
 			       pred ? pred + pos : NULL, res, &loss);
 		if (err)
 			return err;
@@ -478,6 +599,11 @@ static int krun(struct fewmul_kernel *k, int kind,
 	}
 	if (kind == FEWMUL_PLAN_TRAIN)
 		k->step += (n + k->cfg.batch - 1) / k->cfg.batch;
+	if (dp) {
+		err = kreduce(k, res, &before, &loss, confusion);
+		if (err)
+			return err;
+	}
 	if (res)
 		res->loss += (double)loss / (double)(1u << (2 * FEWMUL_FA));
 	return 0;
@@ -617,6 +743,70 @@ static int kernel_reload(struct fewmul_backend *be, uint64_t step)
 	return err;
 }
 
+/*
+ * Join a data-parallel job: the exchange buffer, the model again with its
+ * data-parallel memory (from the arena, at the same step), and the thread
+ * that serves the exchanges.
+ */
+static int kernel_set_collective(struct fewmul_backend *be,
+				 const struct fewmul_collective *coll)
+{
+	struct fewmul_kernel *k = kern_of(be);
+	uint32_t nk = k->cfg.width[k->cfg.nr_layers];
+	long page = sysconf(_SC_PAGESIZE);
+	sigset_t all, old;
+	size_t sz;
+	int err;
+
+	if (!k->exchange)
+		return -EOPNOTSUPP;
+	if (k->dp)
+		return -EBUSY;
+	if (page <= 0)
+		page = 4096;
+	sz = (size_t)fewmul_xchg_max(&k->cfg) * sizeof(int64_t);
+	sz = (sz + (size_t)page - 1) & ~((size_t)page - 1);
+	k->conf = calloc((size_t)nk * nk, sizeof(*k->conf));
+	k->xbuf = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (k->xbuf == MAP_FAILED)
+		k->xbuf = NULL;
+	if (!k->conf || !k->xbuf) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	k->xbuf_size = sz;
+	err = kbuf_register(k, k->xbuf, sz, FEWMUL_BUF_WRITE, &k->hxbuf);
+	if (err)
+		goto err_free;
+	k->coll = *coll;
+	k->pid = getpid();
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&k->xthread, NULL, kxchg_thread, k);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		goto err_unregister;
+	k->xthread_on = 1;
+	k->dp = 1;
+	err = kernel_reload(be, kernel_step(be));
+	if (!err)
+		return 0;
+	k->dp = 0;
+	kxchg_stop(k);	/* final: this context stays one process's */
+
+err_unregister:
+	kbuf_unregister(k, k->hxbuf);
+	k->hxbuf = 0;
+err_free:
+	if (k->xbuf)
+		munmap(k->xbuf, sz);
+	k->xbuf = NULL;
+	free(k->conf);
+	k->conf = NULL;
+	return err;
+}
+
 static const struct fewmul_backend_ops kernel_ops = {
 	.name = "kernel",
 	.run = kernel_run,
@@ -627,5 +817,6 @@ static const struct fewmul_backend_ops kernel_ops = {
 	.reload = kernel_reload,
 	.hist = kernel_hist,
 	.path = kernel_path,
+	.set_collective = kernel_set_collective,
 	.free = kernel_free,
 };

@@ -250,6 +250,42 @@ FEWMUL_API int fewmul_trainer_set_test_weights(struct fewmul_trainer *t,
 	return t->be->ops->set_test_weights(t->be, test_weights);
 }
 
+/*
+ * After a data-parallel run (both backends): every process's operation
+ * counts since before, added up.
+ */
+int fewmul_coll_reduce_ops(const struct fewmul_collective *coll,
+			   struct fewmul_result *res,
+			   const struct fewmul_result *before)
+{
+	int64_t v[3 * (FEWMUL_MAX_LAYERS + 2)];
+	struct fewmul_ops *o[FEWMUL_MAX_LAYERS + 2];
+	unsigned int k, no = 0;
+	int err;
+
+	o[no++] = &res->ops;
+	for (k = 0; k < FEWMUL_LAYER_SLOTS; k++)
+		o[no++] = &res->layers[k];
+	for (k = 0; k < no; k++) {
+		const struct fewmul_ops *b = k ? &before->layers[k - 1] : &before->ops;
+
+		v[3 * k] = (int64_t)(o[k]->adds - b->adds);
+		v[3 * k + 1] = (int64_t)(o[k]->shifts - b->shifts);
+		v[3 * k + 2] = (int64_t)(o[k]->muls - b->muls);
+	}
+	err = coll->allreduce(coll->ctx, v, 3 * no);
+	if (err)
+		return err;
+	for (k = 0; k < no; k++) {
+		const struct fewmul_ops *b = k ? &before->layers[k - 1] : &before->ops;
+
+		o[k]->adds = b->adds + (uint64_t)v[3 * k];
+		o[k]->shifts = b->shifts + (uint64_t)v[3 * k + 1];
+		o[k]->muls = b->muls + (uint64_t)v[3 * k + 2];
+	}
+	return 0;
+}
+
 FEWMUL_API int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 					     const struct fewmul_collective *coll)
 {
