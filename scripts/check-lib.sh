@@ -190,7 +190,7 @@ account_guest() {
 		esac
 	fi
 
-	for s in selftests selftests-train cli cli-nomod stress; do
+	for s in selftests selftests-train cli mpi cli-nomod stress; do
 		[[ " $steps " == *" $s "* ]] || continue
 		if [ "${res[$s]:-}" = "done" ]; then
 			count_tap "$label $s" "$dir/$s.tap"

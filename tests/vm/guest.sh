@@ -192,6 +192,9 @@ missing selftests-train "$bin/selftests/fewmul_train_test" &&
 	step selftests-train "$bin/selftests/fewmul_train_test" >"$out/selftests-train.tap" 2>&1
 missing cli "$bin/fewmulctl" &&
 	step cli "$here/cli-smoke.sh" "$bin/fewmulctl" >"$out/cli.tap" 2>&1
+# data parallel through the module over Open MPI (the stock 6.1 guest)
+[ "$(fewmul_ref "$kind" mpi)" -eq 0 ] || { missing mpi "$bin/fewmulctl-mpi" &&
+	step mpi "$here/mpi-guest.sh" "$bin" >"$out/mpi.tap" 2>&1; }
 step module-unload unload
 missing cli-nomod "$bin/fewmulctl" &&
 	step cli-nomod "$here/cli-nomod.sh" "$bin/fewmulctl" >"$out/cli-nomod.tap" 2>&1
