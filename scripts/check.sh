@@ -13,7 +13,10 @@
 # 4. in a virtme-ng guest running the debug test kernel (KASAN, UBSAN,
 #    lockdep, kmemleak, failslab): KUnit suites, selftests, CLI smoke tests,
 #    a dmesg and kmemleak check, a short seeded slice of tests/stress
-# 5. the same without KUnit on Debian's stock kernel image
+# 5. the same without KUnit on Debian's stock kernel image (and its 6.12
+#    one); data-parallel training through the module over Open MPI
+# 6. the Debian packages installed in a stock 6.1 guest: DKMS builds the
+#    module, it is used as a member of group fewmul, everything is purged
 #
 # scripts/check.sh --guest debug|stock: only the builds a guest needs and
 # that guest (to try a guest and its time limits by hand).
@@ -26,7 +29,7 @@ res=$O/results
 # scripts/check.sh --guest debug|stock: build only what a guest needs and
 # run that guest alone (trying the guest and its time limits by hand).
 only=
-[ "${1:-}" != --guest ] || only=${2:?usage: check.sh [--guest debug|stock|stock612]}
+[ "${1:-}" != --guest ] || only=${2:?usage: check.sh [--guest debug|stock|stock612|deb]}
 if [ -n "$only" ]; then rm -rf "${res:?}/$only"; else rm -rf "$res"; fi
 mkdir -p "$res"
 res=$(cd "$res" && pwd)
@@ -181,6 +184,15 @@ if [ "$rc" -eq 0 ] && [ -d "$tkdir" ]; then
 		guest_run stock612 "/boot/vmlinuz-$kv" "$O/kmod-compat-6.12"
 	else
 		rec "Debian 12's 6.12 image and its module (make compat)" 1
+	fi
+
+	# The packages of make deb installed, used and purged in a 6.1 guest.
+	if [ "${only:-deb}" = deb ]; then
+		say "Debian packages in a guest: DKMS build, modprobe, use, purge"
+		FEWMUL_GUEST_TIMEOUT=${FEWMUL_DEB_TIMEOUT:-2700} \
+			scripts/deb-test.sh "$res/deb-guest" >"$res/deb-guest.tap" 2>&1
+		grep -E '^(not )?ok |^# package guest' "$res/deb-guest.tap"
+		count_tap "deb guest" "$res/deb-guest.tap"
 	fi
 fi
 
