@@ -227,11 +227,11 @@ static bool fewmul_xchg_posted(struct fewmul_xchg *x)
  * the engine's own memory (checked there by the core before any use:
  * user space may write the buffer at any time).
  */
-static int fewmul_xchg_step(void *c, s64 *v, u32 n)
+static int fewmul_xchg_post(struct fewmul_state *st, void *v, u32 n,
+			    u32 width)
 {
-	struct fewmul_state *st = c;
 	struct fewmul_xchg *x = st->xchg;
-	size_t bytes = (size_t)n * sizeof(*v);
+	size_t bytes = (size_t)n * width;
 	enum fewmul_xchg_state state;
 	int ret, err;
 
@@ -243,7 +243,7 @@ static int fewmul_xchg_step(void *c, s64 *v, u32 n)
 	}
 	x->seq++;
 	x->count = n;
-	x->width = sizeof(*v);
+	x->width = width;
 	x->buffer = st->xbuf_handle;
 	x->error = 0;
 	x->state = FEWMUL_XS_POSTED;
@@ -266,6 +266,17 @@ static int fewmul_xchg_step(void *c, s64 *v, u32 n)
 		return err;
 	memcpy(v, st->xbuf->data, bytes);
 	return 0;
+}
+
+static int fewmul_xchg_step(void *c, s64 *v, u32 n)
+{
+	return fewmul_xchg_post(c, v, n, sizeof(*v));
+}
+
+/* The same for a gradient that travels as s32 (FEWMUL_RUN_DP_INT32). */
+static int fewmul_xchg_step32(void *c, s32 *v, u32 n)
+{
+	return fewmul_xchg_post(c, v, n, sizeof(*v));
 }
 
 int fewmul_ioctl_exchange(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
@@ -585,8 +596,8 @@ static int fewmul_run_check_dp(struct fewmul_ctx *ctx,
 	struct fewmul_buf *xbuf;
 
 	if (!(arg->flags & FEWMUL_RUN_DATA_PARALLEL))
-		return arg->dp_rank || arg->dp_size || arg->dp_buffer ?
-		       -EINVAL : 0;
+		return arg->dp_rank || arg->dp_size || arg->dp_buffer ||
+		       (arg->flags & FEWMUL_RUN_DP_INT32) ? -EINVAL : 0;
 	if (!arg->dp_size || arg->dp_rank >= arg->dp_size ||
 	    arg->predictions || !st->dp)
 		return -EINVAL;
@@ -710,7 +721,8 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 	if (st->dp) {
 		/* Without an exchange the engine plans one process's steps. */
 		fewmul_dp_bind(&st->m, st->dp, dp ? fewmul_xchg_step : NULL,
-			       NULL, st);
+			       dp && (arg.flags & FEWMUL_RUN_DP_INT32) ?
+			       fewmul_xchg_step32 : NULL, st);
 		st->xbuf = dp ? fewmul_buf_get(ctx, arg.dp_buffer) : NULL;
 		st->xbuf_handle = arg.dp_buffer;
 	}

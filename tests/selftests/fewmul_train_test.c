@@ -4251,7 +4251,9 @@ struct djob {
 	pthread_barrier_t bar;
 	struct dproc *p[4];
 	enum xfault fault;
+	int narrow;			/* FEWMUL_RUN_DP_INT32 */
 	unsigned int exchanges;		/* served by process 0 */
+	unsigned int narrowed;		/* of them, width 4 */
 };
 
 struct dproc {
@@ -4284,13 +4286,19 @@ static void *dserver_fn(void *arg)
 		if (!p->rank) {
 			/* process 0 adds up everyone's sums */
 			for (r = 1; r < j->size; r++)
-				for (i = 0; i < x.count; i++)
-					p->xbuf[i] += j->p[r]->xbuf[i];
+				for (i = 0; i < x.count; i++) {
+					if (x.width == 4)
+						((__s32 *)p->xbuf)[i] +=
+							((__s32 *)j->p[r]->xbuf)[i];
+					else
+						p->xbuf[i] += j->p[r]->xbuf[i];
+				}
 			j->exchanges++;
+			j->narrowed += x.width == 4;
 		}
 		pthread_barrier_wait(&j->bar);
 		if (p->rank)
-			memcpy(p->xbuf, j->p[0]->xbuf, x.count * 8);
+			memcpy(p->xbuf, j->p[0]->xbuf, x.count * x.width);
 		x.error = 0;
 		if (!p->rank && j->fault == XF_RANGE)
 			p->xbuf[0] = 1LL << 62;
@@ -4312,7 +4320,8 @@ static void *dtrain_fn(void *arg)
 	struct fewmul_run r;
 
 	run_prefill(&r, &p->data, p->data.idx + p->first, p->nr);
-	r.flags = FEWMUL_RUN_DATA_PARALLEL;
+	r.flags = FEWMUL_RUN_DATA_PARALLEL |
+		  (p->job->narrow ? FEWMUL_RUN_DP_INT32 : 0);
 	r.epoch = p->epoch;
 	r.dp_rank = p->rank;
 	r.dp_size = p->job->size;
@@ -4351,6 +4360,7 @@ static void djob_run(struct __test_metadata *_metadata, struct djob *j,
 
 	j->size = size;
 	j->exchanges = 0;
+	j->narrowed = 0;
 	pthread_barrier_init(&j->bar, NULL, size);
 	for (r = 0; r < size; r++) {
 		p[r].job = j;
@@ -4375,7 +4385,9 @@ static void djob_run(struct __test_metadata *_metadata, struct djob *j,
 /*
  * 1, 2 and 3 processes (contexts) training the same global minibatches,
  * each its share, end with the parameters of one process training them
- * without data parallelism; the exchanges ran through the module.
+ * without data parallelism; the exchanges ran through the module. Then
+ * the same with FEWMUL_RUN_DP_INT32: the gradients travel as __s32 (one
+ * __s64 bound exchange before each), same parameters.
  */
 TEST_F(dev, dp_processes_match_one)
 {
@@ -4384,7 +4396,7 @@ TEST_F(dev, dp_processes_match_one)
 	struct net ref;
 	struct data d;
 	struct fewmul_run r;
-	unsigned int size, k;
+	unsigned int size, k, t;
 
 	memset(&j, 0, sizeof(j));
 	net_setup(_metadata, self->fd, &ref, NET_16_8_4, 8, 5);
@@ -4396,24 +4408,29 @@ TEST_F(dev, dp_processes_match_one)
 	r.epoch = 1;
 	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_TRAIN, &r));
 
-	for (size = 1; size <= 3; size++) {
+	for (t = 0; t < 6; t++) {
+		j.narrow = t >= 3;
+		size = 1 + t % 3;
 		memset(p, 0, sizeof(p));
 		for (k = 0; k < size; k++) {
 			p[k].fd = open_dev();
 			ASSERT_LE(0, p[k].fd);
 			dp_setup(_metadata, p[k].fd, &p[k].net, &p[k].data,
 				 &p[k].xbuf, &p[k].hxbuf);
-		}
-		for (k = 0; k < size; k++)
 			p[k].nr2 = 45;
+		}
 		djob_run(_metadata, &j, p, size, 0, 90, 0);
-		/* 12 minibatches of 8 (the last 2 samples), then 6 (the last 5) */
-		EXPECT_EQ(18 * XCHG_PER_STEP, j.exchanges);
+		/*
+		 * 12 minibatches of 8 (the last 2 samples), then 6 (the last 5);
+		 * narrow: each of the 2 gradients has its bound exchange first
+		 */
+		EXPECT_EQ(18 * (XCHG_PER_STEP + 2 * j.narrow), j.exchanges);
+		EXPECT_EQ(j.narrow ? 18 * 2 : 0, j.narrowed);
 		for (k = 0; k < size; k++) {
 			EXPECT_EQ(0, p[k].train_ret);
 			EXPECT_EQ(0, memcmp(ref.arena, p[k].net.arena, ref.arena_len))
-				TH_LOG("%u processes: rank %u's parameters differ from one process's",
-				       size, k);
+				TH_LOG("%u processes%s: rank %u's parameters differ from one process's",
+				       size, j.narrow ? " (int32)" : "", k);
 			close(p[k].fd);
 		}
 	}
@@ -4454,6 +4471,7 @@ TEST_F(dev, dp_run_args)
 	DP_RUN(r.dp_buffer, hshort, -EINVAL);
 	DP_RUN(r.dp_buffer, n.harena, -EINVAL);
 	DP_RUN(r.flags, 0, -EINVAL);	/* dp fields without the flag */
+	DP_RUN(r.flags, FEWMUL_RUN_DP_INT32, -EINVAL);
 	run_prefill(&r, &d, d.idx, 8);
 	r.flags = FEWMUL_RUN_DATA_PARALLEL;
 	r.dp_size = 1;

@@ -68,6 +68,7 @@ struct fake_ctx {
 	int xstopped;
 	uint64_t xseq;
 	uint32_t xcount;
+	uint32_t xwidth;
 	int xerror;
 };
 
@@ -89,6 +90,7 @@ static pthread_mutex_t fake_x_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fake_x_cond = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t fake_tab_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int fake_xchg_calls;	/* exchanges a step posted */
+static unsigned int fake_xchg32_calls;	/* of them, int32 gradients */
 
 static void fake_model_free(struct fake_ctx *c)
 {
@@ -275,18 +277,18 @@ static void fake_add(struct fewmul_counters *d, const struct fewmul_counters *s)
 	d->muls += s->muls;
 }
 
-/* struct fewmul_model.exchange: as the module's fewmul_xchg_step() */
-static int fake_xchg_step(void *ctx, s64 *v, u32 n)
+/* struct fewmul_model.exchange: as the module's fewmul_xchg_post() */
+static int fake_xchg_post(struct fake_ctx *c, void *v, u32 n, u32 width)
 {
-	struct fake_ctx *c = ctx;
 	int err;
 
-	memcpy((void *)(uintptr_t)c->xb->addr, v, (size_t)n * sizeof(*v));
+	memcpy((void *)(uintptr_t)c->xb->addr, v, (size_t)n * width);
 	pthread_mutex_lock(&fake_x_lock);
 	fake_xchg_calls++;
 	if (!c->xstopped) {
 		c->xseq++;
 		c->xcount = n;
+		c->xwidth = width;
 		c->xerror = 0;
 		c->xstate = 1;
 		pthread_cond_broadcast(&fake_x_cond);
@@ -297,8 +299,19 @@ static int fake_xchg_step(void *ctx, s64 *v, u32 n)
 	c->xstate = 0;
 	pthread_mutex_unlock(&fake_x_lock);
 	if (!err)
-		memcpy(v, (void *)(uintptr_t)c->xb->addr, (size_t)n * sizeof(*v));
+		memcpy(v, (void *)(uintptr_t)c->xb->addr, (size_t)n * width);
 	return err;
+}
+
+static int fake_xchg_step(void *ctx, s64 *v, u32 n)
+{
+	return fake_xchg_post(ctx, v, n, sizeof(*v));
+}
+
+static int fake_xchg_step32(void *ctx, s32 *v, u32 n)
+{
+	fake_xchg32_calls++;
+	return fake_xchg_post(ctx, v, n, sizeof(*v));
 }
 
 static int fake_exchange(struct fake_ctx *c, struct fewmul_exchange *x)
@@ -321,14 +334,14 @@ static int fake_exchange(struct fake_ctx *c, struct fewmul_exchange *x)
 		c->xstate = 2;
 		x->seq = c->xseq;
 		x->count = c->xcount;
-		x->width = 8;
+		x->width = c->xwidth;
 		x->buffer = c->hxb;
 		break;
 	case FEWMUL_XCHG_DONE:
 		if (c->xstate != 2)
 			ret = -ENOENT;
 		else if (x->seq != c->xseq || x->count != c->xcount ||
-			 x->width != 8)
+			 x->width != c->xwidth)
 			ret = -EINVAL;
 		else {
 			c->xerror = x->error;
@@ -352,7 +365,8 @@ static int fake_run_dp(struct fake_ctx *c, const struct fewmul_run *r)
 	struct fake_buf *xb;
 
 	if (!(r->flags & FEWMUL_RUN_DATA_PARALLEL))
-		return r->dp_rank || r->dp_size || r->dp_buffer ? -EINVAL : 0;
+		return r->dp_rank || r->dp_size || r->dp_buffer ||
+		       (r->flags & FEWMUL_RUN_DP_INT32) ? -EINVAL : 0;
 	if (!r->dp_size || r->dp_rank >= r->dp_size || r->predictions ||
 	    !c->dp)
 		return -EINVAL;
@@ -400,7 +414,9 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	if (err)
 		return err;
 	if (c->dp) {
-		fewmul_dp_bind(&c->m, c->dp, dp ? fake_xchg_step : NULL, NULL, c);
+		fewmul_dp_bind(&c->m, c->dp, dp ? fake_xchg_step : NULL,
+			       dp && (r->flags & FEWMUL_RUN_DP_INT32) ?
+			       fake_xchg_step32 : NULL, c);
 		c->xb = dp ? fake_buf(c, r->dp_buffer) : NULL;
 		c->hxb = r->dp_buffer;
 	}

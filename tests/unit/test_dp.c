@@ -27,10 +27,8 @@
 #ifdef FEWMUL_TEST_DP_KERNEL
 #include "unit/fakedev.h"
 #define DP_BACKEND	"kernel:/dev/null"
-#define DP_NARROW	0	/* the module exchanges int64 only */
 #else
 #define DP_BACKEND	"cpu"
-#define DP_NARROW	1
 #endif
 
 #define N	577	/* the last minibatch of 25 has 2 samples */
@@ -219,7 +217,7 @@ static void check_config(const char *name, const struct fewmul_train_config *cfg
 
 	train_job(&alone);
 	CHECK_EQ(alone.o.err, 0);
-	for (p = 1; p <= (DP_NARROW ? 2 * MAXP : MAXP); p++) {
+	for (p = 1; p <= 2 * MAXP; p++) {
 		/* 1..4 processes with int64 exchanges, then with int32 ones */
 		narrow = p > MAXP;
 		threads = p == 2 ? 2 : 1;
@@ -407,7 +405,8 @@ int main(void)
 #ifdef FEWMUL_TEST_DP_KERNEL
 	tap_begin();
 	CHECK(fake_xchg_calls > 0);
-	tap_end("the steps exchanged their sums through FEWMUL_IOC_EXCHANGE");
+	CHECK(fake_xchg32_calls > 0);
+	tap_end("the steps exchanged their sums through FEWMUL_IOC_EXCHANGE, int32 gradients too");
 #else
 	test_args();
 #endif

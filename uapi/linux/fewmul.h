@@ -314,7 +314,16 @@ struct fewmul_model_create {
  * parallel): see &struct fewmul_run. Since %FEWMUL_FEATURE_EXCHANGE.
  */
 #define FEWMUL_RUN_DATA_PARALLEL	_BITUL(1)
-#define FEWMUL_RUN_FLAGS_ALL		(FEWMUL_RUN_CALIBRATE | FEWMUL_RUN_DATA_PARALLEL)
+/*
+ * With %FEWMUL_RUN_DATA_PARALLEL: the caller adds up __s32 values too
+ * (&fewmul_exchange.width 4). A layer's weight gradient then travels as
+ * __s32 whenever the sum over the processes of their largest |value|
+ * (exchanged first, one __s64) fits, which bounds every partial sum any
+ * order of adding can form: half the bytes, the same result.
+ */
+#define FEWMUL_RUN_DP_INT32		_BITUL(2)
+#define FEWMUL_RUN_FLAGS_ALL		(FEWMUL_RUN_CALIBRATE | FEWMUL_RUN_DATA_PARALLEL | \
+					 FEWMUL_RUN_DP_INT32)
 
 /**
  * struct fewmul_run - train or evaluate (FEWMUL_IOC_TRAIN, FEWMUL_IOC_EVAL)
@@ -552,8 +561,9 @@ struct fewmul_help {
  *	then fails with it. Must be 0 for the other ops.
  * @seq: Out (WAIT) / In (DONE): number of the exchange on this context.
  * @count: Out (WAIT) / In (DONE): values in the buffer.
- * @width: Out (WAIT) / In (DONE): bytes per value; 8 (native-endian
- *	__s64) in this version.
+ * @width: Out (WAIT) / In (DONE): bytes per value: 8 (native-endian
+ *	__s64), or 4 (__s32) for a gradient of a call with
+ *	%FEWMUL_RUN_DP_INT32.
  * @buffer: Out (WAIT): handle of the buffer (&fewmul_run.dp_buffer).
  *
  * %FEWMUL_XCHG_WAIT blocks until a data-parallel step of the context

@@ -249,10 +249,14 @@ static void *kxchg_thread(void *arg)
 			break;	/* -ESHUTDOWN: stopped */
 		}
 		err = -EPROTO;
-		if (x.width == sizeof(int64_t) && x.buffer == k->hxbuf &&
-		    x.count <= k->xbuf_size / sizeof(int64_t))
+		if (x.buffer != k->hxbuf || x.count > k->xbuf_size / x.width)
+			;
+		else if (x.width == sizeof(int64_t))
 			err = k->coll.allreduce(k->coll.ctx, k->xbuf,
 						(size_t)x.count);
+		else if (x.width == sizeof(int32_t) && k->coll.allreduce32)
+			err = k->coll.allreduce32(k->coll.ctx, k->xbuf,
+						  (size_t)x.count);
 		if (err > 0 || err < -4095)
 			err = -EIO;
 		x.op = FEWMUL_XCHG_DONE;
@@ -478,7 +482,8 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		r.layer_ops = res ? (uintptr_t)lops : 0;
 		r.predictions = kind == FEWMUL_PLAN_EVAL ? (uintptr_t)pred : 0;
 		if (k->dp && !pred) {
-			r.flags |= FEWMUL_RUN_DATA_PARALLEL;
+			r.flags |= FEWMUL_RUN_DATA_PARALLEL |
+				   (k->coll.allreduce32 ? FEWMUL_RUN_DP_INT32 : 0);
 			r.dp_rank = k->coll.rank;
 			r.dp_size = k->coll.size;
 			r.dp_buffer = k->hxbuf;
