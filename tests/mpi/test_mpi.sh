@@ -19,27 +19,14 @@ one=$O/fewmulctl
 data=${FEWMUL_DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewmul-mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
+# shellcheck source=tests/mpi/common.sh
+. "$(dirname "$0")/common.sh"
 run_mpi() {	# run_mpi <np> <args...>
 	local np=$1
 	shift
 	timeout -k 10 300 mpirun --allow-run-as-root --oversubscribe -np "$np" \
 		"$mpi" "$@" </dev/null
 }
-
-ok() {	# ok <name> <rc>
-	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=1; fi
-}
-
-sum_of() { sed -n 's/^weights checksum //p' "$1" | tail -1; }
-
-for x in "$mpi" "$one"; do
-	[ -x "$x" ] || { echo "not ok 1 - $x missing"; echo "1..1"; exit 1; }
-done
-command -v mpirun >/dev/null || { echo "not ok 1 - mpirun missing (make deps)"; echo "1..1"; exit 1; }
 
 common=(--backend cpu --data "$data" --train-limit 601 --test-limit 300
 	--arch 784-64-32-10 --epochs 2 --batch 50 --threads 1)

@@ -300,24 +300,16 @@ static void op_query(uint64_t *s, int fd)
 }
 
 /*
- * Lend this thread to a context (FEWMUL_IOC_HELP) for a few milliseconds:
- * a timer's SIGUSR1, repeated until the call returns, ends the wait. Now
- * and then stop a context's helpers for good instead.
+ * A blocking call ended after a few milliseconds: a timer's SIGUSR1 to
+ * this thread, repeated until the call returns.
  */
-static void op_help(uint64_t *s, int fd)
+static void timed_ioctl(uint64_t *s, const char *what, int fd,
+			unsigned long req, void *arg)
 {
 	struct itimerspec its;
-	struct fewmul_help h;
 	struct sigevent ev;
 	timer_t t;
 
-	memset(&h, 0, sizeof(h));
-	h.size = sizeof(h);
-	if (!rnd(s, 40)) {
-		h.flags = FEWMUL_HELP_STOP;
-		check("HELP stop", ioctl(fd, FEWMUL_IOC_HELP, &h));
-		return;
-	}
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_THREAD_ID;
 	ev.sigev_signo = SIGUSR1;
@@ -328,8 +320,26 @@ static void op_help(uint64_t *s, int fd)
 	its.it_value.tv_nsec = (1 + rnd(s, 20)) * 1000000L;
 	its.it_interval.tv_nsec = 10000000L;
 	timer_settime(t, 0, &its, NULL);
-	check("HELP", ioctl(fd, FEWMUL_IOC_HELP, &h));
+	check(what, ioctl(fd, req, arg));
 	timer_delete(t);
+}
+
+/*
+ * Lend this thread to a context (FEWMUL_IOC_HELP) for a few milliseconds.
+ * Now and then stop a context's helpers for good instead.
+ */
+static void op_help(uint64_t *s, int fd)
+{
+	struct fewmul_help h;
+
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	if (!rnd(s, 40)) {
+		h.flags = FEWMUL_HELP_STOP;
+		check("HELP stop", ioctl(fd, FEWMUL_IOC_HELP, &h));
+		return;
+	}
+	timed_ioctl(s, "HELP", fd, FEWMUL_IOC_HELP, &h);
 }
 
 /*
@@ -338,10 +348,7 @@ static void op_help(uint64_t *s, int fd)
  */
 static void op_exchange(uint64_t *s, int fd)
 {
-	struct itimerspec its;
 	struct fewmul_exchange x;
-	struct sigevent ev;
-	timer_t t;
 
 	memset(&x, 0, sizeof(x));
 	x.size = sizeof(x);
@@ -355,22 +362,10 @@ static void op_exchange(uint64_t *s, int fd)
 		x.count = rnd(s, 300);
 		x.width = rnd(s, 9);
 	}
-	if (x.op != FEWMUL_XCHG_WAIT) {
+	if (x.op == FEWMUL_XCHG_WAIT)
+		timed_ioctl(s, "EXCHANGE wait", fd, FEWMUL_IOC_EXCHANGE, &x);
+	else
 		check("EXCHANGE", ioctl(fd, FEWMUL_IOC_EXCHANGE, &x));
-		return;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = SIGUSR1;
-	ev._sigev_un._tid = gettid();	/* sigev_notify_thread_id */
-	if (timer_create(CLOCK_MONOTONIC, &ev, &t))
-		return;
-	memset(&its, 0, sizeof(its));
-	its.it_value.tv_nsec = (1 + rnd(s, 20)) * 1000000L;
-	its.it_interval.tv_nsec = 10000000L;
-	timer_settime(t, 0, &its, NULL);
-	check("EXCHANGE wait", ioctl(fd, FEWMUL_IOC_EXCHANGE, &x));
-	timer_delete(t);
 }
 
 /* Replace a page of the shared memory: registered pages stay pinned. */

@@ -3,9 +3,10 @@
 #
 # Data-parallel training through /dev/fewmul over Open MPI (in a guest,
 # the module loaded). Prints TAP.
-#  - 2 ranks of fewmulctl-mpi on the kernel backend end with the weights
-#    checksum of one plain fewmulctl process on the cpu backend (same
-#    global batch and seed), for ternary+QB with BN and full without QB;
+#  - 1, 2 and 3 ranks of fewmulctl-mpi on the kernel backend end with the
+#    weights checksum of one plain fewmulctl process on the cpu backend
+#    (same global batch and seed), for ternary+QB with BN (1-3 ranks) and
+#    full without QB (2 ranks);
 #  - a rank killed while the other waits in the module for its sums ends
 #    the job with an error; no rank is left.
 # usage: mpi-guest.sh BINDIR   (fewmulctl and fewmulctl-mpi; FEWMUL_DATA)
@@ -16,48 +17,37 @@ one=$bin/fewmulctl
 data=${FEWMUL_DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewmul-mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
+# shellcheck source=tests/mpi/common.sh
+. "$(dirname "$0")/../mpi/common.sh"
 # Open MPI's runtime talks over the loopback device; a virtme-ng guest
 # may start without it.
 ip link set lo up 2>/dev/null
 
-ok() {	# ok <name> <rc>
-	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=1; fi
-}
-
-sum_of() { sed -n 's/^weights checksum //p' "$1" | tail -1; }
-
-for x in "$mpi" "$one"; do
-	[ -x "$x" ] || { echo "not ok 1 - $x missing"; echo "1..1"; exit 1; }
-done
-command -v mpirun >/dev/null || { echo "not ok 1 - mpirun missing (make deps)"; echo "1..1"; exit 1; }
-
 common=(--data "$data" --train-limit 301 --test-limit 100 --arch 784-32-10
 	--epochs 2 --batch 50 --threads 1)
 # 301 = 6 x 50 + 1: the last minibatch has one sample, rank 0's only
-while IFS='|' read -r name opts; do
+while IFS='|' read -r name nps opts; do
 	# shellcheck disable=SC2086
 	"$one" train --backend cpu "${common[@]}" $opts >"$tmp/one.out" 2>&1
 	want=$(sum_of "$tmp/one.out")
-	# shellcheck disable=SC2086
-	timeout -k 10 600 mpirun --allow-run-as-root --oversubscribe -np 2 \
-		"$mpi" train --backend kernel "${common[@]}" $opts \
-		</dev/null >"$tmp/mpi.out" 2>&1
-	rc=$?
-	got=$(sum_of "$tmp/mpi.out")
-	[ "$rc" -eq 0 ] && [ -n "$want" ] && [ "$got" = "$want" ]
-	ok "$name: 2 ranks through /dev/fewmul give the cpu backend's weights checksum ($want; got ${got:-none}, rc $rc)" $?
-	[ "$rc" -eq 0 ] || sed 's/^/# /' "$tmp/mpi.out" | tail -15
-	diff <(grep -o 'test err [0-9.]*%' "$tmp/one.out") \
-	     <(grep -o 'test err [0-9.]*%' "$tmp/mpi.out") >/dev/null &&
-		[ "$(grep -c 'test err [0-9]' "$tmp/one.out")" -eq 2 ]
-	ok "$name: 2 ranks through /dev/fewmul report the cpu backend's test errors" $?
+	for np in $nps; do
+		# shellcheck disable=SC2086
+		timeout -k 10 600 mpirun --allow-run-as-root --oversubscribe -np "$np" \
+			"$mpi" train --backend kernel "${common[@]}" $opts \
+			</dev/null >"$tmp/mpi.out" 2>&1
+		rc=$?
+		got=$(sum_of "$tmp/mpi.out")
+		[ "$rc" -eq 0 ] && [ -n "$want" ] && [ "$got" = "$want" ]
+		ok "$name: $np rank(s) through /dev/fewmul give the cpu backend's weights checksum ($want; got ${got:-none}, rc $rc)" $?
+		[ "$rc" -eq 0 ] || sed 's/^/# /' "$tmp/mpi.out" | tail -15
+		diff <(grep -o 'test err [0-9.]*%' "$tmp/one.out") \
+		     <(grep -o 'test err [0-9.]*%' "$tmp/mpi.out") >/dev/null &&
+			[ "$(grep -c 'test err [0-9]' "$tmp/one.out")" -eq 2 ]
+		ok "$name: $np rank(s) through /dev/fewmul report the cpu backend's test errors" $?
+	done
 done <<'RUNS'
-ternary+QB, BN|--weights ternary
-full, no QB|--weights full --no-qbp
+ternary+QB, BN|1 2 3|--weights ternary
+full, no QB|2|--weights full --no-qbp
 RUNS
 
 # A rank killed: the other is inside TRAIN, waiting for sums that never

@@ -28,7 +28,7 @@ declare -A fewmul_ref_debug=(
 )
 declare -A fewmul_ref_stock=(
 	[boot]=45 [module-load]=3 [selftests]=5
-	[selftests-train]=15 [cli]=170 [mpi]=65 [module-unload]=5 [cli-nomod]=3
+	[selftests-train]=15 [cli]=170 [mpi]=90 [module-unload]=5 [cli-nomod]=3
 	[stress]=15 [dmesg]=3
 )
 # The order the guest runs them in: short ones first.
