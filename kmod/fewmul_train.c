@@ -225,13 +225,14 @@ static bool fewmul_xchg_posted(struct fewmul_xchg *x)
  * running the step: the partial sums go to the exchange buffer, a
  * FEWMUL_XCHG_WAIT caller adds them up there, and they come back into
  * the engine's own memory (checked there by the core before any use:
- * user space may write the buffer at any time).
+ * user space may write the buffer at any time). Values of 2^wshift
+ * bytes (the step executes no multiply).
  */
 static int fewmul_xchg_post(struct fewmul_state *st, void *v, u32 n,
-			    u32 width)
+			    u32 wshift)
 {
 	struct fewmul_xchg *x = st->xchg;
-	size_t bytes = (size_t)n * width;
+	size_t bytes = (size_t)n << wshift;
 	enum fewmul_xchg_state state;
 	int ret, err;
 
@@ -243,7 +244,7 @@ static int fewmul_xchg_post(struct fewmul_state *st, void *v, u32 n,
 	}
 	x->seq++;
 	x->count = n;
-	x->width = width;
+	x->width = 1u << wshift;
 	x->buffer = st->xbuf_handle;
 	x->error = 0;
 	x->state = FEWMUL_XS_POSTED;
@@ -270,13 +271,13 @@ static int fewmul_xchg_post(struct fewmul_state *st, void *v, u32 n,
 
 static int fewmul_xchg_step(void *c, s64 *v, u32 n)
 {
-	return fewmul_xchg_post(c, v, n, sizeof(*v));
+	return fewmul_xchg_post(c, v, n, 3);
 }
 
 /* The same for a gradient that travels as s32 (FEWMUL_RUN_DP_INT32). */
 static int fewmul_xchg_step32(void *c, s32 *v, u32 n)
 {
-	return fewmul_xchg_post(c, v, n, sizeof(*v));
+	return fewmul_xchg_post(c, v, n, 2);
 }
 
 int fewmul_ioctl_exchange(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
@@ -291,7 +292,7 @@ int fewmul_ioctl_exchange(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 	if (ret)
 		return ret;
 	if (arg.flags || (arg.op != FEWMUL_XCHG_DONE && arg.error) ||
-	    arg.error < -MAX_ERRNO || arg.error > 0)
+	    arg.error < -FEWMUL_XCHG_MAX_ERRNO || arg.error > 0)
 		return -EINVAL;
 	spin_lock(&x->lock);
 	switch (arg.op) {

@@ -320,7 +320,7 @@ static int fake_exchange(struct fake_ctx *c, struct fewmul_exchange *x)
 
 	if (x->size != sizeof(*x) || x->flags ||
 	    (x->op != FEWMUL_XCHG_DONE && x->error) || x->error > 0 ||
-	    x->error < -4095)
+	    x->error < -FEWMUL_XCHG_MAX_ERRNO)
 		return -EINVAL;
 	pthread_mutex_lock(&fake_x_lock);
 	switch (x->op) {

@@ -549,6 +549,8 @@ struct fewmul_help {
 #define FEWMUL_XCHG_WAIT		0	/* wait for an exchange */
 #define FEWMUL_XCHG_DONE		1	/* its sums are in the buffer */
 #define FEWMUL_XCHG_STOP		2	/* no more exchanges (final) */
+/* &fewmul_exchange.error is 0 or -FEWMUL_XCHG_MAX_ERRNO..-1 */
+#define FEWMUL_XCHG_MAX_ERRNO		511
 
 /**
  * struct fewmul_exchange - serve the exchanges of data-parallel steps
@@ -557,7 +559,8 @@ struct fewmul_help {
  * @flags: In: must be zero.
  * @op: In: FEWMUL_XCHG_WAIT, FEWMUL_XCHG_DONE or FEWMUL_XCHG_STOP.
  * @error: In: FEWMUL_XCHG_DONE: 0 when the buffer holds the sums, or a
- *	negative errno (-4095..-1) when adding them up failed: the step
+ *	negative errno (-%FEWMUL_XCHG_MAX_ERRNO..-1; the kernel's own
+ *	restart codes are not accepted) when adding them up failed: the step
  *	then fails with it. Must be 0 for the other ops.
  * @seq: Out (WAIT) / In (DONE): number of the exchange on this context.
  * @count: Out (WAIT) / In (DONE): values in the buffer.

@@ -257,7 +257,7 @@ static void *kxchg_thread(void *arg)
 		else if (x.width == sizeof(int32_t) && k->coll.allreduce32)
 			err = k->coll.allreduce32(k->coll.ctx, k->xbuf,
 						  (size_t)x.count);
-		if (err > 0 || err < -4095)
+		if (err > 0 || err < -FEWMUL_XCHG_MAX_ERRNO)
 			err = -EIO;
 		x.op = FEWMUL_XCHG_DONE;
 		x.error = err;
