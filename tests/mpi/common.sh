@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What the Open MPI tests share (tests/mpi/test_mpi.sh on the host,
-# tests/vm/mpi-guest.sh in a guest): TAP lines, the weights checksum of a
-# run's output, the tools they need. Sourced; the caller sets mpi and one
-# (fewmulctl-mpi and fewmulctl). Shared memory and no remote launcher.
+# tests/vm/mpi-guest.sh in a guest): the dataset, a scratch directory,
+# TAP lines, the weights checksum of a run's output, the tools they need.
+# Sourced; the caller sets mpi and one (fewmulctl-mpi and fewmulctl).
+# Shared memory and no remote launcher.
 # shellcheck disable=SC2034,SC2154
 n=0
 failed=0
+data=${FEWMUL_DATA:-/usr/share/datasets/fashion-mnist}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewmul-mpi.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
 
 ok() {	# ok <name> <rc>

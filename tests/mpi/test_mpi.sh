@@ -16,9 +16,6 @@ set -u
 O=${1:-build}
 mpi=$O/fewmulctl-mpi
 one=$O/fewmulctl
-data=${FEWMUL_DATA:-/usr/share/datasets/fashion-mnist}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewmul-mpi.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/mpi/common.sh
 . "$(dirname "$0")/common.sh"
 run_mpi() {	# run_mpi <np> <args...>

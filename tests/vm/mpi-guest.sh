@@ -14,9 +14,6 @@ set -u
 bin=$1
 mpi=$bin/fewmulctl-mpi
 one=$bin/fewmulctl
-data=${FEWMUL_DATA:-/usr/share/datasets/fashion-mnist}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fewmul-mpi.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/mpi/common.sh
 . "$(dirname "$0")/../mpi/common.sh"
 # Open MPI's runtime talks over the loopback device; a virtme-ng guest
