@@ -213,12 +213,9 @@ static int cpu_run(struct fewmul_backend *be, int kind,
 	if (size == 1)
 		return 0;
 	if (confusion) {
-		err = c->coll.allreduce(c->coll.ctx, (int64_t *)c->conf,
-					(size_t)nk * nk);
+		err = fewmul_coll_add_confusion(&c->coll, c->conf, nk, confusion);
 		if (err)
 			return err;
-		for (b = 0; b < nk * nk; b++)
-			confusion[b] += c->conf[b];
 	}
 	return res ? fewmul_coll_reduce_ops(&c->coll, res, &before) : 0;
 }

@@ -118,6 +118,9 @@ static inline unsigned long fewmul_ioc(unsigned long req, int legacy)
 int fewmul_coll_reduce_ops(const struct fewmul_collective *coll,
 			   struct fewmul_result *res,
 			   const struct fewmul_result *before);
+/* ... and its confusion counts local[nk * nk], added to confusion */
+int fewmul_coll_add_confusion(const struct fewmul_collective *coll,
+			      uint64_t *local, uint32_t nk, uint64_t *confusion);
 
 void fewmul_to_core(const struct fewmul_train_config *in, struct fewmul_config *c);
 int fewmul_trainer_restore(struct fewmul_trainer *t, const void *le,

@@ -163,6 +163,22 @@ static int kmodel_create(struct fewmul_kernel *k, uint32_t arena,
 	return err;
 }
 
+/*
+ * Private anonymous memory of len bytes rounded up to whole pages (the
+ * rounded size in *mapped), for a buffer to register; MAP_FAILED and
+ * errno on failure.
+ */
+static void *kmap_anon(size_t len, size_t *mapped)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0)
+		page = 4096;
+	*mapped = (len + (size_t)page - 1) & ~((size_t)page - 1);
+	return mmap(NULL, *mapped, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
 /* A helper: runs shares of the context's steps until FEWMUL_HELP_STOP. */
 static void *khelper(void *arg)
 {
@@ -288,7 +304,6 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	struct fewmul_layout lay;
 	struct fewmul_kernel *k;
 	struct fewmul_info info;
-	long page = sysconf(_SC_PAGESIZE);
 	int err;
 
 	*out = NULL;
@@ -325,11 +340,7 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 
 	fewmul_layout(cfg, &lay);
 	k->size = lay.size;
-	if (page <= 0)
-		page = 4096;
-	k->map_size = (k->size + (size_t)page - 1) & ~((size_t)page - 1);
-	k->arena = mmap(NULL, k->map_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	k->arena = kmap_anon(k->size, &k->map_size);
 	if (k->arena == MAP_FAILED) {
 		err = -errno;
 		goto err_free;
@@ -536,7 +547,7 @@ static int kreduce(struct fewmul_kernel *k, struct fewmul_result *res,
 		   const struct fewmul_result *before, int64_t *loss,
 		   uint64_t *confusion)
 {
-	uint32_t nk = k->cfg.width[k->cfg.nr_layers], i;
+	uint32_t nk = k->cfg.width[k->cfg.nr_layers];
 	int64_t v[2];
 	int err;
 
@@ -550,12 +561,9 @@ static int kreduce(struct fewmul_kernel *k, struct fewmul_result *res,
 		*loss = v[1];
 	}
 	if (confusion) {
-		err = k->coll.allreduce(k->coll.ctx, (int64_t *)k->conf,
-					(size_t)nk * nk);
+		err = fewmul_coll_add_confusion(&k->coll, k->conf, nk, confusion);
 		if (err)
 			return err;
-		for (i = 0; i < nk * nk; i++)
-			confusion[i] += k->conf[i];
 	}
 	return res ? fewmul_coll_reduce_ops(&k->coll, res, before) : 0;
 }
@@ -758,7 +766,6 @@ static int kernel_set_collective(struct fewmul_backend *be,
 {
 	struct fewmul_kernel *k = kern_of(be);
 	uint32_t nk = k->cfg.width[k->cfg.nr_layers];
-	long page = sysconf(_SC_PAGESIZE);
 	sigset_t all, old;
 	size_t sz;
 	int err;
@@ -767,13 +774,9 @@ static int kernel_set_collective(struct fewmul_backend *be,
 		return -EOPNOTSUPP;
 	if (k->dp)
 		return -EBUSY;
-	if (page <= 0)
-		page = 4096;
-	sz = (size_t)fewmul_xchg_max(&k->cfg) * sizeof(int64_t);
-	sz = (sz + (size_t)page - 1) & ~((size_t)page - 1);
 	k->conf = calloc((size_t)nk * nk, sizeof(*k->conf));
-	k->xbuf = mmap(NULL, sz, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	k->xbuf = kmap_anon((size_t)fewmul_xchg_max(&k->cfg) * sizeof(int64_t),
+			    &sz);
 	if (k->xbuf == MAP_FAILED)
 		k->xbuf = NULL;
 	if (!k->conf || !k->xbuf) {

@@ -286,6 +286,25 @@ int fewmul_coll_reduce_ops(const struct fewmul_collective *coll,
 	return 0;
 }
 
+/*
+ * After a data-parallel evaluation (both backends): this process's
+ * confusion counts local[nk * nk], added up over coll and then to
+ * confusion.
+ */
+int fewmul_coll_add_confusion(const struct fewmul_collective *coll,
+			      uint64_t *local, uint32_t nk, uint64_t *confusion)
+{
+	uint32_t i;
+	int err;
+
+	err = coll->allreduce(coll->ctx, (int64_t *)local, (size_t)nk * nk);
+	if (err)
+		return err;
+	for (i = 0; i < nk * nk; i++)
+		confusion[i] += local[i];
+	return 0;
+}
+
 FEWMUL_API int fewmul_trainer_set_collective(struct fewmul_trainer *t,
 					     const struct fewmul_collective *coll)
 {
