@@ -566,9 +566,13 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 			       o->bestpath);
 		return -1;
 	}
-	if (o->bestpath && o->resumepath) {
-		/* the earlier best's validation error is not known here */
-		fewmulctl_errx("--keep-best %s: not with --resume (a resumed run could replace a better model kept before it); keep the best of the resumed run in another file after it ends",
+	if (o->bestpath && o->resumepath && !access(o->bestpath, F_OK)) {
+		/*
+		 * The earlier best's validation error is not known here: a
+		 * resumed run keeps its best in a new file, never over a
+		 * better model kept before it.
+		 */
+		fewmulctl_errx("--keep-best %s: exists; with --resume, keep the best of the resumed epochs in a new file (the best before them may be better)",
 			       o->bestpath);
 		return -1;
 	}
