@@ -171,7 +171,7 @@ declare -A cmd_opts=(
 	[stats]="ctx all json"
 	[monitor]="count timeout all json"
 	[hist]="ctx model data limit layer backend device threads plot size title json"
-	[plot]="output label title size json"
+	[plot]="output label xy title size json"
 )
 for c in "${!cmd_opts[@]}"; do
 	out=$("$FEWMULCTL" "$c" --help 2>/dev/null)
@@ -359,7 +359,23 @@ ok_if "--keep-best keeps the epoch of the lowest validation error ($bep, $low), 
 	"$(grep -c "^epoch $bep/4 .*val err $low " <<<"$out")" = 1
 t "train --keep-best --json says which epochs were kept" 0 '"kept_best":true' train "${kb[@]}" --keep-best "$tmp/best2.model" --json
 t "--keep-best needs --val" 1 "^fewmulctl: --keep-best $tmp/b.model: needs --val N" train "${small[@]}" --keep-best "$tmp/b.model"
-t "--keep-best is refused with --resume" 1 "^fewmulctl: --keep-best $tmp/b.model: not with --resume" train --resume "$tmp/m" --val 100 --keep-best "$tmp/b.model"
+t "--keep-best over an existing file is refused with --resume" 1 "^fewmulctl: --keep-best $tmp/best.model: exists; with --resume" train --resume "$tmp/m" --val 100 --keep-best "$tmp/best.model"
+# A run stopped by SIGTERM and resumed keeps the resumed epochs' best in a
+# new file.
+"$FEWMULCTL" train --backend cpu --arch 784-64-10 --train-limit 2000 --val 500 \
+	--test-limit 300 --threads 1 --epochs 30 --save "$tmp/kbr.model" \
+	--log "$tmp/kbr.csv" >/dev/null 2>&1 &
+kbpid=$!
+for _ in $(seq 600); do
+	[ "$(cat "$tmp/kbr.csv" 2>/dev/null | wc -l)" -ge 3 ] && break
+	sleep 0.1
+done
+kill -TERM "$kbpid"
+wait "$kbpid"
+t "--keep-best with --resume keeps the resumed epochs' best in a new file" 0 \
+	"lowest validation error so far: model kept in $tmp/kbr-best.model" \
+	train --resume "$tmp/kbr.model" --backend cpu --threads 1 --val 500 --test-limit 300 \
+	--keep-best "$tmp/kbr-best.model"
 t "--keep-best must not be the --save file" 1 "^fewmulctl: --keep-best $tmp/b.model: the same file as --save" train "${small[@]}" --val 100 --save "$tmp/b.model" --keep-best "$tmp/b.model"
 t "--keep-best into a missing directory is found before training" 1 "^fewmulctl: --keep-best $tmp/nodir/b.model" train "${small[@]}" --val 100 --keep-best "$tmp/nodir/b.model"
 t_not "train --json without --val has no val_error" 0 'val_error' train "${small[@]}" --json
@@ -414,6 +430,23 @@ head -1 "$tmp/v.csv" >"$tmp/hdr.csv"
 t "plot of a log without data rows" 1 "hdr.csv: no data rows" plot "$tmp/hdr.csv" -o "$tmp/x.png"
 : >"$tmp/empty.csv"
 t "plot of an empty file" 1 "empty.csv: empty file" plot "$tmp/empty.csv" -o "$tmp/x.png"
+
+# plot --xy: a table of series against its first column (make paper's
+# exponent-range figure).
+printf 'exponents,test_error,val_error\n1,0.30,0.31\n2,0.20,\n8,0.15,0.16\n' >"$tmp/xy.csv"
+t "plot --xy draws a table's series against its first column" 0 "xy.png: 640x400 png, 2 series of 3 points against exponents$" \
+	plot --xy "$tmp/xy.csv" -o "$tmp/xy.png" --size 640x400
+ok_if "plot --xy writes a 640x400 PNG" [ "$(png_size "$tmp/xy.png")" = "640x400" ]
+t "plot --xy writes SVG" 0 "xy.svg: 800x500 svg" plot --xy "$tmp/xy.csv" -o "$tmp/xy.svg"
+ok_if "plot --xy: the series in the SVG's legend text, the x column its default title" \
+	bash -c 'grep -q "^<desc>test_error$" "$1" && grep -q "^val_error</desc>$" "$1" && grep -q "^<title>exponents</title>$" "$1"' _ "$tmp/xy.svg"
+t "plot --xy --json" 0 '^\{"output":"[^"]+xy.png","format":"png","width":800,"height":500,"x":"exponents","series":\["test_error","val_error"\],"points":3\}$' \
+	plot --xy "$tmp/xy.csv" -o "$tmp/xy.png" --json
+printf 'exponents,test_error\n1,1.5\n' >"$tmp/xybad.csv"
+t "plot --xy names an error rate out of 0..1" 1 "^fewmulctl: .*xybad.csv:2: test_error '1.5' is not an error rate 0..1$" plot --xy "$tmp/xybad.csv" -o "$tmp/x.png"
+printf 'exponents\n1\n' >"$tmp/xyone.csv"
+t "plot --xy wants a series" 1 "xyone.csv:1: want a header of x and one or more series" plot --xy "$tmp/xyone.csv" -o "$tmp/x.png"
+t "plot --xy of two tables" 1 "^fewmulctl: plot --xy: give one CSV table" plot --xy "$tmp/xy.csv" "$tmp/xy.csv" -o "$tmp/x.png"
 { head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5,abc,1,1,1,1,1,"; } >"$tmp/badval.csv"
 t "plot names file and line of a bad value" 1 "^fewmulctl: .*badval.csv:3: test_error 'abc' is not an error rate 0\.\.1$" plot "$tmp/badval.csv" -o "$tmp/x.png"
 { head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5"; } >"$tmp/badcols.csv"

@@ -417,6 +417,253 @@ static double last_of(const double *v, size_t n)
 	return NAN;
 }
 
+/* ---- --xy: a table of series against its first column ------------------ */
+
+#define XY_MAX_SERIES	(MAX_FIELDS - 1)
+
+struct xytab {
+	char *names[MAX_FIELDS];	/* the header's column names */
+	int nc;				/* columns: x and nc - 1 series */
+	double *v;			/* rows x nc values; NaN: empty */
+	size_t n, cap;
+	int errors;			/* every series is an error rate */
+};
+
+static int is_error_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 6 && !strcmp(s + n - 6, "_error");
+}
+
+/*
+ * A CSV table: a header naming x and the series, then rows of numbers
+ * (a series may leave a cell empty). Series named *_error are error
+ * rates 0..1, drawn in percent.
+ */
+static int read_xy(const char *path, struct xytab *t)
+{
+	char *line = NULL, *f[MAX_FIELDS], *end;
+	unsigned long lineno = 0;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *fp;
+	int i, nf, ret = -1;
+
+	fp = fopen(path, "r");
+	if (!fp) {
+		fewmulctl_err(path, -errno);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!len)
+			continue;
+		if (strlen(line) != (size_t)len) {
+			fewmulctl_errx("%s:%lu: a NUL byte (not a CSV file)", path, lineno);
+			goto out;
+		}
+		nf = split(line, f);
+		if (nf > MAX_FIELDS) {
+			fewmulctl_errx("%s:%lu: more than %d columns", path, lineno,
+				       MAX_FIELDS);
+			goto out;
+		}
+		if (!t->nc) {
+			if (nf < 2) {
+				fewmulctl_errx("%s:%lu: want a header of x and one or more series, e.g. 'exponents,test_error'",
+					       path, lineno);
+				goto out;
+			}
+			t->errors = 1;
+			for (i = 0; i < nf; i++) {
+				t->names[i] = strdup(f[i]);
+				if (!t->names[i]) {
+					fewmulctl_err(path, -ENOMEM);
+					goto out;
+				}
+				if (i)
+					t->errors &= is_error_name(f[i]);
+			}
+			t->nc = nf;
+			continue;
+		}
+		if (nf != t->nc) {
+			fewmulctl_errx("%s:%lu: %d fields, the header has %d", path,
+				       lineno, nf, t->nc);
+			goto out;
+		}
+		if (t->n == t->cap) {
+			size_t c2 = t->cap ? 2 * t->cap : 16;
+			double *v = realloc(t->v, c2 * (size_t)t->nc * sizeof(*v));
+
+			if (!v) {
+				fewmulctl_err(path, -ENOMEM);
+				goto out;
+			}
+			t->v = v;
+			t->cap = c2;
+		}
+		for (i = 0; i < nf; i++) {
+			double *d = &t->v[t->n * (size_t)t->nc + (size_t)i];
+
+			if (i && !*f[i]) {
+				*d = NAN;
+				continue;
+			}
+			errno = 0;
+			*d = strtod(f[i], &end);
+			if (!*f[i] || *end || errno || !isfinite(*d) ||
+			    (i && is_error_name(t->names[i]) && !(*d >= 0 && *d <= 1))) {
+				fewmulctl_errx("%s:%lu: %s '%s' is not %s", path, lineno,
+					       t->names[i], f[i],
+					       i && is_error_name(t->names[i]) ?
+					       "an error rate 0..1" : "a number");
+				goto out;
+			}
+			if (i && is_error_name(t->names[i]))
+				*d *= 100;
+		}
+		t->n++;
+	}
+	if (ferror(fp)) {
+		fewmulctl_err(path, -EIO);
+		goto out;
+	}
+	if (!t->nc) {
+		fewmulctl_errx("%s: empty file; want a CSV table with a header", path);
+		goto out;
+	}
+	if (!t->n) {
+		fewmulctl_errx("%s: no data rows (only the header)", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	fclose(fp);
+	return ret;
+}
+
+static void xy_free(struct xytab *t)
+{
+	int i;
+
+	for (i = 0; i < t->nc; i++)
+		free(t->names[i]);
+	free(t->v);
+}
+
+static int draw_xy(const struct xytab *t, const char *out, const char *title,
+		   int width, int height)
+{
+	struct chart_panel p = { 0 };
+	struct chart_key keys[XY_MAX_SERIES];
+	double *x, *y, ymin = INFINITY, ymax = -INFINITY, lw;
+	size_t r;
+	struct chart *c;
+	int i, integer = 1;
+
+	x = calloc(t->n, sizeof(*x));
+	y = calloc(t->n, sizeof(*y));
+	if (!x || !y) {
+		free(x);
+		free(y);
+		fewmulctl_err(out, -ENOMEM);
+		return -1;
+	}
+	p.xmin = INFINITY;
+	p.xmax = -INFINITY;
+	for (r = 0; r < t->n; r++) {
+		x[r] = t->v[r * (size_t)t->nc];
+		p.xmin = fmin(p.xmin, x[r]);
+		p.xmax = fmax(p.xmax, x[r]);
+		integer &= x[r] == floor(x[r]);
+		for (i = 1; i < t->nc; i++) {
+			double v = t->v[r * (size_t)t->nc + (size_t)i];
+
+			if (!isnan(v)) {
+				ymin = fmin(ymin, v);
+				ymax = fmax(ymax, v);
+			}
+		}
+	}
+	if (p.xmin == p.xmax) {
+		p.xmin -= 1;
+		p.xmax += 1;
+	}
+	if (!(ymax > -INFINITY))
+		ymin = ymax = 0;
+	for (i = 1; i < t->nc; i++) {
+		keys[i - 1].label = t->names[i];
+		keys[i - 1].color = (unsigned int)(i - 1);
+		keys[i - 1].style = CHART_SOLID;
+	}
+	c = chart_open("-o", out, width, height);
+	if (!c) {
+		free(x);
+		free(y);
+		return -1;
+	}
+	p.y = chart_title(c, title ? title : t->names[0]);
+	lw = chart_legend_width(c, keys, (size_t)t->nc - 1, width * 0.35);
+	p.x = 6;
+	p.w = width - lw - 24;
+	p.h = height - p.y - 4;
+	p.ymin = ymin >= 0 ? 0 : -chart_nice_max(-ymin * 1.04);
+	p.ymax = ymax > 0 ? chart_nice_max(ymax * 1.04) : 1;
+	if (t->errors && p.ymax > 100)
+		p.ymax = 100;
+	p.xinteger = integer;
+	p.xlabel = t->names[0];
+	p.ylabel = t->errors ? "error (%)" : "value";
+	chart_panel(c, &p);
+	for (i = 1; i < t->nc; i++) {
+		for (r = 0; r < t->n; r++)
+			y[r] = t->v[r * (size_t)t->nc + (size_t)i];
+		chart_line(c, &p, x, y, t->n, (unsigned int)(i - 1), CHART_SOLID);
+	}
+	chart_legend(c, width - lw - 12, p.py, lw, keys, (size_t)t->nc - 1);
+	free(x);
+	free(y);
+	return chart_close(c);
+}
+
+static int plot_xy(const char *path, const char *out, const char *fmt,
+		   const char *title, int width, int height, int json)
+{
+	struct xytab t = { 0 };
+	int i, ret = -1;
+
+	if (read_xy(path, &t) || draw_xy(&t, out, title, width, height))
+		goto out;
+	if (json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "output", out);
+		json_str(&j, "format", fmt);
+		json_u64(&j, "width", (unsigned int)width);
+		json_u64(&j, "height", (unsigned int)height);
+		json_str(&j, "x", t.names[0]);
+		json_arr_open(&j, "series");
+		for (i = 1; i < t.nc; i++)
+			json_str(&j, NULL, t.names[i]);
+		json_arr_close(&j);
+		json_u64(&j, "points", t.n);
+		json_end(&j);
+	} else {
+		printf("%s: %dx%d %s, %d series of %zu points against %s\n", out,
+		       width, height, fmt, t.nc - 1, t.n, t.names[0]);
+	}
+	ret = 0;
+out:
+	xy_free(&t);
+	return ret;
+}
+
 int plot_read_log(const char *path)
 {
 	struct runs rs = { 0 };
@@ -480,9 +727,10 @@ struct plot_opts {
 	const char *out;
 	const char **labels;
 	int nl;
+	int xy;
 };
 
-enum { O_LABEL = 256 };
+enum { O_LABEL = 256, O_XY };
 
 static int plot_option(int c, const char *arg, void *ctx)
 {
@@ -491,6 +739,10 @@ static int plot_option(int c, const char *arg, void *ctx)
 
 	if (c == 'o') {
 		po->out = arg;
+		return 0;
+	}
+	if (c == O_XY) {
+		po->xy = 1;
 		return 0;
 	}
 	if (!*arg) {	/* --label */
@@ -512,6 +764,7 @@ static int plot_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, O_LABEL },
+		{ "xy", no_argument, NULL, O_XY },
 		OPT_TITLE, OPT_SIZE, OPT_JSON, OPT_END,
 	};
 	int width = CHART_DEFAULT_WIDTH, height = CHART_DEFAULT_HEIGHT;
@@ -546,10 +799,18 @@ static int plot_main(int argc, char **argv)
 			       po.nl, argc - first, argc - first == 1 ? "" : "s");
 		goto out;
 	}
+	if (po.xy && (argc - first != 1 || po.nl)) {
+		fewmulctl_errx("plot --xy: give one CSV table, and no --label (its header names the series)");
+		goto out;
+	}
 	ret = -1;
 	fmt = chart_format("-o", out);
 	if (!fmt)
 		goto out;
+	if (po.xy) {
+		ret = plot_xy(argv[first], out, fmt, title, width, height, json);
+		goto out;
+	}
 	for (i = first; i < argc; i++) {
 		file_name(argv + first, argc - first, po.labels, po.nl, i - first,
 			  name, sizeof(name));
@@ -611,12 +872,15 @@ out:
 
 const struct fewmulctl_cmd cmd_plot = {
 	.name = "plot",
-	.usage = "RUN.csv [RUN2.csv ...] -o OUT.png|OUT.svg [--label NAME ...] [--title TEXT] [--size WxH] [--json]",
+	.usage = "RUN.csv [RUN2.csv ...] -o OUT.png|OUT.svg [--label NAME ...] [--title TEXT] [--size WxH] [--json]\n"
+		 "       fewmulctl plot --xy TABLE.csv -o OUT.png|OUT.svg [--title TEXT] [--size WxH] [--json]",
 	.summary = "draw train, validation and test error and the training loss per epoch of train --log files",
 	.options =
 	"  -o, --output FILE      the image to write: FILE.png or FILE.svg\n"
 	"  --label NAME           the legend name of a file, once per file in order\n"
 	"                         (default: the end of its path that tells it apart)\n"
+	"  --xy                   draw a CSV table instead: its first column is x, every\n"
+	"                         other a series (named *_error: error rates, in %)\n"
 	"  --title TEXT           chart title (default \"Error rate and training loss per\n"
 	"                         epoch\", without train_loss \"Error rate per epoch\")\n"
 	"  --size WxH             image size in pixels, 200x150..8000x8000 (default 800x500)\n"
