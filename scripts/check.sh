@@ -101,6 +101,11 @@ if [ -z "$only" ]; then
 		rec "fuzzers build" 1
 	fi
 
+	say "make paper QUICK=1: the paper's plan on a slice, its tables and figures"
+	tests/paper-check.sh "$res/paper-quick" >"$res/paper.tap" 2>&1
+	grep -E '^(not )?ok |^# ' "$res/paper.tap"
+	count_tap "paper" "$res/paper.tap"
+
 	say "checkpatch --strict"
 	scripts/checkpatch.sh >"$res/checkpatch.tap" 2>&1
 	count_tap "checkpatch" "$res/checkpatch.tap"

@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check's slice of make paper: run scripts/paper.sh QUICK=1 into
+# OUTDIR (the paper's whole plan on a slice), check that every table and
+# figure of its index is there and well-formed, that the numbers are
+# those of a working engine, and that a rerun resumes (every run done)
+# and gives the same tables. TAP on stdout.
+# Usage: tests/paper-check.sh OUTDIR [FEWMULCTL]
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:?usage: tests/paper-check.sh OUTDIR [FEWMULCTL]}
+ctl=${2:-$top/build/fewmulctl}
+n=0
+fails=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fails=$((fails + 1))
+	fi
+}
+
+# A PNG: the signature, an IHDR of width x height (both > 0), IEND last.
+png_ok() {
+	[ -s "$1" ] || return 1
+	[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || return 1
+	[ "$(head -c 16 "$1" | tail -c 4)" = IHDR ] || return 1
+	w=$(head -c 20 "$1" | tail -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	h=$(head -c 24 "$1" | tail -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	[ "$w" -gt 0 ] && [ "$h" -gt 0 ] || return 1
+	[ "$(tail -c 8 "$1" | head -c 4)" = IEND ]
+}
+
+rm -rf "$out"
+t0=$(date +%s)
+QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log" 2>&1
+rc=$?
+ok $rc "make paper QUICK=1 finishes ($(($(date +%s) - t0)) s; log $out.log)"
+[ "$rc" -eq 0 ] || tail -20 "$out.log" | sed 's/^/# /'
+idx=$out/index.md
+[ -s "$idx" ]
+ok $? "index.md is written"
+
+# Table 1: eight rows, every error column a mean +- std of two seeds
+# between 0 and 100; a working engine learns the slice (a broken one sits
+# near 90 %, chance).
+rows=$(sed -n '/^## Table 1/,/^## /p' "$idx" | grep -E '^\| (full|binary|ternary)')
+[ "$(wc -l <<<"$rows")" -eq 8 ]
+ok $? "Table 1 has the eight methods (4 weight modes x QB): $(wc -l <<<"$rows")"
+num='[0-9]+\.[0-9]{2} \+- [0-9]+\.[0-9]{2}'
+bad=$(grep -cvE "^\| [^|]+ \| $num \| $num \| $num \| [0-9]+ [0-9]+ \| 2 \|$" <<<"$rows")
+ok "$bad" "Table 1: real, deterministic and validation errors as mean +- std of 2 seeds, best epochs, seed count"
+worst=$(awk -F'|' '{ for (i = 3; i <= 5; i++) { split($i, a, " "); if (a[1] > m) m = a[1] } } END { print m + 0 }' <<<"$rows")
+awk -v m="$worst" 'BEGIN { exit !(m > 0 && m < 50) }'
+ok $? "Table 1: every method learns the slice (worst mean error $worst % < 50 %)"
+grep -q '^| ternary connect + QB | ' <<<"$rows" && grep -q '^| full precision | ' <<<"$rows"
+ok $? "Table 1 names the paper's baseline and ternary connect + QB"
+
+# The multiplication table: both analytic rows, and what the engine
+# executed: binary/ternary + QB multiplies only in the loss report (10
+# per sample, 2000 per minibatch of 200).
+grep -q 'with standard BN' "$idx" && grep -q 'without BN' "$idx"
+ok $? "the multiplication table has the paper's rows with and without BN"
+muls=$(awk -F'|' '$2 ~ /t1-ternary-qb/ { gsub(/ /, "", $5); print $5 }' "$idx")
+[ "$muls" = 2000 ]
+ok $? "executed multiplications of a ternary + QB minibatch: the loss report's 2000 (got '$muls')"
+fm=$(awk -F'|' '$2 ~ /t1-full-noqb/ { gsub(/ /, "", $5); print $5 }' "$idx")
+[ -n "$fm" ] && [ "$fm" -gt 1000000 ]
+ok $? "executed multiplications of a full-precision minibatch: millions (got '$fm')"
+
+# The exponent range: seven rows and the figure's table.
+er=$(sed -n '/^## The exponent range/,/^## /p' "$idx" | grep -cE "^\| [0-9]+ \| -?[0-9]+:-?[0-9]+ \| $num \| $num \| 2 \|$")
+[ "$er" -eq 7 ]
+ok $? "the exponent-range table has 1, 2, 3, 4, 6, 8 and 25 exponents ($er rows)"
+[ "$(wc -l <"$out/exp-range.csv")" -eq 8 ] && head -1 "$out/exp-range.csv" | grep -qx 'exponents,test_error,val_error'
+ok $? "exp-range.csv: its header and seven rows"
+
+# Every figure the index links: a well-formed PNG.
+figs=$(grep -o '](\([a-z-]*\.png\))' "$idx" | sed 's/^](\(.*\))$/\1/')
+[ "$(wc -w <<<"$figs")" -eq 4 ]
+ok $? "the index links four figures (exponent range, histograms, two learning-curve charts): $(tr "\n" " " <<<"$figs")"
+for f in $figs; do
+	png_ok "$out/$f"
+	ok $? "$f is a well-formed PNG"
+done
+grep -q '^layer 1: ' "$out/hist.txt" && grep -q '2^-' "$out/hist.txt"
+ok $? "the histograms are of the hidden layers' log2|x|"
+
+# Every run keeps its log, model and the model of its best epoch.
+missing=0
+for d in "$out"/runs/*/; do
+	[ -s "$d/log.csv" ] && [ -s "$d/model" ] && [ -s "$d/best.txt" ] || missing=$((missing + 1))
+	read -r _ _ _ bf <"$d/best.txt"
+	[ -n "$bf" ] && [ -s "$bf" ] || missing=$((missing + 1))
+done
+[ "$(find "$out/runs" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 30 ] && [ "$missing" -eq 0 ]
+ok $? "30 runs (15 x 2 seeds), each with its log, model and best-epoch model"
+
+# A rerun resumes: every run done, the same tables.
+cp "$idx" "$out/index.first"
+QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log2" 2>&1
+rc=$?
+ndone=$(grep -c ': done$' "$out.log2")
+[ "$rc" -eq 0 ] && [ "$ndone" -eq 30 ]
+ok $? "a rerun finds all 30 runs done ($ndone)"
+diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null
+ok $? "a rerun gives the same tables"
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
