@@ -132,13 +132,17 @@ static inline u64 fewmul_mul_sa(u64 a, u64 b)
  * Computes q(x) = sign(x) * 2^(f + B) with f = floor(log2|x|) and
  * B ~ Bernoulli(|x| / 2^f - 1), so E[q(x)] = x exactly (unbiased rounding
  * between the two neighbouring powers of two), then clips the exponent to
- * [@emin, @emax]. Clipping is what biases the result: values below
- * 2^@emin round up to +-2^@emin, values at or above 2^(@emax+1) down to
- * +-2^@emax. x == 0 stays 0.
+ * at most @emax. Values below 2^@emin round stochastically to 0 or
+ * +-2^@emin, P(+-2^@emin) = |x| / 2^@emin, so their E[q(x)] = x as well;
+ * only values at or above 2^(@emax+1), rounded down to +-2^@emax, are
+ * biased. x == 0 stays 0.
  *
  * B is 1 iff the top f bits of @rnd, read as an integer, are below the
  * f bits of |x| under its leading one: P(B = 1) = (|x| - 2^f) / 2^f with
- * no rounding error at all.
+ * no rounding error at all. Below 2^@emin, with k = @emin + @frac, the
+ * top k bits of @rnd are compared with |x| the same way (exact for k <=
+ * 32; for larger k the probability is rounded down to a multiple of
+ * 2^-32).
  *
  * Return: sign of the result: -1, 0 or +1.
  */
@@ -147,10 +151,19 @@ static inline int fewmul_qpow2(s32 x, unsigned int frac, int emin, int emax,
 {
 	u32 ax = fewmul_abs_u32(x);
 	int f = fewmul_ilog2_u32(ax);
+	int k = emin + (int)frac;
 	int e;
 
 	if (!ax)
 		return 0;
+	if (k > 0 && (k >= 32 || ax < (1u << k))) {
+		/* |x| < 2^emin: +-2^emin with probability |x| / 2^emin */
+		if (k < 32 ? (rnd >> (32 - k)) >= ax :
+		    k >= 64 || rnd >= (ax >> (k - 32)))
+			return 0;
+		*exp = emin;
+		return x < 0 ? -1 : 1;
+	}
 	e = f;
 	if (f > 0 && (rnd >> (32 - f)) < ax - (1u << f))
 		e++;

@@ -394,32 +394,35 @@ static void test_qb_expectation(const char *impl, int reference)
 }
 
 /*
- * fewmul_k_qcodes(): each code is one of the two powers of two around x,
- * and the mean over 2^14 streams is x within 6 standard errors.
+ * fewmul_k_qcodes(): each code is one of the two powers of two around x
+ * (below 2^emin: 0 or 2^emin), and the mean over 2^14 streams is x within
+ * 6 standard errors.
  */
 static void test_qcodes_stats(void)
 {
+	/* 1, 3, -2 are below 2^emin (4 in Q(FA) for emin = -10) */
 	static const s32 xs[] = { 5, 37, 100, 777, 1234, 2048, 4095, 4097, 6000,
-				  20000, 65535, -3000, -17, 0 };
+				  20000, 65535, -3000, -17, 0, 1, 3, -2 };
 	const u32 n = 1u << 14, nx = sizeof(xs) / sizeof(xs[0]);
 	const int emin = -10, emax = 5;
-	double sum[16] = { 0 };
-	u32 r, k, wrong = 0;
-	u16 zb[16];
-	s8 qe[16];
+	const double pmin = ldexp(1.0, emin);
+	double sum[24] = { 0 };
+	u32 r, k, wrong = 0, zeros[24] = { 0 };
+	u16 zb[24];
+	s8 qe[24];
 	struct fewmul_rng rng;
 
 	tap_begin();
 	for (r = 0; r < n; r++) {
-		u32 nz;
+		u32 nz, nzero = 0;
 
 		fewmul_rng_seed(&rng, 7, r);
 		nz = fewmul_k_qcodes(xs, nx, emin, emax, &rng, qe, zb);
-		wrong += nz != nx - 1;	/* every x but 0 */
 		for (k = 0; k < nx; k++) {
 			double ax = fabs(xs[k] / 4096.0), f, v;
 			int c = qe[k];
 
+			nzero += !c;
 			if (!xs[k]) {
 				wrong += c != 0;
 				continue;
@@ -427,13 +430,18 @@ static void test_qcodes_stats(void)
 			v = c > 0 ? ldexp(1.0, c - 1 + emin) :
 			    c < 0 ? -ldexp(1.0, -c - 1 + emin) : 0;
 			f = floor(log2(ax));
-			if (fabs(v) != ldexp(1.0, (int)f) &&
-			    fabs(v) != ldexp(1.0, (int)f + 1))
+			if (ax < pmin) {	/* 0 or +-2^emin */
+				zeros[k] += !c;
+				wrong += c && fabs(v) != pmin;
+			} else if (fabs(v) != ldexp(1.0, (int)f) &&
+				   fabs(v) != ldexp(1.0, (int)f + 1)) {
 				wrong++;
-			if ((v < 0) != (xs[k] < 0))
+			}
+			if (c && (v < 0) != (xs[k] < 0))
 				wrong++;
 			sum[k] += v;
 		}
+		wrong += nz != nx - nzero;
 	}
 	CHECK_EQ(wrong, 0);
 	for (k = 0; k < nx; k++) {
@@ -441,8 +449,15 @@ static void test_qcodes_stats(void)
 
 		if (!xs[k])
 			continue;
-		lo = ldexp(1.0, (int)floor(log2(fabs(x))));
-		p = fabs(x) / lo - 1;
+		if (fabs(x) < pmin) {
+			/* both outcomes occur: rounded, not clipped */
+			CHECK(zeros[k] > 0 && zeros[k] < n);
+			lo = pmin;
+			p = fabs(x) / pmin;
+		} else {
+			lo = ldexp(1.0, (int)floor(log2(fabs(x))));
+			p = fabs(x) / lo - 1;
+		}
 		se = lo * sqrt(p * (1 - p) / n);
 		if (fabs(sum[k] / n - x) > 6 * se + 1e-12) {
 			printf("#   x = %g: mean of q(x) %g, standard error %g\n",
@@ -450,13 +465,14 @@ static void test_qcodes_stats(void)
 			CHECK(0);
 		}
 	}
-	tap_end("k_qcodes: q(x) is a neighbouring power of two and E[q(x)] = x (6 sigma)");
+	tap_end("k_qcodes: q(x) is a neighbouring power of two (below 2^emin: 0 or 2^emin) and E[q(x)] = x (6 sigma)");
 }
 
 /*
  * The exponent range of q(x) is closed, [emin, emax]: a power of two
- * inside it is exact whatever the draw (no rounding), one below 2^emin
- * rounds up to 2^emin, one at or above 2^(emax+1) down to 2^emax; and
+ * inside it is exact whatever the draw (no rounding), a value x below
+ * 2^emin is 2^emin when the draw's top emin + FA bits are below x and 0
+ * otherwise, one at or above 2^(emax+1) is 2^emax; and
  * fewmul_k_qcodes() codes the range as levels 1 .. emax - emin + 1.
  */
 static void test_qpow2_range(void)
@@ -489,9 +505,14 @@ static void test_qpow2_range(void)
 		}
 		/* below the range: 2^-12, 2^-11, 3 * 2^-12 */
 		for (k = 1; k <= 3; k++) {
+			int up = (rnds[r] >> (32 - (emin + FEWMUL_FA))) < (u32)k;
+
 			e = 99;
 			s = fewmul_qpow2(k, FEWMUL_FA, emin, emax, rnds[r], &e);
-			bad += s != 1 || e != emin;
+			bad += s != up || e != (up ? emin : 99);
+			e = 99;
+			s = fewmul_qpow2(-k, FEWMUL_FA, emin, emax, rnds[r], &e);
+			bad += s != -up || e != (up ? emin : 99);
 		}
 		/* at or above 2^(emax + 1) (big[]): 2^emax */
 		for (k = 0; k < 4; k++) {
@@ -510,21 +531,23 @@ static void test_qpow2_range(void)
 	xs[2] = -xs[0];
 	xs[3] = -xs[1];
 	xs[4] = 64 << FEWMUL_FA;
-	xs[5] = 1;
-	xs[6] = 0;
+	xs[5] = 0;
+	xs[6] = 3;	/* below 2^emin: code 1 or 0 */
 	fewmul_rng_seed(&rng, 5, 0);
 	nz = fewmul_k_qcodes(xs, 7, emin, emax, &rng, qe, zb);
-	CHECK_EQ(nz, 6);
-	for (b = 0; b < nz; b++)
+	CHECK_EQ(nz, 5u + !!qe[6]);
+	for (b = 0; b < 5; b++)
 		CHECK_EQ(zb[b], b);
+	if (qe[6])
+		CHECK_EQ(zb[5], 6);
 	CHECK_EQ(qe[0], 1);
 	CHECK_EQ(qe[1], emax - emin + 1);
 	CHECK_EQ(qe[2], -1);
 	CHECK_EQ(qe[3], -(emax - emin + 1));
 	CHECK_EQ(qe[4], emax - emin + 1);
-	CHECK_EQ(qe[5], 1);
-	CHECK_EQ(qe[6], 0);
-	tap_end("q(x) exponent range [emin, emax]: exact inside, clipped outside, coded 1..emax-emin+1");
+	CHECK_EQ(qe[5], 0);
+	CHECK(qe[6] == 0 || qe[6] == 1);
+	tap_end("q(x) exponent range [emin, emax]: exact inside, 0 or 2^emin below, 2^emax above, coded 1..emax-emin+1");
 }
 
 /* Golden test-time weights, directly and through every sampling path. */
