@@ -101,6 +101,12 @@ if [ -z "$only" ]; then
 		rec "fuzzers build" 1
 	fi
 
+	say "every mutant of make mutants applies to the tree"
+	for p in tests/mutants/*.patch; do
+		patch -p1 --dry-run -s -f <"$p" >/dev/null 2>&1
+		rec "mutant $(basename "$p" .patch) applies (make mutants runs it)" $?
+	done
+
 	say "make paper QUICK=1: the paper's plan on a slice, its tables and figures"
 	tests/paper-check.sh "$res/paper-quick" >"$res/paper.tap" 2>&1
 	grep -E '^(not )?ok |^# ' "$res/paper.tap"
