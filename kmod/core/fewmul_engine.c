@@ -349,6 +349,8 @@ static void fewmul_ph_sample(struct fewmul_model *m, u32 l, u32 i0, u32 i1,
 
 	if (fewmul_real_weights(m, test))
 		return;
+	if (test && m->test_weights == FEWMUL_TESTW_SAMPLED)
+		test = 0;	/* sample as the step at m->step would */
 	if (!fewmul_simd_sample(m, l, i0, i1, test, ops))
 		return;
 	for (i = i0; i < i1; i++) {

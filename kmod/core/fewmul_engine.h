@@ -47,12 +47,15 @@
  * Weights of the calibration and evaluation passes (not of training):
  * deterministic (binary sign(U); ternary sign(U) where |U| > 1/2, else 0;
  * multiply-free), or the real-valued shadow weights U, as the paper's
- * authors evaluate (integer multiplies, counted in muls). Full models use
- * U either way.
+ * authors evaluate (integer multiplies, counted in muls), or one network
+ * sampled from U as a training step samples it (the step's streams, so
+ * the same network for every minibatch until the model trains on;
+ * multiply-free). Full models use U either way.
  */
 enum fewmul_testw {
 	FEWMUL_TESTW_DET = 0,
 	FEWMUL_TESTW_REAL = 1,
+	FEWMUL_TESTW_SAMPLED = 2,
 	FEWMUL_TESTW_COUNT
 };
 

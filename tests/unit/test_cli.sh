@@ -50,6 +50,16 @@ t "eval --test-weights real --json" 0 '"test_weights":"real"' \
 	eval --model "$tmp/m" --test-limit 200 --backend cpu --test-weights real --json
 t "eval --test-weights real refuses the stored BN statistics" 1 "stored batch-norm statistics are those of the deterministic" \
 	eval --model "$tmp/m" --test-limit 200 --calib 0 --backend cpu --test-weights real
+t "eval --test-weights sampled samples one network" 0 "sampled test-time weights, BN statistics re-estimated from 400" \
+	eval --model "$tmp/m" --test-limit 200 --calib 400 --backend cpu --test-weights sampled
+e1=$("$FEWMULCTL" eval --model "$tmp/m" --test-limit 500 --calib 400 --backend cpu --test-weights sampled --json 2>&1)
+e2=$("$FEWMULCTL" eval --model "$tmp/m" --test-limit 500 --calib 400 --backend cpu --test-weights sampled --json --threads 3 2>&1)
+e3=$("$FEWMULCTL" eval --model "$tmp/m" --test-limit 500 --calib 400 --backend cpu --json 2>&1)
+ok_if "eval --test-weights sampled: the same network for any thread count, not the deterministic one" \
+	test -n "$e1" -a "$e1" = "$e2" -a \
+	"$(grep -o '"loss":[0-9.e-]*' <<<"$e1")" != "$(grep -o '"loss":[0-9.e-]*' <<<"$e3")"
+t "eval --test-weights sampled refuses the stored BN statistics" 1 "re-estimate them for --test-weights sampled" \
+	eval --model "$tmp/m" --test-limit 200 --calib 0 --backend cpu --test-weights sampled
 t "an unknown --test-weights is named" 1 "^fewmulctl: --test-weights bogus: want 'ternary'" \
 	eval --model "$tmp/m" --test-weights bogus
 t "train --test-weights real reports it" 0 '"test_weights":"real"' train "${small[@]}" --test-weights real --json

@@ -613,6 +613,74 @@ static void test_eval_weights(void)
 }
 
 /*
+ * Sampled test weights: the test-time sampling phase with test_weights =
+ * SAMPLED gives exactly the weights the training step at the model's step
+ * samples, on every path and in every stochastic mode; ternary's differ
+ * from the deterministic ones.
+ */
+static void test_sampled_test_weights(void)
+{
+	static const u32 modes[] = { FEWMUL_MODEL_WEIGHTS_TERNARY, FEWMUL_MODEL_WEIGHTS_BINARY,
+				     FEWMUL_MODEL_WEIGHTS_BINARY_STOCH };
+	const u32 nin = 5, nout = 96, n = nin * nout;
+	struct fewmul_counters o = { 0 };
+	struct fewmul_phase ph;
+	struct fewmul_config cfg;
+	struct model_buf a, b;
+	struct fewmul_rng rng;
+	u32 i, md, p, bad = 0, runs = 0, det_diff = 0;
+
+	tap_begin();
+	for (p = 0; p < NIMPL + 1; p++) {
+		if (p < NIMPL && fewmul_simd_select(impls[p]))
+			continue;	/* not on this CPU */
+		for (md = 0; md < 3; md++) {
+			memset(&cfg, 0, sizeof(cfg));
+			cfg.nr_layers = 1;
+			cfg.width[0] = nin;
+			cfg.width[1] = nout;
+			cfg.weights = modes[md];
+			cfg.bn = FEWMUL_MODEL_BN_SHIFT;
+			cfg.exp_min = -4;
+			cfg.exp_max = 3;
+			cfg.lr_shift_start = cfg.lr_shift_end = 4;
+			cfg.epochs = 1;
+			cfg.batch = 16;
+			cfg.seed = 11 + md;
+			CHECK_EQ(model_new(&a, &cfg), 0);
+			CHECK_EQ(model_new(&b, &cfg), 0);
+			a.m.reference = b.m.reference = p == NIMPL;
+			fewmul_rng_seed(&rng, 3, md);
+			for (i = 0; i < n; i++)
+				a.m.w[1][i] = b.m.w[1][i] = (s32)(fewmul_rng_u32(&rng) %
+						(2 * FEWMUL_ONE_W + 1)) - FEWMUL_ONE_W;
+			a.m.step = b.m.step = 7;
+			ph.layer = 1;
+			ph.count = nin;
+			ph.kind = FEWMUL_PH_SAMPLE;
+			fewmul_phase_run(&b.m, &ph, 0, nin, &o);
+			ph.kind = FEWMUL_PH_SAMPLE_TEST;
+			a.m.test_weights = FEWMUL_TESTW_SAMPLED;
+			fewmul_phase_run(&a.m, &ph, 0, nin, &o);
+			bad += memcmp(a.m.t[1], b.m.t[1], n) != 0;
+			if (modes[md] == FEWMUL_MODEL_WEIGHTS_TERNARY) {
+				a.m.test_weights = FEWMUL_TESTW_DET;
+				fewmul_phase_run(&a.m, &ph, 0, nin, &o);
+				det_diff += memcmp(a.m.t[1], b.m.t[1], n) != 0;
+			}
+			runs++;
+			model_free(&a);
+			model_free(&b);
+		}
+	}
+	fewmul_simd_select("auto");
+	CHECK_EQ(bad, 0);
+	CHECK(runs >= 9);
+	CHECK_EQ(det_diff, runs / 3);
+	tap_end("sampled test weights are the training step's sample, on every path");
+}
+
+/*
  * Real-valued test weights: calibrating and evaluating a ternary model
  * with test_weights = REAL must give exactly what the same parameters
  * give as a full model (the same multiply path), on the fast and the
@@ -678,6 +746,7 @@ int main(void)
 
 	test_eval_weights();
 	test_real_test_weights();
+	test_sampled_test_weights();
 	test_qcodes_stats();
 	test_qpow2_range();
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, GC_B,

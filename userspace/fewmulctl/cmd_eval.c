@@ -64,15 +64,17 @@ static int eval_main(int argc, char **argv)
 	limit = eo.limit;
 	err = fewmul_trainer_set_test_weights(mr.t, eo.testw);
 	if (err) {
-		backend_err(&mr.be, "--test-weights real", err);
+		backend_err(&mr.be, eo.testw == FEWMUL_TEST_WEIGHTS_REAL ?
+			    "--test-weights real" : "--test-weights sampled", err);
 		goto out;
 	}
-	if (eo.testw == FEWMUL_TEST_WEIGHTS_REAL &&
+	if (eo.testw != FEWMUL_TEST_WEIGHTS_TERNARY &&
 	    info->config.weights != FEWMUL_WEIGHTS_FULL &&
 	    info->config.bn != FEWMUL_BN_OFF) {
 		/* the stored statistics are those of the deterministic weights */
 		if (!mr.calib) {
-			fewmulctl_errx("--calib 0: the stored batch-norm statistics are those of the deterministic test-time weights; re-estimate them for --test-weights real with --calib N");
+			fewmulctl_errx("--calib 0: the stored batch-norm statistics are those of the deterministic test-time weights; re-estimate them for --test-weights %s with --calib N",
+				       test_weights_name(eo.testw));
 			goto out;
 		}
 		mr.ex.bn_samples = 0;
@@ -138,7 +140,7 @@ static int eval_main(int argc, char **argv)
 	printf("test error %.2f%% (%" PRIu64 " of %" PRIu64 "), loss %.4f; %s test-time weights, ",
 	       100.0 * (double)r.errors / (double)r.samples, r.errors, r.samples,
 	       r.loss / (double)r.samples,
-	       eo.testw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" : "deterministic");
+	       test_weights_desc(eo.testw));
 	if (!strcmp(mr.how, "none"))
 		printf("no batch norm\n\n");
 	else
@@ -168,16 +170,17 @@ out:
 
 const struct fewmulctl_cmd cmd_eval = {
 	.name = "eval",
-	.usage = "--model FILE [--data DIR] [--calib N] [--test-limit N] [--test-weights ternary|real] [--threads N] [--backend kernel|cpu] [--json]",
+	.usage = "--model FILE [--data DIR] [--calib N] [--test-limit N] [--test-weights ternary|real|sampled] [--threads N] [--backend kernel|cpu] [--json]",
 	.summary = "test error, per-class accuracy and confusion matrix of a saved model",
 	.options =
 	HELP_MODEL
 	HELP_DATA
 	HELP_CALIB
 	"  --test-limit N         evaluate the first N test samples (default 0: all)\n"
-	"  --test-weights ternary|real  deterministic multiply-free test-time weights\n"
-	"                         (default) or the real-valued shadow weights (cpu backend;\n"
-	"                         re-estimates the BN statistics)\n"
+	"  --test-weights W       ternary: deterministic multiply-free test-time weights\n"
+	"                         (default); real: the real-valued shadow weights; sampled:\n"
+	"                         one network sampled as in training (real and sampled: cpu\n"
+	"                         backend; they re-estimate the BN statistics)\n"
 	"  --threads N            threads that run the steps, either backend (default: online CPUs)\n"
 	"  --backend kernel|cpu   evaluate in fewmul.ko or in this process (default: kernel\n"
 	"                         when " FEWMUL_DEFAULT_DEVICE " exists)\n"

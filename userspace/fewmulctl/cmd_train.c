@@ -655,7 +655,8 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 	}
 	err = fewmul_trainer_set_test_weights(r->t, o->testw);
 	if (err) {
-		backend_err(&o->be, "--test-weights real", err);
+		backend_err(&o->be, o->testw == FEWMUL_TEST_WEIGHTS_REAL ?
+			    "--test-weights real" : "--test-weights sampled", err);
 		return -1;
 	}
 	if (par_size() > 1) {
@@ -730,7 +731,7 @@ static void report_start(const struct train_run *r)
 	       cfg->bn ? "shift" : "none", cfg->batch,
 	       lr_str(cfg->lr_shift_start, a, sizeof(a)),
 	       lr_str(cfg->lr_shift_end, b, sizeof(b)), cfg->seed,
-	       o->testw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" : "deterministic");
+	       test_weights_desc(o->testw));
 	if (o->val)
 		printf("training on samples 0..%u, validating on the last %u (%u..%u) of the %u training samples\n",
 		       r->trainlim - 1, o->val, r->train.count - o->val,
@@ -973,7 +974,7 @@ static int train_loop(struct train_run *r)
 			return -1;
 		}
 		/* stored statistics are those of the deterministic weights */
-		bn = o->testw == FEWMUL_TEST_WEIGHTS_REAL ? 0 : r->calib;
+		bn = o->testw != FEWMUL_TEST_WEIGHTS_TERNARY ? 0 : r->calib;
 		if (par_any(fewmulctl_interrupted))
 			return stop_and_save(r, ep, 0, bn);
 		if (par_check_checksum(fewmul_trainer_checksum(r->t), ep))
@@ -1046,9 +1047,10 @@ const struct fewmulctl_cmd cmd_train = {
 	"                         save back to FILE unless --save names another\n"
 	"  --keep-best FILE       with --val: after every epoch whose validation error is\n"
 	"                         the lowest so far, save the model to FILE too\n"
-	"  --test-weights ternary|real  test-time weights of the per-epoch evaluation:\n"
-	"                         deterministic, multiply-free (default) or the real-valued\n"
-	"                         shadow weights, as the paper evaluates (cpu backend)\n"
+	"  --test-weights W       test-time weights of the per-epoch evaluation: ternary\n"
+	"                         (deterministic, multiply-free; default), real (the shadow\n"
+	"                         weights, as the paper evaluates) or sampled (one network\n"
+	"                         sampled as in training); real and sampled: cpu backend\n"
 	"  --progress SECONDS     a progress line every SECONDS when stderr is not a\n"
 	"                         terminal (default 30; 0: never)\n"
 	HELP_JSON,

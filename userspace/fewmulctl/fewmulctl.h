@@ -280,6 +280,8 @@ int plot_read_log(const char *path);
 #define CALIB_DEFAULT	((unsigned int)FEWMUL_DEFAULT_CALIB)
 int opt_test_weights(const char *arg, int *tw);
 const char *test_weights_name(int tw);
+/* "real-valued", "sampled" or "deterministic", for the human output. */
+const char *test_weights_desc(int tw);
 int opt_calib(const char *arg, int64_t *calib);
 /*
  * A saved model run for inference (eval, predict): the options the two

@@ -203,14 +203,25 @@ int opt_test_weights(const char *arg, int *tw)
 		*tw = FEWMUL_TEST_WEIGHTS_REAL;
 		return 0;
 	}
-	fewmulctl_errx("--test-weights %s: want 'ternary' (deterministic, multiply-free; the default) or 'real' (the shadow weights, as the paper evaluates)",
+	if (!strcmp(arg, "sampled")) {
+		*tw = FEWMUL_TEST_WEIGHTS_SAMPLED;
+		return 0;
+	}
+	fewmulctl_errx("--test-weights %s: want 'ternary' (deterministic, multiply-free; the default), 'real' (the shadow weights, as the paper evaluates) or 'sampled' (one network sampled as in training)",
 		       arg);
 	return -1;
 }
 
 const char *test_weights_name(int tw)
 {
-	return tw == FEWMUL_TEST_WEIGHTS_REAL ? "real" : "deterministic";
+	return tw == FEWMUL_TEST_WEIGHTS_REAL ? "real" :
+	       tw == FEWMUL_TEST_WEIGHTS_SAMPLED ? "sampled" : "deterministic";
+}
+
+const char *test_weights_desc(int tw)
+{
+	return tw == FEWMUL_TEST_WEIGHTS_REAL ? "real-valued" :
+	       tw == FEWMUL_TEST_WEIGHTS_SAMPLED ? "sampled" : "deterministic";
 }
 
 int opt_calib(const char *arg, int64_t *calib)

@@ -338,14 +338,19 @@ enum fewmul_test_weights {
 						 * multiply-free (the default) */
 	FEWMUL_TEST_WEIGHTS_REAL = 1,		/* the real-valued shadow weights U,
 						 * as the paper's authors evaluate */
+	FEWMUL_TEST_WEIGHTS_SAMPLED = 2,	/* one network sampled from U as the
+						 * next training step would sample
+						 * it (stochastic binary/ternary;
+						 * multiply-free) */
 };
 
 /*
  * Choose the test-time weights of later fewmul_trainer_calibrate(),
  * _eval() and _predict() calls (full models use U either way). The
  * batch-norm statistics depend on them: calibrate again after a change.
- * 0, -EINVAL for an unknown value, -EOPNOTSUPP for real weights on a
- * kernel trainer (the module evaluates with the deterministic weights).
+ * 0, -EINVAL for an unknown value, -EOPNOTSUPP for real or sampled
+ * weights on a kernel trainer (the module evaluates with the
+ * deterministic weights).
  */
 int fewmul_trainer_set_test_weights(struct fewmul_trainer *t, int test_weights);
 

@@ -362,7 +362,9 @@ static int cpu_set_collective(struct fewmul_backend *be,
 static int cpu_set_test_weights(struct fewmul_backend *be, int test_weights)
 {
 	cpu_of(be)->m.test_weights = test_weights == FEWMUL_TEST_WEIGHTS_REAL ?
-				     FEWMUL_TESTW_REAL : FEWMUL_TESTW_DET;
+				     FEWMUL_TESTW_REAL :
+				     test_weights == FEWMUL_TEST_WEIGHTS_SAMPLED ?
+				     FEWMUL_TESTW_SAMPLED : FEWMUL_TESTW_DET;
 	return 0;
 }
 

@@ -243,7 +243,8 @@ FEWMUL_API int fewmul_trainer_set_test_weights(struct fewmul_trainer *t,
 					       int test_weights)
 {
 	if (!t || (test_weights != FEWMUL_TEST_WEIGHTS_TERNARY &&
-		   test_weights != FEWMUL_TEST_WEIGHTS_REAL))
+		   test_weights != FEWMUL_TEST_WEIGHTS_REAL &&
+		   test_weights != FEWMUL_TEST_WEIGHTS_SAMPLED))
 		return -EINVAL;
 	if (!t->be->ops->set_test_weights)
 		return test_weights == FEWMUL_TEST_WEIGHTS_TERNARY ? 0 : -EOPNOTSUPP;
