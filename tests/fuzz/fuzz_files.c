@@ -3,7 +3,7 @@
  * libFuzzer harness of fewmulctl's file readers: the input is written to
  * a temporary file that predict's image reader (binary PGM or IDX image,
  * plain or gzip'd, 28x28, without and with --index) and plot's CSV log
- * reader then parse. Each must accept it or explain why; never crash,
+ * and --xy table readers then parse. Each must accept it or explain why; never crash,
  * leak or read out of bounds.
  */
 #include <fcntl.h>
@@ -54,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	predict_read_image(path, 0, 0, 28, 28);
 	predict_read_image(path, 1, size & 7, 28, 28);
 	plot_read_log(path);
+	plot_read_xy(path);
 	fflush(stderr);
 	dup2(saved_stderr, 2);
 	return 0;

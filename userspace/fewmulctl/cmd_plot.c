@@ -631,6 +631,15 @@ static int draw_xy(const struct xytab *t, const char *out, const char *title,
 	return chart_close(c);
 }
 
+int plot_read_xy(const char *path)
+{
+	struct xytab t = { 0 };
+	int ret = read_xy(path, &t);
+
+	xy_free(&t);
+	return ret;
+}
+
 static int plot_xy(const char *path, const char *out, const char *fmt,
 		   const char *title, int width, int height, int json)
 {

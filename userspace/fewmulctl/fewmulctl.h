@@ -268,6 +268,8 @@ int opt_arch(const char *arg, struct fewmul_train_config *cfg);
 int predict_read_image(const char *path, int have_index, uint32_t index,
 		       uint32_t rows, uint32_t cols);
 int plot_read_log(const char *path);
+/* Parse a plot --xy table and free it: 0 or -1 (printed); for the fuzzer. */
+int plot_read_xy(const char *path);
 /*
  * Batch-norm statistics of eval and predict. --calib: a count, "all"
  * (CALIB_ALL) or 0; no --calib is -1.
