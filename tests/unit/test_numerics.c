@@ -550,6 +550,22 @@ static void test_qpow2_range(void)
 	tap_end("q(x) exponent range [emin, emax]: exact inside, 0 or 2^emin below, 2^emax above, coded 1..emax-emin+1");
 }
 
+/* One BN layer nin -> nout of weight mode w, batch 16, exponents -4..3. */
+static void one_layer_cfg(struct fewmul_config *cfg, u32 nin, u32 nout, u32 w)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_layers = 1;
+	cfg->width[0] = nin;
+	cfg->width[1] = nout;
+	cfg->weights = w;
+	cfg->bn = FEWMUL_MODEL_BN_SHIFT;
+	cfg->exp_min = -4;
+	cfg->exp_max = 3;
+	cfg->lr_shift_start = cfg->lr_shift_end = 4;
+	cfg->epochs = 1;
+	cfg->batch = 16;
+}
+
 /* Golden test-time weights, directly and through every sampling path. */
 static void test_eval_weights(void)
 {
@@ -567,17 +583,7 @@ static void test_eval_weights(void)
 		if (p < NIMPL && fewmul_simd_select(impls[p]))
 			continue;	/* not on this CPU */
 		for (md = 0; md < 3; md++) {
-			memset(&cfg, 0, sizeof(cfg));
-			cfg.nr_layers = 1;
-			cfg.width[0] = 3;
-			cfg.width[1] = FEWMUL_EVAL_W_CASES;
-			cfg.weights = modes[md];
-			cfg.bn = FEWMUL_MODEL_BN_SHIFT;
-			cfg.exp_min = -4;
-			cfg.exp_max = 3;
-			cfg.lr_shift_start = cfg.lr_shift_end = 4;
-			cfg.epochs = 1;
-			cfg.batch = 16;
+			one_layer_cfg(&cfg, 3, FEWMUL_EVAL_W_CASES, modes[md]);
 			CHECK_EQ(model_new(&mb, &cfg), 0);
 			mb.m.reference = p == NIMPL;
 			for (i = 0; i < 3; i++)
@@ -635,17 +641,7 @@ static void test_sampled_test_weights(void)
 		if (p < NIMPL && fewmul_simd_select(impls[p]))
 			continue;	/* not on this CPU */
 		for (md = 0; md < 3; md++) {
-			memset(&cfg, 0, sizeof(cfg));
-			cfg.nr_layers = 1;
-			cfg.width[0] = nin;
-			cfg.width[1] = nout;
-			cfg.weights = modes[md];
-			cfg.bn = FEWMUL_MODEL_BN_SHIFT;
-			cfg.exp_min = -4;
-			cfg.exp_max = 3;
-			cfg.lr_shift_start = cfg.lr_shift_end = 4;
-			cfg.epochs = 1;
-			cfg.batch = 16;
+			one_layer_cfg(&cfg, nin, nout, modes[md]);
 			cfg.seed = 11 + md;
 			CHECK_EQ(model_new(&a, &cfg), 0);
 			CHECK_EQ(model_new(&b, &cfg), 0);

@@ -195,6 +195,35 @@ static int loss_value(const char *s, double *out)
 	return !*s || *end || errno || !(*out >= 0 && isfinite(*out)) ? -1 : 0;
 }
 
+/*
+ * The next non-empty line of fp without its line end: its length, 0 at
+ * the end of the file, -1 after printing why not (a NUL byte, a read
+ * error).
+ */
+static ssize_t next_line(FILE *fp, const char *path, char **line, size_t *cap,
+			 unsigned long *lineno)
+{
+	ssize_t len;
+
+	while ((len = getline(line, cap, fp)) >= 0) {
+		(*lineno)++;
+		while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
+			(*line)[--len] = '\0';
+		if (!len)
+			continue;
+		if (strlen(*line) != (size_t)len) {
+			fewmulctl_errx("%s:%lu: a NUL byte (not a CSV file)", path, *lineno);
+			return -1;
+		}
+		return len;
+	}
+	if (ferror(fp)) {
+		fewmulctl_err(path, -EIO);
+		return -1;
+	}
+	return 0;
+}
+
 static int read_log(const char *path, const char *name, struct runs *rs)
 {
 	struct columns col = { 0 };
@@ -214,16 +243,7 @@ static int read_log(const char *path, const char *name, struct runs *rs)
 		fewmulctl_err(path, -errno);
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (!len)
-			continue;
-		if (strlen(line) != (size_t)len) {
-			fewmulctl_errx("%s:%lu: a NUL byte (not a CSV file)", path, lineno);
-			goto out;
-		}
+	while ((len = next_line(fp, path, &line, &cap, &lineno)) > 0) {
 		/* the header, also where another log was appended */
 		if (!strncmp(line, "epoch,", 6) || !col.nf) {
 			if (header(path, lineno, line, &col))
@@ -275,10 +295,8 @@ static int read_log(const char *path, const char *name, struct runs *rs)
 		last = ep;
 		rows++;
 	}
-	if (ferror(fp)) {
-		fewmulctl_err(path, -EIO);
-		goto out;
-	}
+	if (len < 0)
+		goto out;	/* next_line() said why */
 	if (!col.nf) {
 		fewmulctl_errx("%s: empty file; want the CSV of 'fewmulctl train --log'", path);
 		goto out;
@@ -455,16 +473,7 @@ static int read_xy(const char *path, struct xytab *t)
 		fewmulctl_err(path, -errno);
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (!len)
-			continue;
-		if (strlen(line) != (size_t)len) {
-			fewmulctl_errx("%s:%lu: a NUL byte (not a CSV file)", path, lineno);
-			goto out;
-		}
+	while ((len = next_line(fp, path, &line, &cap, &lineno)) > 0) {
 		nf = split(line, f);
 		if (nf > MAX_FIELDS) {
 			fewmulctl_errx("%s:%lu: more than %d columns", path, lineno,
@@ -528,10 +537,8 @@ static int read_xy(const char *path, struct xytab *t)
 		}
 		t->n++;
 	}
-	if (ferror(fp)) {
-		fewmulctl_err(path, -EIO);
-		goto out;
-	}
+	if (len < 0)
+		goto out;	/* next_line() said why */
 	if (!t->nc) {
 		fewmulctl_errx("%s: empty file; want a CSV table with a header", path);
 		goto out;
