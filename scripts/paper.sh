@@ -72,6 +72,18 @@ batch=200
 mkdir -p "$out/runs" || exit 1
 [ -x "$ctl" ] || { echo "paper: $ctl: not built (make userspace)"; exit 1; }
 
+# Runs of one plan must come from one engine: the git tree of kmod/core
+# is recorded with the first run and must match on every resume.
+engine=$(git -C "$top" rev-parse --verify -q HEAD:kmod/core 2>/dev/null)
+[ -n "$engine" ] && [ -n "$(git -C "$top" status --porcelain -- kmod/core 2>/dev/null)" ] &&
+	engine="$engine+$(git -C "$top" diff HEAD -- kmod/core | sha1sum | cut -c1-12)"
+if [ -n "$engine" ] && [ -s "$out/engine" ] && [ "$(cat "$out/engine")" != "$engine" ]; then
+	echo "paper: $out holds runs of another engine (kmod/core $(cat "$out/engine"), now $engine);"
+	echo "paper: their results would not be comparable: remove $out or give OUT=another directory"
+	exit 1
+fi
+[ -n "$engine" ] && [ ! -s "$out/engine" ] && echo "$engine" >"$out/engine"
+
 # The calibration set of the deterministic evaluation: the first 10000
 # training samples (all of the slice's), as the runs' own.
 calib=10000

@@ -109,5 +109,12 @@ ok $? "a rerun finds all 30 runs done ($ndone)"
 diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null
 ok $? "a rerun gives the same tables"
 
+# Runs of another engine are not resumed.
+echo "0000000000000000000000000000000000000000" >"$out/engine"
+QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log3" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "holds runs of another engine" "$out.log3"
+ok $? "a rerun over runs of another engine is refused"
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
