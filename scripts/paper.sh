@@ -119,8 +119,11 @@ if [ -n "${ONLY:-}" ]; then
 fi
 
 # Epochs in a run's log (its header line not counted).
+# A run killed after logging an epoch but before saving its model trains
+# that epoch again when resumed and logs it twice: the last line of an
+# epoch is the one its model has, and the epochs are counted once.
 logged() {
-	[ -f "$1/log.csv" ] && echo $(($(wc -l <"$1/log.csv") - 1)) || echo 0
+	[ -f "$1/log.csv" ] && tail -n +2 "$1/log.csv" | cut -d, -f1 | sort -u | wc -l || echo 0
 }
 
 total_ep=0
@@ -186,8 +189,10 @@ for seed in $seeds; do
 		fi
 		# the best validation epoch (the first of equals) and its model
 		read -r bep bval btest < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-			best == "" || $c["val_error"] < bv { best = $1; bv = $c["val_error"]; bt = $c["test_error"] }
-			END { print best, bv, bt }' "$dir/log.csv")
+			{ va[$1] = $c["val_error"]; te[$1] = $c["test_error"]; if ($1 > n) n = $1 }
+			END { for (e = 1; e <= n; e++)
+				      if ((e in va) && (best == "" || va[e] < bv)) { best = e; bv = va[e]; bt = te[e] }
+			      print best, bv, bt }' "$dir/log.csv")
 		bfile=
 		for f in "$dir"/best-from-*.model; do
 			[ -f "$f" ] || continue

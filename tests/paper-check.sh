@@ -109,6 +109,20 @@ ok $? "a rerun finds all 30 runs done ($ndone)"
 diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null
 ok $? "a rerun gives the same tables"
 
+# An epoch logged twice (a run killed between its log line and its model
+# save trains that epoch again): the later line counts, the epoch once.
+f=$out/runs/t1-ternary-qb-s0/log.csv
+cp "$f" "$out/log.keep"
+# epoch 1 twice: first with a val_error of 0.000001, then the real line
+{ head -n 1 "$out/log.keep"; sed -n 2p "$out/log.keep" | sed 's/,[^,]*$/,0.000001/'
+  tail -n +2 "$out/log.keep"; } >"$f"
+QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log4" 2>&1
+rc=$?
+ndone=$(grep -c ': done$' "$out.log4")
+diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null && [ "$rc" -eq 0 ] && [ "$ndone" -eq 30 ]
+ok $? "an epoch logged twice counts once, with its later line (done $ndone, same tables)"
+cp "$out/log.keep" "$f"
+
 # Runs of another engine are not resumed.
 echo "0000000000000000000000000000000000000000" >"$out/engine"
 QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log3" 2>&1
