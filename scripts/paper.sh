@@ -38,7 +38,8 @@
 # directory, default Debian's Fashion-MNIST; MNIST works the same), OUT
 # (default build/paper), FEWMULCTL (default build/fewmulctl), LR (default
 # 0.25:0.0078125), ONLY (a regular expression: run only the matching
-# runs, e.g. ONLY=t1-ternary-qb). QUICK=1: the same plan on a slice
+# runs, e.g. ONLY=t1-ternary-qb), REPORT=1 (train nothing: write the
+# tables and figures of the epochs run so far). QUICK=1: the same plan on a slice
 # (784-128-128-10, 2000 training, 500 validation and 500 test samples,
 # 2 epochs, seeds 0 and 1) into build/paper-quick, in a few minutes.
 set -uo pipefail
@@ -69,6 +70,7 @@ else
 fi
 lr=${LR:-0.25:0.0078125}
 batch=200
+report=${REPORT:-0}
 mkdir -p "$out/runs" || exit 1
 [ -x "$ctl" ] || { echo "paper: $ctl: not built (make userspace)"; exit 1; }
 
@@ -149,10 +151,14 @@ for seed in $seeds; do
 		IFS='|' read -r name args ep _ <<<"$p"
 		k=$((k + 1))
 		dir=$out/runs/$name-s$seed
-		mkdir -p "$dir"
 		d=$(logged "$dir")
 		[ "$d" -ge "$ep" ] && echo "[$k/$runs_n] $name seed $seed: done"
-		if [ "$d" -lt "$ep" ]; then
+		if [ "$report" = 1 ]; then
+			[ "$d" -ge "$ep" ] || echo "[$k/$runs_n] $name seed $seed: $d of $ep epochs (REPORT=1: not trained)"
+			[ "$d" -gt 0 ] || continue
+		fi
+		mkdir -p "$dir"
+		if [ "$d" -lt "$ep" ] && [ "$report" != 1 ]; then
 			el=$(($(date +%s) - t0))
 			now_ep=0
 			for s2 in $seeds; do
@@ -188,6 +194,7 @@ for seed in $seeds; do
 			fi
 		fi
 		# the best validation epoch (the first of equals) and its model
+		[ "$(logged "$dir")" -gt 0 ] || continue
 		read -r bep bval btest < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 			{ va[$1] = $c["val_error"]; te[$1] = $c["test_error"]; if ($1 > n) n = $1 }
 			END { for (e = 1; e <= n; e++)
@@ -218,7 +225,7 @@ for seed in $seeds; do
 	done
 done
 wall=$(($(date +%s) - t0))
-echo "$wall" >>"$out/wall.txt"
+[ "$report" = 1 ] || echo "$wall" >>"$out/wall.txt"
 [ "$failed" = 0 ] || { echo "paper: some runs failed; rerun to resume them"; exit 1; }
 
 # ---- the outputs -------------------------------------------------------
@@ -255,7 +262,16 @@ case $dsname in
 *mnist*) dsname=MNIST ;;
 esac
 commit=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-wall_all=$(awk '{ s += $1 } END { print s + 0 }' "$out/wall.txt")
+wall_all=$(awk '{ s += $1 } END { print s + 0 }' "$out/wall.txt" 2>/dev/null || echo 0)
+# runs with fewer epochs than planned (REPORT=1 of a plan under way)
+partial=
+for seed in $seeds; do
+	for p in "${plan[@]}"; do
+		IFS='|' read -r name _ ep _ <<<"$p"
+		d=$(logged "$out/runs/$name-s$seed")
+		[ "$d" -lt "$ep" ] && partial="$partial $name-s$seed ($d/$ep)"
+	done
+done
 first_ternary_qb=$out/runs/t1-ternary-qb-s${seeds%% *}
 
 # the learning curves of the first seed, with and without QB
@@ -310,6 +326,10 @@ fi
 	echo "seeds $seeds$([ "${QUICK:-0}" = 1 ] && echo ", QUICK slice: $trainlim training and $testlim test samples")."
 	echo "Commit $commit; wall time $wall_all s in all ($wall s in the last run of make paper)."
 	echo
+	if [ -n "$partial" ]; then
+		echo "**Not finished** (epochs run of planned; their rows use the epochs run so far):$partial."
+		echo
+	fi
 	echo "## Table 1: test error (%)"
 	echo
 	echo "At the epoch of the lowest validation error (real weights), mean +- std over"

@@ -123,6 +123,17 @@ diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null && [ "$rc" -
 ok $? "an epoch logged twice counts once, with its later line (done $ndone, same tables)"
 cp "$out/log.keep" "$f"
 
+# REPORT=1 writes the tables of the runs there are and trains none.
+mv "$out/runs/exp-25-s1" "$out/exp-25-s1.keep"
+QUICK=1 REPORT=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log5" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && [ ! -e "$out/runs/exp-25-s1" ] &&
+	grep -q '^| 25 | -16:8 | [0-9.]* | [0-9.]* | 1 |$' "$idx" &&
+	grep -q '^\*\*Not finished\*\*.* exp-25-s1 (0/2)' "$idx"
+ok $? "REPORT=1 trains nothing and reports what there is (one seed of the 25-exponent run, marked unfinished)"
+rm -rf "$out/runs/exp-25-s1"
+mv "$out/exp-25-s1.keep" "$out/runs/exp-25-s1"
+
 # Runs of another engine are not resumed.
 echo "0000000000000000000000000000000000000000" >"$out/engine"
 QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log3" 2>&1
