@@ -128,17 +128,28 @@ logged() {
 	[ -f "$1/log.csv" ] && tail -n +2 "$1/log.csv" | cut -d, -f1 | sort -u | wc -l || echo 0
 }
 
-total_ep=0
-done_ep0=0
-for seed in $seeds; do
-	for p in "${plan[@]}"; do
-		IFS='|' read -r name _ ep _ <<<"$p"
-		total_ep=$((total_ep + ep))
-		d=$(logged "$out/runs/$name-s$seed")
-		[ "$d" -gt "$ep" ] && d=$ep
-		done_ep0=$((done_ep0 + d))
+# One line per run of the plan: "NAME-sSEED DONE EPOCHS", DONE the epochs
+# logged (at most EPOCHS).
+plan_status() {
+	local seed p name ep d
+
+	for seed in $seeds; do
+		for p in "${plan[@]}"; do
+			IFS='|' read -r name _ ep _ <<<"$p"
+			d=$(logged "$out/runs/$name-s$seed")
+			[ "$d" -gt "$ep" ] && d=$ep
+			echo "$name-s$seed $d $ep"
+		done
 	done
-done
+}
+
+# epochs logged in all
+epochs_done() {
+	plan_status | awk '{ s += $2 } END { print s + 0 }'
+}
+
+total_ep=$(plan_status | awk '{ s += $3 } END { print s + 0 }')
+done_ep0=$(epochs_done)
 runs_n=$((${#plan[@]} * $(wc -w <<<"$seeds")))
 echo "paper: $runs_n runs, $total_ep epochs in all, $done_ep0 done before; into $out"
 
@@ -160,15 +171,7 @@ for seed in $seeds; do
 		mkdir -p "$dir"
 		if [ "$d" -lt "$ep" ] && [ "$report" != 1 ]; then
 			el=$(($(date +%s) - t0))
-			now_ep=0
-			for s2 in $seeds; do
-				for p2 in "${plan[@]}"; do
-					IFS='|' read -r n2 _ e2 _ <<<"$p2"
-					d2=$(logged "$out/runs/$n2-s$s2")
-					[ "$d2" -gt "$e2" ] && d2=$e2
-					now_ep=$((now_ep + d2))
-				done
-			done
+			now_ep=$(epochs_done)
 			eta=
 			[ "$now_ep" -gt "$done_ep0" ] &&
 				eta=", about $(((total_ep - now_ep) * el / (now_ep - done_ep0) / 60)) min left"
@@ -264,14 +267,7 @@ esac
 commit=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 wall_all=$(awk '{ s += $1 } END { print s + 0 }' "$out/wall.txt" 2>/dev/null || echo 0)
 # runs with fewer epochs than planned (REPORT=1 of a plan under way)
-partial=
-for seed in $seeds; do
-	for p in "${plan[@]}"; do
-		IFS='|' read -r name _ ep _ <<<"$p"
-		d=$(logged "$out/runs/$name-s$seed")
-		[ "$d" -lt "$ep" ] && partial="$partial $name-s$seed ($d/$ep)"
-	done
-done
+partial=$(plan_status | awk '$2 < $3 { printf " %s (%d/%d)", $1, $2, $3 }')
 first_ternary_qb=$out/runs/t1-ternary-qb-s${seeds%% *}
 
 # the learning curves of the first seed, with and without QB
@@ -310,10 +306,13 @@ fi
 if [ -f "$first_ternary_qb/best.txt" ]; then
 	read -r _ _ _ hmodel <"$first_ternary_qb/best.txt"
 	[ -n "$hmodel" ] || hmodel=$first_ternary_qb/model
-	"$ctl" hist --model "$hmodel" --data "$data" --limit "$hist_limit" --backend cpu \
-		--threads "$threads" --plot "$out/hist.png" \
-		--title "log2|x| of each hidden layer's values, ternary connect + QB" \
-		>"$out/hist.txt" 2>&1 || failed=1
+	# a throw-away training copy: only when that model is newer
+	if [ ! -s "$out/hist.png" ] || [ "$hmodel" -nt "$out/hist.png" ]; then
+		"$ctl" hist --model "$hmodel" --data "$data" --limit "$hist_limit" --backend cpu \
+			--threads "$threads" --plot "$out/hist.png" \
+			--title "log2|x| of each hidden layer's values, ternary connect + QB" \
+			>"$out/hist.txt" 2>&1 || failed=1
+	fi
 fi
 
 {

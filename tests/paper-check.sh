@@ -12,16 +12,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: tests/paper-check.sh OUTDIR [FEWMULCTL]}
 ctl=${2:-$top/build/fewmulctl}
 n=0
-fails=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
+fail=0
+# shellcheck source=tests/unit/cli-tap.sh
+. "$top/tests/unit/cli-tap.sh"
 
 # A PNG: the signature, an IHDR of width x height (both > 0), IEND last.
 png_ok() {
@@ -38,56 +31,58 @@ rm -rf "$out"
 t0=$(date +%s)
 QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log" 2>&1
 rc=$?
-ok $rc "make paper QUICK=1 finishes ($(($(date +%s) - t0)) s; log $out.log)"
+ok_rc "make paper QUICK=1 finishes ($(($(date +%s) - t0)) s; log $out.log)" $rc
 [ "$rc" -eq 0 ] || tail -20 "$out.log" | sed 's/^/# /'
 idx=$out/index.md
 [ -s "$idx" ]
-ok $? "index.md is written"
+ok_rc "index.md is written" $?
 
 # Table 1: eight rows, every error column a mean +- std of two seeds
 # between 0 and 100; a working engine learns the slice (a broken one sits
 # near 90 %, chance).
 rows=$(sed -n '/^## Table 1/,/^## /p' "$idx" | grep -E '^\| (full|binary|ternary)')
-[ "$(wc -l <<<"$rows")" -eq 8 ]
-ok $? "Table 1 has the eight methods (4 weight modes x QB): $(wc -l <<<"$rows")"
+nrows=$(wc -l <<<"$rows")
+[ "$nrows" -eq 8 ]
+ok_rc "Table 1 has the eight methods (4 weight modes x QB): $nrows" $?
 num='[0-9]+\.[0-9]{2} \+- [0-9]+\.[0-9]{2}'
 bad=$(grep -cvE "^\| [^|]+ \| $num \| $num \| $num \| [0-9]+ [0-9]+ \| 2 \|$" <<<"$rows")
-ok "$bad" "Table 1: real, deterministic and validation errors as mean +- std of 2 seeds, best epochs, seed count"
+ok_rc "Table 1: real, deterministic and validation errors as mean +- std of 2 seeds, best epochs, seed count" "$bad"
 worst=$(awk -F'|' '{ for (i = 3; i <= 5; i++) { split($i, a, " "); if (a[1] > m) m = a[1] } } END { print m + 0 }' <<<"$rows")
 awk -v m="$worst" 'BEGIN { exit !(m > 0 && m < 50) }'
-ok $? "Table 1: every method learns the slice (worst mean error $worst % < 50 %)"
+ok_rc "Table 1: every method learns the slice (worst mean error $worst % < 50 %)" $?
 grep -q '^| ternary connect + QB | ' <<<"$rows" && grep -q '^| full precision | ' <<<"$rows"
-ok $? "Table 1 names the paper's baseline and ternary connect + QB"
+ok_rc "Table 1 names the paper's baseline and ternary connect + QB" $?
 
 # The multiplication table: both analytic rows, and what the engine
 # executed: binary/ternary + QB multiplies only in the loss report (10
 # per sample, 2000 per minibatch of 200).
 grep -q 'with standard BN' "$idx" && grep -q 'without BN' "$idx"
-ok $? "the multiplication table has the paper's rows with and without BN"
+ok_rc "the multiplication table has the paper's rows with and without BN" $?
 muls=$(awk -F'|' '$2 ~ /t1-ternary-qb/ { gsub(/ /, "", $5); print $5 }' "$idx")
 [ "$muls" = 2000 ]
-ok $? "executed multiplications of a ternary + QB minibatch: the loss report's 2000 (got '$muls')"
+ok_rc "executed multiplications of a ternary + QB minibatch: the loss report's 2000 (got '$muls')" $?
 fm=$(awk -F'|' '$2 ~ /t1-full-noqb/ { gsub(/ /, "", $5); print $5 }' "$idx")
 [ -n "$fm" ] && [ "$fm" -gt 1000000 ]
-ok $? "executed multiplications of a full-precision minibatch: millions (got '$fm')"
+ok_rc "executed multiplications of a full-precision minibatch: millions (got '$fm')" $?
 
 # The exponent range: seven rows and the figure's table.
 er=$(sed -n '/^## The exponent range/,/^## /p' "$idx" | grep -cE "^\| [0-9]+ \| -?[0-9]+:-?[0-9]+ \| $num \| $num \| 2 \|$")
 [ "$er" -eq 7 ]
-ok $? "the exponent-range table has 1, 2, 3, 4, 6, 8 and 25 exponents ($er rows)"
+ok_rc "the exponent-range table has 1, 2, 3, 4, 6, 8 and 25 exponents ($er rows)" $?
 [ "$(wc -l <"$out/exp-range.csv")" -eq 8 ] && head -1 "$out/exp-range.csv" | grep -qx 'exponents,test_error,val_error'
-ok $? "exp-range.csv: its header and seven rows"
+ok_rc "exp-range.csv: its header and seven rows" $?
 
 # Every figure the index links: a well-formed PNG.
 figs=$(grep -o '](\([a-z-]*\.png\))' "$idx" | sed 's/^](\(.*\))$/\1/')
+figlist=$(tr "\n" " " <<<"$figs")
 [ "$(wc -w <<<"$figs")" -eq 4 ]
-ok $? "the index links four figures (exponent range, histograms, two learning-curve charts): $(tr "\n" " " <<<"$figs")"
+ok_rc "the index links four figures (exponent range, histograms, two learning-curve charts): $figlist" $?
 for f in $figs; do
 	png_ok "$out/$f"
-	ok $? "$f is a well-formed PNG"
+	ok_rc "$f is a well-formed PNG" $?
 done
 grep -q '^layer 1: ' "$out/hist.txt" && grep -q '2^-' "$out/hist.txt"
-ok $? "the histograms are of the hidden layers' log2|x|"
+ok_rc "the histograms are of the hidden layers' log2|x|" $?
 
 # Every run keeps its log, model and the model of its best epoch.
 missing=0
@@ -97,7 +92,7 @@ for d in "$out"/runs/*/; do
 	[ -n "$bf" ] && [ -s "$bf" ] || missing=$((missing + 1))
 done
 [ "$(find "$out/runs" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 30 ] && [ "$missing" -eq 0 ]
-ok $? "30 runs (15 x 2 seeds), each with its log, model and best-epoch model"
+ok_rc "30 runs (15 x 2 seeds), each with its log, model and best-epoch model" $?
 
 # A rerun resumes: every run done, the same tables.
 cp "$idx" "$out/index.first"
@@ -105,9 +100,9 @@ QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log
 rc=$?
 ndone=$(grep -c ': done$' "$out.log2")
 [ "$rc" -eq 0 ] && [ "$ndone" -eq 30 ]
-ok $? "a rerun finds all 30 runs done ($ndone)"
+ok_rc "a rerun finds all 30 runs done ($ndone)" $?
 diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null
-ok $? "a rerun gives the same tables"
+ok_rc "a rerun gives the same tables" $?
 
 # An epoch logged twice (a run killed between its log line and its model
 # save trains that epoch again): the later line counts, the epoch once.
@@ -120,7 +115,7 @@ QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log
 rc=$?
 ndone=$(grep -c ': done$' "$out.log4")
 diff <(grep '^|' "$out/index.first") <(grep '^|' "$idx") >/dev/null && [ "$rc" -eq 0 ] && [ "$ndone" -eq 30 ]
-ok $? "an epoch logged twice counts once, with its later line (done $ndone, same tables)"
+ok_rc "an epoch logged twice counts once, with its later line (done $ndone, same tables)" $?
 cp "$out/log.keep" "$f"
 
 # REPORT=1 writes the tables of the runs there are and trains none.
@@ -130,7 +125,7 @@ rc=$?
 [ "$rc" -eq 0 ] && [ ! -e "$out/runs/exp-25-s1" ] &&
 	grep -q '^| 25 | -16:8 | [0-9.]* | [0-9.]* | 1 |$' "$idx" &&
 	grep -q '^\*\*Not finished\*\*.* exp-25-s1 (0/2)' "$idx"
-ok $? "REPORT=1 trains nothing and reports what there is (one seed of the 25-exponent run, marked unfinished)"
+ok_rc "REPORT=1 trains nothing and reports what there is (one seed of the 25-exponent run, marked unfinished)" $?
 rm -rf "$out/runs/exp-25-s1"
 mv "$out/exp-25-s1.keep" "$out/runs/exp-25-s1"
 
@@ -139,7 +134,7 @@ echo "0000000000000000000000000000000000000000" >"$out/engine"
 QUICK=1 OUT="$out" FEWMULCTL="$ctl" THREADS=2 "$top/scripts/paper.sh" >"$out.log3" 2>&1
 rc=$?
 [ "$rc" -ne 0 ] && grep -q "holds runs of another engine" "$out.log3"
-ok $? "a rerun over runs of another engine is refused"
+ok_rc "a rerun over runs of another engine is refused" $?
 
 echo "1..$n"
-[ "$fails" -eq 0 ]
+[ "$fail" -eq 0 ]

@@ -44,6 +44,10 @@ ok_if() {	# ok_if <name> <command...>: ok when the command succeeds
 	fi
 }
 
+ok_rc() {	# ok_rc <name> <rc>: ok when rc (a command's $?) is 0
+	ok_if "$1" [ "$2" -eq 0 ]
+}
+
 skip() {	# skip <name> <why>
 	n=$((n + 1))
 	echo "ok $n - $1 # SKIP $2"
