@@ -92,7 +92,8 @@ void fewmul_fill_info(struct fewmul_info *info)
 	info->features = FEWMUL_FEATURE_INFO | FEWMUL_FEATURE_GENL_INFO |
 			 FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_GENL_STATS |
 			 FEWMUL_FEATURE_RUN_OUTPUTS | FEWMUL_FEATURE_RUN_EPOCH |
-			 FEWMUL_FEATURE_HELP | FEWMUL_FEATURE_EXCHANGE;
+			 FEWMUL_FEATURE_HELP | FEWMUL_FEATURE_EXCHANGE |
+			 FEWMUL_FEATURE_DIVS;
 	info->max_layers = FEWMUL_MAX_LAYERS;
 	info->max_width = FEWMUL_MAX_WIDTH;
 	info->max_batch = FEWMUL_MAX_BATCH;
@@ -432,6 +433,8 @@ int fewmul_ioctl_stats(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 	arg.adds = ctx->totals.ops.adds;
 	arg.shifts = ctx->totals.ops.shifts;
 	arg.muls = ctx->totals.ops.muls;
+	arg.divs = ctx->totals.ops.divs;
+	arg.saturated = ctx->totals.ops.sats;
 	spin_unlock(&ctx->stats_lock);
 	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
 		return -EFAULT;
@@ -484,6 +487,8 @@ int fewmul_ioctl_hist(struct fewmul_ctx *ctx, void __user *uarg, u32 csize)
 	arg.adds = ops.adds;
 	arg.shifts = ops.shifts;
 	arg.muls = ops.muls;
+	arg.divs = ops.divs;
+	arg.saturated = ops.sats;
 	if (copy_to_user(uarg, &arg, min_t(size_t, usize, sizeof(arg))))
 		return -EFAULT;
 	return 0;

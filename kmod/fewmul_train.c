@@ -689,6 +689,8 @@ static void fewmul_call_account(struct fewmul_state *st, struct fewmul_run *arg)
 	arg->adds += res->ops.adds;
 	arg->shifts += res->ops.shifts;
 	arg->muls += res->ops.muls;
+	arg->divs += res->ops.divs;
+	arg->saturated += res->ops.sats;
 	arg->errors += res->errors;
 	arg->loss += res->loss;
 }
@@ -757,6 +759,8 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 	arg.adds = 0;
 	arg.shifts = 0;
 	arg.muls = 0;
+	arg.divs = 0;
+	arg.saturated = 0;
 	memset(st->call_ops, 0, sizeof(st->call_ops));
 	fewmul_totals_busy(ctx, true, nbatches, train ? &arg : NULL);
 	if (calib)
@@ -824,7 +828,12 @@ int fewmul_ioctl_run(struct fewmul_ctx *ctx, void __user *uarg, u32 csize,
 	if (calib) {
 		/* All or nothing: partial statistics are not stored. */
 		if (!ret) {
-			fewmul_calib_end(&st->m);
+			/* the averages' divisions count with the call */
+			memset(&st->res, 0, sizeof(st->res));
+			fewmul_calib_end(&st->m, &st->res);
+			fewmul_call_account(st, &arg);
+			fewmul_totals_publish(ctx, &st->m, &st->res, false, 0,
+					      arg.done);
 			fewmul_sync_arena(st);
 		}
 	} else if (train && arg.done) {

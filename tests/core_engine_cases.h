@@ -99,7 +99,7 @@ static u32 fewmul_eval_synth(struct fewmul_model *mdl, u32 from, u32 n)
 		fewmul_batch_begin(mdl, fewmul_test_ptr, fewmul_test_lab, B, 0);
 		fewmul_run_serial(mdl, FEWMUL_PLAN_CALIB, &o);
 	}
-	fewmul_calib_end(mdl);
+	fewmul_calib_end(mdl, NULL);
 	for (s = 0; s < n / B; s++) {
 		for (b = 0; b < B; b++) {
 			fewmul_synth(from + s * B + b, fewmul_test_img[b], &fewmul_test_lab[b]);

@@ -480,6 +480,7 @@ static void fewmul_bn_stats(const s32 *y, u32 nb, s32 *mu_out, s32 *v8_out,
 	*mu_out = mu;
 	ops->adds += 3 * (u64)nb;
 	ops->shifts += 2 * (u64)nb;
+	ops->divs += 2;
 }
 
 static inline s32 fewmul_bn_shift_of(s32 v8)
@@ -884,15 +885,20 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 	s64 sum = s[0], mean = 0;
 	s32 sh = m->sh[l][j], mx = 0, beta = m->beta[l][j];
 	int vsign = 0, vk = 0;
+	u64 sats = 0;
 
 	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
 		mean = fewmul_div_s64(sum, (s32)nbg);
 		vk = fewmul_bn_var_shift(s[1], (u64)s[2], &vsign);
 		if (vk > 40)
 			vk = 40;	/* |zh| < 2^19: stays in s64 */
+		/* the mean, and the coefficient's quotient when it has one */
+		ops->divs += vsign ? 2 : 1;
 	}
 	for (b = 0; b < nb; b++) {
 		s64 v = d[b] - mean;
+
+		sats += fewmul_d_at_bound(d[b]);
 
 		if (vsign) {
 			s64 vt = fewmul_shift_s64((s64)z[b] - beta, vk);
@@ -901,6 +907,7 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 		}
 		d[b] = fewmul_clamp_s32(fewmul_shift_s64(v, -sh),
 					-FEWMUL_D_MAX, FEWMUL_D_MAX);
+		sats += fewmul_d_at_bound(d[b]);
 		if (d[b] > mx || -d[b] > mx)
 			mx = d[b] > 0 ? d[b] : -d[b];
 	}
@@ -923,6 +930,7 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 			-FEWMUL_X_MAX, FEWMUL_X_MAX);
 	ops->adds += 2 * (u64)nb + 1;
 	ops->shifts += (u64)nb + 1;
+	ops->sats += sats;
 }
 
 static void fewmul_ph_bnback(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
@@ -1380,6 +1388,7 @@ static void fewmul_ph_fwd_var(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 	}
 	ops->adds += fewmul_mul_sa(2 * (u64)nb, j1 - j0);
 	ops->shifts += fewmul_mul_sa(2 * (u64)nb, j1 - j0);
+	ops->divs += j1 - j0;
 }
 
 /* Units [j0, j1): BN with the global statistics, beta, ReLU. */
@@ -1393,6 +1402,8 @@ static void fewmul_ph_fwd_norm(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
 		fewmul_fwd_finish(m, l, j, mode, stats ? m->mu[l][j] : 0,
 				  stats ? fewmul_bn_v8(m->red[j], m->nb_global) : 0,
 				  ops);
+	if (stats)
+		ops->divs += j1 - j0;
 }
 
 void fewmul_xchg_span(struct fewmul_model *m, const struct fewmul_phase *ph,
@@ -1746,12 +1757,14 @@ void fewmul_phase_run(struct fewmul_model *m, const struct fewmul_phase *ph,
 		break;
 	case FEWMUL_PH_NOBN:
 		fewmul_nobn_set(m, l, fewmul_nobn_sum(m, l));
+		ops->divs++;
 		break;
 	case FEWMUL_PH_NOBN_SUM:
 		m->red[0] = fewmul_nobn_sum(m, l);
 		break;
 	case FEWMUL_PH_NOBN_SET:
 		fewmul_nobn_set(m, l, m->red[0]);
+		ops->divs++;
 		break;
 	case FEWMUL_PH_FWD_Y:
 		fewmul_ph_fwd_y(m, l, begin, end, ops);
@@ -1868,7 +1881,7 @@ void fewmul_calib_begin(struct fewmul_model *m)
 }
 EXPORT_SYMBOL_FEWMUL_CORE(fewmul_calib_begin);
 
-void fewmul_calib_end(struct fewmul_model *m)
+void fewmul_calib_end(struct fewmul_model *m, struct fewmul_step_result *res)
 {
 	u32 l, j, n = m->calib_batches;
 
@@ -1882,6 +1895,10 @@ void fewmul_calib_end(struct fewmul_model *m)
 			v8 = fewmul_div_s64(v8, (s32)n);
 			m->bn_mean[l][j] = (s32)mu;
 			m->bn_shift[l][j] = fewmul_bn_shift_of(v8 > 0 ? (s32)v8 : 1);
+		}
+		if (res) {
+			res->layers[l].divs += 2 * (u64)m->cfg.width[l];
+			res->ops.divs += 2 * (u64)m->cfg.width[l];
 		}
 	}
 }

@@ -137,11 +137,17 @@ u64 fewmul_params_size(const struct fewmul_config *cfg);
  * @adds: additions and subtractions of data values
  * @shifts: shifts of data values
  * @muls: multiplications of data values
+ * @divs: divisions of data values (batch norm's means and variances)
+ * @sats: backpropagated deltas found at their bound +-(2^10 - 2^-16),
+ *	where they are clipped (counted where batch norm's backward pass
+ *	reads and writes them)
  */
 struct fewmul_counters {
 	u64 adds;
 	u64 shifts;
 	u64 muls;
+	u64 divs;
+	u64 sats;
 };
 
 /* dst += src */
@@ -151,6 +157,8 @@ static inline void fewmul_counters_add(struct fewmul_counters *dst,
 	dst->adds += src->adds;
 	dst->shifts += src->shifts;
 	dst->muls += src->muls;
+	dst->divs += src->divs;
+	dst->sats += src->sats;
 }
 
 #define FEWMUL_LAYER_SLOTS	(FEWMUL_MAX_LAYERS + 1)
@@ -468,10 +476,11 @@ u32 fewmul_batch_errors(const struct fewmul_model *m, u8 *pred);
 /*
  * Test-time BN statistics, re-estimated with the test-time weights:
  * calib_begin, then a FEWMUL_PLAN_CALIB run per batch, then calib_end
- * stores the averaged mean and shift in the arena.
+ * stores the averaged mean and shift in the arena (its divisions are
+ * added to res, which may be NULL).
  */
 void fewmul_calib_begin(struct fewmul_model *m);
-void fewmul_calib_end(struct fewmul_model *m);
+void fewmul_calib_end(struct fewmul_model *m, struct fewmul_step_result *res);
 
 u32 fewmul_lr_shift(const struct fewmul_config *cfg, u32 epoch);
 

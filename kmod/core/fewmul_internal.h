@@ -37,6 +37,12 @@ static inline s32 fewmul_clamp_s32(s64 v, s32 lo, s32 hi)
 	return v < lo ? lo : v > hi ? hi : (s32)v;
 }
 
+/* 1 for a delta at its clip bound +-FEWMUL_D_MAX (a saturated delta) */
+static inline u32 fewmul_d_at_bound(s32 d)
+{
+	return d == FEWMUL_D_MAX || d == -FEWMUL_D_MAX;
+}
+
 /*
  * Shift by a signed amount: v * 2^k, k in -62..62. Right shifts round to
  * nearest (half up), so that scaling does not bias small deltas.

@@ -118,6 +118,10 @@ static void fewmul_determinism_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(a->arena, b->arena, a->lay.size), 0);
 	KUNIT_EXPECT_EQ(test, o1.adds, o3.adds);
 	KUNIT_EXPECT_EQ(test, o1.muls, o3.muls);
+	/* batch norm's divisions (3 or 4 per unit and step) in any split */
+	KUNIT_EXPECT_NE(test, o1.divs, 0ULL);
+	KUNIT_EXPECT_EQ(test, o1.divs, o3.divs);
+	KUNIT_EXPECT_EQ(test, o1.sats, o3.sats);
 }
 
 static void fewmul_converges_test(struct kunit *test)

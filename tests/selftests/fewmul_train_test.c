@@ -98,6 +98,10 @@
 /* Architectures, zero-terminated lists of widths. */
 /* struct fewmul_run before FEWMUL_FEATURE_RUN_OUTPUTS */
 #define RUN_SIZE_V1	(offsetof(struct fewmul_run, muls) + sizeof(__u64))
+/* the structs before FEWMUL_FEATURE_DIVS */
+#define RUN_SIZE_V4	offsetof(struct fewmul_run, divs)
+#define STATS_SIZE_V1	offsetof(struct fewmul_stats, divs)
+#define HIST_SIZE_V1	offsetof(struct fewmul_hist, divs)
 
 static const __u32 NET_16_8_4[] = { 16, 8, 4, 0 };
 static const __u32 NET_16_8_10[] = { 16, 8, 10, 0 };
@@ -701,7 +705,7 @@ FIXTURE_VARIANT_ADD(abi, eval) {
 FIXTURE_VARIANT_ADD(abi, stats) {
 	.cmd = FEWMUL_IOC_STATS,
 	.size = sizeof(struct fewmul_stats),
-	.minsize = sizeof(struct fewmul_stats),
+	.minsize = STATS_SIZE_V1,
 	.flags_ok = 0,
 	.fill = fill_stats,
 };
@@ -709,7 +713,7 @@ FIXTURE_VARIANT_ADD(abi, stats) {
 FIXTURE_VARIANT_ADD(abi, hist) {
 	.cmd = FEWMUL_IOC_HIST,
 	.size = sizeof(struct fewmul_hist),
-	.minsize = sizeof(struct fewmul_hist),
+	.minsize = HIST_SIZE_V1,
 	.flags_ok = 0,
 	.fill = fill_hist,
 };
@@ -2745,6 +2749,81 @@ TEST_F(ctx, stats_sum_of_calls)
 	EXPECT_EQ(adds, st.adds);
 	EXPECT_EQ(shifts, st.shifts);
 	EXPECT_EQ(muls, st.muls);
+}
+
+TEST_F(dev, info_has_divs)
+{
+	struct fewmul_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_TRUE(info.features & FEWMUL_FEATURE_DIVS);
+}
+
+/*
+ * Divisions executed: the 16-8-4 net has 12 batch-norm units. A training
+ * minibatch divides twice per unit forward (mean, variance) and once or
+ * twice backward (the mean, the variance term's coefficient when it has
+ * one); an evaluation uses the stored statistics (none); a calibration
+ * divides twice per unit and minibatch, and twice per unit at the end.
+ * The stats and the per-layer hist counters add up the calls.
+ */
+TEST_F(ctx, divs_counted)
+{
+	__u64 divs = 0, sats = 0, sum = 0, ssum = 0;
+	struct fewmul_stats st;
+	struct fewmul_hist h;
+	struct fewmul_run r;
+	__u32 l;
+
+	ASSERT_EQ(0, do_train(self->fd, &self->data, 0, 8, &r));
+	EXPECT_EQ(2, r.done);
+	EXPECT_LE(2 * 12 * 3, r.divs);
+	EXPECT_GE(2 * 12 * 4, r.divs);
+	divs += r.divs;
+	sats += r.saturated;
+	ASSERT_EQ(0, do_eval(self->fd, &self->data, 0, 8, NULL, &r));
+	EXPECT_EQ(0, r.divs);
+	EXPECT_EQ(0, r.saturated);
+	run_prefill(&r, &self->data, self->data.idx, 32);
+	r.flags = FEWMUL_RUN_CALIBRATE;
+	ASSERT_EQ(0, xioctl(self->fd, FEWMUL_IOC_EVAL, &r));
+	EXPECT_EQ(8, r.done);
+	EXPECT_EQ(8 * 2 * 12 + 2 * 12, r.divs);
+	divs += r.divs;
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_EQ(divs, st.divs);
+	EXPECT_EQ(sats, st.saturated);
+	for (l = 0; l <= self->net.mc.nr_layers; l++) {
+		ASSERT_EQ(0, get_hist(self->fd, l, &h));
+		sum += h.divs;
+		ssum += h.saturated;
+	}
+	EXPECT_EQ(divs, sum);
+	EXPECT_EQ(sats, ssum);
+}
+
+/* A caller built before the counters: nothing written past its struct. */
+TEST_F(ctx, divs_old_struct_untouched)
+{
+	struct fewmul_stats st;
+	struct fewmul_run r;
+
+	run_prefill(&r, &self->data, self->data.idx, 8);
+	r.size = RUN_SIZE_V4;
+	memset((char *)&r + RUN_SIZE_V4, 0xcc, sizeof(r) - RUN_SIZE_V4);
+	EXPECT_EQ(0, xioctl(self->fd, ioc_sized(FEWMUL_IOC_TRAIN, RUN_SIZE_V4), &r));
+	EXPECT_EQ(2, r.done);
+	EXPECT_EQ(0xccccccccccccccccULL, r.divs);
+	EXPECT_EQ(0xccccccccccccccccULL, r.saturated);
+	memset(&st, 0xcc, sizeof(st));
+	st.size = STATS_SIZE_V1;
+	st.flags = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ioc_sized(FEWMUL_IOC_STATS, STATS_SIZE_V1), &st));
+	EXPECT_EQ(2, st.step);
+	EXPECT_EQ(0xccccccccccccccccULL, st.divs);
+	/* and a caller of today's struct sees the divisions that call made */
+	ASSERT_EQ(0, get_stats(self->fd, &st));
+	EXPECT_LE(2 * 12 * 3, st.divs);
 }
 
 TEST_F(ctx, hist_layer_range)

@@ -172,7 +172,8 @@ static int fake_info(int fd, struct fewmul_info *in)
 		       FEWMUL_FEATURE_TRAIN | FEWMUL_FEATURE_RUN_OUTPUTS |
 		       FEWMUL_FEATURE_RUN_EPOCH |
 		       (fake_legacy ? 0 : FEWMUL_FEATURE_HELP |
-					  FEWMUL_FEATURE_EXCHANGE);
+					  FEWMUL_FEATURE_EXCHANGE |
+					  FEWMUL_FEATURE_DIVS);
 	in->max_layers = FEWMUL_MAX_LAYERS;
 	in->max_width = FEWMUL_MAX_WIDTH;
 	in->max_batch = FEWMUL_MAX_BATCH;
@@ -275,6 +276,8 @@ static void fake_add(struct fewmul_counters *d, const struct fewmul_counters *s)
 	d->adds += s->adds;
 	d->shifts += s->shifts;
 	d->muls += s->muls;
+	d->divs += s->divs;
+	d->sats += s->sats;
 }
 
 /* struct fewmul_model.exchange: as the module's fewmul_xchg_post() */
@@ -454,6 +457,7 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 		fake_nr_intr++;
 	}
 	r->done = r->errors = r->adds = r->shifts = r->muls = 0;
+	r->divs = r->saturated = 0;
 	r->loss = 0;
 	if (lops)
 		memset(lops, 0, (cfg->nr_layers + 1) * sizeof(*lops));
@@ -493,6 +497,8 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 		r->adds += res.ops.adds;
 		r->shifts += res.ops.shifts;
 		r->muls += res.ops.muls;
+		r->divs += res.ops.divs;
+		r->saturated += res.ops.sats;
 		fake_add(&c->ops, &res.ops);
 		for (p = 0; p < FAKE_LAYERS; p++) {
 			fake_add(&c->layer_ops[p], &res.layers[p]);
@@ -513,7 +519,12 @@ static int fake_run(struct fake_ctx *c, struct fewmul_run *r, int train)
 	if (calib) {
 		if (limit < nb)
 			return -EINTR;	/* all or nothing */
-		fewmul_calib_end(&c->m);
+		memset(&res, 0, sizeof(res));
+		fewmul_calib_end(&c->m, &res);
+		r->divs += res.ops.divs;
+		fake_add(&c->ops, &res.ops);
+		for (p = 0; p < FAKE_LAYERS; p++)
+			fake_add(&c->layer_ops[p], &res.layers[p]);
 	}
 	return 0;
 }
@@ -531,6 +542,8 @@ static int fake_stats(struct fake_ctx *c, struct fewmul_stats *s)
 	s->adds = c->ops.adds;
 	s->shifts = c->ops.shifts;
 	s->muls = c->ops.muls;
+	s->divs = c->ops.divs;
+	s->saturated = c->ops.sats;
 	return 0;
 }
 
@@ -545,6 +558,8 @@ static int fake_hist(struct fake_ctx *c, struct fewmul_hist *h)
 	h->adds = c->layer_ops[h->layer].adds;
 	h->shifts = c->layer_ops[h->layer].shifts;
 	h->muls = c->layer_ops[h->layer].muls;
+	h->divs = c->layer_ops[h->layer].divs;
+	h->saturated = c->layer_ops[h->layer].sats;
 	memset(h->bins, 0, sizeof(h->bins));
 	if (h->layer >= 1 && h->layer < c->m.cfg.nr_layers)
 		memcpy(h->bins, c->m.hist[h->layer], sizeof(h->bins));

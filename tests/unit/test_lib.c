@@ -143,7 +143,12 @@ static void test_uapi_layout(void)
 	CHECK_EQ(__builtin_offsetof(struct fewmul_run, predictions), 104);
 	CHECK_EQ(__builtin_offsetof(struct fewmul_run, epoch_done), 112);
 	CHECK_EQ(__builtin_offsetof(struct fewmul_run, dp_rank), 128);
-	CHECK_EQ(sizeof(struct fewmul_run), 144);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_run, divs), 144);
+	CHECK_EQ(sizeof(struct fewmul_run), 160);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_stats, divs), 64);
+	CHECK_EQ(sizeof(struct fewmul_stats), 80);
+	CHECK_EQ(__builtin_offsetof(struct fewmul_hist, divs), 296);
+	CHECK_EQ(sizeof(struct fewmul_hist), 312);
 	CHECK_EQ(sizeof(struct fewmul_exchange), 40);
 	/* the first modules' numbers stay accepted: FEWMUL_IOC_LEGACY() */
 	CHECK_EQ(FEWMUL_IOC_LEGACY(FEWMUL_IOC_NR_INFO), 0xF700);
@@ -153,13 +158,13 @@ static void test_uapi_layout(void)
 	CHECK_EQ(FEWMUL_IOC_BUF_REGISTER, 0xC020F701);
 	CHECK_EQ(FEWMUL_IOC_BUF_UNREGISTER, 0xC010F702);
 	CHECK_EQ(FEWMUL_IOC_MODEL_CREATE, 0xC090F703);
-	CHECK_EQ(FEWMUL_IOC_TRAIN, 0xC090F704);
-	CHECK_EQ(FEWMUL_IOC_EVAL, 0xC090F705);
-	CHECK_EQ(FEWMUL_IOC_STATS, 0xC040F706);
-	CHECK_EQ(FEWMUL_IOC_HIST, 0xC128F707);
+	CHECK_EQ(FEWMUL_IOC_TRAIN, 0xC0A0F704);
+	CHECK_EQ(FEWMUL_IOC_EVAL, 0xC0A0F705);
+	CHECK_EQ(FEWMUL_IOC_STATS, 0xC050F706);
+	CHECK_EQ(FEWMUL_IOC_HIST, 0xC138F707);
 	CHECK_EQ(FEWMUL_IOC_HELP, 0xC010F708);
 	CHECK_EQ(FEWMUL_IOC_EXCHANGE, 0xC028F709);
-	tap_end("uapi: struct fewmul_info and fewmul_run layouts and the ioctl numbers (both encodings) are stable");
+	tap_end("uapi: struct fewmul_info, fewmul_run, fewmul_stats and fewmul_hist layouts and the ioctl numbers (both encodings) are stable");
 }
 
 int main(void)

@@ -705,7 +705,7 @@ static void test_real_test_weights(void)
 		fewmul_batch_begin(&a.m, gc_ptr, gc_lab, GC_B, 0);
 		fewmul_calib_begin(&a.m);
 		fewmul_run_serial(&a.m, FEWMUL_PLAN_CALIB, &o);
-		fewmul_calib_end(&a.m);
+		fewmul_calib_end(&a.m, NULL);
 		fewmul_run_serial(&a.m, FEWMUL_PLAN_EVAL, &o);
 		for (j = 0; j < GC_N2; j++)
 			for (b = 0; b < GC_B; b++)
@@ -713,12 +713,12 @@ static void test_real_test_weights(void)
 		a.m.test_weights = FEWMUL_TESTW_REAL;
 		fewmul_calib_begin(&a.m);
 		fewmul_run_serial(&a.m, FEWMUL_PLAN_CALIB, &o);
-		fewmul_calib_end(&a.m);
+		fewmul_calib_end(&a.m, NULL);
 		fewmul_run_serial(&a.m, FEWMUL_PLAN_EVAL, &o);
 		fewmul_batch_begin(&f.m, gc_ptr, gc_lab, GC_B, 0);
 		fewmul_calib_begin(&f.m);
 		fewmul_run_serial(&f.m, FEWMUL_PLAN_CALIB, &o);
-		fewmul_calib_end(&f.m);
+		fewmul_calib_end(&f.m, NULL);
 		fewmul_run_serial(&f.m, FEWMUL_PLAN_EVAL, &o);
 		CHECK(memcmp(a.arena, f.arena, a.m.lay.size) == 0);
 		for (j = 0; j < GC_N2; j++)
@@ -736,6 +736,86 @@ static void test_real_test_weights(void)
 	tap_end("real test weights: a ternary model evaluates exactly as a full one");
 }
 
+/*
+ * Saturated deltas: with every image of the batch the same and layer 1's
+ * beta at +2, each layer's batch variance is BN's eps (scale 2^4), so the
+ * deltas grow 16-fold through each BN layer and those of layer 1 reach
+ * the clip bound |D| = 2^10 - 2^-16. The step counts exactly the deltas
+ * BN's backward leaves at the bound (what it reads cannot be there: the
+ * 4 deltas of layer 2 that make one of layer 1 are far below it), the
+ * same on every path; an ordinary step (the gradient check's data)
+ * saturates none. Divisions per unit of a training step: the batch mean
+ * and variance forward, the mean backward and the variance term's
+ * quotient when the term exists (not when every zh is 0).
+ */
+#define T_D_MAX	((1 << 26) - 1)
+
+static void test_saturation(void)
+{
+	struct fewmul_counters o;
+	struct fewmul_config cfg;
+	struct model_buf mb;
+	u64 want, first = 0;
+	u32 p, l, j, b, runs = 0;
+	s32 maxd2;
+
+	tap_begin();
+	for (p = 0; p < NIMPL + 1; p++) {
+		if (p < NIMPL && fewmul_simd_select(impls[p]))
+			continue;	/* not on this CPU */
+		gc_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_BINARY, 0);
+		gc_data();
+		CHECK_EQ(model_new(&mb, &cfg), 0);
+		mb.m.reference = p == NIMPL;
+		gc_weights(&mb.m);
+		memset(&o, 0, sizeof(o));
+		CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0), 0);
+		CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o), 0);
+		CHECK_EQ(o.sats, 0);
+		/* BN's two forward, the backward mean and s's quotient */
+		CHECK_EQ(o.divs, 4 * (GC_N1 + GC_N2));
+		model_free(&mb);
+
+		for (b = 0; b < GC_B; b++)
+			gc_ptr[b] = gc_img[0];
+		CHECK_EQ(model_new(&mb, &cfg), 0);
+		mb.m.reference = p == NIMPL;
+		gc_weights(&mb.m);
+		for (j = 0; j < GC_N1; j++)
+			mb.m.beta[1][j] = 2 << FEWMUL_FA;
+		memset(&o, 0, sizeof(o));
+		CHECK_EQ(fewmul_batch_begin(&mb.m, gc_ptr, gc_lab, GC_B, 0), 0);
+		CHECK_EQ(fewmul_run_serial(&mb.m, FEWMUL_PLAN_TRAIN, &o), 0);
+		want = 0;
+		maxd2 = 0;
+		for (l = 1; l <= GC_L; l++)
+			for (j = 0; j < cfg.width[l]; j++)
+				for (b = 0; b < GC_B; b++) {
+					s32 d = mb.m.d[l][(u64)j * mb.m.bs + b];
+
+					want += d == T_D_MAX || d == -T_D_MAX;
+					if (l == GC_L && (d > maxd2 || -d > maxd2))
+						maxd2 = d > 0 ? d : -d;
+				}
+		CHECK(maxd2 < T_D_MAX / (2 * GC_N2));
+		/* zh = 0 everywhere: no variance term, so no quotient for it */
+		CHECK_EQ(o.divs, 3 * (GC_N1 + GC_N2));
+		CHECK(want > 0);
+		CHECK_EQ(o.sats, want);
+		if (!runs)
+			first = o.sats;
+		CHECK_EQ(o.sats, first);
+		runs++;
+		model_free(&mb);
+	}
+	fewmul_simd_select("auto");
+	gc_data();
+	printf("#   %llu of %u deltas saturated\n", (unsigned long long)first,
+	       (GC_N1 + GC_N2) * GC_B);
+	CHECK(runs >= 3);
+	tap_end("saturated deltas counted exactly, the same on every path; divisions per step");
+}
+
 int main(void)
 {
 	u32 p;
@@ -745,6 +825,7 @@ int main(void)
 	test_sampled_test_weights();
 	test_qcodes_stats();
 	test_qpow2_range();
+	test_saturation();
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, GC_B,
 			       "gradient check through BN (full): forward, dW and dbeta");
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY, GC_B,

@@ -104,7 +104,7 @@ static u32 run_train(struct run *r, const char *impl, u32 nsteps, u32 nsplit)
 	fewmul_calib_begin(&r->mb.m);
 	fewmul_batch_begin(&r->mb.m, r->ptr, r->lab, cfg->batch, 0);
 	fewmul_run_serial(&r->mb.m, FEWMUL_PLAN_CALIB, &r->ops);
-	fewmul_calib_end(&r->mb.m);
+	fewmul_calib_end(&r->mb.m, NULL);
 	fewmul_run_serial(&r->mb.m, FEWMUL_PLAN_EVAL, &r->ops);
 	return fewmul_batch_errors(&r->mb.m, NULL);
 }
@@ -154,6 +154,8 @@ static void test_run(const char *impl, u32 weights, u32 qbp, u32 bn, u32 batch,
 	CHECK_EQ(a.ops.adds, v.ops.adds);
 	CHECK_EQ(a.ops.shifts, v.ops.shifts);
 	CHECK_EQ(a.ops.muls, v.ops.muls);
+	CHECK_EQ(a.ops.divs, v.ops.divs);
+	CHECK_EQ(a.ops.sats, v.ops.sats);
 	/* and the run did train */
 	{
 		struct run fresh;

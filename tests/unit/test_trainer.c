@@ -50,6 +50,7 @@ struct outcome {
 	uint64_t conf[16];
 	struct fewmul_ops ops, layer2;
 	uint64_t hist1[32];
+	struct fewmul_counts cnt;
 };
 
 static void run_on(const char *backend, unsigned int threads, struct outcome *o)
@@ -99,6 +100,8 @@ static void run_on(const char *backend, unsigned int threads, struct outcome *o)
 	}
 	o->sum = fewmul_trainer_checksum(t);
 	o->step = fewmul_trainer_step(t);
+	o->cnt.size = sizeof(o->cnt);
+	CHECK_EQ(fewmul_trainer_counts(t, &o->cnt), 0);
 	CHECK_EQ(fewmul_trainer_hist(t, 1, o->hist1), 0);
 	fewmul_trainer_free(t);
 }
@@ -117,6 +120,10 @@ static int same(const struct outcome *a, const struct outcome *b)
 	       a->layer2.adds == b->layer2.adds &&
 	       a->layer2.shifts == b->layer2.shifts &&
 	       !memcmp(a->hist1, b->hist1, sizeof(a->hist1)) &&
+	       /* divisions and saturations where both backends count them */
+	       (!(a->cnt.flags & b->cnt.flags & FEWMUL_COUNTS_DIVS) ||
+		(a->cnt.divs == b->cnt.divs &&
+		 a->cnt.saturated == b->cnt.saturated)) &&
 	       a->loss > b->loss - 1e-6 && a->loss < b->loss + 1e-6;
 }
 
@@ -126,9 +133,12 @@ static void test_kernel_fake(void)
 
 	tap_begin();
 	run(1, &a);
+	CHECK_EQ(a.cnt.flags, FEWMUL_COUNTS_DIVS);
+	CHECK(a.cnt.divs > 0);
 	fake_interrupt = 0;
 	run_on(FAKE, 1, &b);
 	CHECK(same(&a, &b));
+	CHECK_EQ(b.cnt.flags, FEWMUL_COUNTS_DIVS);
 	fake_interrupt = 1;
 	fake_nr_intr = 0;
 	run_on(FAKE, 4, &c);
@@ -166,6 +176,9 @@ static void test_kernel_helpers(void)
 	fake_stops = 0;
 	run_on(FAKE, 8, &d);
 	CHECK(same(&a, &d));
+	/* a module without FEWMUL_FEATURE_DIVS: not counted, and said so */
+	CHECK_EQ(d.cnt.flags, 0);
+	CHECK_EQ(d.cnt.divs, 0);
 	CHECK_EQ(fake_help_calls, 0);
 	CHECK_EQ(fake_stops, 0);
 	fake_legacy = 0;
@@ -496,6 +509,58 @@ static void test_bad_args(void)
 	tap_end("trainer rejects unknown backends, bad configs, indices and labels");
 }
 
+/*
+ * fewmul_trainer_counts(): size-extensible (a larger struct's tail is
+ * zeroed, a smaller one than the first version refused); a BN training
+ * minibatch divides 3 or 4 times per unit (mean and variance forward,
+ * the mean and, when it has one, the variance term's coefficient
+ * backward), an evaluation never, a calibration twice per unit and
+ * minibatch and twice per unit at the end.
+ */
+static void test_counts(void)
+{
+	struct fewmul_train_config cfg;
+	struct fewmul_trainer *t = NULL;
+	const uint64_t units = 40 + 30 + 4;
+	uint64_t buf[6], before;
+	struct fewmul_counts *c = (struct fewmul_counts *)buf;
+	struct fewmul_result r;
+	uint32_t idx[N], i;
+
+	tap_begin();
+	small_cfg(&cfg);
+	for (i = 0; i < N; i++)
+		idx[i] = i;
+	CHECK_EQ(fewmul_trainer_new(&cfg, "cpu", 2, &t), 0);
+	if (!t)
+		return;
+	CHECK_EQ(fewmul_trainer_counts(NULL, c), -EINVAL);
+	CHECK_EQ(fewmul_trainer_counts(t, NULL), -EINVAL);
+	c->size = FEWMUL_COUNTS_SIZE_0_9 - 1;
+	CHECK_EQ(fewmul_trainer_counts(t, c), -EINVAL);
+	memset(buf, 0xcc, sizeof(buf));
+	c->size = sizeof(buf);
+	CHECK_EQ(fewmul_trainer_counts(t, c), 0);
+	CHECK_EQ(c->size, sizeof(buf));
+	CHECK_EQ(c->flags, FEWMUL_COUNTS_DIVS);
+	CHECK_EQ(c->divs, 0);
+	CHECK_EQ(c->saturated, 0);
+	CHECK_EQ(buf[3] | buf[4] | buf[5], 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(fewmul_trainer_train(t, &ds, idx, cfg.batch, 0, &r), 0);
+	CHECK_EQ(fewmul_trainer_counts(t, c), 0);
+	CHECK(c->divs >= 3 * units && c->divs <= 4 * units);
+	before = c->divs;
+	CHECK_EQ(fewmul_trainer_eval(t, &ds, idx, 100, &r, NULL), 0);
+	CHECK_EQ(fewmul_trainer_counts(t, c), 0);
+	CHECK_EQ(c->divs, before);
+	CHECK_EQ(fewmul_trainer_calibrate(t, &ds, idx, 60), 0);
+	CHECK_EQ(fewmul_trainer_counts(t, c), 0);
+	CHECK_EQ(c->divs, before + 3 * 2 * units + 2 * units);
+	fewmul_trainer_free(t);
+	tap_end("fewmul_trainer_counts(): size-extensible; divisions of a training minibatch, an evaluation and a calibration");
+}
+
 int main(void)
 {
 	make_data();
@@ -509,6 +574,7 @@ int main(void)
 	test_kernel_datasets();
 	test_kernel_save_load();
 	test_predict();
+	test_counts();
 	fake_reset();
 	free(ds.images);
 	free(ds.labels);

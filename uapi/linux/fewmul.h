@@ -103,6 +103,8 @@ enum fewmul_ioc_nr {
  * FEWMUL_IOC_EXCHANGE.
  */
 #define FEWMUL_FEATURE_EXCHANGE		_BITULL(7)
+/* &struct fewmul_run, fewmul_stats and fewmul_hist have @divs and @saturated. */
+#define FEWMUL_FEATURE_DIVS		_BITULL(8)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -383,6 +385,14 @@ struct fewmul_model_create {
  *	layer, largest width[l - 1] * width[l]) bytes, where the sums of
  *	every exchange travel; 0 otherwise.
  * @pad: In: must be zero.
+ * @divs: Out: divisions of data values executed: batch norm's means and
+ *	variances (forward, backward and the calibration's averages) and
+ *	the fixed layer scales without batch norm. Since
+ *	%FEWMUL_FEATURE_DIVS.
+ * @saturated: Out: backpropagated deltas found at their bound
+ *	+-(2^10 - 2^-16), where they are clipped, counted where batch norm's
+ *	backward pass (or the no-BN scale's) reads and writes them.
+ *	Since %FEWMUL_FEATURE_DIVS.
  *
  * Data parallel (%FEWMUL_RUN_DATA_PARALLEL, on a model created with
  * %FEWMUL_MODEL_DATA_PARALLEL; since %FEWMUL_FEATURE_EXCHANGE): every
@@ -438,6 +448,8 @@ struct fewmul_run {
 	__u32 dp_size;
 	__u32 dp_buffer;
 	__u32 pad;
+	__u64 divs;
+	__u64 saturated;
 };
 
 /**
@@ -464,6 +476,10 @@ struct fewmul_op_counts {
  * @adds: Out: additions and subtractions executed (train and eval).
  * @shifts: Out: shifts executed.
  * @muls: Out: multiplications executed.
+ * @divs: Out: divisions executed, as &fewmul_run.divs. Since
+ *	%FEWMUL_FEATURE_DIVS.
+ * @saturated: Out: saturated deltas, as &fewmul_run.saturated. Since
+ *	%FEWMUL_FEATURE_DIVS.
  *
  * Needs a model (-ENODEV otherwise); totals restart with each model.
  */
@@ -477,6 +493,8 @@ struct fewmul_stats {
 	__u64 adds;
 	__u64 shifts;
 	__u64 muls;
+	__u64 divs;
+	__u64 saturated;
 };
 
 #define FEWMUL_HIST_NR_BINS		32
@@ -495,6 +513,10 @@ struct fewmul_stats {
  * @bins: Out: for hidden layers 1..nr_layers-1, how many hidden values
  *	x had floor(log2|x|) = %FEWMUL_HIST_MIN_EXP + i (bin 0 also counts
  *	smaller values, the last bin larger ones); zero otherwise.
+ * @divs: Out: divisions executed for this layer. Since
+ *	%FEWMUL_FEATURE_DIVS.
+ * @saturated: Out: saturated deltas of this layer's units. Since
+ *	%FEWMUL_FEATURE_DIVS.
  */
 struct fewmul_hist {
 	__u32 size;
@@ -505,6 +527,8 @@ struct fewmul_hist {
 	__u64 shifts;
 	__u64 muls;
 	__u64 bins[FEWMUL_HIST_NR_BINS];
+	__u64 divs;
+	__u64 saturated;
 };
 
 /**

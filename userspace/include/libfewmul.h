@@ -419,6 +419,40 @@ int fewmul_trainer_set_epoch_pos(struct fewmul_trainer *t, uint32_t first,
  */
 uint64_t fewmul_trainer_memory(const struct fewmul_trainer *t);
 
+/**
+ * struct fewmul_counts - a trainer's totals beyond struct fewmul_ops
+ * @size: In: sizeof(struct fewmul_counts) as the caller was built with
+ *	(later versions may append fields; at least FEWMUL_COUNTS_SIZE_0_9)
+ * @flags: Out: FEWMUL_COUNTS_* of what the backend counts (a module
+ *	without FEWMUL_FEATURE_DIVS does not count divisions; then they
+ *	read 0 and the flag is clear)
+ * @divs: divisions of data values executed: batch norm's means and
+ *	variances (forward, backward and the calibration's averages) and
+ *	the fixed layer scales without batch norm
+ * @saturated: backpropagated deltas found at their bound
+ *	+-(2^10 - 2^-16), where the engine clips them: counted where batch
+ *	norm's backward pass (or the no-BN scale's) reads them and where it
+ *	writes them
+ */
+struct fewmul_counts {
+	uint32_t size;
+	uint32_t flags;
+	uint64_t divs;
+	uint64_t saturated;
+};
+
+#define FEWMUL_COUNTS_DIVS	(1u << 0)	/* @divs and @saturated */
+#define FEWMUL_COUNTS_SIZE_0_9	24u
+
+/*
+ * The totals of every train, calibrate and eval call of t since it was
+ * created (with data parallelism: this process's share). Set out->size
+ * first. 0, or -EINVAL (NULL, or a size below FEWMUL_COUNTS_SIZE_0_9).
+ * Since LIBFEWMUL_0.9.
+ */
+int fewmul_trainer_counts(const struct fewmul_trainer *t,
+			  struct fewmul_counts *out);
+
 /* The learning-rate shift the schedule of cfg uses at epoch (0-based). */
 uint32_t fewmul_lr_shift_at(const struct fewmul_train_config *cfg,
 			    uint32_t epoch);

@@ -198,6 +198,8 @@ static int cpu_run(struct fewmul_backend *be, int kind,
 		err = fewmul_batch_step(&c->m, &c->ex, &bt, &r);
 		if (err)
 			return err;
+		be->divs += r.ops.divs;
+		be->sats += r.ops.sats;
 		if (size > 1 && kind != FEWMUL_PLAN_CALIB) {
 			out[0] = r.errors;
 			out[1] = r.loss;
@@ -225,13 +227,16 @@ static int cpu_calibrate(struct fewmul_backend *be,
 			 uint32_t n)
 {
 	struct fewmul_cpu *c = cpu_of(be);
+	struct fewmul_step_result r;
 	int err;
 
 	fewmul_calib_begin(&c->m);
 	err = cpu_run(be, FEWMUL_PLAN_CALIB, ds, idx, n, 0, NULL, NULL);
 	if (err)
 		return err;
-	fewmul_calib_end(&c->m);
+	memset(&r, 0, sizeof(r));
+	fewmul_calib_end(&c->m, &r);
+	be->divs += r.ops.divs;
 	return 0;
 }
 
@@ -419,6 +424,7 @@ int fewmul_cpu_new(const struct fewmul_config *cfg, unsigned int nthreads,
 	}
 	memset(c->scratch, 0, ss);
 	c->be.memory = lay.size + ss;
+	c->be.counts = 1;
 	fewmul_model_bind(&c->m, cfg, c->arena, c->scratch);
 	fewmul_model_init_params(&c->m);
 

@@ -89,6 +89,9 @@ struct fewmul_backend_ops {
 struct fewmul_backend {
 	const struct fewmul_backend_ops *ops;
 	uint64_t memory;	/* fewmul_trainer_memory() */
+	int counts;		/* divs and sats are counted */
+	uint64_t divs;		/* fewmul_trainer_counts() */
+	uint64_t sats;
 	uint32_t epoch_first;
 	uint32_t epoch_size;
 };

@@ -337,6 +337,7 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	}
 	k->run_epoch = !!(info.features & FEWMUL_FEATURE_RUN_EPOCH);
 	k->exchange = !!(info.features & FEWMUL_FEATURE_EXCHANGE);
+	k->be.counts = !!(info.features & FEWMUL_FEATURE_DIVS);
 
 	fewmul_layout(cfg, &lay);
 	k->size = lay.size;
@@ -512,6 +513,8 @@ static int krun_all(struct fewmul_kernel *k, int kind, const struct kds *d,
 		}
 		if (r.done == 0 || r.done > nb)
 			return -EPROTO;
+		k->be.divs += r.divs;
+		k->be.sats += r.saturated;
 		if (kind == FEWMUL_PLAN_CALIB) {
 			if (r.done < nb)	/* not stored: start over */
 				continue;

@@ -190,6 +190,27 @@ FEWMUL_API uint64_t fewmul_trainer_memory(const struct fewmul_trainer *t)
 	return t ? t->be->memory : 0;
 }
 
+FEWMUL_API int fewmul_trainer_counts(const struct fewmul_trainer *t,
+				     struct fewmul_counts *out)
+{
+	struct fewmul_counts c;
+
+	if (!t || !out || out->size < FEWMUL_COUNTS_SIZE_0_9)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.size = out->size;
+	if (t->be->counts) {
+		c.flags = FEWMUL_COUNTS_DIVS;
+		c.divs = t->be->divs;
+		c.saturated = t->be->sats;
+	}
+	/* a caller's larger struct: its fields beyond ours are zero */
+	if (out->size > sizeof(c))
+		memset((char *)out + sizeof(c), 0, out->size - sizeof(c));
+	memcpy(out, &c, out->size < sizeof(c) ? out->size : sizeof(c));
+	return 0;
+}
+
 FEWMUL_API int fewmul_trainer_set_epoch_pos(struct fewmul_trainer *t,
 					    uint32_t first, uint32_t total)
 {
