@@ -358,8 +358,8 @@ fi
 	echo "minibatch of $batch; the multiplications of binary/ternary + QB are the"
 	echo "loss report's, 10 per sample):"
 	echo
-	echo "| run | additions | shifts | multiplications |"
-	echo "|---|---|---|---|"
+	echo "| run | additions | shifts | multiplications | divisions | saturated deltas |"
+	echo "|---|---|---|---|---|---|"
 	for name in t1-full-noqb t1-ternary-qb t1-binary-qb; do
 		f=$out/runs/$name-s${seeds%% *}/log.csv
 		[ -f "$f" ] || continue
@@ -370,8 +370,14 @@ fi
 			NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 			{ last = $0 }
 			END { split(last, v, ",")
-			      printf "| %s | %.0f | %.0f | %.0f |\n", n, v[c["adds"]] / steps,
-				     v[c["shifts"]] / steps, v[c["muls"]] / steps }' "$f"
+			      printf "| %s | %.0f | %.0f | %.0f |", n, v[c["adds"]] / steps,
+				     v[c["shifts"]] / steps, v[c["muls"]] / steps
+			      # logs of a fewmulctl before the divs column: -
+			      if ("divs" in c && v[c["divs"]] != "")
+				      printf " %.0f | %.2f |\n", v[c["divs"]] / steps,
+					     v[c["saturated"]] / steps
+			      else
+				      printf " - | - |\n" }' "$f"
 	done
 	echo
 	echo "## The exponent range of quantized backprop"

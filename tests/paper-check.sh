@@ -64,6 +64,10 @@ ok_rc "executed multiplications of a ternary + QB minibatch: the loss report's 2
 fm=$(awk -F'|' '$2 ~ /t1-full-noqb/ { gsub(/ /, "", $5); print $5 }' "$idx")
 [ -n "$fm" ] && [ "$fm" -gt 1000000 ]
 ok_rc "executed multiplications of a full-precision minibatch: millions (got '$fm')" $?
+# divisions: batch norm's 3 or 4 per unit (784-128-128-10: 266 units)
+dv=$(awk -F'|' '$2 ~ /t1-ternary-qb/ { gsub(/ /, "", $6); print $6 }' "$idx")
+[ -n "$dv" ] && [ "$dv" -ge $((3 * 266)) ] && [ "$dv" -le $((4 * 266)) ]
+ok_rc "executed divisions of a ternary + QB minibatch: 3 to 4 per BN unit (got '$dv')" $?
 
 # The exponent range: seven rows and the figure's table.
 er=$(sed -n '/^## The exponent range/,/^## /p' "$idx" | grep -cE "^\| [0-9]+ \| -?[0-9]+:-?[0-9]+ \| $num \| $num \| 2 \|$")

@@ -390,10 +390,14 @@ t "--keep-best must not be the --save file" 1 "^fewmulctl: --keep-best $tmp/b.mo
 t "--keep-best into a missing directory is found before training" 1 "^fewmulctl: --keep-best $tmp/nodir/b.model" train "${small[@]}" --val 100 --keep-best "$tmp/nodir/b.model"
 t_not "train --json without --val has no val_error" 0 'val_error' train "${small[@]}" --json
 "$FEWMULCTL" train "${small[@]}" --val 1000 --log "$tmp/v.csv" >/dev/null 2>&1
-ok_if "train --val --log adds val_error as the last CSV column" \
-	grep -Eq '^epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls,val_error$' "$tmp/v.csv"
-ok_if "train --val --log fills val_error" [ "$(grep -Ec '^[0-9]+,([^,]*,){9}0\.[0-9]{6}$' "$tmp/v.csv")" -eq 2 ]
-ok_if "train --log without --val leaves val_error empty" [ "$(grep -Ec '^[0-9]+,([^,]*,){9}$' "$tmp/l.csv")" -eq 2 ]
+ok_if "train --val --log adds val_error, then divs and saturated, as the last CSV columns" \
+	grep -Eq '^epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls,val_error,divs,saturated$' "$tmp/v.csv"
+ok_if "train --val --log fills val_error, divs and saturated" [ "$(grep -Ec '^[0-9]+,([^,]*,){9}0\.[0-9]{6},[1-9][0-9]*,[0-9]+$' "$tmp/v.csv")" -eq 2 ]
+ok_if "train --log without --val leaves val_error empty" [ "$(grep -Ec '^[0-9]+,([^,]*,){9},[1-9][0-9]*,[0-9]+$' "$tmp/l.csv")" -eq 2 ]
+t "train --json reports the divisions and saturated deltas of each epoch" 0 '"muls":[0-9]+,"divs":[1-9][0-9]*,"saturated":[0-9]+,' train "${small[@]}" --json
+printf 'epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls,val_error\n1,3,1,0.5,0.5,1,1,1,1,1,0.5\n' >"$tmp/v2.csv"
+"$FEWMULCTL" train "${small[@]}" --val 100 --log "$tmp/v2.csv" >/dev/null 2>&1
+ok_if "train --log continues a log without divs in its format" [ "$(grep -Ec '^[0-9]+(,[^,]*){9},0\.[0-9]+$' "$tmp/v2.csv")" -eq 3 ]
 t "train --val must leave training samples" 1 "^fewmulctl: --val 60000: want fewer than the 60000 training samples$" train "${small[@]}" --val 60000
 t "train --val wants a positive count" 1 "^fewmulctl: --val 0: want a positive number of samples$" train --val 0
 printf 'epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls\n1,3,1,0.5,0.5,1,1,1,1,1\n' >"$tmp/old.csv"
@@ -457,10 +461,10 @@ t "plot --xy names an error rate out of 0..1" 1 "^fewmulctl: .*xybad.csv:2: test
 printf 'exponents\n1\n' >"$tmp/xyone.csv"
 t "plot --xy wants a series" 1 "xyone.csv:1: want a header of x and one or more series" plot --xy "$tmp/xyone.csv" -o "$tmp/x.png"
 t "plot --xy of two tables" 1 "^fewmulctl: plot --xy: give one CSV table" plot --xy "$tmp/xy.csv" "$tmp/xy.csv" -o "$tmp/x.png"
-{ head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5,abc,1,1,1,1,1,"; } >"$tmp/badval.csv"
+{ head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5,abc,1,1,1,1,1,,1,0"; } >"$tmp/badval.csv"
 t "plot names file and line of a bad value" 1 "^fewmulctl: .*badval.csv:3: test_error 'abc' is not an error rate 0\.\.1$" plot "$tmp/badval.csv" -o "$tmp/x.png"
 { head -2 "$tmp/l.csv"; echo "2,5,1.0,0.5"; } >"$tmp/badcols.csv"
-t "plot names file and line of a short row" 1 "^fewmulctl: .*badcols.csv:3: 4 fields, the header has 11$" plot "$tmp/badcols.csv" -o "$tmp/x.png"
+t "plot names file and line of a short row" 1 "^fewmulctl: .*badcols.csv:3: 4 fields, the header has 13$" plot "$tmp/badcols.csv" -o "$tmp/x.png"
 printf 'a,b\n1,2\n' >"$tmp/other.csv"
 t "plot of a CSV that is not a training log" 1 "other.csv:1: no epoch column" plot "$tmp/other.csv" -o "$tmp/x.png"
 t "plot to an unknown format" 1 "^fewmulctl: -o .*x.jpg: unknown image format; want a name ending in .png or .svg$" plot "$tmp/l.csv" -o "$tmp/x.jpg"

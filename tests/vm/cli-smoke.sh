@@ -93,6 +93,10 @@ ok "kernel and cpu backends count the same training and test errors" $?
 [ -n "$ck" ] && [ "$(jget adds "$kout")/$(jget shifts "$kout")/$(jget muls "$kout")" = \
 	"$(jget adds "$cout")/$(jget shifts "$cout")/$(jget muls "$cout")" ]
 ok "kernel and cpu backends execute the same adds, shifts and multiplies" $?
+kd=$(jget divs "$kout")
+[ -n "$kd" ] && [ "$kd" -gt 0 ] &&
+	[ "$kd/$(jget saturated "$kout")" = "$(jget divs "$cout")/$(jget saturated "$cout")" ]
+ok "kernel and cpu backends execute the same divisions ($kd) and saturate the same deltas" $?
 
 # The paper's architecture, two epochs, two threads; the default backend
 # is the kernel one when /dev/fewmul exists.

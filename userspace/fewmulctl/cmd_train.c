@@ -94,7 +94,7 @@ struct train_run {
 	uint32_t start_ep, start_pos, trainlim, testlim, calib;
 	uint32_t *tri, *tei, *vai;
 	FILE *logf;
-	int log_v1;
+	int log_fmt;			/* --log's format, see log_open() */
 	char label[4200];
 	uint64_t best_err;		/* --keep-best: fewest val errors so far */
 	uint32_t best_ep;		/* its epoch, 1-based; 0: none yet */
@@ -105,6 +105,8 @@ struct epoch_result {
 	int kept;			/* --keep-best kept this epoch's model */
 	struct fewmul_result tr, va, te;
 	double secs;
+	int counted;			/* divs and sats are counted */
+	uint64_t divs, sats;		/* of the epoch's training calls */
 };
 
 /* ---- progress ------------------------------------------------------------ */
@@ -185,22 +187,24 @@ static void progress_done(const struct progress *p)
 
 /*
  * The --log CSV header. Columns are only ever added at the end; a file
- * begun by an older fewmulctl (without val_error) is continued in its own
- * format.
+ * begun by an older fewmulctl (without val_error, or without divs and
+ * saturated) is continued in its own format.
  */
 #define LOG_HEADER_V1 "epoch,lr_shift,train_loss,train_error,test_error,seconds,samples_per_s,adds,shifts,muls"
-#define LOG_HEADER LOG_HEADER_V1 ",val_error"
+#define LOG_HEADER_V2 LOG_HEADER_V1 ",val_error"
+#define LOG_HEADER LOG_HEADER_V2 ",divs,saturated"
+#define LOG_FORMAT 3
 
 /*
  * Open --log for appending: write the header to a new or empty file, and
- * check an existing file's header. *v1 is set for the older format.
+ * check an existing file's header. *fmt is its format, 1..LOG_FORMAT.
  */
-static FILE *log_open(const char *path, int val, int *v1)
+static FILE *log_open(const char *path, int val, int *fmt)
 {
 	char line[512];
 	FILE *f;
 
-	*v1 = 0;
+	*fmt = LOG_FORMAT;
 	if (check_appendable("--log", path))
 		return NULL;
 	f = fopen(path, "a+");
@@ -226,8 +230,12 @@ static FILE *log_open(const char *path, int val, int *v1)
 	line[strcspn(line, "\r\n")] = '\0';
 	if (!strcmp(line, LOG_HEADER))
 		return f;
+	if (!strcmp(line, LOG_HEADER_V2)) {
+		*fmt = 2;
+		return f;
+	}
 	if (!strcmp(line, LOG_HEADER_V1) && !val) {
-		*v1 = 1;
+		*fmt = 1;
 		return f;
 	}
 	if (!strcmp(line, LOG_HEADER_V1))
@@ -254,10 +262,14 @@ static int log_epoch(struct train_run *r, const struct epoch_result *e)
 		(double)e->te.errors / (double)e->te.samples, e->secs,
 		(double)tr->samples / e->secs, tr->ops.adds, tr->ops.shifts,
 		tr->ops.muls);
-	if (!r->log_v1 && r->o->val)
+	if (r->log_fmt >= 2 && r->o->val)
 		fprintf(f, ",%.6f", (double)e->va.errors / (double)e->va.samples);
-	else if (!r->log_v1)
+	else if (r->log_fmt >= 2)
 		fputc(',', f);	/* no validation set */
+	if (r->log_fmt >= 3 && e->counted)
+		fprintf(f, ",%" PRIu64 ",%" PRIu64, e->divs, e->sats);
+	else if (r->log_fmt >= 3)
+		fputs(",,", f);	/* a module that does not count them */
 	fputc('\n', f);
 	if (fflush(f) || ferror(f)) {
 		fewmulctl_errx("--log %s: %s", r->o->logpath,
@@ -683,7 +695,7 @@ static int train_setup(struct train_opts *o, struct train_run *r)
 	for (i = 0; i < o->val; i++)
 		r->vai[i] = r->train.count - o->val + i;
 	if (o->logpath && !par_rank()) {
-		r->logf = log_open(o->logpath, o->val, &r->log_v1);
+		r->logf = log_open(o->logpath, o->val, &r->log_fmt);
 		if (!r->logf)
 			return -1;
 	}
@@ -762,6 +774,10 @@ static void report_epoch(const struct train_run *r, const struct epoch_result *e
 		json_u64(&j, "adds", tr->ops.adds);
 		json_u64(&j, "shifts", tr->ops.shifts);
 		json_u64(&j, "muls", tr->ops.muls);
+		if (e->counted) {
+			json_u64(&j, "divs", e->divs);
+			json_u64(&j, "saturated", e->sats);
+		}
 		json_arr_open(&j, "layer_ops");	/* [adds, shifts, muls] */
 		for (l = 0; l <= r->cfg.nr_layers; l++) {
 			json_arr_open(&j, NULL);
@@ -783,13 +799,16 @@ static void report_epoch(const struct train_run *r, const struct epoch_result *e
 	if (r->o->val)
 		snprintf(buf, sizeof(buf), "  val err %.2f%%",
 			 100.0 * (double)e->va.errors / (double)e->va.samples);
-	printf("epoch %u/%u  lr %s  train loss %.4f err %.2f%%%s  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g\n",
+	printf("epoch %u/%u  lr %s  train loss %.4f err %.2f%%%s  test err %.2f%%  %.1f s  %.0f samples/s  adds %.3g shifts %.3g muls %.3g",
 	       e->ep + 1, r->cfg.epochs, lr_str(e->lr, lr, sizeof(lr)),
 	       tr->loss / (double)tr->samples,
 	       100.0 * (double)tr->errors / (double)tr->samples, buf,
 	       100.0 * (double)e->te.errors / (double)e->te.samples, e->secs,
 	       (double)tr->samples / e->secs, (double)tr->ops.adds,
 	       (double)tr->ops.shifts, (double)tr->ops.muls);
+	if (e->counted)
+		printf(" divs %.3g", (double)e->divs);
+	putchar('\n');
 	if (e->kept)
 		printf("  lowest validation error so far: model kept in %s\n",
 		       r->o->bestpath);
@@ -869,11 +888,16 @@ static int keep_best(struct train_run *r, const struct epoch_result *e,
  * not depend on how the epoch is cut. Stops early when a signal came.
  */
 static int train_samples(struct train_run *r, uint32_t ep, uint32_t *pos,
-			 struct fewmul_result *tr, struct progress *pg)
+			 struct epoch_result *e, struct progress *pg)
 {
+	struct fewmul_result *tr = &e->tr;
+	struct fewmul_counts c0 = { .size = sizeof(c0) }, c1 = c0;
 	uint32_t batch = r->cfg.batch, nb = 1, n;
 	double t0, dt;
 	int err;
+
+	if (fewmul_trainer_counts(r->t, &c0))
+		return -EINVAL;
 
 	while (*pos < r->trainlim && !par_any(fewmulctl_interrupted)) {
 		nb = par_max_u32(nb);	/* the ranks' calls must match */
@@ -886,8 +910,14 @@ static int train_samples(struct train_run *r, uint32_t ep, uint32_t *pos,
 		if (!err)
 			err = fewmul_trainer_train(r->t, &r->train, r->tri + *pos,
 						   n, ep, tr);
+		if (!err)
+			err = fewmul_trainer_counts(r->t, &c1);
 		if (err)
 			return err;
+		e->counted = !!(c1.flags & FEWMUL_COUNTS_DIVS);
+		e->divs += c1.divs - c0.divs;
+		e->sats += c1.saturated - c0.saturated;
+		c0 = c1;
 		dt = now_s() - t0;
 		*pos += n;
 		if (dt < 0.15 && nb < 64)
@@ -954,7 +984,7 @@ static int train_loop(struct train_run *r)
 			r->tri[i] = i;
 		shuffle(r->tri, r->trainlim, r->cfg.seed, ep);
 		progress_init(&pg, o->progress_every);
-		err = train_samples(r, ep, &pos, &e.tr, &pg);
+		err = train_samples(r, ep, &pos, &e, &pg);
 		progress_done(&pg);
 		e.secs = now_s() - pg.t0;
 		if (err) {
