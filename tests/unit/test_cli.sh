@@ -490,6 +490,9 @@ t "count prints the paper's numbers" 0 "1747974000" count --arch 784-1024-1024-1
 t "count prints the paper's with-BN row" 0 "with standard BN +1.7535e\+09 +7.4245e\+06 +0.004234" count
 t "count --bn --json gives the with-BN row" 0 '"bn":true,"full_precision":1753549338,"binary_ternary_qb":7424538' count --bn --json
 t "count --json gives the ratio" 0 '"ratio":0.001057' count --json
+t "count gives BN's divisions per minibatch" 0 '^divisions per training minibatch .*: at most 12328 \(4 per unit, 3082 units\)$' count
+t "count --bn --json gives the divisions" 0 '"divs_max":12328\}$' count --bn --json --arch 784-1024-1024-1024-10
+t "count --arch changes the divisions" 0 '"divs_max":296\}$' count --bn --json --arch 16-64-10
 # --- saving never destroys files (issue 13, item 1) -------------------------
 fast=(--backend cpu --arch 784-16-10 --epochs 1 --train-limit 400 --test-limit 100 --threads 1)
 mkfifo "$tmp/fifo"

@@ -37,7 +37,7 @@ static int count_main(int argc, char **argv)
 		.co = { .arch = &cfg, .batch = &batch, .batch_max = 1000000,
 			.json = &json },
 	};
-	uint64_t full, qb;
+	uint64_t full, qb, units = 0;
 	uint32_t l;
 
 	fewmul_train_config_default(&cfg);
@@ -47,6 +47,9 @@ static int count_main(int argc, char **argv)
 
 	full = fewmul_count_full(&cfg, batch, bn);
 	qb = fewmul_count_qb(&cfg, batch, bn);
+	/* BN's divisions in this engine: Documentation/numerics.rst */
+	for (l = 1; l <= cfg.nr_layers; l++)
+		units += cfg.width[l];
 	if (json) {
 		struct json j;
 		char arch[256];
@@ -62,6 +65,7 @@ static int count_main(int argc, char **argv)
 		json_u64(&j, "full_precision", full);
 		json_u64(&j, "binary_ternary_qb", qb);
 		json_double(&j, "ratio", (double)qb / (double)full);
+		json_u64(&j, "divs_max", bn ? 4 * units : 0);
 		json_end(&j);
 		return 0;
 	}
@@ -78,6 +82,8 @@ static int count_main(int argc, char **argv)
 		       (double)qb, (double)qb / (double)full);
 		printf("  %-23s %15" PRIu64 " %15" PRIu64 "\n", "", full, qb);
 	}
+	printf("divisions per training minibatch (the engine's shift-based BN, both modes): at most %" PRIu64 " (4 per unit, %" PRIu64 " units)\n",
+	       4 * units, units);
 	return 0;
 }
 
