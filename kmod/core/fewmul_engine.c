@@ -275,9 +275,15 @@ EXPORT_SYMBOL_FEWMUL_CORE(fewmul_model_init_params);
 int fewmul_params_check(const struct fewmul_model *m)
 {
 	const struct fewmul_config *cfg = &m->cfg;
+	/* BN_SHIFT2 stores 4 s + m with s in the range of the other modes */
+	s32 lo = -FEWMUL_SHIFT_PARAM_MAX, hi = FEWMUL_SHIFT_PARAM_MAX;
 	u32 l, j;
 	u64 i, n;
 
+	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT2) {
+		lo = 4 * lo;
+		hi = 4 * hi + 3;
+	}
 	for (l = 1; l <= cfg->nr_layers; l++) {
 		n = (u64)cfg->width[l - 1] * cfg->width[l];
 		for (i = 0; i < n; i++)
@@ -286,8 +292,7 @@ int fewmul_params_check(const struct fewmul_model *m)
 		for (j = 0; j < cfg->width[l]; j++) {
 			if (m->beta[l][j] < -FEWMUL_X_MAX ||
 			    m->beta[l][j] > FEWMUL_X_MAX ||
-			    m->bn_shift[l][j] < -FEWMUL_SHIFT_PARAM_MAX ||
-			    m->bn_shift[l][j] > FEWMUL_SHIFT_PARAM_MAX)
+			    m->bn_shift[l][j] < lo || m->bn_shift[l][j] > hi)
 				return -EINVAL;
 		}
 	}
@@ -491,6 +496,69 @@ static inline s32 fewmul_bn_shift_of(s32 v8)
 }
 
 /*
+ * BN_SHIFT2: the scale 1/sqrt(v) rounded in the log domain to the nearest
+ * (1 + m/4) 2^-s, m in 0..3, returned as the code 4 s + m (m = code & 3).
+ * With v = v8 2^-8 = 4^p r, r in [1, 4): 1/sqrt(v) = 2^-p / sqrt(r), and
+ * 1/sqrt(r) in (1/2, 1] rounds to g = 8/8, 7/8, 6/8, 5/8 or 4/8. The
+ * boundary between neighbours g and g' lies at sqrt(g g') = 1/sqrt(r),
+ * i.e. at r = 1/(g g'): 8/7, 32/21, 32/15 and 16/5, compared as r 2^14
+ * (rounded up: r < T exactly when the integer part of r 2^14 is below it).
+ * g = 1 is m = 0 at s = p; g = (4 + m)/8 is m at s = p + 1.
+ */
+static s32 fewmul_bn_code2_of(s32 v8)
+{
+	static const u32 thr[4] = { 18725, 24967, 34953, 52429 };
+	static const u8 gm[5] = { 0, 3, 2, 1, 0 };
+	int f = 31 - __builtin_clz((u32)v8);	/* v8 >= 1 */
+	int p = ((f + 8) >> 1) - 8;		/* floor((f - 8) / 2) */
+	int k = 6 - 2 * p;			/* r 2^14 = v8 2^k */
+	u32 r = k >= 0 ? (u32)v8 << k : (u32)v8 >> -k;
+	int i = 0;
+
+	while (i < 4 && r >= thr[i])
+		i++;
+	return 4 * (p + (i > 0)) + gm[i];
+}
+
+s32 fewmul_bn_code(u32 bn, s32 v8)
+{
+	return bn == FEWMUL_MODEL_BN_SHIFT2 ? fewmul_bn_code2_of(v8) :
+	       fewmul_bn_shift_of(v8);
+}
+EXPORT_SYMBOL_FEWMUL_CORE(fewmul_bn_code);
+
+/*
+ * v times the BN scale of @code, rounded half up: 2^-code (BN_SHIFT and
+ * the no-BN scale), or (4 + m) 2^-(s + 2) with code = 4 s + m (BN_SHIFT2):
+ * 5v = (v << 2) + v, 6v 2^-(s+2) = 3v 2^-(s+1) with 3v = (v << 1) + v,
+ * 7v = (v << 3) - v. |v| < 2^60, so the products stay in s64.
+ */
+static inline s64 fewmul_bn_scale(s64 v, s32 code, int two)
+{
+	s32 s;
+
+	if (!two)
+		return fewmul_shift_s64(v, -code);
+	s = (code - (code & 3)) / 4;
+	switch (code & 3) {
+	case 1:
+		return fewmul_shift_s64(fewmul_shl_s64(v, 2) + v, -(s + 2));
+	case 2:
+		return fewmul_shift_s64(fewmul_shl_s64(v, 1) + v, -(s + 1));
+	case 3:
+		return fewmul_shift_s64(fewmul_shl_s64(v, 3) - v, -(s + 2));
+	default:
+		return fewmul_shift_s64(v, -s);
+	}
+}
+
+/* The operations fewmul_bn_scale() executed for one value: 1 or 2 shifts. */
+static inline u32 fewmul_bn_scale_ops(s32 code, int two)
+{
+	return two && (code & 3);
+}
+
+/*
  * Without batch norm, each layer gets a fixed power-of-two pre-activation
  * scale, measured once on the first minibatch (the design asks for 1000
  * images; one batch of 200 is what the first step has):
@@ -688,14 +756,15 @@ static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
 	const struct fewmul_config *cfg = &m->cfg;
 	u32 B = m->bs, nb = m->cur_batch, L = cfg->nr_layers, b;
 	s32 *y = m->y[l] + ((u64)j << m->bshift);
+	int two = cfg->bn == FEWMUL_MODEL_BN_SHIFT2;
 	s32 sh;
 
-	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
+	if (cfg->bn != FEWMUL_MODEL_BN_NONE) {
 		if (mode == FEWMUL_FWD_EVAL) {
 			mu = m->bn_mean[l][j];
 			sh = m->bn_shift[l][j];
 		} else {
-			sh = fewmul_bn_shift_of(v8);
+			sh = fewmul_bn_code(cfg->bn, v8);
 			if (mode == FEWMUL_FWD_CALIB) {
 				m->calib_mu[l][j] += mu;
 				m->calib_v8[l][j] += v8;
@@ -709,7 +778,7 @@ static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
 	m->sh[l][j] = sh;
 
 	for (b = 0; b < nb; b++) {
-		s64 z = fewmul_shift_s64((s64)y[b] - mu, -sh) + m->beta[l][j];
+		s64 z = fewmul_bn_scale((s64)y[b] - mu, sh, two) + m->beta[l][j];
 
 		z = fewmul_clamp_s32(z, -FEWMUL_X_MAX, FEWMUL_X_MAX);
 		y[b] = (s32)z;
@@ -721,11 +790,15 @@ static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
 			m->x[l][((u64)j << m->bshift) + b] = 0;
 	ops->adds += 2 * (u64)nb;
 	ops->shifts += nb;
+	if (fewmul_bn_scale_ops(sh, two)) {
+		ops->adds += nb;
+		ops->shifts += nb;
+	}
 }
 
 static inline int fewmul_batch_stats(const struct fewmul_model *m, int mode)
 {
-	return m->cfg.bn == FEWMUL_MODEL_BN_SHIFT && mode != FEWMUL_FWD_EVAL;
+	return m->cfg.bn != FEWMUL_MODEL_BN_NONE && mode != FEWMUL_FWD_EVAL;
 }
 
 static void fewmul_ph_forward(struct fewmul_model *m, u32 l, u32 j0, u32 j1,
@@ -859,7 +932,7 @@ static void fewmul_bnb_sums(const struct fewmul_model *m, u32 l, u32 j,
 	s[0] = fewmul_sum_s32(m->d[l] + ((u64)j << m->bshift), nb);
 	s[1] = 0;
 	s[2] = 0;
-	if (m->cfg.bn == FEWMUL_MODEL_BN_SHIFT)
+	if (m->cfg.bn != FEWMUL_MODEL_BN_NONE)
 		fewmul_bn_var_acc(m->y[l] + ((u64)j << m->bshift),
 				  m->d[l] + ((u64)j << m->bshift), m->beta[l][j], nb,
 				  &s[1], &s[2], ops);
@@ -884,10 +957,10 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 	const s32 *z = m->y[l] + ((u64)j << m->bshift);
 	s64 sum = s[0], mean = 0;
 	s32 sh = m->sh[l][j], mx = 0, beta = m->beta[l][j];
-	int vsign = 0, vk = 0;
+	int vsign = 0, vk = 0, two = cfg->bn == FEWMUL_MODEL_BN_SHIFT2;
 	u64 sats = 0;
 
-	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT) {
+	if (cfg->bn != FEWMUL_MODEL_BN_NONE) {
 		mean = fewmul_div_s64(sum, (s32)nbg);
 		vk = fewmul_bn_var_shift(s[1], (u64)s[2], &vsign);
 		if (vk > 40)
@@ -905,13 +978,17 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 
 			v -= vsign > 0 ? vt : -vt;
 		}
-		d[b] = fewmul_clamp_s32(fewmul_shift_s64(v, -sh),
+		d[b] = fewmul_clamp_s32(fewmul_bn_scale(v, sh, two),
 					-FEWMUL_D_MAX, FEWMUL_D_MAX);
 		sats += fewmul_d_at_bound(d[b]);
 		if (d[b] > mx || -d[b] > mx)
 			mx = d[b] > 0 ? d[b] : -d[b];
 	}
 	if (vsign) {
+		ops->adds += nb;
+		ops->shifts += nb;
+	}
+	if (fewmul_bn_scale_ops(sh, two)) {
 		ops->adds += nb;
 		ops->shifts += nb;
 	}
@@ -1623,7 +1700,7 @@ static int fewmul_plan_fwd_dp(const struct fewmul_model *m, int kind, u32 l,
 		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_NOBN_SET, l, 1);
 	}
 	err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_FWD_Y, l, nout);
-	if (m->cfg.bn == FEWMUL_MODEL_BN_SHIFT && kind != FEWMUL_PLAN_EVAL) {
+	if (m->cfg.bn != FEWMUL_MODEL_BN_NONE && kind != FEWMUL_PLAN_EVAL) {
 		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_FWD, l, 1);
 		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_FWD_VAR, l, nout);
 		err |= fewmul_plan_add(ph, n, max, FEWMUL_PH_XCHG_FWD, l, 1);
@@ -1885,7 +1962,7 @@ void fewmul_calib_end(struct fewmul_model *m, struct fewmul_step_result *res)
 {
 	u32 l, j, n = m->calib_batches;
 
-	if (!n || m->cfg.bn != FEWMUL_MODEL_BN_SHIFT)
+	if (!n || m->cfg.bn == FEWMUL_MODEL_BN_NONE)
 		return;	/* without BN the slots hold the fixed layer scales */
 	for (l = 1; l <= m->cfg.nr_layers; l++) {
 		for (j = 0; j < m->cfg.width[l]; j++) {
@@ -1894,7 +1971,8 @@ void fewmul_calib_end(struct fewmul_model *m, struct fewmul_step_result *res)
 			mu = fewmul_div_s64(mu - (mu < 0 ? n - 1 : 0), (s32)n);
 			v8 = fewmul_div_s64(v8, (s32)n);
 			m->bn_mean[l][j] = (s32)mu;
-			m->bn_shift[l][j] = fewmul_bn_shift_of(v8 > 0 ? (s32)v8 : 1);
+			m->bn_shift[l][j] = fewmul_bn_code(m->cfg.bn,
+							   v8 > 0 ? (s32)v8 : 1);
 		}
 		if (res) {
 			res->layers[l].divs += 2 * (u64)m->cfg.width[l];

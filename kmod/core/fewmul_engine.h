@@ -484,6 +484,13 @@ void fewmul_calib_end(struct fewmul_model *m, struct fewmul_step_result *res);
 
 u32 fewmul_lr_shift(const struct fewmul_config *cfg, u32 epoch);
 
+/*
+ * The code of BN's scale for a variance v8 >= 1 (Q8, epsilon included):
+ * %FEWMUL_MODEL_BN_SHIFT: the shift sh of 2^-sh ~ 1/sqrt(v);
+ * %FEWMUL_MODEL_BN_SHIFT2: 4 s + m for (1 + m/4) 2^-s ~ 1/sqrt(v).
+ */
+s32 fewmul_bn_code(u32 bn, s32 v8);
+
 /* The paper's analytic multiplication counts per minibatch. */
 u64 fewmul_count_mults_full(const struct fewmul_config *cfg, u32 batch, int bn);
 u64 fewmul_count_mults_qb(const struct fewmul_config *cfg, u32 batch, int bn);

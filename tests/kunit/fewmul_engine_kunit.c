@@ -111,6 +111,7 @@ static void fewmul_determinism_test(struct kunit *test)
 	struct fewmul_config cfg;
 
 	fewmul_base_cfg(&cfg, FEWMUL_MODEL_WEIGHTS_TERNARY, 1);
+	cfg.bn = *(const u32 *)test->param_value;
 	a = fewmul_kunit_model(test, &cfg);
 	b = fewmul_kunit_model(test, &cfg);
 	fewmul_train_split(a, 3, 1, 0, &o1);
@@ -122,6 +123,37 @@ static void fewmul_determinism_test(struct kunit *test)
 	KUNIT_EXPECT_NE(test, o1.divs, 0ULL);
 	KUNIT_EXPECT_EQ(test, o1.divs, o3.divs);
 	KUNIT_EXPECT_EQ(test, o1.sats, o3.sats);
+}
+
+static const u32 fewmul_bn_modes[] = {
+	FEWMUL_MODEL_BN_SHIFT, FEWMUL_MODEL_BN_SHIFT2, FEWMUL_MODEL_BN_NONE,
+};
+
+static const void *fewmul_bn_gen_params(const void *prev, char *desc)
+{
+	const u32 *p = prev ? (const u32 *)prev + 1 : fewmul_bn_modes;
+
+	if (p >= fewmul_bn_modes + ARRAY_SIZE(fewmul_bn_modes))
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "bn %u", *p);
+	return p;
+}
+
+/*
+ * BN's scale codes in the kernel build (v8 is the variance in Q8): v = 1
+ * is the scale 1 in both modes; v = 2 (1/sqrt 2 = 0.707) is
+ * (1 + 2/4) 2^-1 = 0.75 with shift2; v = 4 is 2^-1 in both; the
+ * smallest variance, 2^-8, is 16 = 2^4.
+ */
+static void fewmul_bn_code_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT, 256), 0);
+	KUNIT_EXPECT_EQ(test, fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 256), 0);
+	KUNIT_EXPECT_EQ(test, fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 512), 4 * 1 + 2);
+	KUNIT_EXPECT_EQ(test, fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT, 1024), 1);
+	KUNIT_EXPECT_EQ(test, fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 1024), 4 * 1 + 0);
+	/* 1/sqrt(2^-8) = 16 = 2^4: s = -4 */
+	KUNIT_EXPECT_EQ(test, fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 1), 4 * -4 + 0);
 }
 
 static void fewmul_converges_test(struct kunit *test)
@@ -177,7 +209,8 @@ static struct kunit_case fewmul_engine_test_cases[] = {
 	KUNIT_CASE(fewmul_sampling_test),
 	KUNIT_CASE_PARAM(fewmul_config_check_test, fewmul_cfg_gen_params),
 	KUNIT_CASE(fewmul_counts_test),
-	KUNIT_CASE(fewmul_determinism_test),
+	KUNIT_CASE_PARAM(fewmul_determinism_test, fewmul_bn_gen_params),
+	KUNIT_CASE(fewmul_bn_code_test),
 	KUNIT_CASE(fewmul_converges_test),
 	{}
 };

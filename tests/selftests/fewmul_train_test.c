@@ -1570,7 +1570,7 @@ static const char *bad_cfg(struct fewmul_model_create *mc, int i,
 	case 12: mc->nr_layers = 1; return "nr_layers 1 with width[2] set";
 	case 13: mc->weights = 4; return "weights 4";
 	case 14: mc->weights = 0xffffffffu; return "weights ~0";
-	case 15: mc->bn = 2; return "bn 2";
+	case 15: mc->bn = 3; return "bn 3";
 	case 16: mc->exp_min = -17; return "exp_min -17";
 	case 17: mc->exp_min = INT_MIN; return "exp_min INT_MIN";
 	case 18: mc->exp_max = 9; return "exp_max 9";
@@ -1622,7 +1622,7 @@ TEST_F(dev, model_create_bounds_ok)
 
 	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
 	for (w = FEWMUL_MODEL_WEIGHTS_FULL; w <= FEWMUL_MODEL_WEIGHTS_TERNARY; w++) {
-		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT; bn++) {
+		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT2; bn++) {
 			mc = n.mc;
 			mc.weights = w;
 			mc.bn = bn;
@@ -1957,6 +1957,41 @@ static void arena_fill_in_range(__s32 *a, const __u32 *w, __u64 *s)
 	}
 }
 
+/*
+ * BN shift2 stores the code 4 s + m of its scale in the test-time shift
+ * slots, s in the range of the other modes' shifts (-32..32): 131 is a
+ * valid shift2 code and an invalid shift, 132 invalid for both.
+ */
+TEST_F(dev, model_create_shift2_codes)
+{
+	struct fewmul_model_create mc;
+	struct fewmul_info info;
+	struct net n;
+	__u64 s = 4242;
+	__s32 *slot;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_TRUE(info.features & FEWMUL_FEATURE_BN_SHIFT2);
+	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
+	arena_fill_in_range((__s32 *)n.arena, NET_16_8_4, &s);
+	/* layer 1: 16 x 8 weights, 8 betas, 8 means, then its 8 shifts */
+	slot = (__s32 *)n.arena + 16 * 8 + 2 * 8;
+	mc = n.mc;
+	mc.flags = 0;
+	mc.bn = FEWMUL_MODEL_BN_SHIFT2;
+	slot[0] = 4 * 32 + 3;
+	slot[1] = -4 * 32;
+	EXPECT_EQ(0, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	mc.bn = FEWMUL_MODEL_BN_SHIFT;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	mc.bn = FEWMUL_MODEL_BN_SHIFT2;
+	slot[0] = 4 * 32 + 4;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+	slot[0] = 0;
+	slot[1] = -4 * 32 - 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, FEWMUL_IOC_MODEL_CREATE, &mc));
+}
+
 /* Without INIT the arena is a saved model: used as it is, unchanged. */
 TEST_F(dev, model_create_no_init_keeps_arena)
 {
@@ -2002,7 +2037,7 @@ TEST_F(dev, model_create_no_init_arbitrary_arena_trains)
 	data_register(_metadata, self->fd, &d);
 	net_prepare(_metadata, self->fd, &n, NET_16_8_4, 4, 1);
 	for (w = FEWMUL_MODEL_WEIGHTS_FULL; w <= FEWMUL_MODEL_WEIGHTS_TERNARY; w++) {
-		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT; bn++) {
+		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT2; bn++) {
 			mc = n.mc;
 			mc.flags = FEWMUL_MODEL_QBP;
 			mc.weights = w;
@@ -2397,7 +2432,7 @@ TEST_F(dev, train_muls_only_for_loss)
 	data_make(_metadata, &d, 64, 16, 10, 64, 5);
 	data_register(_metadata, self->fd, &d);
 	for (w = FEWMUL_MODEL_WEIGHTS_BINARY; w <= FEWMUL_MODEL_WEIGHTS_TERNARY; w++) {
-		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT; bn++) {
+		for (bn = FEWMUL_MODEL_BN_NONE; bn <= FEWMUL_MODEL_BN_SHIFT2; bn++) {
 			mc = n.mc;
 			mc.weights = w;
 			mc.bn = bn;
@@ -4151,7 +4186,7 @@ static int rnd_step(struct rnd_fd *f, struct rnd_mem *m, __u64 *s, int *op)
 			   1 + (r2 >> 8) % 16, r2 >> 32);
 		a.mc.flags = (r2 >> 12) % 4;
 		a.mc.weights = (r2 >> 14) % 4;
-		a.mc.bn = (r2 >> 16) % 2;
+		a.mc.bn = (r2 >> 16) % 3;
 		a.mc.epochs = 1 + (r2 >> 17) % 5;
 		a.mc.step = (r2 >> 20) % 3;
 		switch ((r2 >> 22) % 32) {

@@ -4,11 +4,13 @@
  * to fail when the arithmetic is wrong (not only when it crashes or loses
  * determinism):
  *
- *  - a gradient check through shift-based batch norm, forward and
- *    backward, against a double-precision reference, for every weight
- *    mode (the reference uses the weights the step sampled), including
- *    the BN shift beta's update and the batch means, and on a short
- *    batch (fewer samples than the batch stride);
+ *  - a gradient check through shift-based batch norm (both scales),
+ *    forward and backward, against a double-precision reference, for
+ *    every weight mode (the reference uses the weights the step
+ *    sampled), including the BN shift beta's update and the batch
+ *    means, and on a short batch (fewer samples than the batch stride);
+ *  - the scale BN_SHIFT2 chooses for a variance: the nearest of its grid
+ *    to 1/sqrt(v) in the log domain;
  *  - the expectation of the quantized-backprop weight update, averaged
  *    over seeds through the engine's real q-code and weight-gradient
  *    paths (reference, scalar fast, vector), against the exact update;
@@ -45,6 +47,7 @@ static const char *const impls[] = { "off", "generic", "avx2" };
 
 static u8 gc_img[GC_B][GC_N0], gc_lab[GC_B];
 static const u8 *gc_ptr[GC_B];
+static u32 gc_bn = FEWMUL_MODEL_BN_SHIFT;	/* the BN mode of gc_cfg() */
 
 static void gc_cfg(struct fewmul_config *c, u32 weights, u32 qbp)
 {
@@ -55,7 +58,7 @@ static void gc_cfg(struct fewmul_config *c, u32 weights, u32 qbp)
 	c->width[2] = GC_N2;
 	c->weights = weights;
 	c->qbp = qbp;
-	c->bn = FEWMUL_MODEL_BN_SHIFT;
+	c->bn = gc_bn;
 	c->exp_min = -8;
 	c->exp_max = 5;
 	c->lr_shift_start = c->lr_shift_end = 6;
@@ -99,7 +102,7 @@ static void gc_weights(struct fewmul_model *m)
  * the first nb samples (nb may be below the batch stride: the engine's
  * padding lanes must not count). Forward with the weights the step used
  * (t, or U for full), BN with the step's batch mean mu and power-of-two
- * scale 2^-sh (both read back from the engine: they are the integer
+ * scale 2^-sh or (1 + m/4) 2^-s (both read back from the engine: they are the integer
  * forward's choices, not part of the gradient; the exact batch means are
  * kept in r->mu to check the engine's mu); squared hinge; backward
  * through BN:
@@ -115,6 +118,16 @@ struct gc_ref {
 	double g[GC_L + 1][GC_MAXN * GC_MAXN];	/* dLoss/dw (units of W0) */
 	double dbeta[GC_L + 1][GC_MAXN];
 };
+
+/* The BN scale of unit j of layer l the step chose (m->sh: its code). */
+static double gc_scale(const struct fewmul_model *m, u32 l, u32 j)
+{
+	s32 c = m->sh[l][j];
+
+	if (m->cfg.bn != FEWMUL_MODEL_BN_SHIFT2)
+		return ldexp(1.0, -c);
+	return ldexp(4 + (c & 3), -((c - (c & 3)) / 4 + 2));
+}
 
 static double gc_w(const struct fewmul_model *m, const s32 *u0, u32 l, u32 k)
 {
@@ -152,7 +165,7 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 
 		for (j = 0; j < nout; j++) {
 			double mu = m->mu[l][j] / 4096.0;
-			double sc = ldexp(1.0, -m->sh[l][j]);
+			double sc = gc_scale(m, l, j);
 
 			for (b = 0; b < nb; b++) {
 				double y = 0;
@@ -177,7 +190,7 @@ static void gc_reference(const struct fewmul_model *m, s32 *const u0[],
 		static double dy[GC_MAXN][GC_B];
 
 		for (j = 0; j < nout; j++) {
-			double sc = ldexp(1.0, -m->sh[l][j]), mean = 0, s = 0;
+			double sc = gc_scale(m, l, j), mean = 0, s = 0;
 			double num = 0, den = 0;
 
 			for (b = 0; b < nb; b++)
@@ -816,6 +829,60 @@ static void test_saturation(void)
 	tap_end("saturated deltas counted exactly, the same on every path; divisions per step");
 }
 
+/*
+ * BN_SHIFT2's scale for a variance v8 (Q8): (4 + m) 2^-(s + 2) must be
+ * the grid value nearest to 1/sqrt(v) in the log domain (up to the
+ * 2^-14 resolution of the engine's comparison, near a boundary), for
+ * every v8 below 2^16 and a sweep of larger ones up to 2^31 - 1; and
+ * BN_SHIFT's code is the shift of round(log2(v) / 2) as numerics.rst says.
+ */
+static double code2_log2(s32 c)
+{
+	return log2(4 + (c & 3)) - ((c - (c & 3)) / 4 + 2);
+}
+
+static void test_bn_code2(void)
+{
+	u32 bad = 0, n = 0, m_seen = 0;
+	double worst = 0;
+	u64 v;
+
+	tap_begin();
+	for (v = 1; v < 0x7fffffff; v += v < 65536 ? 1 : v / 4093 + 1) {
+		s32 c = fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, (s32)v);
+		double want = -0.5 * (log2((double)v) - 8);
+		double err = fabs(code2_log2(c) - want), best = 1e9;
+		int s, mm;
+
+		/* the nearest grid value, by search */
+		for (s = -40; s <= 40; s++)
+			for (mm = 0; mm < 4; mm++)
+				best = fmin(best, fabs(log2(4 + mm) - (s + 2) - want));
+		if (err > best + 1e-4 || err > 0.161) {
+			if (bad++ < 5)
+				printf("#   v8 %llu: code %d, log2 scale %.5f, want %.5f (best error %.5f)\n",
+				       (unsigned long long)v, c, code2_log2(c), want, best);
+		}
+		worst = fmax(worst, err);
+		m_seen |= 1u << (c & 3);
+		n++;
+	}
+	printf("#   %u variances, worst |log2 error| %.4f (grid half-step 0.161)\n",
+	       n, worst);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(m_seen, 15);
+	CHECK(worst > 0.15 && worst <= 0.161);
+	/* the power-of-two mode: round(log2 v / 2) with AP2's sqrt(2) */
+	CHECK_EQ(fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT, 256), 0);
+	CHECK_EQ(fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT, 1024), 1);
+	CHECK_EQ(fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT, 64), -1);
+	CHECK_EQ(fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 256), 0);
+	CHECK_EQ(fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 1024), 4 * 1 + 0);
+	/* v = 2: 1/sqrt(2) = 0.707 rounds to 6/8 = (1 + 2/4) 2^-1 */
+	CHECK_EQ(fewmul_bn_code(FEWMUL_MODEL_BN_SHIFT2, 512), 4 * 1 + 2);
+	tap_end("BN shift2: the scale is the nearest (1 + m/4) 2^-s to 1/sqrt(v)");
+}
+
 int main(void)
 {
 	u32 p;
@@ -838,6 +905,15 @@ int main(void)
 			       "gradient check through BN (binary, a short batch of 12 of 16)");
 	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, 12,
 			       "gradient check through BN (full, a short batch of 12 of 16)");
+	test_bn_code2();
+	gc_bn = FEWMUL_MODEL_BN_SHIFT2;
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_FULL, GC_B,
+			       "gradient check through BN shift2 (full): forward, dW and dbeta");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_TERNARY, GC_B,
+			       "gradient check through BN shift2 (ternary, sampled weights)");
+	test_gradient_check_bn(FEWMUL_MODEL_WEIGHTS_BINARY, 12,
+			       "gradient check through BN shift2 (binary, a short batch of 12 of 16)");
+	gc_bn = FEWMUL_MODEL_BN_SHIFT;
 	test_qb_expectation("off", 1);
 	for (p = 0; p < NIMPL; p++)
 		if (!fewmul_simd_select(impls[p]))

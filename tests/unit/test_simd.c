@@ -197,6 +197,8 @@ int main(void)
 		const char *im = impls[k];
 
 		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 29, odd, 3, 7, 3);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT2, 29, odd, 3, 5, 3);
+		test_run(im, FEWMUL_MODEL_WEIGHTS_FULL, 0, FEWMUL_MODEL_BN_SHIFT2, 17, odd, 3, 3, 2);
 		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 1, odd, 3, 4, 1);
 		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_SHIFT, 64, tiny, 2, 5, 2);
 		test_run(im, FEWMUL_MODEL_WEIGHTS_TERNARY, 1, FEWMUL_MODEL_BN_NONE, 29, odd, 3, 5, 3);

@@ -105,6 +105,8 @@ enum fewmul_ioc_nr {
 #define FEWMUL_FEATURE_EXCHANGE		_BITULL(7)
 /* &struct fewmul_run, fewmul_stats and fewmul_hist have @divs and @saturated. */
 #define FEWMUL_FEATURE_DIVS		_BITULL(8)
+/* &fewmul_model_create.bn accepts %FEWMUL_MODEL_BN_SHIFT2. */
+#define FEWMUL_FEATURE_BN_SHIFT2	_BITULL(9)
 
 /* Flags of &struct fewmul_info: none defined yet. */
 #define FEWMUL_INFO_FLAGS_ALL		0U
@@ -231,7 +233,11 @@ struct fewmul_buf_unregister {
 /* Batch norm modes (&fewmul_model_create.bn). */
 #define FEWMUL_MODEL_BN_NONE			0	/* power-of-two layer scale */
 #define FEWMUL_MODEL_BN_SHIFT			1	/* shift-based batch norm */
-#define FEWMUL_MODEL_NR_BN			2
+/* batch norm with the scale (1 + m/4) 2^-s: two shifts and an add;
+ * since %FEWMUL_FEATURE_BN_SHIFT2
+ */
+#define FEWMUL_MODEL_BN_SHIFT2			2
+#define FEWMUL_MODEL_NR_BN			3
 
 /* Initialise the parameters from the seed; without it the arena's
  * contents (a saved model) are used as they are.
