@@ -12,7 +12,8 @@ int64, so the classes and scores are the same bit for bit:
 
     x = pixels << 4                                   (Q12)
     per layer: y = x @ w                              (full: round(y / 2^24), clamped)
-               z = round((y - mean) / 2^shift) + beta (half up; shift < 0: left shift)
+               z = round((y - mean) * mult / 2^shift) + beta
+                   (half up; shift < 0: left shift; mult 1 but with bn shift2)
                z = clip(z, -x_max, x_max); x = max(z, 0) except after the last layer
     class = first argmax of the last layer's z
 """
@@ -25,12 +26,15 @@ import numpy as np
 
 
 def load(path):
-    """The config dict and a list of (w, beta, mean, shift) int64 arrays."""
+    """The config dict and a list of (w, beta, mean, shift, mult) int64 arrays."""
     z = np.load(path)
     cfg = json.loads(z["config.json"])
-    if cfg.get("format") != "fewmul-export" or cfg.get("version") != 1:
-        raise ValueError(f"{path}: not a fewmul export of layout version 1")
-    layers = [tuple(z[f"{k}{l}"].astype(np.int64) for k in ("w", "beta", "mean", "shift"))
+    if cfg.get("format") != "fewmul-export" or cfg.get("version") not in (1, 2):
+        raise ValueError(f"{path}: not a fewmul export of layout version 1 or 2")
+    # version 1 had no multL: its scales are powers of two (mult 1)
+    layers = [tuple(z[f"{k}{l}"].astype(np.int64) if f"{k}{l}" in z else
+                    np.ones_like(z[f"shift{l}"], dtype=np.int64)
+                    for k in ("w", "beta", "mean", "shift", "mult"))
               for l in range(1, cfg["layers"] + 1)]
     return cfg, layers
 
@@ -48,11 +52,11 @@ def scores(cfg, layers, pixels):
     """Output-layer scores (int64, [N, classes]) of uint8 images [N, inputs]."""
     fp = cfg["fixed_point"]
     x = pixels.astype(np.int64) << fp["input_shift"]
-    for l, (w, beta, mean, shift) in enumerate(layers, 1):
+    for l, (w, beta, mean, shift, mult) in enumerate(layers, 1):
         y = x @ w
         if cfg["weights"] == "full":
             y = np.clip(scale(y, np.int64(fp["fw"])), -fp["y_max"], fp["y_max"])
-        z = np.clip(scale(y - mean, shift) + beta, -fp["x_max"], fp["x_max"])
+        z = np.clip(scale((y - mean) * mult, shift) + beta, -fp["x_max"], fp["x_max"])
         x = z if l == len(layers) else np.maximum(z, 0)
     return x
 

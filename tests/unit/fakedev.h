@@ -173,7 +173,8 @@ static int fake_info(int fd, struct fewmul_info *in)
 		       FEWMUL_FEATURE_RUN_EPOCH |
 		       (fake_legacy ? 0 : FEWMUL_FEATURE_HELP |
 					  FEWMUL_FEATURE_EXCHANGE |
-					  FEWMUL_FEATURE_DIVS);
+					  FEWMUL_FEATURE_DIVS |
+					  FEWMUL_FEATURE_BN_SHIFT2);
 	in->max_layers = FEWMUL_MAX_LAYERS;
 	in->max_width = FEWMUL_MAX_WIDTH;
 	in->max_batch = FEWMUL_MAX_BATCH;

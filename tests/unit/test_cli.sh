@@ -578,7 +578,9 @@ cs=$(sed -n 's/^weights checksum //p' <<<"$out")
 cs0=$("$FEWMULCTL" train "${slow[@]}" --threads 2 2>/dev/null | sed -n 's/^weights checksum //p')
 ok_if "a run stopped by SIGTERM and resumed is bit-exact ($cs)" [ -n "$cs" ] && [ "$cs" = "$cs0" ]
 t "--resume saved back at the end of the schedule" 0 "all 3 epochs of its schedule are done" train --backend cpu --resume "$tmp/sig.model"
-"$FEWMULCTL" train "${slow[@]}" --save "$tmp/int.model" >/dev/null 2>"$tmp/int.err" &
+# three times the samples per epoch: the first progress line (after 1 s)
+# comes early in epoch 1, so the stop lands mid-epoch even on a busy machine
+"$FEWMULCTL" train "${slow[@]}" --train-limit 60000 --save "$tmp/int.model" >/dev/null 2>"$tmp/int.err" &
 pid=$!
 wait_line "$tmp/int.err" "^epoch [0-9]+/3: "
 kill -INT $pid

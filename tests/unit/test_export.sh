@@ -114,7 +114,9 @@ check_model() {	# check_model <name> <train args...>
 	ok_if "$name: the C header's classes of the first $NPRED images are predict's" [ "$i" -eq $NPRED ]
 }
 
-check_model ternary-bn --arch 784-32-16-10
+check_model ternary-bn --arch 784-32-16-10 --bn shift
+check_model ternary-shift2 --arch 784-32-16-10 --bn shift2
+check_model full-shift2 --arch 784-16-10 --weights full --no-qbp --bn shift2
 check_model binary-nobn --arch 784-24-10 --weights binary --bn none
 check_model stoch-bn --arch 784-20-10 --weights binary-stoch --no-qbp
 check_model full-bn --arch 784-16-10 --weights full --no-qbp

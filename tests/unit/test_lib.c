@@ -60,13 +60,17 @@ static void test_feature_names(void)
 	CHECK(strcmp(fewmul_feature_name(5), "run-epoch") == 0);
 	CHECK(strcmp(fewmul_feature_name(6), "help") == 0);
 	CHECK(strcmp(fewmul_feature_name(7), "exchange") == 0);
-	CHECK(fewmul_feature_name(8) == NULL);
+	CHECK(strcmp(fewmul_feature_name(8), "divs") == 0);
+	CHECK(strcmp(fewmul_feature_name(9), "bn-shift2") == 0);
+	CHECK(fewmul_feature_name(10) == NULL);
 	CHECK(fewmul_feature_name(63) == NULL);
 	CHECK(fewmul_feature_name(1000) == NULL);
 	CHECK((1ULL << 0) == FEWMUL_FEATURE_INFO);
 	CHECK((1ULL << 1) == FEWMUL_FEATURE_GENL_INFO);
 	CHECK((1ULL << 2) == FEWMUL_FEATURE_TRAIN);
 	CHECK((1ULL << 3) == FEWMUL_FEATURE_GENL_STATS);
+	CHECK((1ULL << 8) == FEWMUL_FEATURE_DIVS);
+	CHECK((1ULL << 9) == FEWMUL_FEATURE_BN_SHIFT2);
 	tap_end("feature names match the uapi bits");
 }
 

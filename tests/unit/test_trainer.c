@@ -33,6 +33,8 @@ static void make_data(void)
 	synth_dataset(&ds, N);
 }
 
+static uint32_t small_bn = FEWMUL_MODEL_BN_SHIFT2;	/* the default's */
+
 static void small_cfg(struct fewmul_train_config *c)
 {
 	fewmul_train_config_default(c);
@@ -40,6 +42,7 @@ static void small_cfg(struct fewmul_train_config *c)
 	c->batch = 25;
 	c->epochs = 3;
 	c->seed = 7;
+	c->bn = small_bn;
 }
 
 struct outcome {
@@ -174,7 +177,22 @@ static void test_kernel_helpers(void)
 	CHECK_EQ(fake_help_calls, 0);
 	fake_legacy = 1;
 	fake_stops = 0;
+	{
+		/* a module before BN shift2 refuses it, and says which */
+		struct fewmul_train_config cfg;
+		struct fewmul_trainer *t = NULL;
+
+		small_cfg(&cfg);
+		CHECK_EQ(fewmul_trainer_new(&cfg, FAKE, 8, &t), -EPROTONOSUPPORT);
+		CHECK(!t);
+	}
+	/* and trains the modes it knows as the cpu backend does */
+	small_bn = FEWMUL_MODEL_BN_SHIFT;
+	fake_legacy = 0;
+	run(1, &a);
+	fake_legacy = 1;
 	run_on(FAKE, 8, &d);
+	small_bn = FEWMUL_MODEL_BN_SHIFT2;
 	CHECK(same(&a, &d));
 	/* a module without FEWMUL_FEATURE_DIVS: not counted, and said so */
 	CHECK_EQ(d.cnt.flags, 0);
@@ -183,7 +201,7 @@ static void test_kernel_helpers(void)
 	CHECK_EQ(fake_stops, 0);
 	fake_legacy = 0;
 	fake_workers = 1;
-	tap_end("kernel backend (fake device): threads - 1 helpers (capped by nr_workers) lent and stopped at free; a first-ABI module is driven with its _IO() commands; same weights");
+	tap_end("kernel backend (fake device): threads - 1 helpers (capped by nr_workers) lent and stopped at free; a first-ABI module is driven with its _IO() commands (BN shift2 refused); same weights");
 }
 
 /*

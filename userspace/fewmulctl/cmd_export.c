@@ -6,17 +6,20 @@
  *
  * Per layer l = 1..L the test-time weights (ternary and binary: the
  * deterministic weights the engine evaluates with; full: the shadow
- * weights, Q24 in units of W0), the BN shift beta and the test-time mean
- * and shift in one form for both BN modes:
+ * weights, Q24 in units of W0), the BN shift beta and the test-time mean,
+ * multiplier and shift in one form for every BN mode:
  *
  *   y = sum_i x[i] * w[i][j]                  (full: round(sum / 2^24),
  *                                              clamped to +-(2^30 - 1))
- *   z = round((y - mean[j]) * 2^-shift[j]) + beta[j], clamped to +-(2^18 - 1)
+ *   z = round((y - mean[j]) * mult[j] * 2^-shift[j]) + beta[j],
+ *       clamped to +-(2^18 - 1)
  *   x' = max(z, 0) for hidden layers; the last layer's z are the scores
  *
  * with x[i] = pixel << 4 at the input and round() half up (a left shift
- * for a negative shift). Without BN the engine's fixed layer scale is
- * that shift and the mean is 0. Documentation/cli.rst describes the
+ * for a negative shift). mult is 1 but with --bn shift2, whose scale
+ * (4 + m) 2^-(s + 2) is mult 4 + m and shift s + 2 (the engine forms
+ * the product with shifts and an add). Without BN the engine's fixed
+ * layer scale is that shift and the mean is 0. Documentation/cli.rst describes the
  * files; Documentation/export_infer.py and export_example.c use them.
  *
  * The .npz is built in memory with libzip and written through
@@ -42,7 +45,7 @@
 #define EX_INPUT_SHIFT	(EX_FA - 8)	/* pixel p is p << 4 = p / 256 */
 #define EX_X_MAX	((1 << (EX_FA + 6)) - 1)
 #define EX_Y_MAX	0x3fffffff	/* full-precision sums are clamped */
-#define EX_VERSION	1		/* of the exported layout */
+#define EX_VERSION	2		/* of the exported layout (2: multL) */
 
 enum { FMT_NPZ, FMT_HEADER };
 
@@ -101,22 +104,36 @@ static int32_t layer_beta(const struct export_model *m, uint32_t l, uint32_t j)
 /* The mean and shift of z = round((y - mean) * 2^-shift) + beta. */
 static int32_t layer_mean(const struct export_model *m, uint32_t l, uint32_t j)
 {
-	if (m->cfg.bn != FEWMUL_MODEL_BN_SHIFT)
+	if (m->cfg.bn == FEWMUL_MODEL_BN_NONE)
 		return 0;	/* the slot holds the "scale measured" mark */
 	return m->arena[m->beta_off[l] + m->cfg.width[l] + j];
 }
 
-static int32_t layer_shift(const struct export_model *m, uint32_t l, uint32_t j)
+/* The slot of the test-time scale: a shift, or BN_SHIFT2's 4 s + m. */
+static int32_t layer_code(const struct export_model *m, uint32_t l, uint32_t j)
 {
-	int32_t s = m->arena[m->beta_off[l] + 2 * m->cfg.width[l] + j];
-
-	/* without BN the slot holds the layer's scale as a left shift */
-	return m->cfg.bn == FEWMUL_MODEL_BN_SHIFT ? s : -s;
+	return m->arena[m->beta_off[l] + 2 * m->cfg.width[l] + j];
 }
 
-static const char *bn_name(uint32_t bn)
+static int32_t layer_shift(const struct export_model *m, uint32_t l, uint32_t j)
 {
-	return bn == FEWMUL_MODEL_BN_SHIFT ? "shift" : "none";
+	int32_t s = layer_code(m, l, j);
+
+	switch (m->cfg.bn) {
+	case FEWMUL_MODEL_BN_SHIFT2:
+		return (s - (s & 3)) / 4 + 2;
+	case FEWMUL_MODEL_BN_SHIFT:
+		return s;
+	default:
+		return -s;	/* the layer's scale, stored as a left shift */
+	}
+}
+
+static int32_t layer_mult(const struct export_model *m, uint32_t l, uint32_t j)
+{
+	if (m->cfg.bn != FEWMUL_MODEL_BN_SHIFT2)
+		return 1;
+	return 4 + (layer_code(m, l, j) & 3);
 }
 
 /* ---- .npz ------------------------------------------------------------------ */
@@ -361,6 +378,9 @@ static int write_npz(const struct export_model *m, const char *out)
 		snprintf(name, sizeof(name), "shift%u.npy", l);
 		if (npz_units(za, out, name, m, l, layer_shift))
 			goto discard;
+		snprintf(name, sizeof(name), "mult%u.npy", l);
+		if (npz_units(za, out, name, m, l, layer_mult))
+			goto discard;
 	}
 	if (zip_close(za)) {
 		fewmulctl_errx("-o %s: %s", out, zip_strerror(za));
@@ -463,10 +483,12 @@ static void write_header_text(FILE *f, const struct export_model *m)
 		" * fewmul_model_classify() computes exactly what the engine's evaluation\n"
 		" * computes (fewmulctl eval and predict): per layer\n"
 		" *   y = sum_i x[i] w[j][i]%s\n"
-		" *   z = round((y - mean[j]) / 2^shift[j]) + beta[j], clamped to +-(2^18 - 1)\n"
+		" *   z = round((y - mean[j]) * mult[j] / 2^shift[j]) + beta[j],\n"
+		" *       clamped to +-(2^18 - 1)\n"
 		" *   x' = max(z, 0), except for the last layer, whose z are the scores\n"
 		" * with x = pixel << 4 at the input (Q12 fixed point: 4096 is 1.0),\n"
-		" * round() half up and a negative shift a left shift.\n"
+		" * round() half up and a negative shift a left shift. mult is 1 but\n"
+		" * with batch norm shift2 (4..7; the engine multiplies by shifts and adds).\n"
 		" *\n"
 		" * Weights are stored unit-major (row j: unit j's weights over the inputs).\n",
 		fewmul_weights_name(c->weights), c->qbp ? " + quantized backprop" : "",
@@ -505,16 +527,17 @@ static void write_header_text(FILE *f, const struct export_model *m)
 		c_units(f, "int32_t", "beta", l, m, layer_beta);
 		c_units(f, "int32_t", "mean", l, m, layer_mean);
 		c_units(f, "int32_t", "shift", l, m, layer_shift);
+		c_units(f, "int32_t", "mult", l, m, layer_mult);
 	}
 	fprintf(f, "\nstruct fewmul_model_layer {\n"
 		"\tconst %s *w;\n"
-		"\tconst int32_t *beta, *mean, *shift;\n"
+		"\tconst int32_t *beta, *mean, *shift, *mult;\n"
 		"};\n\n"
 		"static const struct fewmul_model_layer fewmul_model_layers[FEWMUL_MODEL_LAYERS] = {\n",
 		full ? "int32_t" : "uint8_t");
 	for (l = 1; l <= c->nr_layers; l++)
-		fprintf(f, "\t{ fewmul_model_w%u, fewmul_model_beta%u, fewmul_model_mean%u, fewmul_model_shift%u },\n",
-			l, l, l, l);
+		fprintf(f, "\t{ fewmul_model_w%u, fewmul_model_beta%u, fewmul_model_mean%u, fewmul_model_shift%u, fewmul_model_mult%u },\n",
+			l, l, l, l, l);
 	fputs("};\n\n"
 	      "/* round(v / 2^sh), half up; a left shift for sh < 0 (as the engine) */\n"
 	      "static inline int64_t fewmul_model_scale(int64_t v, int32_t sh)\n"
@@ -558,7 +581,8 @@ static void write_header_text(FILE *f, const struct export_model *m)
 		      "\t\t\t\telse if (t == 3)\n"
 		      "\t\t\t\t\ty -= x;\n"
 		      "\t\t\t}\n", f);
-	fputs("\t\t\tz = fewmul_model_scale(y - ly->mean[j], ly->shift[j]) + ly->beta[j];\n"
+	fputs("\t\t\tz = fewmul_model_scale((y - ly->mean[j]) * ly->mult[j], ly->shift[j]) +\n"
+	      "\t\t\t    ly->beta[j];\n"
 	      "\t\t\tif (z > FEWMUL_MODEL_X_MAX)\n"
 	      "\t\t\t\tz = FEWMUL_MODEL_X_MAX;\n"
 	      "\t\t\tif (z < -FEWMUL_MODEL_X_MAX)\n"

@@ -318,12 +318,8 @@ static int train_option(int c, const char *arg, void *ctx)
 		o->given |= G_ERANGE;
 		return 0;
 	case O_BN:
-		if (!strcmp(arg, "shift"))
-			cfg->bn = FEWMUL_MODEL_BN_SHIFT;
-		else if (!strcmp(arg, "none"))
-			cfg->bn = FEWMUL_MODEL_BN_NONE;
-		else {
-			fewmulctl_errx("--bn %s: want shift or none", arg);
+		if (parse_bn(arg, &cfg->bn)) {
+			fewmulctl_errx("--bn %s: want shift2, shift or none", arg);
 			return -1;
 		}
 		o->given |= G_BN;
@@ -483,7 +479,7 @@ static int resume_conflicts(const struct train_opts *o,
 		snprintf(have, sizeof(have), "%d:%d", m->exp_min, m->exp_max);
 		what = "--exp-range";
 	} else if ((o->given & G_BN) && c->bn != m->bn) {
-		snprintf(have, sizeof(have), "%s", m->bn ? "shift" : "none");
+		snprintf(have, sizeof(have), "%s", bn_name(m->bn));
 		what = "--bn";
 	} else if ((o->given & G_EPOCHS) && c->epochs != m->epochs) {
 		snprintf(have, sizeof(have), "%u", m->epochs);
@@ -740,7 +736,7 @@ static void report_start(const struct train_run *r)
 		snprintf(label, sizeof(label), "%s", r->label);
 	printf("backend %s; %s%s, bn %s, batch %u, lr %s..%s, seed %" PRIu64 "; test error uses %s test-time weights\n",
 	       label, fewmul_weights_name(cfg->weights), cfg->qbp ? "+QB" : "",
-	       cfg->bn ? "shift" : "none", cfg->batch,
+	       bn_name(cfg->bn), cfg->batch,
 	       lr_str(cfg->lr_shift_start, a, sizeof(a)),
 	       lr_str(cfg->lr_shift_end, b, sizeof(b)), cfg->seed,
 	       test_weights_desc(o->testw));
@@ -1056,7 +1052,8 @@ const struct fewmulctl_cmd cmd_train = {
 	"  --weights MODE         full, binary, binary-stoch or ternary (default ternary)\n"
 	"  --qbp, --no-qbp        quantized backprop on (default) or off\n"
 	"  --exp-range MIN:MAX    exponent range of quantized backprop (default -4:3)\n"
-	"  --bn shift|none        shift-based batch norm (default) or none\n"
+	"  --bn MODE              batch norm: shift2 (default; scale (1 + m/4) 2^-s),\n"
+	"                         shift (scale 2^-s) or none (a fixed layer scale)\n"
 	"  --epochs N             epochs to train, 1.." XSTR(FEWMUL_MAX_EPOCHS) " (default 10)\n"
 	"  --batch N              minibatch size, 1.." XSTR(FEWMUL_MAX_BATCH) " (default 200)\n"
 	"  --lr START[:END]       learning rates of the first and last epoch, rounded to\n"

@@ -256,6 +256,9 @@ int parse_lr_shift(const char *s, uint32_t *shift);
 int float_ref_train(const unsigned int *width, unsigned int L, unsigned int B,
 		    unsigned int steps, unsigned int threads);
 int parse_weights(const char *s, uint32_t *w);
+/* --bn: none, shift or shift2 (FEWMUL_MODEL_BN_*): 0 or -EINVAL. */
+int parse_bn(const char *s, uint32_t *bn);
+const char *bn_name(uint32_t bn);
 /* A decimal number in [lo, hi], nothing else: 0 or -EINVAL. */
 int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 /* --arch: parse into cfg, or print why not and return -1. */

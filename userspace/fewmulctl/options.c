@@ -142,6 +142,10 @@ void backend_err(const struct backend_opt *b, const char *what, int err)
 		fewmulctl_errx("%s: %s (pinned buffers count against RLIMIT_MEMLOCK, see 'ulimit -l')",
 			       label, strerror(ENOMEM));
 		break;
+	case -EPROTONOSUPPORT:
+		fewmulctl_errx("%s: the loaded fewmul module has no --bn shift2 (feature 'bn-shift2'); load this version's module or use --backend cpu",
+			       label);
+		break;
 	case -E2BIG:
 		fewmulctl_errx("%s: the model needs more kernel memory than the module allows (parameter max_scratch_mb)",
 			       label);
@@ -301,6 +305,30 @@ int bn_stats_settle(struct fewmul_trainer *t, const char *model,
 int parse_weights(const char *s, uint32_t *w)
 {
 	return fewmul_weights_parse(s, w);
+}
+
+static const char *const bn_names[FEWMUL_MODEL_NR_BN] = {
+	[FEWMUL_MODEL_BN_NONE] = "none",
+	[FEWMUL_MODEL_BN_SHIFT] = "shift",
+	[FEWMUL_MODEL_BN_SHIFT2] = "shift2",
+};
+
+int parse_bn(const char *s, uint32_t *bn)
+{
+	uint32_t i;
+
+	for (i = 0; i < FEWMUL_MODEL_NR_BN; i++) {
+		if (!strcmp(s, bn_names[i])) {
+			*bn = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *bn_name(uint32_t bn)
+{
+	return bn < FEWMUL_MODEL_NR_BN ? bn_names[bn] : "unknown";
 }
 
 int opt_arch(const char *arg, struct fewmul_train_config *cfg)

@@ -243,7 +243,11 @@ struct fewmul_trainer;
 /*
  * Fill cfg with the defaults of the paper's MNIST setup (784-1024-1024-
  * 1024-10, ternary, quantized backprop with exponents -4..3, shift-based
- * BN, batch 200, 10 epochs, seed 0).
+ * BN with the scale (1 + m/4) 2^-s (FEWMUL_MODEL_BN_SHIFT2; libfewmul
+ * before FEWMUL_FEATURE_BN_SHIFT2 chose FEWMUL_MODEL_BN_SHIFT), batch
+ * 200, 10 epochs, seed 0). A module without FEWMUL_FEATURE_BN_SHIFT2
+ * cannot train it: fewmul_trainer_new() on the kernel backend then
+ * fails with -EPROTONOSUPPORT.
  */
 void fewmul_train_config_default(struct fewmul_train_config *cfg);
 
@@ -266,8 +270,10 @@ int fewmul_parse_arch(const char *s, struct fewmul_train_config *cfg);
  * an unknown backend, or another -errno; for "kernel": -errno of open(2)
  * (-ENOENT: module not loaded, -EACCES: no permission), -ENOTTY for a
  * node that is not fewmul, -EOPNOTSUPP for a module without the training
- * ioctls, -ENOMEM when pinning the parameters exceeds RLIMIT_MEMLOCK,
- * -E2BIG when the model exceeds the module's scratch limit.
+ * ioctls, -EPROTONOSUPPORT for cfg->bn FEWMUL_MODEL_BN_SHIFT2 on a module
+ * without FEWMUL_FEATURE_BN_SHIFT2, -ENOMEM when pinning the parameters
+ * exceeds RLIMIT_MEMLOCK, -E2BIG when the model exceeds the module's
+ * scratch limit.
  *
  * The kernel backend registers (pins) a dataset's images and labels the
  * first time a trainer uses that struct fewmul_dataset and keeps them

@@ -145,6 +145,8 @@ static const char *const fewmul_feature_names[] = {
 	[5] = "run-epoch",
 	[6] = "help",
 	[7] = "exchange",
+	[8] = "divs",
+	[9] = "bn-shift2",
 };
 
 FEWMUL_API const char *fewmul_feature_name(unsigned int bit)

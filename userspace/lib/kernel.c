@@ -338,6 +338,11 @@ int fewmul_kernel_new(const struct fewmul_config *cfg, const char *path,
 	k->run_epoch = !!(info.features & FEWMUL_FEATURE_RUN_EPOCH);
 	k->exchange = !!(info.features & FEWMUL_FEATURE_EXCHANGE);
 	k->be.counts = !!(info.features & FEWMUL_FEATURE_DIVS);
+	if (cfg->bn == FEWMUL_MODEL_BN_SHIFT2 &&
+	    !(info.features & FEWMUL_FEATURE_BN_SHIFT2)) {
+		err = -EPROTONOSUPPORT;	/* a module older than the mode */
+		goto err_free;
+	}
 
 	fewmul_layout(cfg, &lay);
 	k->size = lay.size;

@@ -31,7 +31,7 @@ FEWMUL_API void fewmul_train_config_default(struct fewmul_train_config *cfg)
 	cfg->width[4] = 10;
 	cfg->weights = FEWMUL_MODEL_WEIGHTS_TERNARY;
 	cfg->qbp = 1;
-	cfg->bn = FEWMUL_MODEL_BN_SHIFT;
+	cfg->bn = FEWMUL_MODEL_BN_SHIFT2;
 	cfg->exp_min = -4;
 	cfg->exp_max = 3;
 	cfg->lr_shift_start = FEWMUL_DEFAULT_LR_START;
