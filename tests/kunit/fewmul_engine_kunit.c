@@ -129,15 +129,11 @@ static const u32 fewmul_bn_modes[] = {
 	FEWMUL_MODEL_BN_SHIFT, FEWMUL_MODEL_BN_SHIFT2, FEWMUL_MODEL_BN_NONE,
 };
 
-static const void *fewmul_bn_gen_params(const void *prev, char *desc)
+static void fewmul_bn_desc(const u32 *bn, char *desc)
 {
-	const u32 *p = prev ? (const u32 *)prev + 1 : fewmul_bn_modes;
-
-	if (p >= fewmul_bn_modes + ARRAY_SIZE(fewmul_bn_modes))
-		return NULL;
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "bn %u", *p);
-	return p;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "bn %u", *bn);
 }
+KUNIT_ARRAY_PARAM(fewmul_bn, fewmul_bn_modes, fewmul_bn_desc);
 
 /*
  * BN's scale codes in the kernel build (v8 is the variance in Q8): v = 1
