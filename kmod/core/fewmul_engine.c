@@ -552,7 +552,7 @@ static inline s64 fewmul_bn_scale(s64 v, s32 code, int two)
 	}
 }
 
-/* The operations fewmul_bn_scale() executed for one value: 1 or 2 shifts. */
+/* Whether fewmul_bn_scale() executed a second shift and an add per value. */
 static inline u32 fewmul_bn_scale_ops(s32 code, int two)
 {
 	return two && (code & 3);
