@@ -552,10 +552,14 @@ static inline s64 fewmul_bn_scale(s64 v, s32 code, int two)
 	}
 }
 
-/* Whether fewmul_bn_scale() executed a second shift and an add per value. */
-static inline u32 fewmul_bn_scale_ops(s32 code, int two)
+/* Count the second shift and the add fewmul_bn_scale() made per value. */
+static inline void fewmul_bn_scale_count(struct fewmul_counters *ops,
+					 s32 code, int two, u32 nb)
 {
-	return two && (code & 3);
+	if (two && (code & 3)) {
+		ops->adds += nb;
+		ops->shifts += nb;
+	}
 }
 
 /*
@@ -790,10 +794,7 @@ static void fewmul_fwd_finish(struct fewmul_model *m, u32 l, u32 j, int mode,
 			m->x[l][((u64)j << m->bshift) + b] = 0;
 	ops->adds += 2 * (u64)nb;
 	ops->shifts += nb;
-	if (fewmul_bn_scale_ops(sh, two)) {
-		ops->adds += nb;
-		ops->shifts += nb;
-	}
+	fewmul_bn_scale_count(ops, sh, two, nb);
 }
 
 static inline int fewmul_batch_stats(const struct fewmul_model *m, int mode)
@@ -988,10 +989,7 @@ static void fewmul_bnb_apply(struct fewmul_model *m, u32 l, u32 j,
 		ops->adds += nb;
 		ops->shifts += nb;
 	}
-	if (fewmul_bn_scale_ops(sh, two)) {
-		ops->adds += nb;
-		ops->shifts += nb;
-	}
+	fewmul_bn_scale_count(ops, sh, two, nb);
 	for (; b < B; b++)
 		d[b] = 0;
 	m->maxd[l][j] = mx;

@@ -19,8 +19,9 @@
  * for a negative shift). mult is 1 but with --bn shift2, whose scale
  * (4 + m) 2^-(s + 2) is mult 4 + m and shift s + 2 (the engine forms
  * the product with shifts and an add). Without BN the engine's fixed
- * layer scale is that shift and the mean is 0. Documentation/cli.rst describes the
- * files; Documentation/export_infer.py and export_example.c use them.
+ * layer scale is that shift and the mean is 0. Documentation/cli.rst
+ * describes the files; Documentation/export_infer.py and
+ * export_example.c use them.
  *
  * The .npz is built in memory with libzip and written through
  * fewmul_outfile, like every file fewmulctl writes: a failed export
@@ -101,7 +102,7 @@ static int32_t layer_beta(const struct export_model *m, uint32_t l, uint32_t j)
 	return m->arena[m->beta_off[l] + j];
 }
 
-/* The mean and shift of z = round((y - mean) * 2^-shift) + beta. */
+/* The mean, shift and mult of z = round((y - mean) * mult * 2^-shift) + beta. */
 static int32_t layer_mean(const struct export_model *m, uint32_t l, uint32_t j)
 {
 	if (m->cfg.bn == FEWMUL_MODEL_BN_NONE)
